@@ -1,0 +1,92 @@
+/**
+ * Returns the service to its last COMPLETED revision after a failed deploy. When
+ * ECS already did (circuit breaker or deployment-alarm rollback) it confirms that
+ * instead of starting another deployment. Reports the deployment to wait for.
+ */
+import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { z } from 'zod';
+import { audited } from '../shared/audit';
+import { deployPlanSchema, executionIdSchema, failureSchema, rolloutSchema, serviceBaselineSchema } from '../shared/deploy-plan';
+import { ServiceStateError } from '../shared/errors';
+import { defineHandler } from '../shared/handler';
+
+export type RollbackAction = 'none' | 'confirmed-ecs-rollback' | 'redeployed-previous';
+
+export interface RollbackResult {
+  readonly action: RollbackAction;
+  readonly why: string;
+  /** The deployment that returns the service to `taskDefinitionArn` (null when action is none). */
+  readonly deploymentId: string | null;
+  readonly taskDefinitionArn: string;
+  readonly startedAt: string;
+}
+
+export const rollBackDeployment = defineHandler({
+  name: 'roll-back-deployment',
+  description: "Returns the service to its last COMPLETED revision, or confirms ECS's own rollback",
+  clients: ['dynamodb', 'ecs'],
+  input: z.object({
+    executionId: executionIdSchema,
+    plan: deployPlanSchema,
+    baseline: serviceBaselineSchema,
+    rollout: rolloutSchema.nullable(),
+    failure: failureSchema,
+  }),
+  core: async ({ executionId, plan, baseline, rollout, failure }, deps): Promise<RollbackResult> =>
+    audited(
+      deps,
+      {
+        action: 'deploy.roll-back',
+        subject: plan.service,
+        actor: 'assure',
+        source: 'step-functions',
+        executionId,
+        reason: `${failure.Error}: ${failure.Cause ?? ''}`.slice(0, 1000),
+        before: rollout ? { deploymentId: rollout.deploymentId } : {},
+      },
+      async () => {
+        const startedAt = new Date().toISOString();
+        const target = baseline.previousTaskDefinitionArn;
+        if (!rollout) {
+          return { action: 'none', why: 'the service was not changed before the failure', deploymentId: null, taskDefinitionArn: target, startedAt };
+        }
+        const described = await deps.clients.ecs.send(new DescribeServicesCommand({ cluster: plan.cluster, services: [plan.ecsServiceName] }));
+        const primary = described.services?.[0]?.deployments?.find((d) => d.status === 'PRIMARY');
+        if (!primary?.id) throw new ServiceStateError(`${plan.ecsServiceName} has no primary deployment`);
+        if (primary.taskDefinition === target && primary.id !== rollout.deploymentId) {
+          return {
+            action: 'confirmed-ecs-rollback',
+            why: `ECS is already returning the service to ${target.split('/').pop() ?? target} (${primary.rolloutStateReason ?? primary.id})`,
+            deploymentId: primary.id,
+            taskDefinitionArn: target,
+            startedAt: (primary.createdAt ?? new Date()).toISOString(),
+          };
+        }
+        const alarmNames = plan.rollbackAlarmNames;
+        const updated = await deps.clients.ecs.send(
+          new UpdateServiceCommand({
+            cluster: plan.cluster,
+            service: plan.ecsServiceName,
+            taskDefinition: target,
+            forceNewDeployment: primary.taskDefinition === target,
+            deploymentConfiguration: {
+              maximumPercent: plan.rolling.maximumPercent,
+              minimumHealthyPercent: plan.rolling.minimumHealthyPercent,
+              deploymentCircuitBreaker: { enable: true, rollback: true },
+              alarms: { alarmNames, enable: alarmNames.length > 0, rollback: alarmNames.length > 0 },
+            },
+          }),
+        );
+        const rollback = updated.service?.deployments?.find((d) => d.status === 'PRIMARY');
+        if (!rollback?.id) throw new ServiceStateError(`UpdateService on ${plan.ecsServiceName} returned no primary deployment`);
+        return {
+          action: 'redeployed-previous',
+          why: `${failure.Error}: redeploying ${target.split('/').pop() ?? target}`,
+          deploymentId: rollback.id,
+          taskDefinitionArn: target,
+          startedAt: (rollback.createdAt ?? new Date()).toISOString(),
+        };
+      },
+      (result) => ({ action: result.action, deploymentId: result.deploymentId, taskDefinitionArn: result.taskDefinitionArn }),
+    ),
+});

@@ -1,0 +1,15 @@
+/** Every client class, for the sandbox and the CLI (never imported by a Lambda entry). */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { ClientClasses, ClientName } from './clients';
+
+export const ALL_CLIENT_CLASSES: ClientClasses<ClientName> = {
+  ecs: ECSClient,
+  dynamodb: DynamoDBClient,
+  sfn: SFNClient,
+  cloudwatch: CloudWatchClient,
+  ssm: SSMClient,
+};

@@ -1,0 +1,61 @@
+/**
+ * The deploy plan: what "Validate deploy request" resolves from the request and the
+ * fleet file, carried in the execution's state so later steps need no fleet lookups.
+ */
+import { z } from 'zod';
+
+export const executionIdSchema = z.string().min(1);
+
+export const deployPlanSchema = z.object({
+  service: z.string(),
+  cluster: z.string(),
+  ecsServiceName: z.string(),
+  container: z.string(),
+  image: z.string(),
+  requestedBy: z.string(),
+  reason: z.string(),
+  rollbackAlarmNames: z.array(z.string()),
+  healthCheck: z.object({
+    http: z.object({ path: z.string(), port: z.number().int(), timeoutMs: z.number().int() }).optional(),
+  }),
+  rolling: z.object({
+    maximumPercent: z.number().int(),
+    minimumHealthyPercent: z.number().int(),
+    healthCheckGracePeriodSeconds: z.number().int(),
+  }),
+  progressDeadlineSeconds: z.number().int().min(1),
+  soakSeconds: z.number().int().min(0),
+  lockLeaseSeconds: z.number().int().min(1),
+});
+export type DeployPlan = z.output<typeof deployPlanSchema>;
+
+/** What "Check deploy guards" learned about the service before anything changed. */
+export const serviceBaselineSchema = z.object({
+  serviceArn: z.string(),
+  /** The task definition of the service's last COMPLETED deployment: the rollback target. */
+  previousTaskDefinitionArn: z.string(),
+  desiredCount: z.number().int(),
+});
+export type ServiceBaseline = z.output<typeof serviceBaselineSchema>;
+
+export const revisionSchema = z.object({
+  taskDefinitionArn: z.string(),
+  revision: z.number().int(),
+  reused: z.boolean(),
+});
+
+export const rolloutSchema = z.object({
+  deploymentId: z.string(),
+  startedAt: z.string(),
+});
+
+export const deploymentOutcomeSchema = z.object({
+  deploymentId: z.string(),
+  status: z.enum(['COMPLETED', 'FAILED']),
+  reason: z.string(),
+  at: z.string(),
+});
+export type DeploymentOutcome = z.output<typeof deploymentOutcomeSchema>;
+
+/** The Catch output Step Functions puts in the state: `{Error, Cause}`. */
+export const failureSchema = z.object({ Error: z.string(), Cause: z.string().optional() });

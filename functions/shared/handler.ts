@@ -1,0 +1,91 @@
+/**
+ * The shape every handler shares: a zod schema for its input, a pure core
+ * `(input, deps) => output`, and a thin middy wrapper that parses the input, sets
+ * the execution as the logger's correlation id, and logs failures before
+ * re-throwing them (Step Functions must see every error).
+ */
+import middy from '@middy/core';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
+import type { Fleet } from '../../lib/fleet/fleet';
+import type { AwsClients, ClientName } from './clients';
+import type { AssureConfig } from './config';
+import { InvalidInputError } from './errors';
+import type { HttpGet } from './http';
+
+export interface HandlerDeps<N extends ClientName = ClientName> {
+  readonly clients: Pick<AwsClients, N>;
+  readonly config: AssureConfig;
+  readonly fleet: Fleet;
+  readonly logger: Logger;
+  readonly http: HttpGet;
+}
+
+export interface HandlerDefinition<Schema extends z.ZodType = z.ZodType, Output = unknown, N extends ClientName = ClientName> {
+  /** kebab-case, the folder under functions/ and the Lambda's logical name. */
+  readonly name: string;
+  readonly description: string;
+  /** The AWS clients the core uses; the Lambda bundle carries only these. */
+  readonly clients: readonly N[];
+  readonly input: Schema;
+  /** The error raised when the input fails the schema; defaults to InvalidInputError. */
+  readonly invalidInput?: new (message: string) => Error;
+  readonly core: (input: z.output<Schema>, deps: HandlerDeps<N>) => Promise<Output>;
+}
+
+export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+export function defineHandler<Schema extends z.ZodType, Output, N extends ClientName>(
+  definition: HandlerDefinition<Schema, Output, N>,
+): HandlerDefinition<Schema, Output, N> {
+  return definition;
+}
+
+/** Formats zod issues as "field: reason; field: reason" so the message names every field. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length > 0 ? issue.path.map(String).join('.') : '(input)'}: ${issue.message}`)
+    .join('; ');
+}
+
+export function parseInput<Schema extends z.ZodType>(
+  definition: Pick<HandlerDefinition<Schema>, 'name' | 'input' | 'invalidInput'>,
+  event: unknown,
+): z.output<Schema> {
+  const parsed = definition.input.safeParse(event);
+  if (!parsed.success) {
+    const ErrorClass = definition.invalidInput ?? InvalidInputError;
+    throw new ErrorClass(`Invalid input to ${definition.name}: ${describeIssues(parsed.error)}`);
+  }
+  return parsed.data;
+}
+
+function correlationId(event: unknown): string | undefined {
+  if (typeof event === 'object' && event !== null && 'executionId' in event) {
+    const value = (event as { executionId: unknown }).executionId;
+    return typeof value === 'string' ? value : undefined;
+  }
+  return undefined;
+}
+
+export function createHandler<Schema extends z.ZodType, Output, N extends ClientName>(
+  definition: HandlerDefinition<Schema, Output, N>,
+  deps: HandlerDeps<N>,
+): LambdaHandler {
+  const { logger } = deps;
+  return middy<unknown, unknown, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use({
+      before: (request) => {
+        const id = correlationId(request.event);
+        if (id) logger.setCorrelationId(id);
+      },
+      onError: (request) => {
+        const error = request.error;
+        if (error) logger.error(`${definition.name} failed`, { error: { name: error.name, message: error.message } });
+      },
+    })
+    .handler(async (event: unknown): Promise<unknown> => definition.core(parseInput(definition, event), deps));
+}

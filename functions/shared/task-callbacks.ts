@@ -1,0 +1,103 @@
+/**
+ * Task-token callbacks, race-free. A waiting state stores its token and an event
+ * stores its outcome on the same DynamoDB item, each with one atomic update that
+ * returns the whole item: whichever write comes second sees both and delivers.
+ * (Both may deliver; the second SendTask* then meets a closed task: TaskTimedOut.)
+ */
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { type DeploymentOutcome, deploymentOutcomeSchema } from './deploy-plan';
+import type { HandlerDeps } from './handler';
+
+type CallbackDeps = Pick<HandlerDeps<'dynamodb' | 'sfn'>, 'clients' | 'config' | 'logger'>;
+
+/** Callback items outlive any wait they serve by this much, then DynamoDB TTL removes them. */
+const CALLBACK_RETENTION_SECONDS = 7 * 24 * 3600;
+
+export const deploymentWaitKey = (deploymentId: string): string => `deployment#${deploymentId}`;
+export const soakWaitKey = (service: string): string => `soak#${service}`;
+
+export interface CallbackItem {
+  readonly pk: string;
+  readonly taskToken?: string;
+  readonly outcome?: DeploymentOutcome;
+  readonly [key: string]: unknown;
+}
+
+async function updateCallbackItem(deps: CallbackDeps, key: string, values: Record<string, unknown>, onlyIfAbsent: string[]): Promise<CallbackItem> {
+  const names: Record<string, string> = {};
+  const assignments = Object.keys(values).map((field, index) => {
+    names[`#f${index}`] = field;
+    return onlyIfAbsent.includes(field) ? `#f${index} = if_not_exists(#f${index}, :v${index})` : `#f${index} = :v${index}`;
+  });
+  const result = await deps.clients.dynamodb.send(
+    new UpdateItemCommand({
+      TableName: deps.config.callbackTableName,
+      Key: marshall({ pk: key }),
+      UpdateExpression: `SET ${assignments.join(', ')}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: marshall(Object.fromEntries(Object.values(values).map((v, i) => [`:v${i}`, v])), {
+        removeUndefinedValues: true,
+      }),
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  return unmarshall(result.Attributes ?? {}) as CallbackItem;
+}
+
+/** Stores a waiting state's task token; returns the item, with an outcome if one arrived first. */
+export async function storeTaskToken(deps: CallbackDeps, key: string, taskToken: string, details: Record<string, unknown>): Promise<CallbackItem> {
+  return updateCallbackItem(
+    deps,
+    key,
+    { ...details, taskToken, expiresAt: Math.floor(Date.now() / 1000) + CALLBACK_RETENTION_SECONDS },
+    [],
+  );
+}
+
+/** Stores a deployment's outcome (the first one wins); returns the item, with a token if a state is waiting. */
+export async function storeDeploymentOutcome(deps: CallbackDeps, outcome: DeploymentOutcome): Promise<CallbackItem> {
+  const item = await updateCallbackItem(
+    deps,
+    deploymentWaitKey(outcome.deploymentId),
+    { outcome, expiresAt: Math.floor(Date.now() / 1000) + CALLBACK_RETENTION_SECONDS },
+    ['outcome'],
+  );
+  return { ...item, outcome: deploymentOutcomeSchema.parse(item.outcome) };
+}
+
+export type Delivery = 'delivered' | 'task-already-closed';
+
+/** Completes or fails a waiting task. A token whose task has closed is reported, not thrown. */
+export async function completeTask(
+  deps: CallbackDeps,
+  taskToken: string,
+  result: { readonly output: unknown } | { readonly error: string; readonly cause: string },
+): Promise<Delivery> {
+  try {
+    if ('output' in result) {
+      await deps.clients.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(result.output) }));
+    } else {
+      await deps.clients.sfn.send(new SendTaskFailureCommand({ taskToken, error: result.error, cause: result.cause.slice(0, 32_768) }));
+    }
+    return 'delivered';
+  } catch (error) {
+    // TaskTimedOut: the task already closed (timed out, or another delivery won the race).
+    if ((error as Error).name === 'TaskTimedOut') {
+      deps.logger.info('Task already closed; nothing to deliver', { reason: (error as Error).message });
+      return 'task-already-closed';
+    }
+    throw error;
+  }
+}
+
+export async function deliverDeploymentOutcome(deps: CallbackDeps, taskToken: string, outcome: DeploymentOutcome): Promise<Delivery> {
+  return completeTask(
+    deps,
+    taskToken,
+    outcome.status === 'COMPLETED'
+      ? { output: outcome }
+      : { error: 'DeploymentFailedError', cause: `Deployment ${outcome.deploymentId} failed: ${outcome.reason}` },
+  );
+}

@@ -1,0 +1,136 @@
+/**
+ * First state of the deploy workflow: checks the request against the fleet file and
+ * resolves everything later steps need into a deploy plan.
+ */
+import { z } from 'zod';
+import { writeAuditRecord } from '../shared/audit';
+import { type DeployPlan, executionIdSchema } from '../shared/deploy-plan';
+import { InvalidDeployRequestError } from '../shared/errors';
+import { defineHandler, describeIssues } from '../shared/handler';
+
+const imageTag = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const imageDigest = /^sha256:[a-f0-9]{64}$/;
+
+/** The documented input of the deploy state machine. */
+export const deployRequestSchema = z.strictObject({
+  service: z.string().min(1, 'is required'),
+  image: z.string().min(1, 'is required').max(512),
+  requestedBy: z.string().min(1, 'is required').max(128),
+  reason: z.string().max(500).optional(),
+});
+export type DeployRequest = z.output<typeof deployRequestSchema>;
+
+/** The deploy execution's state after this step: the request, the plan, and empty slots for later steps. */
+export interface DeployState {
+  readonly request: DeployRequest;
+  readonly plan: DeployPlan;
+  readonly baseline: null;
+  readonly revision: null;
+  readonly rollout: null;
+  readonly failure: null;
+  readonly rollback: null;
+  readonly rollbackFailure: null;
+}
+
+const inputSchema = z.object({
+  executionId: executionIdSchema,
+  request: z.unknown(),
+});
+
+function requesterOf(request: unknown): string {
+  const requestedBy = (request as { requestedBy?: unknown } | null)?.requestedBy;
+  return typeof requestedBy === 'string' && requestedBy.length > 0 ? requestedBy : 'unknown';
+}
+
+/** Splits `repo:tag` or `repo@sha256:...` into the repository and the reference. */
+export function splitImageReference(image: string): { repository: string; reference: string } | undefined {
+  const at = image.indexOf('@');
+  if (at >= 0) {
+    const reference = image.slice(at + 1);
+    return imageDigest.test(reference) ? { repository: image.slice(0, at), reference } : undefined;
+  }
+  const colon = image.lastIndexOf(':');
+  // A colon before the last slash belongs to a registry port, not a tag.
+  if (colon < 0 || colon < image.lastIndexOf('/')) return undefined;
+  const reference = image.slice(colon + 1);
+  return imageTag.test(reference) ? { repository: image.slice(0, colon), reference } : undefined;
+}
+
+export const validateDeployRequest = defineHandler({
+  name: 'validate-deploy-request',
+  description: 'Validates a deploy request against the fleet file and resolves the deploy plan',
+  clients: ['dynamodb'],
+  input: inputSchema,
+  core: async ({ executionId, request }, deps): Promise<DeployState> => {
+    const reject = async (service: string, message: string): Promise<never> => {
+      await writeAuditRecord(deps, {
+        action: 'deploy',
+        subject: service,
+        actor: requesterOf(request),
+        source: 'step-functions',
+        executionId,
+        phase: 'outcome',
+        status: 'failed',
+        at: new Date().toISOString(),
+        error: { name: 'InvalidDeployRequestError', message },
+      });
+      throw new InvalidDeployRequestError(message);
+    };
+
+    const parsed = deployRequestSchema.safeParse(request);
+    if (!parsed.success) return reject('fleet', `Invalid deploy request: ${describeIssues(parsed.error)}`);
+    const { service: serviceId, image, requestedBy, reason } = parsed.data;
+
+    const service = deps.fleet.services[serviceId];
+    if (!service) {
+      return reject('fleet', `Invalid deploy request: service: ${serviceId} is not in the ${deps.fleet.environment} fleet (known: ${Object.keys(deps.fleet.services).join(', ')})`);
+    }
+    const reference = splitImageReference(image);
+    if (!reference) {
+      return reject(serviceId, `Invalid deploy request: image: must be <repository>:<tag> or <repository>@sha256:<digest>, got ${image}`);
+    }
+    if (reference.repository !== service.imageRepository) {
+      return reject(serviceId, `Invalid deploy request: image: must come from ${service.imageRepository}, got ${reference.repository}`);
+    }
+    if (service.strategy.type !== 'rolling') {
+      return reject(serviceId, `Invalid deploy request: service: ${serviceId} uses the ${service.strategy.type} strategy, which this deploy workflow does not run yet`);
+    }
+
+    const settings = deps.fleet.deploy;
+    const progressDeadlineSeconds = Math.round(settings.progressDeadlineMinutes * 60);
+    const soakSeconds = Math.round(settings.soakMinutes * 60);
+    const plan: DeployPlan = {
+      service: serviceId,
+      cluster: deps.fleet.cluster,
+      ecsServiceName: service.ecsServiceName,
+      container: service.container,
+      image,
+      requestedBy,
+      reason: reason ?? `deploy ${image}`,
+      rollbackAlarmNames: service.rollbackAlarms.map((a) => a.name),
+      healthCheck: service.health.http ? { http: service.health.http } : {},
+      rolling: {
+        maximumPercent: service.strategy.maximumPercent,
+        minimumHealthyPercent: service.strategy.minimumHealthyPercent,
+        healthCheckGracePeriodSeconds: service.health.gracePeriodSeconds,
+      },
+      progressDeadlineSeconds,
+      soakSeconds,
+      // Covers the rollout and a rollback each up to the deadline, the soak, and the checks around them.
+      lockLeaseSeconds: 2 * progressDeadlineSeconds + soakSeconds + 15 * 60,
+    };
+    await writeAuditRecord(deps, {
+      action: 'deploy',
+      subject: serviceId,
+      actor: requestedBy,
+      source: 'step-functions',
+      executionId,
+      reason: plan.reason,
+      phase: 'intent',
+      status: 'started',
+      at: new Date().toISOString(),
+    });
+    // Every key later states read exists from here on, so no JSONPath meets a missing field.
+    return { request: parsed.data, plan, baseline: null, revision: null, rollout: null, failure: null, rollback: null, rollbackFailure: null };
+  },
+});

@@ -1,0 +1,206 @@
+/**
+ * The fleet file: one YAML document per environment, validated with zod.
+ *
+ * It is the single source of truth for the CDK stack, the event patterns, the
+ * IAM scoping, the Lambda handlers (bundled as JSON) and the sandbox.
+ */
+import { z } from 'zod';
+
+const kebabName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and hyphens, starting with a letter');
+
+/** ECS resource names: letters, digits, hyphens and underscores, up to 255 characters. */
+const ecsName = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be 1-255 letters, digits, hyphens or underscores');
+
+/** IAM role names (not ARNs): the stack builds the ARN in the fleet's account. */
+const iamRoleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name (not an ARN), 1-64 characters');
+
+/** An ECR repository URI without tag or digest, or a public image name. */
+const imageRepository = z
+  .string()
+  .regex(
+    /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\.[a-z0-9-]+)*(?::\d+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)+$/,
+    'must be an image repository such as 123456789012.dkr.ecr.eu-west-2.amazonaws.com/order-gateway (no tag or digest)',
+  );
+
+const alarmName = z.string().min(1).max(255);
+
+/** CloudWatch accepts periods of 10, 20 or 30 seconds (high resolution) or multiples of 60. */
+const alarmPeriodSeconds = z
+  .number()
+  .int()
+  .refine((p) => p === 10 || p === 20 || p === 30 || (p >= 60 && p % 60 === 0), {
+    message: 'must be 10, 20, 30 or a multiple of 60 seconds',
+  });
+
+export const alarmDefinitionSchema = z
+  .strictObject({
+    name: alarmName,
+    description: z.string().max(1024).optional(),
+    metric: z.strictObject({
+      namespace: z.string().min(1).max(255),
+      name: z.string().min(1).max(255),
+      dimensions: z.record(z.string(), z.string()).default({}),
+      statistic: z.enum(['Average', 'Sum', 'Minimum', 'Maximum', 'SampleCount']).default('Average'),
+      periodSeconds: alarmPeriodSeconds.default(60),
+    }),
+    threshold: z.number(),
+    comparison: z.enum([
+      'GreaterThanThreshold',
+      'GreaterThanOrEqualToThreshold',
+      'LessThanThreshold',
+      'LessThanOrEqualToThreshold',
+    ]),
+    evaluationPeriods: z.number().int().min(1).max(100).default(1),
+    datapointsToAlarm: z.number().int().min(1).max(100).optional(),
+    treatMissingData: z.enum(['breaching', 'notBreaching', 'ignore', 'missing']).default('missing'),
+  })
+  .refine((a) => a.datapointsToAlarm === undefined || a.datapointsToAlarm <= a.evaluationPeriods, {
+    message: 'datapointsToAlarm must not exceed evaluationPeriods',
+    path: ['datapointsToAlarm'],
+  });
+
+const rollingStrategy = z.strictObject({
+  type: z.literal('rolling'),
+  /** ECS maximumPercent / minimumHealthyPercent. */
+  maximumPercent: z.number().int().min(100).max(400).default(200),
+  minimumHealthyPercent: z.number().int().min(0).max(100).default(100),
+});
+
+// Blue/green, canary and linear are ECS-native strategies; the schema accepts them so a
+// fleet file can be written today, and the deploy workflow refuses them until it supports them.
+const blueGreenStrategy = z.strictObject({
+  type: z.literal('blue-green'),
+  bakeTimeMinutes: z.number().int().min(0).max(1440).default(10),
+});
+const canaryStrategy = z.strictObject({
+  type: z.literal('canary'),
+  canaryPercent: z
+    .number()
+    .min(0.1)
+    .max(100)
+    .refine((p) => Math.abs(p * 10 - Math.round(p * 10)) < 1e-9, { message: 'must be in steps of 0.1' })
+    .default(5),
+  canaryBakeTimeMinutes: z.number().int().min(0).max(1440).default(10),
+});
+const linearStrategy = z.strictObject({
+  type: z.literal('linear'),
+  stepPercent: z.number().min(3).max(100),
+  stepBakeTimeMinutes: z.number().int().min(0).max(1440).default(6),
+});
+
+export const deployStrategySchema = z.discriminatedUnion('type', [
+  rollingStrategy,
+  blueGreenStrategy,
+  canaryStrategy,
+  linearStrategy,
+]);
+
+const healthSchema = z.strictObject({
+  /** ECS healthCheckGracePeriodSeconds: load-balancer health failures are ignored this long after a task starts. */
+  gracePeriodSeconds: z.number().int().min(0).max(2_147_483_647).default(60),
+  /** Deep application health endpoint, called on every task of the new revision by the health gate. */
+  http: z
+    .strictObject({
+      path: z.string().regex(/^\/[\w\-./~%]*$/, 'must be an absolute URL path such as /health/deep'),
+      port: z.number().int().min(1).max(65535),
+      timeoutMs: z.number().int().min(100).max(30_000).default(2_000),
+    })
+    .optional(),
+  /** Target-group health check of the service's load balancer (AWS defaults: 30 s x 5, 300 s deregistration delay). */
+  targetGroup: z
+    .strictObject({
+      intervalSeconds: z.number().int().min(5).max(300).default(30),
+      healthyThresholdCount: z.number().int().min(2).max(10).default(5),
+      unhealthyThresholdCount: z.number().int().min(2).max(10).default(2),
+      deregistrationDelaySeconds: z.number().int().min(0).max(3600).default(300),
+    })
+    .prefault({}),
+});
+
+const capacitySchema = z
+  .strictObject({
+    desired: z.number().int().min(0).max(5000),
+    min: z.number().int().min(0).max(5000),
+    max: z.number().int().min(1).max(5000),
+  })
+  .refine((c) => c.min <= c.desired, { message: 'min must not exceed desired', path: ['min'] })
+  .refine((c) => c.desired <= c.max, { message: 'desired must not exceed max', path: ['max'] });
+
+export const serviceSchema = z.strictObject({
+  /** ECS service name; defaults to the service's key in the fleet file. */
+  ecsServiceName: ecsName.optional(),
+  /** The container whose image a deploy changes; defaults to the service's key. */
+  container: ecsName.optional(),
+  imageRepository,
+  role: z.enum(['trading', 'support']),
+  dependsOn: z.array(kebabName).default([]),
+  capacity: capacitySchema,
+  strategy: deployStrategySchema.prefault({ type: 'rolling' }),
+  health: healthSchema.prefault({}),
+  /** Alarms that mean "this release is bad: roll this service back". */
+  rollbackAlarms: z.array(alarmDefinitionSchema).default([]),
+  /** Roles the service's task definition uses; the deploy role may pass only these. */
+  taskRoleName: iamRoleName.optional(),
+  executionRoleName: iamRoleName,
+});
+
+const dayOfWeek = z.enum(['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN']);
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time such as 07:30');
+
+export const deployWindowSchema = z
+  .strictObject({
+    days: z.array(dayOfWeek).min(1),
+    start: clockTime,
+    end: clockTime,
+    timeZone: z
+      .string()
+      .refine(isKnownTimeZone, { message: 'must be an IANA time zone such as Europe/London' })
+      .default('UTC'),
+  })
+  .refine((w) => w.start < w.end, { message: 'start must be before end (windows do not span midnight)', path: ['end'] });
+
+export const deploySettingsSchema = z.strictObject({
+  /** Minutes to watch the rollback alarms after the health gate passes. */
+  soakMinutes: z.number().min(0).max(1440).default(10),
+  /** Longest wait for ECS to report the rollout's outcome before Assure rolls back. */
+  progressDeadlineMinutes: z.number().min(1).max(1440).default(30),
+  /** When set, a deploy may only start inside one of these windows. */
+  windows: z.array(deployWindowSchema).optional(),
+});
+
+export const fleetSchema = z.strictObject({
+  environment: kebabName,
+  account: z
+    .string()
+    .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+    .optional(),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-2')
+    .optional(),
+  cluster: ecsName,
+  deploy: deploySettingsSchema.prefault({}),
+  services: z.record(kebabName, serviceSchema).refine((s) => Object.keys(s).length > 0, {
+    message: 'must list at least one service',
+  }),
+});
+
+export type FleetInput = z.input<typeof fleetSchema>;
+export type ParsedFleet = z.output<typeof fleetSchema>;
+export type AlarmDefinition = z.output<typeof alarmDefinitionSchema>;
+export type DeployStrategy = z.output<typeof deployStrategySchema>;
+export type DeployWindow = z.output<typeof deployWindowSchema>;
+export type ServiceRole = z.output<typeof serviceSchema>['role'];
+
+function isKnownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * Resolving a fleet document: zod → cross-checks → a resolved Fleet whose services
+ * carry their defaults and a dependency order. YAML reading lives in fleet-file.ts so
+ * Lambda bundles that read the bundled JSON do not carry a YAML parser.
+ */
+import type { z } from 'zod';
+import {
+  fleetSchema,
+  type AlarmDefinition,
+  type DeployStrategy,
+  type ParsedFleet,
+  type ServiceRole,
+} from './fleet-schema';
+
+export interface FleetIssue {
+  /** Dotted path into the fleet file, e.g. `services.order-gateway.capacity.min`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** The fleet file is invalid; every issue names the path and the reason. */
+export class FleetFileError extends Error {
+  override readonly name = 'FleetFileError';
+  constructor(
+    readonly source: string,
+    readonly issues: readonly FleetIssue[],
+  ) {
+    super(`${source} is not a valid fleet file:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n')}`);
+  }
+}
+
+export interface FleetService {
+  /** The service's key in the fleet file, e.g. `order-gateway`. */
+  readonly id: string;
+  readonly ecsServiceName: string;
+  readonly container: string;
+  readonly imageRepository: string;
+  readonly role: ServiceRole;
+  readonly dependsOn: readonly string[];
+  readonly capacity: { readonly desired: number; readonly min: number; readonly max: number };
+  readonly strategy: DeployStrategy;
+  readonly health: ParsedFleet['services'][string]['health'];
+  readonly rollbackAlarms: readonly AlarmDefinition[];
+  readonly taskRoleName?: string;
+  readonly executionRoleName: string;
+}
+
+export interface Fleet {
+  readonly environment: string;
+  readonly account?: string;
+  readonly region?: string;
+  readonly cluster: string;
+  readonly deploy: ParsedFleet['deploy'];
+  readonly services: Readonly<Record<string, FleetService>>;
+  /** Service ids with every dependency before its dependants. */
+  readonly deployOrder: readonly string[];
+}
+
+/** Validates an already-parsed fleet document (YAML or the bundled JSON) into a resolved Fleet. */
+export function parseFleet(raw: unknown, sourceName = 'fleet file'): Fleet {
+  const parsed = fleetSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new FleetFileError(sourceName, zodIssues(parsed.error));
+  }
+  return resolveFleet(parsed.data, sourceName);
+}
+
+export function zodIssues(error: z.ZodError): FleetIssue[] {
+  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+}
+
+function resolveFleet(fleet: ParsedFleet, sourceName: string): Fleet {
+  const issues: FleetIssue[] = [];
+  const services: Record<string, FleetService> = {};
+  const ecsNames = new Map<string, string>();
+  const alarmOwners = new Map<string, string>();
+
+  for (const [id, service] of Object.entries(fleet.services)) {
+    const ecsServiceName = service.ecsServiceName ?? id;
+    const clash = ecsNames.get(ecsServiceName);
+    if (clash) {
+      issues.push({ path: `services.${id}.ecsServiceName`, message: `ECS service ${ecsServiceName} is already used by ${clash}` });
+    }
+    ecsNames.set(ecsServiceName, id);
+    service.dependsOn.forEach((dependency, index) => {
+      if (dependency === id) {
+        issues.push({ path: `services.${id}.dependsOn.${index}`, message: 'a service cannot depend on itself' });
+      } else if (!(dependency in fleet.services)) {
+        issues.push({ path: `services.${id}.dependsOn.${index}`, message: `unknown service ${dependency}` });
+      }
+    });
+    service.rollbackAlarms.forEach((alarm, index) => {
+      const owner = alarmOwners.get(alarm.name);
+      if (owner) {
+        issues.push({ path: `services.${id}.rollbackAlarms.${index}.name`, message: `alarm ${alarm.name} is already defined by ${owner}` });
+      }
+      alarmOwners.set(alarm.name, id);
+    });
+    if (service.strategy.type !== 'rolling' && service.health.http === undefined) {
+      // ECS-native blue/green, canary and linear need a load balancer or Service Connect.
+      issues.push({ path: `services.${id}.strategy`, message: `${service.strategy.type} needs a load-balanced service with health.http` });
+    }
+    services[id] = {
+      id,
+      ecsServiceName,
+      container: service.container ?? id,
+      imageRepository: service.imageRepository,
+      role: service.role,
+      dependsOn: service.dependsOn,
+      capacity: service.capacity,
+      strategy: service.strategy,
+      health: service.health,
+      rollbackAlarms: service.rollbackAlarms,
+      ...(service.taskRoleName === undefined ? {} : { taskRoleName: service.taskRoleName }),
+      executionRoleName: service.executionRoleName,
+    };
+  }
+
+  const { order, cycle } = dependencyOrder(services);
+  if (cycle) {
+    issues.push({ path: `services.${cycle[0]}.dependsOn`, message: `dependency cycle: ${cycle.join(' → ')}` });
+  }
+  if (issues.length > 0) throw new FleetFileError(sourceName, issues);
+
+  return {
+    environment: fleet.environment,
+    ...(fleet.account === undefined ? {} : { account: fleet.account }),
+    ...(fleet.region === undefined ? {} : { region: fleet.region }),
+    cluster: fleet.cluster,
+    deploy: fleet.deploy,
+    services,
+    deployOrder: order,
+  };
+}
+
+/** Kahn's algorithm, stable by fleet-file order; reports one cycle when there is one. */
+function dependencyOrder(services: Record<string, FleetService>): { order: string[]; cycle?: string[] } {
+  const ids = Object.keys(services);
+  const remaining = new Map(ids.map((id) => [id, new Set(services[id]?.dependsOn.filter((d) => d in services))]));
+  const order: string[] = [];
+  while (remaining.size > 0) {
+    const ready = [...remaining].filter(([, deps]) => deps.size === 0).map(([id]) => id);
+    if (ready.length === 0) return { order, cycle: findCycle(remaining) };
+    for (const id of ready) {
+      order.push(id);
+      remaining.delete(id);
+      for (const deps of remaining.values()) deps.delete(id);
+    }
+  }
+  return { order };
+}
+
+function findCycle(graph: Map<string, Set<string>>): string[] {
+  const start = [...graph.keys()][0] as string;
+  const path = [start];
+  let current = start;
+  for (;;) {
+    const next = [...(graph.get(current) ?? [])][0] as string;
+    const seen = path.indexOf(next);
+    if (seen >= 0) return [...path.slice(seen), next];
+    path.push(next);
+    current = next;
+  }
+}
+
+export function serviceByEcsName(fleet: Fleet, ecsServiceName: string): FleetService | undefined {
+  return Object.values(fleet.services).find((s) => s.ecsServiceName === ecsServiceName);
+}
+
+/** Every alarm the fleet defines, with the service that owns it. */
+export function fleetAlarms(fleet: Fleet): { service: FleetService; alarm: AlarmDefinition }[] {
+  return Object.values(fleet.services).flatMap((service) => service.rollbackAlarms.map((alarm) => ({ service, alarm })));
+}
