@@ -7,7 +7,7 @@ import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { z } from 'zod';
 import { deployPlanSchema, type DeploymentOutcome, executionIdSchema } from '../shared/deploy-plan';
 import { defineHandler } from '../shared/handler';
-import { deliverDeploymentOutcome, deploymentWaitKey, storeDeploymentOutcome, storeTaskToken } from '../shared/task-callbacks';
+import { deliverDeploymentOutcome, deploymentWaitKey, outcomeForWait, storeDeploymentOutcome, storeTaskToken } from '../shared/task-callbacks';
 
 export const awaitDeploymentOutcome = defineHandler({
   name: 'await-deployment-outcome',
@@ -18,18 +18,20 @@ export const awaitDeploymentOutcome = defineHandler({
     taskToken: z.string().min(1),
     plan: deployPlanSchema,
     deploymentId: z.string().min(1),
+    /** Only an outcome at or after this time answers the wait (the deployment's start). */
+    notBefore: z.string(),
   }),
-  core: async ({ executionId, taskToken, plan, deploymentId }, deps) => {
+  core: async ({ executionId, taskToken, plan, deploymentId, notBefore }, deps) => {
     const item = await storeTaskToken(deps, deploymentWaitKey(deploymentId), taskToken, {
       service: plan.service,
       executionId,
-      waitingSince: new Date().toISOString(),
+      notBefore,
     });
-    let outcome: DeploymentOutcome | undefined = item.outcome;
+    let outcome: DeploymentOutcome | undefined = outcomeForWait(item);
     if (!outcome) {
       // Belt and braces: ECS may have finished before either write (and events can be late).
-      outcome = await outcomeFromEcs(deps, plan.cluster, plan.ecsServiceName, deploymentId);
-      if (outcome) outcome = (await storeDeploymentOutcome(deps, outcome)).outcome;
+      const fromEcs = await outcomeFromEcs(deps, plan.cluster, plan.ecsServiceName, deploymentId, notBefore);
+      if (fromEcs) outcome = outcomeForWait(await storeDeploymentOutcome(deps, fromEcs));
     }
     if (!outcome) return { waiting: true, deploymentId };
     const delivery = await deliverDeploymentOutcome(deps, taskToken, outcome);
@@ -42,17 +44,23 @@ async function outcomeFromEcs(
   cluster: string,
   service: string,
   deploymentId: string,
+  notBefore: string,
 ): Promise<DeploymentOutcome | undefined> {
   const described = await deps.clients.ecs.send(new DescribeServicesCommand({ cluster, services: [service] }));
   const deployments = described.services?.[0]?.deployments ?? [];
   const deployment = deployments.find((d) => d.id === deploymentId);
-  const at = new Date().toISOString();
   if (!deployment) {
     const primary = deployments.find((d) => d.status === 'PRIMARY');
-    return { deploymentId, status: 'FAILED', reason: `deployment is no longer listed; the service's primary deployment is ${primary?.id ?? 'unknown'}`, at };
+    return {
+      deploymentId,
+      status: 'FAILED',
+      reason: `deployment is no longer listed; the service's primary deployment is ${primary?.id ?? 'unknown'}`,
+      at: new Date().toISOString(),
+    };
   }
-  if (deployment.rolloutState === 'COMPLETED' || deployment.rolloutState === 'FAILED') {
-    return { deploymentId, status: deployment.rolloutState, reason: deployment.rolloutStateReason ?? deployment.rolloutState, at };
+  const updatedAt = deployment.updatedAt?.toISOString() ?? new Date().toISOString();
+  if ((deployment.rolloutState === 'COMPLETED' || deployment.rolloutState === 'FAILED') && updatedAt >= notBefore) {
+    return { deploymentId, status: deployment.rolloutState, reason: deployment.rolloutStateReason ?? deployment.rolloutState, at: updatedAt };
   }
   return undefined;
 }

@@ -4,7 +4,7 @@
  */
 import { defineHandler } from '../shared/handler';
 import { ecsDeploymentStateChangeSchema } from '../shared/aws-events';
-import { deliverDeploymentOutcome, storeDeploymentOutcome } from '../shared/task-callbacks';
+import { deliverDeploymentOutcome, outcomeForWait, storeDeploymentOutcome } from '../shared/task-callbacks';
 
 export const handleDeploymentEvent = defineHandler({
   name: 'handle-deployment-event',
@@ -21,7 +21,8 @@ export const handleDeploymentEvent = defineHandler({
       reason,
       at: event.detail.updatedAt,
     });
-    if (!item.taskToken || !item.outcome) return { deploymentId, action: 'recorded' };
-    return { deploymentId, action: await deliverDeploymentOutcome(deps, item.taskToken, item.outcome) };
+    const outcome = outcomeForWait(item);
+    if (!item.taskToken || !outcome) return { deploymentId, action: 'recorded' };
+    return { deploymentId, action: await deliverDeploymentOutcome(deps, item.taskToken, outcome) };
   },
 });

@@ -59,7 +59,8 @@ export const rollBackDeployment = defineHandler({
             why: `ECS is already returning the service to ${target.split('/').pop() ?? target} (${primary.rolloutStateReason ?? primary.id})`,
             deploymentId: primary.id,
             taskDefinitionArn: target,
-            startedAt: (primary.createdAt ?? new Date()).toISOString(),
+            // ECS re-promotes the earlier deployment (same id): its rollback began at its last update, not its creation.
+            startedAt: (primary.updatedAt ?? new Date()).toISOString(),
           };
         }
         const alarmNames = plan.rollbackAlarmNames;

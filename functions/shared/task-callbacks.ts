@@ -25,11 +25,11 @@ export interface CallbackItem {
   readonly [key: string]: unknown;
 }
 
-async function updateCallbackItem(deps: CallbackDeps, key: string, values: Record<string, unknown>, onlyIfAbsent: string[]): Promise<CallbackItem> {
+async function updateCallbackItem(deps: CallbackDeps, key: string, values: Record<string, unknown>): Promise<CallbackItem> {
   const names: Record<string, string> = {};
   const assignments = Object.keys(values).map((field, index) => {
     names[`#f${index}`] = field;
-    return onlyIfAbsent.includes(field) ? `#f${index} = if_not_exists(#f${index}, :v${index})` : `#f${index} = :v${index}`;
+    return `#f${index} = :v${index}`;
   });
   const result = await deps.clients.dynamodb.send(
     new UpdateItemCommand({
@@ -52,19 +52,27 @@ export async function storeTaskToken(deps: CallbackDeps, key: string, taskToken:
     deps,
     key,
     { ...details, taskToken, expiresAt: Math.floor(Date.now() / 1000) + CALLBACK_RETENTION_SECONDS },
-    [],
   );
 }
 
-/** Stores a deployment's outcome (the first one wins); returns the item, with a token if a state is waiting. */
+/**
+ * Stores a deployment's latest outcome; returns the item, with a token if a state is waiting.
+ * A deployment id can finish more than once: an ECS rollback re-promotes the earlier
+ * COMPLETED deployment (same id) to IN_PROGRESS and completes it again.
+ */
 export async function storeDeploymentOutcome(deps: CallbackDeps, outcome: DeploymentOutcome): Promise<CallbackItem> {
   const item = await updateCallbackItem(
     deps,
     deploymentWaitKey(outcome.deploymentId),
     { outcome, expiresAt: Math.floor(Date.now() / 1000) + CALLBACK_RETENTION_SECONDS },
-    ['outcome'],
   );
   return { ...item, outcome: deploymentOutcomeSchema.parse(item.outcome) };
+}
+
+/** The outcome the waiting state asked for: one that happened at or after the wait's `notBefore`. */
+export function outcomeForWait(item: CallbackItem): DeploymentOutcome | undefined {
+  const notBefore = typeof item.notBefore === 'string' ? Date.parse(item.notBefore) : 0;
+  return item.outcome && Date.parse(item.outcome.at) >= notBefore ? item.outcome : undefined;
 }
 
 export type Delivery = 'delivered' | 'task-already-closed';
