@@ -1,0 +1,405 @@
+/**
+ * The sandbox: a simulated AWS account, in-process, built from the fleet file.
+ * It runs the real ASL files in the ASL interpreter and the real handlers as
+ * Lambda functions, their SDK clients routed to simulated ECS, CloudWatch,
+ * EventBridge, DynamoDB, SSM and Step Functions. Time is virtual.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { ALL_CLIENT_CLASSES } from '../../functions/shared/all-clients';
+import { type AwsClients, createAwsClients } from '../../functions/shared/clients';
+import type { AssureConfig } from '../../functions/shared/config';
+import { createHandler } from '../../functions/shared/handler';
+import type { HttpGet } from '../../functions/shared/http';
+import type { Fleet } from '../fleet/fleet';
+import { type AccountContext, assureConfig, functionName, stateMachineName } from '../naming';
+import { TABLE_LAYOUTS, createTableInput, tableNames } from '../tables';
+import { readAsl, substitute } from '../workflows/asl';
+import { deployWorkflow } from '../workflows/deploy-workflow';
+import { functionArnPlaceholder, type AnyHandlerDefinition, type WorkflowSpec } from '../workflows/workflow-spec';
+import { SeededRandom, seedMathRandom } from './deterministic';
+import { FaultInjector } from './fault-injection';
+import { SdkTransport } from './sdk-transport';
+import { type CloudWatchSnapshot, SimulatedCloudWatch } from './simulated-cloudwatch';
+import { type TableSnapshot, SimulatedDynamoDb } from './simulated-dynamodb';
+import { type EcsSnapshot, SimulatedEcs } from './simulated-ecs';
+import { SimulatedEventBridge } from './simulated-eventbridge';
+import { SimulatedLambda } from './simulated-lambda';
+import { type ParameterRecord, SimulatedSsm } from './simulated-ssm';
+import { type ExecutionRecord, SimulatedStepFunctions } from './simulated-step-functions';
+import { answerHttp, combineSamples, type ImageBehaviour, ImageCatalogue, metricSample } from './simulated-workloads';
+import { VirtualClock, sleep } from './virtual-clock';
+
+/** Monday 5 January 2026, 05:20 UTC: before the London open, inside the example fleet's deploy window. */
+export const DEFAULT_SANDBOX_START = Date.parse('2026-01-05T05:20:00Z');
+/** Alarms and metrics settle before the first command runs. */
+const WARM_UP_MS = 10 * 60_000;
+const TELEMETRY_INTERVAL_MS = 10_000;
+const SNAPSHOT_VERSION = 1;
+export const SANDBOX_ACCOUNT = '111122223333';
+export const SANDBOX_REGION = 'eu-west-2';
+
+export interface SandboxOptions {
+  readonly fleet: Fleet;
+  /** Where the sandbox keeps its state between CLI invocations; none keeps it in memory only. */
+  readonly stateDirectory?: string;
+  readonly startAt?: number;
+  readonly seed?: number;
+}
+
+interface SandboxSnapshot {
+  readonly version: number;
+  readonly fleetDigest: string;
+  readonly now: number;
+  readonly randomState: number;
+  readonly ecs: EcsSnapshot;
+  readonly cloudwatch: CloudWatchSnapshot;
+  readonly ssm: ParameterRecord[];
+  readonly tables: TableSnapshot[];
+  readonly executions: ExecutionRecord[];
+  readonly images: [string, ImageBehaviour][];
+}
+
+export class SandboxStateError extends Error {
+  override readonly name = 'SandboxStateError';
+}
+
+export class Sandbox {
+  readonly context: AccountContext;
+  readonly config: AssureConfig;
+  readonly clock: VirtualClock;
+  readonly random: SeededRandom;
+  readonly faults = new FaultInjector();
+  readonly images = new ImageCatalogue();
+  readonly ecs: SimulatedEcs;
+  readonly cloudwatch: SimulatedCloudWatch;
+  readonly eventBridge: SimulatedEventBridge;
+  readonly dynamodb = new SimulatedDynamoDb();
+  readonly ssm: SimulatedSsm;
+  readonly lambda: SimulatedLambda;
+  readonly stepFunctions: SimulatedStepFunctions;
+  readonly transport: SdkTransport;
+  readonly clients: AwsClients;
+  /** State machine ARNs by workflow name. */
+  readonly stateMachines: Record<string, string> = {};
+  private readonly restoreRandom: () => void;
+  private telemetryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  private constructor(
+    readonly fleet: Fleet,
+    readonly stateDirectory: string | undefined,
+    startAt: number,
+    seed: number,
+  ) {
+    this.context = { account: fleet.account ?? SANDBOX_ACCOUNT, region: fleet.region ?? SANDBOX_REGION };
+    this.config = assureConfig(fleet, this.context.region);
+    this.clock = VirtualClock.install(startAt);
+    this.random = new SeededRandom(seed);
+    this.restoreRandom = seedMathRandom(this.random);
+    const shared = { ...this.context, random: this.random };
+
+    this.lambda = new SimulatedLambda(shared);
+    this.cloudwatch = new SimulatedCloudWatch(shared);
+    this.eventBridge = new SimulatedEventBridge(shared, async (target, input) => {
+      if (target.arn.startsWith('arn:aws:lambda:')) this.lambda.invokeAsync(target.arn, input);
+      else if (target.arn.startsWith('arn:aws:states:')) this.stepFunctions.startExecution(target.arn, JSON.stringify(input));
+      else throw new Error(`The sandbox cannot deliver to ${target.arn}`);
+    });
+    this.ecs = new SimulatedEcs(
+      shared,
+      this.images,
+      (detailType, resources, detail) => this.eventBridge.emit({ source: 'aws.ecs', detailType, resources, detail }),
+      (name) => {
+        const alarm = this.cloudwatch.alarm(name);
+        return alarm ? { state: alarm.StateValue, evaluationWindowMs: alarm.Period * alarm.EvaluationPeriods * 1000 } : undefined;
+      },
+    );
+    this.cloudwatch.onStateChange((alarm, previous) => {
+      this.eventBridge.emit(SimulatedCloudWatch.stateChangeEvent(alarm, previous));
+      this.ecs.alarmChanged(alarm.AlarmName, alarm.StateValue);
+    });
+    this.ssm = new SimulatedSsm(this.context);
+    this.stepFunctions = new SimulatedStepFunctions(shared, { invokeLambda: (arn, payload) => this.lambda.invoke(arn, payload) }, (execution) =>
+      this.eventBridge.emit({
+        source: 'aws.states',
+        detailType: 'Step Functions Execution Status Change',
+        resources: [execution.executionArn],
+        detail: {
+          executionArn: execution.executionArn,
+          stateMachineArn: execution.stateMachineArn,
+          name: execution.name,
+          status: execution.status,
+          startDate: execution.startDate,
+          stopDate: execution.stopDate ?? null,
+          input: execution.input,
+          output: execution.output ?? null,
+          ...(execution.error ? { error: execution.error, cause: execution.cause ?? null } : {}),
+        },
+      }),
+    );
+    this.transport = new SdkTransport(
+      { ecs: this.ecs, cloudwatch: this.cloudwatch, dynamodb: this.dynamodb, ssm: this.ssm, sfn: this.stepFunctions, eventbridge: this.eventBridge },
+      this.clock,
+      this.faults,
+    );
+    this.clients = createAwsClients(ALL_CLIENT_CLASSES, {
+      region: this.context.region,
+      credentials: { accessKeyId: 'SANDBOX', secretAccessKey: 'SANDBOX' },
+      plugins: [this.transport.plugin()],
+    });
+  }
+
+  /** A fresh sandbox, or the one saved in `stateDirectory` if there is one. */
+  static async open(options: SandboxOptions): Promise<Sandbox> {
+    const file = options.stateDirectory ? join(options.stateDirectory, 'sandbox.json') : undefined;
+    if (file && existsSync(file)) {
+      const snapshot = JSON.parse(readFileSync(file, 'utf8')) as SandboxSnapshot;
+      if (snapshot.version !== SNAPSHOT_VERSION) {
+        throw new SandboxStateError(`${file} was written by another version of Assure; run \`assure sandbox reset\``);
+      }
+      if (snapshot.fleetDigest !== fleetDigest(options.fleet)) {
+        throw new SandboxStateError(`${file} belongs to a different fleet file; run \`assure sandbox reset\` to start again with this one`);
+      }
+      const sandbox = new Sandbox(options.fleet, options.stateDirectory, snapshot.now, snapshot.randomState);
+      await sandbox.wire();
+      await sandbox.restore(snapshot);
+      return sandbox;
+    }
+    const sandbox = new Sandbox(options.fleet, options.stateDirectory, options.startAt ?? DEFAULT_SANDBOX_START, options.seed ?? 20260105);
+    await sandbox.wire();
+    await sandbox.seed();
+    return sandbox;
+  }
+
+  static reset(stateDirectory: string): void {
+    rmSync(join(stateDirectory, 'sandbox.json'), { force: true });
+  }
+
+  /** Builds the account's Assure resources: tables, halt flag, functions, state machines, rules. */
+  private async wire(): Promise<void> {
+    for (const [key, name] of tableNames(this.config)) {
+      await this.dynamodb.handle('CreateTable', createTableInput(name, TABLE_LAYOUTS[key]));
+    }
+    this.deployWorkflow(deployWorkflow);
+  }
+
+  private deployWorkflow(spec: WorkflowSpec): void {
+    const arns: Record<string, string> = {};
+    const all: [string, AnyHandlerDefinition][] = [...Object.entries(spec.functions), ...Object.entries(spec.eventHandlers)];
+    for (const [key, definition] of all) {
+      arns[key] = this.lambda.createFunction({
+        functionName: functionName(this.fleet.environment, definition.name),
+        handler: createHandler(definition, {
+          clients: this.clients,
+          config: this.config,
+          fleet: this.fleet,
+          http: this.http,
+          logger: new Logger({ serviceName: 'assure', persistentKeys: { function: definition.name, environment: this.fleet.environment } }),
+        }),
+        timeoutSeconds: 30,
+      });
+    }
+    const substitutions = Object.fromEntries(Object.keys(spec.functions).map((key) => [functionArnPlaceholder(key), arns[key] as string]));
+    const definition = JSON.parse(substitute(readAsl(spec.aslFile), substitutions)) as StateMachineDefinition;
+    this.stateMachines[spec.name] = this.stepFunctions.createStateMachine(stateMachineName(this.fleet.environment, spec.name), definition);
+    for (const rule of spec.rules) {
+      this.eventBridge.putRule(`${stateMachineName(this.fleet.environment, spec.name)}-${rule.id}`, rule.pattern(this.fleet, this.context), [
+        { id: rule.target, arn: arns[rule.target] as string },
+      ]);
+    }
+  }
+
+  /** The fleet as it runs before Assure's first deploy: every service steady on image 1.0.0, alarms OK. */
+  private async seed(): Promise<void> {
+    this.ecs.createCluster(this.fleet.cluster);
+    for (const service of Object.values(this.fleet.services)) {
+      const port = service.health.http?.port ?? 8080;
+      const tg = service.health.targetGroup;
+      this.ecs.seedService({
+        cluster: this.fleet.cluster,
+        serviceName: service.ecsServiceName,
+        desiredCount: service.capacity.desired,
+        healthCheckGracePeriodSeconds: service.health.gracePeriodSeconds,
+        loadBalancers: [
+          {
+            targetGroupArn: `arn:aws:elasticloadbalancing:${this.context.region}:${this.context.account}:targetgroup/${service.ecsServiceName}/${this.random.hex(16)}`,
+            containerName: service.container,
+            containerPort: port,
+            intervalSeconds: tg.intervalSeconds,
+            healthyThresholdCount: tg.healthyThresholdCount,
+            deregistrationDelaySeconds: tg.deregistrationDelaySeconds,
+          },
+        ],
+        taskDefinition: {
+          family: service.ecsServiceName,
+          containerDefinitions: [
+            {
+              name: service.container,
+              image: `${service.imageRepository}:1.0.0`,
+              essential: true,
+              portMappings: [{ containerPort: port, protocol: 'tcp' }],
+              environment: [{ name: 'ASSURE_ENVIRONMENT', value: this.fleet.environment }],
+            },
+          ],
+          ...(service.taskRoleName ? { taskRoleArn: `arn:aws:iam::${this.context.account}:role/${service.taskRoleName}` } : {}),
+          executionRoleArn: `arn:aws:iam::${this.context.account}:role/${service.executionRoleName}`,
+          networkMode: 'awsvpc',
+          requiresCompatibilities: ['FARGATE'],
+          cpu: '1024',
+          memory: '2048',
+          tags: [{ key: 'assure:environment', value: this.fleet.environment }],
+        },
+      });
+      for (const alarm of service.rollbackAlarms) {
+        this.cloudwatch.putMetricAlarm({
+          AlarmName: alarm.name,
+          AlarmDescription: alarm.description,
+          Namespace: alarm.metric.namespace,
+          MetricName: alarm.metric.name,
+          Dimensions: Object.entries(alarm.metric.dimensions).map(([Name, Value]) => ({ Name, Value })),
+          Statistic: alarm.metric.statistic,
+          Period: alarm.metric.periodSeconds,
+          EvaluationPeriods: alarm.evaluationPeriods,
+          DatapointsToAlarm: alarm.datapointsToAlarm ?? alarm.evaluationPeriods,
+          Threshold: alarm.threshold,
+          ComparisonOperator: alarm.comparison,
+          TreatMissingData: alarm.treatMissingData,
+        });
+      }
+    }
+    await this.ssm.handle('PutParameter', { Name: this.config.haltParameterName, Value: JSON.stringify({ halted: false }), Type: 'String' });
+    this.startBackgroundActivity();
+    await this.clock.advance(WARM_UP_MS);
+  }
+
+  private async restore(snapshot: SandboxSnapshot): Promise<void> {
+    snapshot.images.forEach(([image, behaviour]) => this.images.set(image, behaviour));
+    this.ecs.restore(snapshot.ecs);
+    this.cloudwatch.restore(snapshot.cloudwatch);
+    this.ssm.restore(snapshot.ssm);
+    // Tables already exist (wire); put the items back.
+    for (const table of snapshot.tables) {
+      for (const item of table.items) await this.dynamodb.handle('PutItem', { TableName: table.definition.TableName, Item: item });
+    }
+    this.stepFunctions.restoreExecutions(snapshot.executions);
+    this.startBackgroundActivity();
+  }
+
+  private startBackgroundActivity(): void {
+    this.cloudwatch.start();
+    const publish = (): void => {
+      const now = Date.now();
+      const next = Math.floor(now / TELEMETRY_INTERVAL_MS) * TELEMETRY_INTERVAL_MS + TELEMETRY_INTERVAL_MS;
+      this.telemetryTimer = setTimeout(() => {
+        this.publishTelemetry();
+        publish();
+      }, next - now);
+    };
+    publish();
+  }
+
+  /** The applications publish the metrics their alarms watch, from the tasks serving traffic. */
+  private publishTelemetry(): void {
+    const now = Date.now();
+    for (const service of Object.values(this.fleet.services)) {
+      const record = this.ecs.serviceRecord(this.fleet.cluster, service.ecsServiceName);
+      if (!record) continue;
+      const serving = this.ecs
+        .serviceTasks(record)
+        .filter((t) => t.lastStatus === 'RUNNING' && (t.target === 'healthy' || t.target === 'unused'));
+      if (serving.length === 0) continue;
+      const published = new Set<string>();
+      for (const alarm of service.rollbackAlarms) {
+        const key = `${alarm.metric.namespace}|${alarm.metric.name}|${JSON.stringify(alarm.metric.dimensions)}`;
+        if (published.has(key)) continue;
+        published.add(key);
+        const samples = serving
+          .map((t) => metricSample(alarm.metric.name, this.images.behaviourOf(t.image), now - (t.startedAt ?? now)))
+          .filter((v): v is number => v !== undefined);
+        if (samples.length === 0) continue;
+        this.cloudwatch.record(
+          alarm.metric.namespace,
+          alarm.metric.name,
+          Object.entries(alarm.metric.dimensions).map(([Name, Value]) => ({ Name, Value })),
+          combineSamples(alarm.metric.name, samples),
+          now,
+        );
+      }
+    }
+  }
+
+  /** The handlers' HTTP client: requests to task IPs reach the simulated applications. */
+  readonly http: HttpGet = async (url, { timeoutMs }) => {
+    const parsed = new URL(url);
+    const task = this.ecs.taskByIp(parsed.hostname);
+    if (!task || task.lastStatus !== 'RUNNING') {
+      await sleep(timeoutMs);
+      throw Object.assign(new Error(`connect ETIMEDOUT ${parsed.host}`), { name: 'TimeoutError' });
+    }
+    const definition = this.ecs.taskDefinition(task.taskDefinitionArn);
+    const ports = (definition?.containerDefinitions ?? []).flatMap((c) => (c.portMappings ?? []).map((p) => p.containerPort));
+    if (!ports.includes(Number(parsed.port || 80))) {
+      throw Object.assign(new Error(`connect ECONNREFUSED ${parsed.host}`), { name: 'ECONNREFUSED' });
+    }
+    return answerHttp(this.images.behaviourOf(task.image), parsed.pathname);
+  };
+
+  /** Starts the deploy workflow as StartExecution would. */
+  async startExecution(workflow: string, input: unknown, name?: string): Promise<string> {
+    const arn = this.stateMachines[workflow];
+    if (!arn) throw new Error(`No ${workflow} workflow in this sandbox`);
+    const { executionArn } = this.stepFunctions.startExecution(arn, JSON.stringify(input), name);
+    await this.clock.settle();
+    return executionArn;
+  }
+
+  /** Runs virtual time until the execution closes; returns its record. */
+  async runExecution(executionArn: string, maxVirtualMs = 12 * 3600_000): Promise<ExecutionRecord> {
+    const record = this.stepFunctions.execution(executionArn);
+    if (!record) throw new Error(`No execution ${executionArn}`);
+    const outcome = await this.clock.runUntil(() => record.status !== 'RUNNING', maxVirtualMs);
+    if (outcome !== 'done') throw new Error(`Execution ${executionArn} did not finish within ${maxVirtualMs / 60_000} virtual minutes (${outcome})`);
+    return this.stepFunctions.whenClosed(executionArn);
+  }
+
+  /** Lets ECS finish whatever it is doing (draining, rollouts), up to a limit. */
+  async settleEcs(maxVirtualMs = 30 * 60_000): Promise<void> {
+    await this.clock.runUntil(() => !this.ecs.isBusy(), maxVirtualMs);
+  }
+
+  async save(): Promise<void> {
+    if (!this.stateDirectory) return;
+    const snapshot: SandboxSnapshot = {
+      version: SNAPSHOT_VERSION,
+      fleetDigest: fleetDigest(this.fleet),
+      now: this.clock.now(),
+      randomState: this.random.seed,
+      ecs: this.ecs.snapshot(),
+      cloudwatch: this.cloudwatch.snapshot(),
+      ssm: this.ssm.snapshot(),
+      tables: await this.dynamodb.snapshot(),
+      executions: this.stepFunctions.listExecutionRecords().filter((e) => e.status !== 'RUNNING'),
+      images: this.images.entries(),
+    };
+    mkdirSync(this.stateDirectory, { recursive: true });
+    const file = join(this.stateDirectory, 'sandbox.json');
+    writeFileSync(`${file}.tmp`, JSON.stringify(snapshot));
+    renameSync(`${file}.tmp`, file);
+  }
+
+  dispose(): void {
+    clearTimeout(this.telemetryTimer);
+    this.cloudwatch.stop();
+    this.ecs.dispose();
+    this.lambda.dispose();
+    this.restoreRandom();
+    this.clock.uninstall();
+  }
+}
+
+function fleetDigest(fleet: Fleet): string {
+  return createHash('sha256').update(JSON.stringify(fleet)).digest('hex').slice(0, 16);
+}

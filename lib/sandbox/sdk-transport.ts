@@ -1,0 +1,104 @@
+/**
+ * Routes AWS SDK v3 clients to the simulated services. A middleware answers each
+ * command from the simulated service instead of sending HTTP; errors become the
+ * SDK's own exception classes (so `instanceof ConditionalCheckFailedException`
+ * and `error.name` behave exactly as against AWS).
+ */
+import * as cloudwatch from '@aws-sdk/client-cloudwatch';
+import * as dynamodb from '@aws-sdk/client-dynamodb';
+import * as ecs from '@aws-sdk/client-ecs';
+import * as sfn from '@aws-sdk/client-sfn';
+import * as ssm from '@aws-sdk/client-ssm';
+import type { Pluggable } from '@smithy/types';
+import { SimulatedAwsError } from './aws-error';
+import type { FaultInjector } from './fault-injection';
+import type { VirtualClock } from './virtual-clock';
+
+export interface SimulatedService {
+  handle(operation: string, input: Record<string, unknown>): Promise<unknown>;
+}
+
+export interface ApiCall {
+  readonly at: number;
+  readonly service: string;
+  readonly operation: string;
+  readonly input: unknown;
+  readonly error?: string;
+}
+
+interface ServiceExceptionClass {
+  new (options: { name?: string; $fault: 'client' | 'server'; message: string; $metadata: object }): Error;
+}
+
+/** Client name (as the SDK reports it) → service key and the package's exports (its exception classes). */
+const CLIENT_PACKAGES: Record<string, { key: string; exports: Record<string, unknown>; base: string }> = {
+  ECSClient: { key: 'ecs', exports: ecs, base: 'ECSServiceException' },
+  DynamoDBClient: { key: 'dynamodb', exports: dynamodb, base: 'DynamoDBServiceException' },
+  SFNClient: { key: 'sfn', exports: sfn, base: 'SFNServiceException' },
+  CloudWatchClient: { key: 'cloudwatch', exports: cloudwatch, base: 'CloudWatchServiceException' },
+  SSMClient: { key: 'ssm', exports: ssm, base: 'SSMServiceException' },
+};
+
+export function toSdkError(clientName: string, error: SimulatedAwsError, requestId: string): Error {
+  const pkg = CLIENT_PACKAGES[clientName];
+  const $metadata = { httpStatusCode: error.httpStatusCode, requestId, attempts: 1, totalRetryDelay: 0 };
+  const Base = pkg?.exports[pkg.base] as ServiceExceptionClass | undefined;
+  const Specific = pkg?.exports[error.code] as ServiceExceptionClass | undefined;
+  if (Specific && Base && Specific.prototype instanceof Base) {
+    return new Specific({ $fault: error.fault, message: error.message, $metadata });
+  }
+  if (Base) return new Base({ name: error.code, $fault: error.fault, message: error.message, $metadata });
+  return error;
+}
+
+export class SdkTransport {
+  readonly calls: ApiCall[] = [];
+  private requestCounter = 0;
+
+  constructor(
+    private readonly services: Record<string, SimulatedService>,
+    private readonly clock: VirtualClock,
+    private readonly faults: FaultInjector,
+  ) {}
+
+  /** The plugin to pass to createAwsClients. */
+  plugin(): Pluggable<object, object> {
+    return {
+      applyToStack: (stack) => {
+        stack.add(
+          (_next, context) => async (args) => {
+            const clientName = context.clientName ?? '';
+            const operation = (context.commandName ?? '').replace(/Command$/, '');
+            const output = await this.call(clientName, operation, args.input as Record<string, unknown>);
+            return { output: output as object, response: {} };
+          },
+          // Inside the transient-error middleware (initialize/high), before serialization.
+          { step: 'initialize', priority: 'low', name: 'assureSandboxTransport' },
+        );
+      },
+    };
+  }
+
+  async call(clientName: string, operation: string, input: Record<string, unknown>): Promise<unknown> {
+    const pkg = CLIENT_PACKAGES[clientName];
+    const key = pkg?.key ?? clientName;
+    const service = this.services[key];
+    const requestId = `sandbox-${(this.requestCounter += 1).toString().padStart(8, '0')}`;
+    if (!service) throw new Error(`The sandbox has no simulated ${clientName}`);
+    return this.clock.track(async () => {
+      try {
+        await this.faults.beforeCall(key, operation);
+        // Callers must not share objects with the simulated service: AWS sees a serialized copy.
+        const result = await service.handle(operation, structuredClone(input ?? {}));
+        this.calls.push({ at: Date.now(), service: key, operation, input });
+        return { ...(result as object), $metadata: { httpStatusCode: 200, requestId, attempts: 1, totalRetryDelay: 0 } };
+      } catch (error) {
+        if (error instanceof SimulatedAwsError) {
+          this.calls.push({ at: Date.now(), service: key, operation, input, error: error.code });
+          throw toSdkError(clientName, error, requestId);
+        }
+        throw error;
+      }
+    });
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * Lambda: functions are the project's real middy handlers, invoked in-process with
+ * a Lambda context. As in the Lambda runtime, whatever a function writes to
+ * stdout/stderr goes to its log group (`/aws/lambda/<name>`), not the terminal.
+ * Errors come back as the runtime reports them: errorType (the error's name),
+ * errorMessage and trace.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Context } from 'aws-lambda';
+import type { LambdaHandler } from '../../functions/shared/handler';
+import type { SeededRandom } from './deterministic';
+import { sleep } from './virtual-clock';
+
+export interface FunctionConfig {
+  readonly functionName: string;
+  readonly handler: LambdaHandler;
+  readonly timeoutSeconds: number;
+  readonly memorySize?: number;
+}
+
+export interface LogLine {
+  readonly at: number;
+  readonly message: string;
+}
+
+/** What a function error looks like to Step Functions: the runtime's error payload. */
+export class LambdaFunctionError extends Error {
+  constructor(
+    readonly errorType: string,
+    readonly errorMessage: string,
+    readonly trace: readonly string[],
+  ) {
+    super(JSON.stringify({ errorType, errorMessage, trace }));
+    this.name = errorType;
+  }
+}
+
+/** Overhead of one warm invocation, in virtual time. */
+export const LAMBDA_INVOKE_LATENCY_MS = 25;
+
+const currentLogGroup = new AsyncLocalStorage<string>();
+
+export class SimulatedLambda {
+  private readonly functions = new Map<string, FunctionConfig & { arn: string }>();
+  readonly logs = new Map<string, LogLine[]>();
+  readonly invocations: { at: number; functionName: string; error?: string }[] = [];
+  private restoreStreams: (() => void) | undefined;
+
+  constructor(private readonly context: { readonly account: string; readonly region: string; readonly random: SeededRandom }) {}
+
+  /** Starts capturing function output; returns the ARN for each function as it is created. */
+  createFunction(config: FunctionConfig): string {
+    const arn = `arn:aws:lambda:${this.context.region}:${this.context.account}:function:${config.functionName}`;
+    this.functions.set(config.functionName, { ...config, arn });
+    this.captureOutput();
+    return arn;
+  }
+
+  functionArns(): string[] {
+    return [...this.functions.values()].map((f) => f.arn);
+  }
+
+  /** RequestResponse invocation: resolves with the function's result or rejects with LambdaFunctionError. */
+  async invoke(functionNameOrArn: string, payload: unknown): Promise<unknown> {
+    const name = functionNameOrArn.split(':').pop() ?? functionNameOrArn;
+    const fn = this.functions.get(name);
+    if (!fn) throw new LambdaFunctionError('ResourceNotFoundException', `Function not found: ${functionNameOrArn}`, []);
+    await sleep(LAMBDA_INVOKE_LATENCY_MS);
+    const requestId = this.context.random.uuid();
+    const logGroup = `/aws/lambda/${fn.functionName}`;
+    const deadline = Date.now() + fn.timeoutSeconds * 1000;
+    const lambdaContext: Context = {
+      callbackWaitsForEmptyEventLoop: false,
+      functionName: fn.functionName,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: fn.arn,
+      memoryLimitInMB: String(fn.memorySize ?? 256),
+      awsRequestId: requestId,
+      logGroupName: logGroup,
+      logStreamName: `sandbox/[$LATEST]${requestId.replace(/-/g, '')}`,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    };
+    // The function sees a serialized copy of the payload, as over the wire.
+    const event = JSON.parse(JSON.stringify(payload ?? null)) as unknown;
+    this.appendLog(logGroup, `START RequestId: ${requestId} Version: $LATEST`);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const result = await currentLogGroup.run(logGroup, () =>
+        Promise.race([
+          fn.handler(event, lambdaContext),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new LambdaFunctionError('Sandbox.Timedout', `Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`, [])),
+              fn.timeoutSeconds * 1000,
+            );
+          }),
+        ]),
+      );
+      this.invocations.push({ at: Date.now(), functionName: fn.functionName });
+      return JSON.parse(JSON.stringify(result ?? null)) as unknown;
+    } catch (error) {
+      const failure =
+        error instanceof LambdaFunctionError
+          ? error
+          : new LambdaFunctionError((error as Error).name || 'Error', (error as Error).message, ((error as Error).stack ?? '').split('\n'));
+      this.invocations.push({ at: Date.now(), functionName: fn.functionName, error: failure.errorType });
+      this.appendLog(logGroup, `ERROR Invoke Error ${JSON.stringify({ errorType: failure.errorType, errorMessage: failure.errorMessage })}`);
+      throw failure;
+    } finally {
+      clearTimeout(timer);
+      this.appendLog(logGroup, `END RequestId: ${requestId}`);
+    }
+  }
+
+  /**
+   * Event (asynchronous) invocation, as EventBridge uses: Lambda retries a function
+   * error twice (after about one and then two minutes), then gives up.
+   */
+  invokeAsync(functionNameOrArn: string, payload: unknown): void {
+    const attempt = async (remainingRetries: number, delayMs: number): Promise<void> => {
+      try {
+        await this.invoke(functionNameOrArn, payload);
+      } catch {
+        if (remainingRetries > 0) {
+          await sleep(delayMs);
+          await attempt(remainingRetries - 1, delayMs * 2);
+        }
+      }
+    };
+    void attempt(2, 60_000);
+  }
+
+  logLines(logGroup?: string): LogLine[] {
+    if (logGroup) return this.logs.get(logGroup) ?? [];
+    return [...this.logs.values()].flat();
+  }
+
+  dispose(): void {
+    this.restoreStreams?.();
+    this.restoreStreams = undefined;
+  }
+
+  private appendLog(logGroup: string, message: string): void {
+    let lines = this.logs.get(logGroup);
+    if (!lines) this.logs.set(logGroup, (lines = []));
+    lines.push({ at: Date.now(), message });
+  }
+
+  /** Routes writes made during an invocation to the function's log group, as the Lambda runtime does. */
+  private captureOutput(): void {
+    if (this.restoreStreams) return;
+    const streams = [process.stdout, process.stderr];
+    const originals = streams.map((stream) => stream.write.bind(stream));
+    streams.forEach((stream, index) => {
+      stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+        const logGroup = currentLogGroup.getStore();
+        if (logGroup === undefined) return (originals[index] as (...args: unknown[]) => boolean)(chunk, ...rest);
+        this.appendLog(logGroup, typeof chunk === 'string' ? chunk.trimEnd() : Buffer.from(chunk as Uint8Array).toString('utf8').trimEnd());
+        const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+        callback?.();
+        return true;
+      }) as typeof stream.write;
+    });
+    this.restoreStreams = () => {
+      streams.forEach((stream, index) => {
+        stream.write = originals[index] as typeof stream.write;
+      });
+    };
+  }
+}

@@ -1,0 +1,490 @@
+/**
+ * Step Functions (Standard workflows) on top of aws-local-stepfunctions: the same
+ * ASL runs here as in AWS. What the interpreter leaves to its host, this class
+ * does as AWS documents it: execution names and idempotent StartExecution,
+ * service integrations by Resource ARN (Lambda invoke, `.waitForTaskToken`),
+ * task tokens (`$$.Task.Token`) and SendTask*, StopExecution, execution
+ * history, and `Step Functions Execution Status Change` events.
+ */
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { SimulatedAwsError } from './aws-error';
+import type { SeededRandom } from './deterministic';
+import { LambdaFunctionError } from './simulated-lambda';
+import type { SimulatedService } from './sdk-transport';
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface HistoryEvent {
+  readonly id: number;
+  readonly timestamp: number;
+  readonly type: string;
+  readonly stateName?: string;
+  readonly detail?: Readonly<Record<string, unknown>>;
+}
+
+export interface ExecutionRecord {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  status: ExecutionStatus;
+  readonly input: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+  readonly startDate: number;
+  stopDate?: number;
+  readonly history: HistoryEvent[];
+  /** State transitions, as billed: every state entered and every retry. */
+  transitions: number;
+}
+
+export interface StateMachineRecord {
+  readonly name: string;
+  readonly arn: string;
+  readonly definition: StateMachineDefinition;
+  readonly roleArn: string;
+  readonly createdAt: number;
+}
+
+/** How Task states reach other services. */
+export interface TaskIntegrations {
+  invokeLambda(functionArn: string, payload: unknown): Promise<unknown>;
+  publishToTopic?(topicArn: string, message: string, subject?: string): Promise<{ MessageId: string }>;
+}
+
+interface TokenEntry {
+  readonly executionArn: string;
+  stateName?: string;
+  closed: boolean;
+  readonly promise: Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface RunningExecution {
+  readonly abort: () => void;
+  readonly done: Promise<void>;
+}
+
+/** AWS's longest Task timeout when none is given is 99999999 s; timers here cap at ~24.8 days. */
+const MAX_TIMER_SECONDS = 2_147_483;
+
+const INVALID_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
+
+export class SimulatedStepFunctions implements SimulatedService {
+  private readonly stateMachines = new Map<string, StateMachineRecord>();
+  private readonly executions = new Map<string, ExecutionRecord>();
+  private readonly running = new Map<string, RunningExecution>();
+  private readonly tokens = new Map<string, TokenEntry>();
+  private readonly historyListeners: ((execution: ExecutionRecord, event: HistoryEvent) => void)[] = [];
+
+  constructor(
+    private readonly context: { readonly account: string; readonly region: string; readonly random: SeededRandom },
+    private readonly integrations: TaskIntegrations,
+    private readonly emitStatusChange: (execution: ExecutionRecord) => void = () => undefined,
+  ) {}
+
+  createStateMachine(name: string, definition: StateMachineDefinition, roleArn = `arn:aws:iam::${this.context.account}:role/sandbox`): string {
+    const arn = `arn:aws:states:${this.context.region}:${this.context.account}:stateMachine:${name}`;
+    // Validates the definition now, as CreateStateMachine does.
+    new StateMachine(withAwsTaskDefaults(definition), { validationOptions: { checkArn: true, checkPaths: true } });
+    this.stateMachines.set(arn, { name, arn, definition: withAwsTaskDefaults(definition), roleArn, createdAt: Date.now() });
+    return arn;
+  }
+
+  /** Observes history events as executions run (the CLI prints progress from these). */
+  onHistoryEvent(listener: (execution: ExecutionRecord, event: HistoryEvent) => void): void {
+    this.historyListeners.push(listener);
+  }
+
+  execution(executionArn: string): ExecutionRecord | undefined {
+    return this.executions.get(executionArn);
+  }
+
+  listExecutionRecords(stateMachineArn?: string): ExecutionRecord[] {
+    return [...this.executions.values()].filter((e) => !stateMachineArn || e.stateMachineArn === stateMachineArn);
+  }
+
+  /** Resolves when the execution has closed. */
+  async whenClosed(executionArn: string): Promise<ExecutionRecord> {
+    await this.running.get(executionArn)?.done;
+    const record = this.executions.get(executionArn);
+    if (!record) throw new Error(`No execution ${executionArn}`);
+    return record;
+  }
+
+  /** Closed executions kept from an earlier sandbox session (persisted history). */
+  restoreExecutions(records: readonly ExecutionRecord[]): void {
+    for (const record of records) this.executions.set(record.executionArn, record);
+  }
+
+  async handle(operation: string, input: Record<string, unknown>): Promise<unknown> {
+    switch (operation) {
+      case 'StartExecution':
+        return this.startExecution(String(input.stateMachineArn ?? ''), input.input as string | undefined, input.name as string | undefined);
+      case 'DescribeExecution':
+        return this.describeExecution(String(input.executionArn ?? ''));
+      case 'ListExecutions':
+        return this.listExecutions(input);
+      case 'StopExecution':
+        return this.stopExecution(String(input.executionArn ?? ''), input.error as string | undefined, input.cause as string | undefined);
+      case 'SendTaskSuccess':
+        return this.sendTaskSuccess(String(input.taskToken ?? ''), String(input.output ?? ''));
+      case 'SendTaskFailure':
+        return this.sendTaskFailure(String(input.taskToken ?? ''), input.error as string | undefined, input.cause as string | undefined);
+      case 'SendTaskHeartbeat':
+        this.liveToken(String(input.taskToken ?? ''));
+        return {};
+      case 'GetExecutionHistory':
+        return this.getExecutionHistory(String(input.executionArn ?? ''), Boolean(input.reverseOrder));
+      default:
+        throw new SimulatedAwsError('UnknownOperationException', `The sandbox does not implement Step Functions ${operation}`);
+    }
+  }
+
+  startExecution(stateMachineArn: string, input = '{}', name?: string): { executionArn: string; startDate: Date } {
+    const machine = this.stateMachines.get(stateMachineArn);
+    if (!machine) throw new SimulatedAwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    const executionName = name ?? this.context.random.uuid();
+    if (executionName.length === 0 || executionName.length > 80 || INVALID_NAME.test(executionName)) {
+      throw new SimulatedAwsError('InvalidName', `Invalid Name: '${executionName}'`);
+    }
+    let parsedInput: unknown;
+    try {
+      parsedInput = JSON.parse(input);
+    } catch {
+      throw new SimulatedAwsError('InvalidExecutionInput', `Invalid State Machine Execution Input: '${input.slice(0, 100)}'`);
+    }
+    const executionArn = `arn:aws:states:${this.context.region}:${this.context.account}:execution:${machine.name}:${executionName}`;
+    const existing = this.executions.get(executionArn);
+    if (existing) {
+      // Same name, still running, same input: the same execution (idempotent). Anything else: refused.
+      if (existing.status === 'RUNNING' && existing.input === input) {
+        return { executionArn, startDate: new Date(existing.startDate) };
+      }
+      throw new SimulatedAwsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+    }
+    const record: ExecutionRecord = {
+      executionArn,
+      stateMachineArn,
+      name: executionName,
+      status: 'RUNNING',
+      input,
+      startDate: Date.now(),
+      history: [],
+      transitions: 0,
+    };
+    this.executions.set(executionArn, record);
+    this.run(machine, record, parsedInput);
+    return { executionArn, startDate: new Date(record.startDate) };
+  }
+
+  private run(machine: StateMachineRecord, record: ExecutionRecord, input: unknown): void {
+    const stateMachine = new StateMachine(machine.definition, { validationOptions: { noValidate: true } });
+    const overrides: Record<string, (taskInput: unknown) => Promise<unknown>> = {};
+    for (const [stateName, state] of taskStates(machine.definition)) {
+      overrides[stateName] = (taskInput) => this.runTask(record, stateName, state.Resource, taskInput);
+    }
+    const tokens = this.tokens;
+    const random = this.context.random;
+    const context = {
+      Execution: { Id: record.executionArn, Name: record.name, RoleArn: machine.roleArn, StartTime: new Date(record.startDate).toISOString() },
+      StateMachine: { Id: machine.arn, Name: machine.name },
+      Task: {
+        // Each read of $$.Task.Token is one task's token.
+        get Token(): string {
+          const token = `AQC${random.chars(120, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')}`;
+          let resolve!: (value: unknown) => void;
+          let reject!: (error: Error) => void;
+          const promise = new Promise<unknown>((res, rej) => {
+            resolve = res;
+            reject = rej;
+          });
+          promise.catch(() => undefined);
+          tokens.set(token, { executionArn: record.executionArn, closed: false, promise, resolve, reject });
+          return token;
+        },
+      },
+    };
+    const execution = stateMachine.run(input as never, {
+      context: context as never,
+      overrides: { taskResourceLocalHandlers: overrides as never },
+      noThrowOnAbort: true,
+    });
+    const followHistory = (async () => {
+      for await (const event of execution.eventLogs) this.recordHistory(record, event as unknown as InterpreterEvent);
+    })();
+    const done = (async () => {
+      try {
+        const output = await execution.result;
+        if (record.status === 'RUNNING') {
+          record.status = 'SUCCEEDED';
+          record.output = JSON.stringify(output ?? null);
+        }
+      } catch (error) {
+        if (record.status === 'RUNNING') {
+          const failure = executionFailure(error);
+          record.status = failure.timedOut ? 'TIMED_OUT' : 'FAILED';
+          record.error = failure.error;
+          record.cause = failure.cause;
+        }
+      }
+      await followHistory.catch(() => undefined);
+      record.stopDate ??= Date.now();
+      this.closeTokens((t) => t.executionArn === record.executionArn);
+      this.running.delete(record.executionArn);
+      this.emitStatusChange(record);
+    })();
+    this.running.set(record.executionArn, { abort: execution.abort, done });
+    this.emitStatusChange(record);
+  }
+
+  private async runTask(record: ExecutionRecord, stateName: string, resource: string, input: unknown): Promise<unknown> {
+    if (resource === 'arn:aws:states:::lambda:invoke' || resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
+      const { FunctionName, Payload } = input as { FunctionName: string; Payload?: unknown };
+      if (resource.endsWith('.waitForTaskToken')) {
+        const token = this.claimToken(record.executionArn, stateName, Payload);
+        await this.invokeLambda(FunctionName, Payload);
+        return token.promise;
+      }
+      return {
+        ExecutedVersion: '$LATEST',
+        Payload: await this.invokeLambda(FunctionName, Payload),
+        SdkHttpMetadata: { HttpStatusCode: 200 },
+        SdkResponseMetadata: { RequestId: this.context.random.uuid() },
+        StatusCode: 200,
+      };
+    }
+    if (resource.startsWith('arn:aws:lambda:')) return this.invokeLambda(resource, input);
+    if (resource === 'arn:aws:states:::sns:publish' && this.integrations.publishToTopic) {
+      const { TopicArn, Message, Subject } = input as { TopicArn: string; Message: unknown; Subject?: string };
+      return this.integrations.publishToTopic(TopicArn, typeof Message === 'string' ? Message : JSON.stringify(Message), Subject);
+    }
+    throw Object.assign(new Error(`The sandbox does not implement the ${resource} integration`), { name: 'States.Runtime' });
+  }
+
+  private async invokeLambda(functionName: string, payload: unknown): Promise<unknown> {
+    try {
+      return await this.integrations.invokeLambda(functionName, payload);
+    } catch (error) {
+      if (error instanceof LambdaFunctionError) {
+        // Step Functions reports the function's errorType as the error and its error payload as the cause.
+        throw Object.assign(new Error(error.message), { name: error.errorType });
+      }
+      throw error;
+    }
+  }
+
+  /** Finds the token this task's input carries (the one `$$.Task.Token` produced) and binds it to the state. */
+  private claimToken(executionArn: string, stateName: string, payload: unknown): TokenEntry {
+    const strings: string[] = [];
+    const collect = (value: unknown): void => {
+      if (typeof value === 'string') strings.push(value);
+      else if (Array.isArray(value)) value.forEach(collect);
+      else if (value && typeof value === 'object') Object.values(value).forEach(collect);
+    };
+    collect(payload);
+    for (const candidate of strings) {
+      const entry = this.tokens.get(candidate);
+      if (entry && entry.executionArn === executionArn && !entry.closed && entry.stateName === undefined) {
+        entry.stateName = stateName;
+        return entry;
+      }
+    }
+    throw Object.assign(new Error(`${stateName}: a .waitForTaskToken task must pass $$.Task.Token in its parameters`), {
+      name: 'States.Runtime',
+    });
+  }
+
+  private liveToken(taskToken: string): TokenEntry {
+    const entry = this.tokens.get(taskToken);
+    if (!entry) throw new SimulatedAwsError('InvalidToken', 'Invalid Token');
+    if (entry.closed) throw new SimulatedAwsError('TaskTimedOut', 'Task Timed Out');
+    return entry;
+  }
+
+  private sendTaskSuccess(taskToken: string, output: string): object {
+    const entry = this.liveToken(taskToken);
+    let value: unknown;
+    try {
+      value = JSON.parse(output);
+    } catch {
+      throw new SimulatedAwsError('InvalidOutput', 'Invalid Output');
+    }
+    entry.closed = true;
+    entry.resolve(value);
+    return {};
+  }
+
+  private sendTaskFailure(taskToken: string, error?: string, cause?: string): object {
+    const entry = this.liveToken(taskToken);
+    entry.closed = true;
+    entry.reject(Object.assign(new Error(cause ?? ''), { name: error ?? '' }));
+    return {};
+  }
+
+  private closeTokens(predicate: (entry: TokenEntry) => boolean): void {
+    for (const entry of this.tokens.values()) if (!entry.closed && predicate(entry)) entry.closed = true;
+  }
+
+  stopExecution(executionArn: string, error?: string, cause?: string): { stopDate: Date } {
+    const record = this.executions.get(executionArn);
+    if (!record) throw new SimulatedAwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    if (record.status === 'RUNNING') {
+      record.status = 'ABORTED';
+      record.stopDate = Date.now();
+      if (error !== undefined) record.error = error;
+      if (cause !== undefined) record.cause = cause;
+      this.appendHistory(record, 'ExecutionAborted', undefined, { error, cause });
+      this.running.get(executionArn)?.abort();
+    }
+    return { stopDate: new Date(record.stopDate ?? Date.now()) };
+  }
+
+  private describeExecution(executionArn: string): object {
+    const record = this.executions.get(executionArn);
+    if (!record) throw new SimulatedAwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    return {
+      executionArn: record.executionArn,
+      stateMachineArn: record.stateMachineArn,
+      name: record.name,
+      status: record.status,
+      startDate: new Date(record.startDate),
+      ...(record.stopDate === undefined ? {} : { stopDate: new Date(record.stopDate) }),
+      input: record.input,
+      inputDetails: { included: true },
+      ...(record.output === undefined ? {} : { output: record.output, outputDetails: { included: true } }),
+      ...(record.error === undefined ? {} : { error: record.error }),
+      ...(record.cause === undefined ? {} : { cause: record.cause }),
+    };
+  }
+
+  private listExecutions(input: Record<string, unknown>): object {
+    const arn = String(input.stateMachineArn ?? '');
+    if (!this.stateMachines.has(arn)) throw new SimulatedAwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    const statusFilter = input.statusFilter as ExecutionStatus | undefined;
+    const executions = this.listExecutionRecords(arn)
+      .filter((e) => !statusFilter || e.status === statusFilter)
+      .sort((a, b) => b.startDate - a.startDate)
+      .slice(0, Number(input.maxResults ?? 100) || 100)
+      .map((e) => ({
+        executionArn: e.executionArn,
+        stateMachineArn: e.stateMachineArn,
+        name: e.name,
+        status: e.status,
+        startDate: new Date(e.startDate),
+        ...(e.stopDate === undefined ? {} : { stopDate: new Date(e.stopDate) }),
+      }));
+    return { executions };
+  }
+
+  private getExecutionHistory(executionArn: string, reverseOrder: boolean): object {
+    const record = this.executions.get(executionArn);
+    if (!record) throw new SimulatedAwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    const events = record.history.map((e) => ({
+      id: e.id,
+      timestamp: new Date(e.timestamp),
+      type: e.type,
+      ...(e.stateName ? { stateEnteredEventDetails: { name: e.stateName } } : {}),
+    }));
+    return { events: reverseOrder ? events.reverse() : events };
+  }
+
+  private recordHistory(record: ExecutionRecord, event: InterpreterEvent): void {
+    const stateName = event.state?.name;
+    const stateType = event.state?.type ?? '';
+    switch (event.type) {
+      case 'ExecutionStarted':
+        this.appendHistory(record, 'ExecutionStarted');
+        break;
+      case 'StateEntered':
+        record.transitions += 1;
+        this.appendHistory(record, `${stateType}StateEntered`, stateName);
+        break;
+      case 'StateExited':
+        this.closeTokens((t) => t.executionArn === record.executionArn && t.stateName === stateName);
+        this.appendHistory(record, `${stateType}StateExited`, stateName);
+        break;
+      case 'StateFailed':
+        // A failed or timed-out task's tokens close: a late SendTask* gets TaskTimedOut.
+        this.closeTokens((t) => t.executionArn === record.executionArn && t.stateName === stateName);
+        this.appendHistory(record, stateType === 'Task' ? 'TaskFailed' : `${stateType}StateFailed`, stateName, { error: event.Error, cause: event.Cause });
+        break;
+      case 'StateRetried':
+        record.transitions += 1;
+        this.appendHistory(record, 'TaskRetried', stateName, { attempt: event.retry?.attempt });
+        break;
+      case 'StateCaught':
+        this.appendHistory(record, 'TaskCaught', stateName);
+        break;
+      case 'ExecutionSucceeded':
+        this.appendHistory(record, 'ExecutionSucceeded');
+        break;
+      case 'ExecutionFailed':
+        this.appendHistory(record, 'ExecutionFailed', undefined, { error: event.Error, cause: event.Cause });
+        break;
+      case 'ExecutionTimeout':
+        this.appendHistory(record, 'ExecutionTimedOut');
+        break;
+      default:
+        break;
+    }
+  }
+
+  private appendHistory(record: ExecutionRecord, type: string, stateName?: string, detail?: Record<string, unknown>): void {
+    const event: HistoryEvent = {
+      id: record.history.length + 1,
+      timestamp: Date.now(),
+      type,
+      ...(stateName === undefined ? {} : { stateName }),
+      ...(detail === undefined ? {} : { detail }),
+    };
+    record.history.push(event);
+    for (const listener of this.historyListeners) listener(record, event);
+  }
+}
+
+interface InterpreterEvent {
+  readonly type: string;
+  readonly state?: { readonly name: string; readonly type: string };
+  readonly Error?: string;
+  readonly Cause?: unknown;
+  readonly retry?: { readonly attempt: number };
+}
+
+function executionFailure(error: unknown): { error: string; cause: string; timedOut: boolean } {
+  const e = error as { name?: string; message?: string; cause?: unknown };
+  if (e.name === 'ExecutionTimeoutError') return { error: 'States.Timeout', cause: 'The execution timed out', timedOut: true };
+  // The interpreter wraps the state's error: ExecutionError(cause = the original error).
+  const inner = (e.cause ?? error) as { name?: string; message?: string };
+  return { error: inner.name ?? 'States.Runtime', cause: inner.message ?? String(inner), timedOut: false };
+}
+
+type AslState = { Type: string; Resource: string; TimeoutSeconds?: number; TimeoutSecondsPath?: string } & Record<string, unknown>;
+
+/** Every Task state, including those in Parallel branches and Map iterators. */
+function taskStates(definition: StateMachineDefinition): [string, AslState][] {
+  const found: [string, AslState][] = [];
+  const visit = (states: Record<string, AslState>): void => {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Task') {
+        if (found.some(([n]) => n === name)) throw new Error(`Task state name ${name} is used twice; the sandbox needs unique Task names`);
+        found.push([name, state]);
+      }
+      for (const branch of (state.Branches as { States: Record<string, AslState> }[] | undefined) ?? []) visit(branch.States);
+      const processor = (state.ItemProcessor ?? state.Iterator) as { States: Record<string, AslState> } | undefined;
+      if (processor) visit(processor.States);
+    }
+  };
+  visit((definition as unknown as { States: Record<string, AslState> }).States);
+  return found;
+}
+
+/** AWS gives a Task without TimeoutSeconds no practical timeout; the interpreter's spec default is 60 s. */
+function withAwsTaskDefaults(definition: StateMachineDefinition): StateMachineDefinition {
+  const copy = structuredClone(definition) as unknown as { States: Record<string, AslState> };
+  for (const [, state] of taskStates(copy as unknown as StateMachineDefinition)) {
+    if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) state.TimeoutSeconds = MAX_TIMER_SECONDS;
+  }
+  return copy as unknown as StateMachineDefinition;
+}

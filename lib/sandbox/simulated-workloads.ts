@@ -1,0 +1,77 @@
+/**
+ * The simulated applications inside the tasks: how a task running a given image
+ * behaves (does it start, does it pass the load balancer's health check, what
+ * does its deep health endpoint answer, what metrics does it publish). An image
+ * behaves `healthy` unless `assure sandbox image <ref> --behaviour ...` says otherwise.
+ */
+
+export const IMAGE_BEHAVIOURS = ['healthy', 'crash-on-start', 'failing-health-check', 'high-error-rate'] as const;
+export type ImageBehaviour = (typeof IMAGE_BEHAVIOURS)[number];
+
+export const BEHAVIOUR_DESCRIPTIONS: Record<ImageBehaviour, string> = {
+  healthy: 'starts, passes every health check, publishes normal metrics',
+  'crash-on-start': 'the essential container exits with code 1 a few seconds after it starts',
+  'failing-health-check': 'runs and passes the load balancer check, but its deep health endpoint answers 503 (a dependency is down)',
+  'high-error-rate': 'healthy at first; under production load from 3 minutes after start, 25% of requests fail',
+};
+
+/** When a high-error-rate release starts failing requests, measured from its task's start. */
+export const ERROR_ONSET_MS = 180_000;
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+export class ImageCatalogue {
+  private readonly behaviours = new Map<string, ImageBehaviour>();
+
+  set(image: string, behaviour: ImageBehaviour): void {
+    this.behaviours.set(image, behaviour);
+  }
+
+  behaviourOf(image: string): ImageBehaviour {
+    return this.behaviours.get(image) ?? 'healthy';
+  }
+
+  entries(): [string, ImageBehaviour][] {
+    return [...this.behaviours];
+  }
+}
+
+/** Does a container of this behaviour stay up once started? */
+export const crashesOnStart = (behaviour: ImageBehaviour): boolean => behaviour === 'crash-on-start';
+
+/** The answer of the application's own HTTP endpoints. */
+export function answerHttp(behaviour: ImageBehaviour, path: string): HttpAnswer {
+  if (!path.startsWith('/health')) return { status: 404, body: '{"error":"not found"}' };
+  if (behaviour === 'failing-health-check') {
+    return {
+      status: 503,
+      body: JSON.stringify({ status: 'unhealthy', checks: { 'venue-session': 'down: logon rejected', 'risk-limits': 'loaded', database: 'ok' } }),
+    };
+  }
+  return { status: 200, body: JSON.stringify({ status: 'ok', checks: { 'venue-session': 'up', 'risk-limits': 'loaded', database: 'ok' } }) };
+}
+
+/**
+ * The metrics an application publishes, by metric name. A task contributes only
+ * while it serves traffic. Unknown metric names are not published (the alarm then
+ * sees missing data).
+ */
+export function metricSample(metricName: string, behaviour: ImageBehaviour, servingForMs: number): number | undefined {
+  switch (metricName) {
+    case 'ErrorRate':
+      return behaviour === 'high-error-rate' && servingForMs >= ERROR_ONSET_MS ? 25 : 0.2;
+    case 'LatencyP99':
+      return 0.8;
+    default:
+      return undefined;
+  }
+}
+
+/** How several tasks' samples combine into the service's datapoint. */
+export function combineSamples(metricName: string, samples: readonly number[]): number {
+  if (metricName.startsWith('Latency')) return Math.max(...samples);
+  return samples.reduce((a, b) => a + b, 0) / samples.length;
+}

@@ -1,0 +1,58 @@
+/**
+ * The deploy workflow as data: its ASL file, the functions its placeholders name,
+ * and the EventBridge rules that feed it. The CDK construct and the sandbox both
+ * build from this, so they cannot drift apart.
+ */
+import { acquireDeployLock } from '../../functions/acquire-deploy-lock/core';
+import { awaitDeploymentOutcome } from '../../functions/await-deployment-outcome/core';
+import { checkDeployGuards } from '../../functions/check-deploy-guards/core';
+import { handleAlarmEvent } from '../../functions/handle-alarm-event/core';
+import { handleDeploymentEvent } from '../../functions/handle-deployment-event/core';
+import { recordDeployOutcome } from '../../functions/record-deploy-outcome/core';
+import { registerTaskDefinition } from '../../functions/register-task-definition/core';
+import { releaseDeployLock } from '../../functions/release-deploy-lock/core';
+import { rollBackDeployment } from '../../functions/roll-back-deployment/core';
+import { runHealthGate } from '../../functions/run-health-gate/core';
+import { startRollingDeployment } from '../../functions/start-rolling-deployment/core';
+import { startSoak } from '../../functions/start-soak/core';
+import { validateDeployRequest } from '../../functions/validate-deploy-request/core';
+import { ecsDeploymentEventPattern, rollbackAlarmEventPattern } from '../event-patterns';
+import type { WorkflowSpec } from './workflow-spec';
+
+export const deployWorkflow = {
+  name: 'deploy',
+  aslFile: 'deploy.asl.json',
+  /** Placeholder `${<Key>FunctionArn}` in the ASL → the handler behind it. */
+  functions: {
+    ValidateDeployRequest: validateDeployRequest,
+    AcquireDeployLock: acquireDeployLock,
+    CheckDeployGuards: checkDeployGuards,
+    RegisterTaskDefinition: registerTaskDefinition,
+    StartRollingDeployment: startRollingDeployment,
+    AwaitDeploymentOutcome: awaitDeploymentOutcome,
+    RunHealthGate: runHealthGate,
+    StartSoak: startSoak,
+    RollBackDeployment: rollBackDeployment,
+    ReleaseDeployLock: releaseDeployLock,
+    RecordDeployOutcome: recordDeployOutcome,
+  },
+  /** Functions that EventBridge rules invoke (not named in the ASL). */
+  eventHandlers: {
+    HandleDeploymentEvent: handleDeploymentEvent,
+    HandleAlarmEvent: handleAlarmEvent,
+  },
+  rules: [
+    {
+      id: 'EcsDeploymentEvents',
+      description: "ECS deployment outcomes for the fleet's services complete waiting deploy steps",
+      pattern: ecsDeploymentEventPattern,
+      target: 'HandleDeploymentEvent',
+    },
+    {
+      id: 'RollbackAlarmEvents',
+      description: "The fleet's rollback alarms going into ALARM end a soaking deploy early",
+      pattern: (fleet) => rollbackAlarmEventPattern(fleet),
+      target: 'HandleAlarmEvent',
+    },
+  ],
+} as const satisfies WorkflowSpec;
