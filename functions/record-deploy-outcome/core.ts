@@ -12,6 +12,21 @@ export type DeployOutcomeStatus = z.output<typeof deployOutcomeStatus>;
 
 const revisionName = (arn: string | undefined): string => arn?.split('/').pop() ?? 'unknown';
 
+/**
+ * A failure's cause in words. Step Functions puts a Lambda error's whole payload
+ * (errorType, errorMessage, trace) in Cause as JSON; people need the message.
+ */
+export function failureMessage(failure: { Error: string; Cause?: string | undefined }): string {
+  const cause = failure.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return `${failure.Error}: ${parsed.errorMessage}`;
+  } catch {
+    // Not JSON: a plain cause (ECS reason, States.Timeout, SendTaskFailure cause).
+  }
+  return cause ? `${failure.Error}: ${cause}` : failure.Error;
+}
+
 function describeOutcome(
   status: DeployOutcomeStatus,
   service: string,
@@ -20,14 +35,14 @@ function describeOutcome(
   rollbackFailure: { Error: string; Cause?: string | undefined } | null,
   runningArn: string | undefined,
 ): string {
-  const why = failure ? `${failure.Error}: ${failure.Cause ?? 'no cause given'}` : '';
+  const why = failure ? failureMessage(failure) : '';
   switch (status) {
     case 'SUCCEEDED':
       return `${service} now runs ${image} (${revisionName(runningArn)})`;
     case 'ROLLED_BACK':
       return `${service}: deploy of ${image} failed and was rolled back to ${revisionName(runningArn)}. ${why}`;
     case 'ROLLBACK_FAILED':
-      return `${service}: deploy of ${image} failed and the rollback did not verify; a human must act. ${why} Rollback: ${rollbackFailure ? `${rollbackFailure.Error}: ${rollbackFailure.Cause ?? ''}` : 'unknown'}`;
+      return `${service}: deploy of ${image} failed and the rollback did not verify; a human must act. ${why} Rollback: ${rollbackFailure ? failureMessage(rollbackFailure) : 'unknown'}`;
     case 'REFUSED':
       return `${service}: deploy of ${image} refused. ${why}`;
   }
@@ -60,8 +75,8 @@ export const recordDeployOutcome = defineHandler({
       runningTaskDefinitionArn: runningNow,
       deploymentId: rollout?.deploymentId,
       rollbackAction: rollback?.action,
-      failure: failure ? { error: failure.Error, cause: (failure.Cause ?? '').slice(0, 2000) } : undefined,
-      rollbackFailure: rollbackFailure ? { error: rollbackFailure.Error, cause: (rollbackFailure.Cause ?? '').slice(0, 2000) } : undefined,
+      failure: failure ? { error: failure.Error, message: failureMessage(failure).slice(0, 2000) } : undefined,
+      rollbackFailure: rollbackFailure ? { error: rollbackFailure.Error, message: failureMessage(rollbackFailure).slice(0, 2000) } : undefined,
       message: describeOutcome(status, plan.service, plan.image, failure, rollbackFailure, runningNow ?? baseline?.previousTaskDefinitionArn),
     };
     await writeAuditRecord(deps, {
@@ -76,7 +91,7 @@ export const recordDeployOutcome = defineHandler({
       at: new Date().toISOString(),
       before: baseline ? { taskDefinitionArn: baseline.previousTaskDefinitionArn } : {},
       after: JSON.parse(JSON.stringify(summary)) as Record<string, unknown>,
-      ...(failure ? { error: { name: failure.Error, message: (failure.Cause ?? '').slice(0, 2000) } } : {}),
+      ...(failure ? { error: { name: failure.Error, message: failureMessage(failure).slice(0, 2000) } } : {}),
     });
     return summary;
   },

@@ -69,6 +69,8 @@ interface RunningExecution {
 /** AWS's longest Task timeout when none is given is 99999999 s; timers here cap at ~24.8 days. */
 const MAX_TIMER_SECONDS = 2_147_483;
 
+// Execution names: no whitespace, no `<>{}[]?*"#%\^|~`$&,;:/`, no control characters.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what the rule forbids
 const INVALID_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
 
 export class SimulatedStepFunctions implements SimulatedService {
