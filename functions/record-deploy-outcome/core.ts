@@ -5,27 +5,13 @@
 import { z } from 'zod';
 import { writeAuditRecord } from '../shared/audit';
 import { deployPlanSchema, executionIdSchema, failureSchema, revisionSchema, rolloutSchema, serviceBaselineSchema } from '../shared/deploy-plan';
+import { describeFailure, failureMessage } from '../shared/failure';
 import { defineHandler } from '../shared/handler';
 
 export const deployOutcomeStatus = z.enum(['SUCCEEDED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'REFUSED']);
 export type DeployOutcomeStatus = z.output<typeof deployOutcomeStatus>;
 
 const revisionName = (arn: string | undefined): string => arn?.split('/').pop() ?? 'unknown';
-
-/**
- * A failure's cause in words. Step Functions puts a Lambda error's whole payload
- * (errorType, errorMessage, trace) in Cause as JSON; people need the message.
- */
-export function failureMessage(failure: { Error: string; Cause?: string | undefined }): string {
-  const cause = failure.Cause ?? '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') return `${failure.Error}: ${parsed.errorMessage}`;
-  } catch {
-    // Not JSON: a plain cause (ECS reason, States.Timeout, SendTaskFailure cause).
-  }
-  return cause ? `${failure.Error}: ${cause}` : failure.Error;
-}
 
 function describeOutcome(
   status: DeployOutcomeStatus,
@@ -35,14 +21,14 @@ function describeOutcome(
   rollbackFailure: { Error: string; Cause?: string | undefined } | null,
   runningArn: string | undefined,
 ): string {
-  const why = failure ? failureMessage(failure) : '';
+  const why = failure ? describeFailure(failure) : '';
   switch (status) {
     case 'SUCCEEDED':
       return `${service} now runs ${image} (${revisionName(runningArn)})`;
     case 'ROLLED_BACK':
       return `${service}: deploy of ${image} failed and was rolled back to ${revisionName(runningArn)}. ${why}`;
     case 'ROLLBACK_FAILED':
-      return `${service}: deploy of ${image} failed and the rollback did not verify; a human must act. ${why} Rollback: ${rollbackFailure ? failureMessage(rollbackFailure) : 'unknown'}`;
+      return `${service}: deploy of ${image} failed and the rollback did not verify; a human must act. ${why} Rollback: ${rollbackFailure ? describeFailure(rollbackFailure) : 'unknown'}`;
     case 'REFUSED':
       return `${service}: deploy of ${image} refused. ${why}`;
   }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { audited } from '../shared/audit';
 import { deployPlanSchema, executionIdSchema, failureSchema, rolloutSchema, serviceBaselineSchema } from '../shared/deploy-plan';
 import { ServiceStateError } from '../shared/errors';
+import { describeFailure } from '../shared/failure';
 import { defineHandler } from '../shared/handler';
 
 export type RollbackAction = 'none' | 'confirmed-ecs-rollback' | 'redeployed-previous';
@@ -41,7 +42,7 @@ export const rollBackDeployment = defineHandler({
         actor: 'assure',
         source: 'step-functions',
         executionId,
-        reason: `${failure.Error}: ${failure.Cause ?? ''}`.slice(0, 1000),
+        reason: describeFailure(failure).slice(0, 1000),
         before: rollout ? { deploymentId: rollout.deploymentId } : {},
       },
       async () => {

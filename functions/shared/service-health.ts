@@ -164,7 +164,7 @@ export async function assessServiceHealth(deps: HealthDeps, target: HealthTarget
     checks.push({
       name: 'http',
       status: tasks.length === 0 ? 'fail' : healthy === tasks.length ? 'pass' : healthy === 0 ? 'fail' : 'degraded',
-      evidence: `${healthy}/${tasks.length} tasks answer 200 on ${http.path}${failures.length > 0 ? `; ${failures.slice(0, 3).join('; ')}` : ''}`,
+      evidence: `${healthy}/${tasks.length} tasks answer 200 on ${http.path}${failures.length > 0 ? `; e.g. ${failures[0] ?? ''}` : ''}`,
     });
   }
 

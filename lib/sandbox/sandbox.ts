@@ -183,6 +183,8 @@ export class Sandbox {
     for (const [key, name] of tableNames(this.config)) {
       await this.dynamodb.handle('CreateTable', createTableInput(name, TABLE_LAYOUTS[key]));
     }
+    // A new table turns ACTIVE on a timer; let it fire before anything writes.
+    await this.clock.advance(0);
     this.deployWorkflow(deployWorkflow);
   }
 

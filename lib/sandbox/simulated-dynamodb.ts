@@ -79,8 +79,6 @@ export class SimulatedDynamoDb implements SimulatedService {
       action(this.store, data, (error, value) => (error ? reject(toAwsError(error)) : resolve(value)));
     });
     if (operation === 'CreateTable') this.definitions.set(String(input.TableName), structuredClone(input));
-    // Tables become ACTIVE after createTableMs (0) on the next tick.
-    if (operation === 'CreateTable') await new Promise((resolve) => setImmediate(resolve));
     return plain(result);
   }
 

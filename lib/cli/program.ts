@@ -1,0 +1,141 @@
+/**
+ * The `assure` command line. Every command runs against the sandbox (the
+ * embedded default): a simulated AWS account kept in --state between runs.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { FleetFileError } from '../fleet/fleet';
+import { Sandbox, SandboxStateError } from '../sandbox/sandbox';
+import { BEHAVIOUR_DESCRIPTIONS, IMAGE_BEHAVIOURS, type ImageBehaviour } from '../sandbox/simulated-workloads';
+import { runDemo } from './demo-command';
+import { printDeployResult, runDeploy } from './deploy-command';
+import { auditHistory, fleetHealth, fleetStatus, printHealth, printHistory, printStatus, UnknownServiceError } from './fleet-report';
+import { consoleOutput, type Output } from './output';
+import { type GlobalOptions, withSandbox } from './sandbox-session';
+
+export const DEFAULT_FLEET_FILE = 'examples/trading-fleet.yaml';
+export const DEFAULT_STATE_DIRECTORY = '.assure';
+
+/** Exit codes: 0 the operation succeeded, 1 it ran and failed, 2 the request was invalid. */
+export const EXIT = { ok: 0, failed: 1, invalid: 2 } as const;
+
+export function createProgram(output: Output = consoleOutput): { program: Command; exitCode: () => number } {
+  let exitCode: number = EXIT.ok;
+  const program = new Command('assure')
+    .description('Deployment assurance for containerised trading services on AWS ECS (sandbox by default)')
+    .option('--config <fleet file>', 'fleet file (YAML)', process.env.ASSURE_FLEET ?? DEFAULT_FLEET_FILE)
+    .option('--state <dir>', 'where the sandbox keeps its state', process.env.ASSURE_STATE ?? DEFAULT_STATE_DIRECTORY)
+    .option('--json', 'machine-readable output', false)
+    .showHelpAfterError()
+    .exitOverride();
+  program.configureOutput({ writeOut: (s) => output.line(s.trimEnd()), writeErr: (s) => output.error(s.trimEnd()) });
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+
+  program
+    .command('deploy')
+    .description('deploy an image to a service through the deploy state machine')
+    .argument('<service>', 'fleet service id, e.g. order-gateway')
+    .requiredOption('--image <ref>', 'image reference: <repository>:<tag> or <repository>@sha256:<digest>')
+    .option('--reason <text>', 'why (recorded in the audit trail)')
+    .option('--requested-by <name>', 'who asks (default: the current user)')
+    .action(async (service: string, options: { image: string; reason?: string; requestedBy?: string }) => {
+      const result = await withSandbox(globals(), (sandbox) =>
+        runDeploy(sandbox, { service, image: options.image, ...optional('reason', options.reason), ...optional('requestedBy', options.requestedBy) }, output, {
+          quiet: globals().json,
+        }),
+      );
+      printDeployResult(result, output, globals().json);
+      if (result.status !== 'SUCCEEDED') exitCode = result.message.startsWith('InvalidDeployRequestError') ? EXIT.invalid : EXIT.failed;
+    });
+
+  program
+    .command('status')
+    .description("each service's revision, image, task counts and last deployment")
+    .action(async () => {
+      const statuses = await withSandbox(globals(), (sandbox) => fleetStatus(sandbox), { save: false });
+      if (globals().json) output.line(JSON.stringify(statuses, null, 2));
+      else printStatus(statuses, output);
+    });
+
+  program
+    .command('health')
+    .description('deep health report per service and for the fleet: HEALTHY, DEGRADED or UNHEALTHY with evidence')
+    .argument('[service]', 'one service only')
+    .action(async (service?: string) => {
+      const health = await withSandbox(globals(), (sandbox) => fleetHealth(sandbox, service), { save: false });
+      if (globals().json) output.line(JSON.stringify(health, null, 2));
+      else printHealth(health, output);
+      if (health.status !== 'HEALTHY') exitCode = EXIT.failed;
+    });
+
+  program
+    .command('history')
+    .description('the audit trail, newest first: every action with its intent and outcome records')
+    .argument('[service]', 'one service only')
+    .option('--limit <n>', 'how many records', parsePositiveInteger, 40)
+    .action(async (service: string | undefined, options: { limit: number }) => {
+      const records = await withSandbox(globals(), (sandbox) => auditHistory(sandbox, service, options.limit), { save: false });
+      if (globals().json) output.line(JSON.stringify(records, null, 2));
+      else printHistory(records, output);
+    });
+
+  const sandbox = program.command('sandbox').description('shape the simulated AWS account');
+  sandbox
+    .command('image')
+    .description('set how tasks running an image behave')
+    .argument('<ref>', 'image reference')
+    .addOption(new Option('--behaviour <behaviour>', IMAGE_BEHAVIOURS.map((b) => `${b}: ${BEHAVIOUR_DESCRIPTIONS[b]}`).join('; ')).choices(IMAGE_BEHAVIOURS).makeOptionMandatory())
+    .action(async (ref: string, options: { behaviour: ImageBehaviour }) => {
+      await withSandbox(globals(), async (box) => box.images.set(ref, options.behaviour));
+      output.line(`${ref}: ${options.behaviour} (${BEHAVIOUR_DESCRIPTIONS[options.behaviour]})`);
+    });
+  sandbox
+    .command('reset')
+    .description('forget the sandbox state and start again from the fleet file')
+    .action(() => {
+      Sandbox.reset(globals().state);
+      output.line(`Sandbox state in ${globals().state} removed; the next command starts a fresh account.`);
+    });
+
+  program
+    .command('demo')
+    .description('a fresh sandbox: a good release, a crashing release, a release failing its health gate, then the status')
+    .action(async () => {
+      Sandbox.reset(globals().state);
+      const ok = await withSandbox(globals(), (box) => runDemo(box, output));
+      if (!ok) exitCode = EXIT.failed;
+    });
+
+  return { program, exitCode: () => exitCode };
+}
+
+/** Runs the CLI; resolves with the process exit code. */
+export async function runCli(argv: readonly string[], output: Output = consoleOutput): Promise<number> {
+  const { program, exitCode } = createProgram(output);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode();
+  } catch (error) {
+    const e = error as Error & { code?: string; exitCode?: number };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT.ok;
+    if (e.code?.startsWith('commander.')) return EXIT.invalid;
+    if (error instanceof FleetFileError || error instanceof UnknownServiceError) {
+      output.error(e.message);
+      return EXIT.invalid;
+    }
+    if (error instanceof SandboxStateError) {
+      output.error(e.message);
+      return EXIT.failed;
+    }
+    throw error;
+  }
+}
+
+function parsePositiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive whole number');
+  return n;
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
+}

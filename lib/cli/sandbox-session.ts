@@ -1,0 +1,67 @@
+/**
+ * Opens the sandbox for one CLI command: loads the fleet file, restores the saved
+ * sandbox, prints execution progress as it runs, and saves the sandbox after.
+ */
+import { failureMessage } from '../../functions/shared/failure';
+import { loadFleetFile } from '../fleet/fleet-file';
+import { Sandbox } from '../sandbox/sandbox';
+import type { ExecutionRecord } from '../sandbox/simulated-step-functions';
+import { type Output, clockTime } from './output';
+
+export interface GlobalOptions {
+  readonly config: string;
+  readonly state: string;
+  readonly json: boolean;
+}
+
+export async function withSandbox<T>(options: GlobalOptions, work: (sandbox: Sandbox) => Promise<T>, { save = true } = {}): Promise<T> {
+  const fleet = loadFleetFile(options.config);
+  const sandbox = await Sandbox.open({ fleet, stateDirectory: options.state });
+  try {
+    const result = await work(sandbox);
+    if (save) {
+      await sandbox.settleEcs();
+      await sandbox.save();
+    }
+    return result;
+  } finally {
+    sandbox.dispose();
+  }
+}
+
+/**
+ * Prints each state an execution enters, the errors its tasks end with (which
+ * Retry/Catch then handle), and the AWS events that move it, with virtual times.
+ * Call it before starting the execution, so the first state is shown too.
+ */
+export function followExecution(sandbox: Sandbox, executionName: string, label: string, output: Output): void {
+  let executionArn: string | undefined;
+  sandbox.stepFunctions.onHistoryEvent((execution: ExecutionRecord, event) => {
+    if (execution.name !== executionName) return;
+    executionArn = execution.executionArn;
+    if (event.type.endsWith('StateEntered') && event.stateName) {
+      output.line(`${clockTime(event.timestamp)}  ${label}  ${event.stateName}`);
+    } else if (event.type === 'TaskFailed' && event.detail) {
+      const cause = describeCause(String(event.detail.cause ?? ''));
+      const error = String(event.detail.error ?? '');
+      output.line(`${clockTime(event.timestamp)}  ${label}    ↳ ${error}${cause && cause !== error ? `: ${cause}` : ''}`);
+    }
+  });
+  sandbox.eventBridge.onEvent((event) => {
+    const running = executionArn !== undefined && sandbox.stepFunctions.execution(executionArn)?.status === 'RUNNING';
+    if (!running) return;
+    const time = clockTime(Date.parse(event.time));
+    if (event['detail-type'] === 'ECS Deployment State Change') {
+      output.line(`${time}  ${label}    ECS ${String(event.detail.eventName)} ${String(event.detail.deploymentId)}: ${String(event.detail.reason)}`);
+    } else if (event['detail-type'] === 'CloudWatch Alarm State Change') {
+      const state = event.detail.state as { value: string };
+      if (state.value === 'ALARM') output.line(`${time}  ${label}    CloudWatch ${String(event.detail.alarmName)} → ALARM`);
+    }
+  });
+}
+
+/** A Step Functions cause in words (a Lambda error payload's message), shortened for a terminal line. */
+export function describeCause(cause: string): string {
+  const text = failureMessage({ Error: '', Cause: cause });
+  return text.length > 240 ? `${text.slice(0, 237)}...` : text;
+}
