@@ -5,7 +5,7 @@
  */
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { audited } from '../shared/audit';
 import { deployPlanSchema, executionIdSchema } from '../shared/deploy-plan';
 import { DeployLockHeldError } from '../shared/errors';

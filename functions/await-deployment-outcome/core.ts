@@ -4,7 +4,7 @@
  * ECS already reports the rollout finished), it completes the wait at once.
  */
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { deployPlanSchema, type DeploymentOutcome, executionIdSchema } from '../shared/deploy-plan';
 import { defineHandler } from '../shared/handler';
 import { deliverDeploymentOutcome, deploymentWaitKey, outcomeForWait, storeDeploymentOutcome, storeTaskToken } from '../shared/task-callbacks';

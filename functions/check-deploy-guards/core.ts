@@ -4,7 +4,7 @@
  * the service's current revision as the rollback target.
  */
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { audited } from '../shared/audit';
 import { deployPlanSchema, executionIdSchema, type ServiceBaseline } from '../shared/deploy-plan';
 import { describeWindows, insideDeployWindow } from '../shared/deploy-window';

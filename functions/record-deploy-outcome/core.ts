@@ -2,7 +2,7 @@
  * The deploy's outcome record (the intent was written when the request was
  * validated): what ran before, what runs now, and why it ended as it did.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeAuditRecord } from '../shared/audit';
 import { deployPlanSchema, executionIdSchema, failureSchema, revisionSchema, rolloutSchema, serviceBaselineSchema } from '../shared/deploy-plan';
 import { describeFailure, failureMessage } from '../shared/failure';

@@ -10,7 +10,7 @@ import {
   type Tag,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { audited } from '../shared/audit';
 import { deployPlanSchema, executionIdSchema, serviceBaselineSchema } from '../shared/deploy-plan';
 import { ServiceStateError } from '../shared/errors';

@@ -4,7 +4,7 @@
  */
 import { ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { lockKey } from '../acquire-deploy-lock/core';
 import { audited } from '../shared/audit';
 import { deployPlanSchema, executionIdSchema } from '../shared/deploy-plan';

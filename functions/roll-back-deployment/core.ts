@@ -4,7 +4,7 @@
  * instead of starting another deployment. Reports the deployment to wait for.
  */
 import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { audited } from '../shared/audit';
 import { deployPlanSchema, executionIdSchema, failureSchema, rolloutSchema, serviceBaselineSchema } from '../shared/deploy-plan';
 import { ServiceStateError } from '../shared/errors';

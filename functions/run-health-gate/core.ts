@@ -3,7 +3,7 @@
  * revision (rollout COMPLETED, running = desired, no failed tasks, rollback alarms
  * OK, every task's HTTP health endpoint answering 200). Fails closed otherwise.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { audited } from '../shared/audit';
 import { deployPlanSchema, executionIdSchema } from '../shared/deploy-plan';
 import { HealthGateFailedError } from '../shared/errors';

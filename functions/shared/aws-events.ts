@@ -1,5 +1,5 @@
 /** zod schemas for the AWS events Assure consumes (documented shapes; unknown fields pass through). */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const eventEnvelope = z.object({
   version: z.string(),

@@ -2,7 +2,7 @@
  * Settings every handler reads from its Lambda environment. The CDK constructs set
  * them from the same names, and the sandbox builds the same object directly.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export interface AssureConfig {
   readonly environment: string;

@@ -2,7 +2,7 @@
  * The deploy plan: what "Validate deploy request" resolves from the request and the
  * fleet file, carried in the execution's state so later steps need no fleet lookups.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const executionIdSchema = z.string().min(1);
 

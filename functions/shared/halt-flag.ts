@@ -3,7 +3,7 @@
  * sets it first; deploys and services read it, so a halt holds even if a call is lost.
  */
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { HandlerDeps } from './handler';
 
 export const haltFlagSchema = z.object({

@@ -4,7 +4,7 @@
  * alarms. A retried step finds its own deployment and does not start another.
  */
 import { DescribeServicesCommand, UpdateServiceCommand, type Deployment } from '@aws-sdk/client-ecs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { audited } from '../shared/audit';
 import { deployPlanSchema, executionIdSchema, revisionSchema, serviceBaselineSchema } from '../shared/deploy-plan';
 import { ServiceStateError } from '../shared/errors';

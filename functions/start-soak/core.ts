@@ -4,7 +4,7 @@
  * already in ALARM. Nobody completes a healthy soak: its TimeoutSeconds ends it.
  */
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { z } from 'zod';
+import * as z from 'zod';
 import { deployPlanSchema, executionIdSchema } from '../shared/deploy-plan';
 import { defineHandler } from '../shared/handler';
 import { completeTask, soakWaitKey, storeTaskToken } from '../shared/task-callbacks';

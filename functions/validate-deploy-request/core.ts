@@ -2,7 +2,7 @@
  * First state of the deploy workflow: checks the request against the fleet file and
  * resolves everything later steps need into a deploy plan.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeAuditRecord } from '../shared/audit';
 import { type DeployPlan, executionIdSchema } from '../shared/deploy-plan';
 import { InvalidDeployRequestError } from '../shared/errors';

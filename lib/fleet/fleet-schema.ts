@@ -4,7 +4,7 @@
  * It is the single source of truth for the CDK stack, the event patterns, the
  * IAM scoping, the Lambda handlers (bundled as JSON) and the sandbox.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const kebabName = z
   .string()
@@ -172,6 +172,13 @@ export const deploySettingsSchema = z.strictObject({
   windows: z.array(deployWindowSchema).optional(),
 });
 
+/** Where Assure's Lambda functions that call tasks directly (the deep health check) run. */
+export const networkSchema = z.strictObject({
+  vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must be a VPC id such as vpc-0abc12de'),
+  subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id')).min(1),
+  securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id')).min(1),
+});
+
 export const fleetSchema = z.strictObject({
   environment: kebabName,
   account: z
@@ -183,6 +190,8 @@ export const fleetSchema = z.strictObject({
     .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-2')
     .optional(),
   cluster: ecsName,
+  /** Needed for HTTP health checks: the health gate calls each task's private IP from inside the VPC. */
+  network: networkSchema.optional(),
   deploy: deploySettingsSchema.prefault({}),
   services: z.record(kebabName, serviceSchema).refine((s) => Object.keys(s).length > 0, {
     message: 'must list at least one service',

@@ -50,6 +50,7 @@ export interface Fleet {
   readonly account?: string;
   readonly region?: string;
   readonly cluster: string;
+  readonly network?: ParsedFleet['network'];
   readonly deploy: ParsedFleet['deploy'];
   readonly services: Readonly<Record<string, FleetService>>;
   /** Service ids with every dependency before its dependants. */
@@ -96,6 +97,9 @@ function resolveFleet(fleet: ParsedFleet, sourceName: string): Fleet {
       }
       alarmOwners.set(alarm.name, id);
     });
+    if (service.health.http !== undefined && fleet.network === undefined) {
+      issues.push({ path: `services.${id}.health.http`, message: 'an HTTP health check needs the fleet-level network (vpcId, subnetIds, securityGroupIds) to reach tasks' });
+    }
     if (service.strategy.type !== 'rolling' && service.health.http === undefined) {
       // ECS-native blue/green, canary and linear need a load balancer or Service Connect.
       issues.push({ path: `services.${id}.strategy`, message: `${service.strategy.type} needs a load-balanced service with health.http` });
@@ -127,6 +131,7 @@ function resolveFleet(fleet: ParsedFleet, sourceName: string): Fleet {
     ...(fleet.account === undefined ? {} : { account: fleet.account }),
     ...(fleet.region === undefined ? {} : { region: fleet.region }),
     cluster: fleet.cluster,
+    ...(fleet.network === undefined ? {} : { network: fleet.network }),
     deploy: fleet.deploy,
     services,
     deployOrder: order,
