@@ -1,0 +1,72 @@
+/**
+ * Dependencies for calling a handler core (or its middy wrapper) in a unit test:
+ * real SDK client instances, to be stubbed with aws-sdk-client-mock.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { Context } from 'aws-lambda';
+import { vi } from 'vitest';
+import type { AssureConfig } from '../../functions/shared/config';
+import type { HandlerDeps } from '../../functions/shared/handler';
+import type { HttpGet } from '../../functions/shared/http';
+import { loadFleetFile } from '../../lib/fleet/fleet-file';
+import type { Fleet } from '../../lib/fleet/fleet';
+
+export const EXAMPLE_FLEET_FILE = 'examples/trading-fleet.yaml';
+
+export const testConfig: AssureConfig = {
+  environment: 'prod',
+  region: 'eu-west-2',
+  lockTableName: 'locks',
+  callbackTableName: 'callbacks',
+  auditTableName: 'audit',
+  haltParameterName: '/assure/prod/halt',
+};
+
+export function exampleFleet(): Fleet {
+  return loadFleetFile(EXAMPLE_FLEET_FILE);
+}
+
+export interface TestDeps extends HandlerDeps {
+  readonly http: HttpGet & ReturnType<typeof vi.fn>;
+}
+
+/** Fresh client instances each time; stub them with `mockClient(deps.clients.ecs)`. */
+export function testDeps(overrides: Partial<HandlerDeps> = {}): TestDeps {
+  const config = { region: 'eu-west-2', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 };
+  return {
+    clients: {
+      ecs: new ECSClient(config),
+      dynamodb: new DynamoDBClient(config),
+      sfn: new SFNClient(config),
+      cloudwatch: new CloudWatchClient(config),
+      ssm: new SSMClient(config),
+    },
+    config: testConfig,
+    fleet: exampleFleet(),
+    logger: new Logger({ serviceName: 'assure-test', logLevel: 'SILENT' }),
+    http: vi.fn<HttpGet>(),
+    ...overrides,
+  } as TestDeps;
+}
+
+export const lambdaContext = (functionName = 'test-function'): Context => ({
+  callbackWaitsForEmptyEventLoop: false,
+  functionName,
+  functionVersion: '$LATEST',
+  invokedFunctionArn: `arn:aws:lambda:eu-west-2:111122223333:function:${functionName}`,
+  memoryLimitInMB: '256',
+  awsRequestId: 'request-1',
+  logGroupName: `/aws/lambda/${functionName}`,
+  logStreamName: 'stream',
+  getRemainingTimeInMillis: () => 30_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+});
+
+export const EXECUTION_ID = 'arn:aws:states:eu-west-2:111122223333:execution:assure-prod-deploy:order-gateway-1';
