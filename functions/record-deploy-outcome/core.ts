@@ -52,13 +52,14 @@ export const recordDeployOutcome = defineHandler({
   core: async ({ executionId, status, plan, baseline, revision, rollout, failure, rollback, rollbackFailure }, deps) => {
     const runningNow =
       status === 'SUCCEEDED' ? revision?.taskDefinitionArn : status === 'ROLLED_BACK' ? rollback?.taskDefinitionArn : undefined;
+    // The keys the state machine selects are always present (null when unknown).
     const summary = {
       service: plan.service,
       image: plan.image,
       status,
       previousTaskDefinitionArn: baseline?.previousTaskDefinitionArn,
       newTaskDefinitionArn: revision?.taskDefinitionArn,
-      runningTaskDefinitionArn: runningNow,
+      runningTaskDefinitionArn: runningNow ?? null,
       deploymentId: rollout?.deploymentId,
       rollbackAction: rollback?.action,
       failure: failure ? { error: failure.Error, message: failureMessage(failure).slice(0, 2000) } : undefined,

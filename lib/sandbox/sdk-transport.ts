@@ -85,9 +85,16 @@ export class SdkTransport {
     const service = this.services[key];
     const requestId = `sandbox-${(this.requestCounter += 1).toString().padStart(8, '0')}`;
     if (!service) throw new Error(`The sandbox has no simulated ${clientName}`);
+    try {
+      // Injected latency is virtual waiting, so it happens outside the tracked (real) work.
+      await this.faults.beforeCall(key, operation);
+    } catch (error) {
+      if (!(error instanceof SimulatedAwsError)) throw error;
+      this.calls.push({ at: Date.now(), service: key, operation, input, error: error.code });
+      throw toSdkError(clientName, error, requestId);
+    }
     return this.clock.track(async () => {
       try {
-        await this.faults.beforeCall(key, operation);
         // Callers must not share objects with the simulated service: AWS sees a serialized copy.
         const result = await service.handle(operation, structuredClone(input ?? {}));
         this.calls.push({ at: Date.now(), service: key, operation, input });

@@ -22,7 +22,7 @@
 import { SimulatedAwsError } from './aws-error';
 import type { SeededRandom } from './deterministic';
 import type { SimulatedService } from './sdk-transport';
-import { crashesOnStart, type ImageCatalogue } from './simulated-workloads';
+import { crashesOnStart, extraStartMs, type ImageCatalogue } from './simulated-workloads';
 
 /** Task lifecycle timings (virtual). AWS does not publish these; they are typical Fargate figures. */
 export const ECS_TIMINGS = {
@@ -752,7 +752,7 @@ export class SimulatedEcs implements SimulatedService {
         task.lastStatus = 'PENDING';
         task.next = crashesOnStart(this.images.behaviourOf(task.image))
           ? { at: now + ECS_TIMINGS.crashAfterStartMs, action: 'crash' }
-          : { at: now + ECS_TIMINGS.pendingMs, action: 'running' };
+          : { at: now + ECS_TIMINGS.pendingMs + extraStartMs(this.images.behaviourOf(task.image)), action: 'running' };
         break;
       case 'crash':
         task.lastStatus = 'STOPPED';

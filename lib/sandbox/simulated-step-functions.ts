@@ -270,7 +270,14 @@ export class SimulatedStepFunctions implements SimulatedService {
       return await this.integrations.invokeLambda(functionName, payload);
     } catch (error) {
       if (error instanceof LambdaFunctionError) {
-        // Step Functions reports the function's errorType as the error and its error payload as the cause.
+        // Unhandled failures (timeouts, out of memory) have no error type of the function's own: Lambda.Unknown.
+        if (error.errorType === 'Sandbox.Timedout') {
+          throw Object.assign(
+            new Error(`The cause could not be determined because Lambda did not return an error type. Returned payload: ${error.message}`),
+            { name: 'Lambda.Unknown' },
+          );
+        }
+        // Otherwise the function's errorType is the error and its error payload the cause.
         throw Object.assign(new Error(error.message), { name: error.errorType });
       }
       throw error;

@@ -5,7 +5,7 @@
  * behaves `healthy` unless `assure sandbox image <ref> --behaviour ...` says otherwise.
  */
 
-export const IMAGE_BEHAVIOURS = ['healthy', 'crash-on-start', 'failing-health-check', 'high-error-rate'] as const;
+export const IMAGE_BEHAVIOURS = ['healthy', 'crash-on-start', 'failing-health-check', 'high-error-rate', 'slow-start'] as const;
 export type ImageBehaviour = (typeof IMAGE_BEHAVIOURS)[number];
 
 export const BEHAVIOUR_DESCRIPTIONS: Record<ImageBehaviour, string> = {
@@ -13,7 +13,11 @@ export const BEHAVIOUR_DESCRIPTIONS: Record<ImageBehaviour, string> = {
   'crash-on-start': 'the essential container exits with code 1 a few seconds after it starts',
   'failing-health-check': 'runs and passes the load balancer check, but its deep health endpoint answers 503 (a dependency is down)',
   'high-error-rate': 'healthy at first; under production load from 3 minutes after start, 25% of requests fail',
+  'slow-start': 'healthy, but its container takes 10 minutes to start (a huge image pull or a long warm-up)',
 };
+
+/** How long a slow-start container takes from PENDING to RUNNING. */
+export const SLOW_START_MS = 10 * 60_000;
 
 /** When a high-error-rate release starts failing requests, measured from its task's start. */
 export const ERROR_ONSET_MS = 180_000;
@@ -41,6 +45,9 @@ export class ImageCatalogue {
 
 /** Does a container of this behaviour stay up once started? */
 export const crashesOnStart = (behaviour: ImageBehaviour): boolean => behaviour === 'crash-on-start';
+
+/** Extra start-up time beyond a typical image pull and container start. */
+export const extraStartMs = (behaviour: ImageBehaviour): number => (behaviour === 'slow-start' ? SLOW_START_MS : 0);
 
 /** The answer of the application's own HTTP endpoints. */
 export function answerHttp(behaviour: ImageBehaviour, path: string): HttpAnswer {
