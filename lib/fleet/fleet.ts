@@ -141,7 +141,8 @@ function resolveFleet(fleet: ParsedFleet, sourceName: string): Fleet {
 /** Kahn's algorithm, stable by fleet-file order; reports one cycle when there is one. */
 function dependencyOrder(services: Record<string, FleetService>): { order: string[]; cycle?: string[] } {
   const ids = Object.keys(services);
-  const remaining = new Map(ids.map((id) => [id, new Set(services[id]?.dependsOn.filter((d) => d in services))]));
+  // Unknown and self dependencies are reported on their own; they are not part of the order.
+  const remaining = new Map(ids.map((id) => [id, new Set(services[id]?.dependsOn.filter((d) => d in services && d !== id))]));
   const order: string[] = [];
   while (remaining.size > 0) {
     const ready = [...remaining].filter(([, deps]) => deps.size === 0).map(([id]) => id);
