@@ -1,0 +1,114 @@
+/**
+ * The `assure` CLI against the sandbox: each call is a separate invocation (as
+ * from a shell), sharing a temporary state directory.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../lib/cli/program';
+import type { ServiceStatus } from '../../lib/cli/fleet-report';
+import type { AuditRecord } from '../../functions/shared/audit';
+
+interface Run {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+}
+
+let state: string;
+
+beforeEach(() => {
+  state = mkdtempSync(join(tmpdir(), 'assure-cli-'));
+});
+
+afterEach(() => {
+  rmSync(state, { recursive: true, force: true });
+});
+
+async function assure(...args: string[]): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(['--state', state, ...args], { line: (t = '') => out.push(t), error: (t) => err.push(t) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const image = (service: string, tag: string): string => `111122223333.dkr.ecr.eu-west-2.amazonaws.com/${service}:${tag}`;
+
+describe('assure CLI', () => {
+  it('deploys, prints each state with its virtual time, and keeps the result for the next invocation', async () => {
+    const deploy = await assure('deploy', 'market-data', '--image', image('market-data', '1.1.0'), '--requested-by', 'alice');
+    expect(deploy.code).toBe(0);
+    expect(deploy.out).toMatch(/^05:30:00 {2}market-data {2}Validate deploy request$/m);
+    expect(deploy.out).toMatch(/^\d\d:\d\d:\d\d {2}market-data {2}Soak while watching rollback alarms$/m);
+    expect(deploy.out).toContain('✓ market-data now runs');
+
+    const status = await assure('--json', 'status');
+    expect(status.code).toBe(0);
+    const services = JSON.parse(status.out) as ServiceStatus[];
+    const marketData = services.find((s) => s.service === 'market-data');
+    expect(marketData).toMatchObject({
+      revision: 2,
+      image: image('market-data', '1.1.0'),
+      desiredCount: 3,
+      runningCount: 3,
+      lastDeployment: { outcome: 'SUCCEEDED', image: image('market-data', '1.1.0'), requestedBy: 'alice' },
+    });
+    expect(services.find((s) => s.service === 'order-gateway')).toMatchObject({ revision: 1, lastDeployment: null });
+
+    const history = JSON.parse((await assure('--json', 'history', 'market-data')).out) as AuditRecord[];
+    expect(history.filter((r) => r.action === 'deploy').map((r) => r.phase).sort()).toEqual(['intent', 'outcome']);
+  });
+
+  it('exits non-zero when a deploy rolled back, using the behaviour set with sandbox image', async () => {
+    const set = await assure('sandbox', 'image', image('risk-engine', '2.4.0'), '--behaviour', 'crash-on-start');
+    expect(set.code).toBe(0);
+    const deploy = await assure('deploy', 'risk-engine', '--image', image('risk-engine', '2.4.0'));
+    expect(deploy.code).toBe(1);
+    expect(deploy.out).toContain('ECS SERVICE_DEPLOYMENT_FAILED');
+    expect(deploy.out).toContain('✗ DeployRolledBack: risk-engine: deploy of');
+    const status = JSON.parse((await assure('--json', 'status')).out) as ServiceStatus[];
+    expect(status.find((s) => s.service === 'risk-engine')).toMatchObject({ revision: 1, lastDeployment: { outcome: 'ROLLED_BACK' } });
+  });
+
+  it('exits 2 with the field and the reason for bad input', async () => {
+    const fleet = join(state, 'broken.yaml');
+    writeFileSync(fleet, 'environment: prod\ncluster: c\nservices: {}\n');
+    const broken = await assure('--config', fleet, 'status');
+    expect(broken.code).toBe(2);
+    expect(broken.err).toContain('services: must list at least one service');
+    // Nothing was created for a fleet file that does not validate.
+    expect(existsSync(join(state, 'sandbox.json'))).toBe(false);
+
+    const unknown = await assure('deploy', 'pricing-engine', '--image', image('pricing-engine', '1.0.0'));
+    expect(unknown.code).toBe(2);
+    expect(unknown.out).toContain('service: pricing-engine is not in the prod fleet');
+    // The rejection itself is on the audit trail.
+    const trail = JSON.parse((await assure('--json', 'history', 'fleet')).out) as AuditRecord[];
+    expect(trail[0]).toMatchObject({ action: 'deploy', status: 'failed', error: { name: 'InvalidDeployRequestError' } });
+
+    const badBehaviour = await assure('sandbox', 'image', image('web-gui', '2.0.0'), '--behaviour', 'explodes');
+    expect(badBehaviour.code).toBe(2);
+    expect(badBehaviour.err).toContain("argument 'explodes' is invalid");
+  });
+
+  it('reports fleet health with evidence', async () => {
+    const health = await assure('--json', 'health', 'order-gateway');
+    expect(health.code).toBe(0);
+    const report = JSON.parse(health.out) as { status: string; services: { checks: { name: string; status: string }[] }[] };
+    expect(report.status).toBe('HEALTHY');
+    expect(report.services[0]?.checks.map((c) => `${c.name}:${c.status}`)).toEqual(['rollout:pass', 'capacity:pass', 'stopped-tasks:pass', 'alarms:pass', 'http:pass']);
+  });
+
+  it('runs the demo end to end and exits 0 when every step ends as expected; sandbox reset forgets it', async () => {
+    const demo = await assure('demo');
+    expect(demo.err).toBe('');
+    expect(demo.code).toBe(0);
+    expect(demo.out).toContain('Every step ended as expected.');
+    expect(demo.out).toMatch(/^risk-engine +trading +risk-engine:1 +risk-engine:1\.0\.0 +3\/3 +COMPLETED +ROLLED_BACK risk-engine:2\.4\.0/m);
+    expect(existsSync(join(state, 'sandbox.json'))).toBe(true);
+    const reset = await assure('sandbox', 'reset');
+    expect(reset.code).toBe(0);
+    expect(existsSync(join(state, 'sandbox.json'))).toBe(false);
+  });
+});
