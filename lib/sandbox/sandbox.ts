@@ -85,6 +85,8 @@ export class Sandbox {
   readonly clients: AwsClients;
   /** State machine ARNs by workflow name. */
   readonly stateMachines: Record<string, string> = {};
+  /** Lambda function ARNs by the workflow spec's function key (e.g. `RunHealthGate`). */
+  readonly functionArns: Record<string, string> = {};
   private readonly restoreRandom: () => void;
   private telemetryTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -189,20 +191,10 @@ export class Sandbox {
   }
 
   private deployWorkflow(spec: WorkflowSpec): void {
-    const arns: Record<string, string> = {};
+    const arns = this.functionArns;
     const all: [string, AnyHandlerDefinition][] = [...Object.entries(spec.functions), ...Object.entries(spec.eventHandlers)];
     for (const [key, definition] of all) {
-      arns[key] = this.lambda.createFunction({
-        functionName: functionName(this.fleet.environment, definition.name),
-        handler: createHandler(definition, {
-          clients: this.clients,
-          config: this.config,
-          fleet: this.fleet,
-          http: this.http,
-          logger: new Logger({ serviceName: 'assure', persistentKeys: { function: definition.name, environment: this.fleet.environment } }),
-        }),
-        timeoutSeconds: 30,
-      });
+      arns[key] = this.createHandlerFunction(definition);
     }
     const substitutions = Object.fromEntries(Object.keys(spec.functions).map((key) => [functionArnPlaceholder(key), arns[key] as string]));
     const definition = JSON.parse(substitute(readAsl(spec.aslFile), substitutions)) as StateMachineDefinition;
@@ -212,6 +204,21 @@ export class Sandbox {
         { id: rule.target, arn: arns[rule.target] as string },
       ]);
     }
+  }
+
+  /** Deploys a handler as a Lambda function of this account, with the sandbox's clients. */
+  createHandlerFunction(definition: AnyHandlerDefinition): string {
+    return this.lambda.createFunction({
+      functionName: functionName(this.fleet.environment, definition.name),
+      handler: createHandler(definition, {
+        clients: this.clients,
+        config: this.config,
+        fleet: this.fleet,
+        http: this.http,
+        logger: new Logger({ serviceName: 'assure', persistentKeys: { function: definition.name, environment: this.fleet.environment } }),
+      }),
+      timeoutSeconds: 30,
+    });
   }
 
   /** The fleet as it runs before Assure's first deploy: every service steady on image 1.0.0, alarms OK. */

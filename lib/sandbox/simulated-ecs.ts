@@ -27,7 +27,9 @@ import { crashesOnStart, extraStartMs, type ImageCatalogue } from './simulated-w
 /** Task lifecycle timings (virtual). AWS does not publish these; they are typical Fargate figures. */
 export const ECS_TIMINGS = {
   provisioningMs: 5_000,
+  /** Image pull and container start: pendingMs plus up to pendingJitterMs, varying per task as real pulls do. */
   pendingMs: 15_000,
+  pendingJitterMs: 30_000,
   crashAfterStartMs: 12_000,
   stoppingMs: 2_000,
   relaunchBackoffMs: 15_000,
@@ -752,7 +754,10 @@ export class SimulatedEcs implements SimulatedService {
         task.lastStatus = 'PENDING';
         task.next = crashesOnStart(this.images.behaviourOf(task.image))
           ? { at: now + ECS_TIMINGS.crashAfterStartMs, action: 'crash' }
-          : { at: now + ECS_TIMINGS.pendingMs + extraStartMs(this.images.behaviourOf(task.image)), action: 'running' };
+          : {
+              at: now + ECS_TIMINGS.pendingMs + Math.floor(this.context.random.next() * ECS_TIMINGS.pendingJitterMs) + extraStartMs(this.images.behaviourOf(task.image)),
+              action: 'running',
+            };
         break;
       case 'crash':
         task.lastStatus = 'STOPPED';
@@ -769,7 +774,10 @@ export class SimulatedEcs implements SimulatedService {
         task.startedAt = now;
         if (lb) {
           task.target = 'initial';
-          task.next = { at: now + lb.intervalSeconds * lb.healthyThresholdCount * 1000, action: 'healthy' };
+          // The load balancer checks on its own schedule: the first check falls anywhere in the interval,
+          // and the target turns healthy after healthyThresholdCount consecutive passes.
+          const firstCheckMs = Math.floor(this.context.random.next() * lb.intervalSeconds * 1000);
+          task.next = { at: now + firstCheckMs + (lb.healthyThresholdCount - 1) * lb.intervalSeconds * 1000, action: 'healthy' };
           this.addServiceEvent(service, `(service ${service.serviceName}) registered 1 targets in (target-group ${lb.targetGroupArn})`);
         } else {
           task.servingSince = now;
