@@ -13,6 +13,7 @@ import type { Fleet } from './fleet/fleet';
 import { assureConfig } from './naming';
 import { TABLE_LAYOUTS, type TableLayout } from './tables';
 import { DeployWorkflow } from './constructs/deploy-workflow';
+import { FleetAlarms } from './constructs/fleet-alarms';
 
 export interface AssureStackProps extends StackProps {
   /** The resolved fleet file this stack serves. */
@@ -54,6 +55,8 @@ export class AssureStack extends Stack {
       stringValue: JSON.stringify({ halted: false }),
     });
 
+    const alarms = new FleetAlarms(this, 'RollbackAlarms', { fleet });
+
     this.deploy = new DeployWorkflow(this, 'Deploy', {
       fleet,
       config,
@@ -63,6 +66,8 @@ export class AssureStack extends Stack {
       auditTable,
       haltParameter,
     });
+    // The workflow names the alarms; they must exist before it describes or watches them.
+    this.deploy.node.addDependency(alarms);
 
     new CfnOutput(this, 'DeployStateMachineArn', { value: this.deploy.stateMachine.stateMachineArn });
     new CfnOutput(this, 'AuditTableName', { value: auditTable.tableName });

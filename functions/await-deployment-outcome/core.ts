@@ -58,9 +58,9 @@ async function outcomeFromEcs(
       at: new Date().toISOString(),
     };
   }
-  const updatedAt = deployment.updatedAt?.toISOString() ?? new Date().toISOString();
-  if ((deployment.rolloutState === 'COMPLETED' || deployment.rolloutState === 'FAILED') && updatedAt >= notBefore) {
-    return { deploymentId, status: deployment.rolloutState, reason: deployment.rolloutStateReason ?? deployment.rolloutState, at: updatedAt };
+  const updatedAt = deployment.updatedAt ?? new Date();
+  if ((deployment.rolloutState === 'COMPLETED' || deployment.rolloutState === 'FAILED') && updatedAt.getTime() >= Date.parse(notBefore)) {
+    return { deploymentId, status: deployment.rolloutState, reason: deployment.rolloutStateReason ?? deployment.rolloutState, at: updatedAt.toISOString() };
   }
   return undefined;
 }

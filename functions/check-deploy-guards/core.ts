@@ -50,11 +50,12 @@ export const checkDeployGuards = defineHandler({
             `Deploy refused: ${plan.service} already has a rollout that is not finished (deployment ${inFlight?.id ?? 'unknown'}, ${inFlight?.rolloutState ?? 'unknown state'}, ${deployments.length} deployments)`,
           );
         }
-        if (!primary.taskDefinition || !service.serviceArn) {
+        if (!primary.taskDefinition || !service.serviceArn || !primary.id) {
           throw new ServiceStateError(`ECS service ${plan.ecsServiceName} reports no task definition`);
         }
         return {
           serviceArn: service.serviceArn,
+          deploymentId: primary.id ?? '',
           previousTaskDefinitionArn: primary.taskDefinition,
           desiredCount: service.desiredCount ?? 0,
         };

@@ -46,18 +46,20 @@ export const rollBackDeployment = defineHandler({
         before: rollout ? { deploymentId: rollout.deploymentId } : {},
       },
       async () => {
-        const startedAt = new Date().toISOString();
         const target = baseline.previousTaskDefinitionArn;
-        if (!rollout) {
-          return { action: 'none', why: 'the service was not changed before the failure', deploymentId: null, taskDefinitionArn: target, startedAt };
-        }
+        // Decide from what ECS runs, not from what the state says was done: a step can fail after its call succeeded.
         const described = await deps.clients.ecs.send(new DescribeServicesCommand({ cluster: plan.cluster, services: [plan.ecsServiceName] }));
-        const primary = described.services?.[0]?.deployments?.find((d) => d.status === 'PRIMARY');
+        const deployments = described.services?.[0]?.deployments ?? [];
+        const primary = deployments.find((d) => d.status === 'PRIMARY');
         if (!primary?.id) throw new ServiceStateError(`${plan.ecsServiceName} has no primary deployment`);
-        if (primary.taskDefinition === target && primary.id !== rollout.deploymentId) {
+        if (primary.taskDefinition === target) {
+          const untouched = !rollout && primary.id === baseline.deploymentId && deployments.length === 1 && primary.rolloutState === 'COMPLETED';
+          if (untouched) {
+            return { action: 'none', why: 'the service was not changed before the failure', deploymentId: null, taskDefinitionArn: target, startedAt: new Date().toISOString() };
+          }
           return {
             action: 'confirmed-ecs-rollback',
-            why: `ECS is already returning the service to ${target.split('/').pop() ?? target} (${primary.rolloutStateReason ?? primary.id})`,
+            why: `ECS is returning the service to ${target.split('/').pop() ?? target} (${primary.rolloutStateReason || primary.id})`,
             deploymentId: primary.id,
             taskDefinitionArn: target,
             // ECS re-promotes the earlier deployment (same id): its rollback began at its last update, not its creation.
@@ -70,7 +72,6 @@ export const rollBackDeployment = defineHandler({
             cluster: plan.cluster,
             service: plan.ecsServiceName,
             taskDefinition: target,
-            forceNewDeployment: primary.taskDefinition === target,
             deploymentConfiguration: {
               maximumPercent: plan.rolling.maximumPercent,
               minimumHealthyPercent: plan.rolling.minimumHealthyPercent,

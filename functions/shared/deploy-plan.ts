@@ -32,6 +32,8 @@ export type DeployPlan = z.output<typeof deployPlanSchema>;
 /** What "Check deploy guards" learned about the service before anything changed. */
 export const serviceBaselineSchema = z.object({
   serviceArn: z.string(),
+  /** The service's COMPLETED deployment before anything changed. */
+  deploymentId: z.string(),
   /** The task definition of the service's last COMPLETED deployment: the rollback target. */
   previousTaskDefinitionArn: z.string(),
   desiredCount: z.number().int(),

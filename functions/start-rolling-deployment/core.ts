@@ -39,8 +39,8 @@ export const startRollingDeployment = defineHandler({
           existing?.id &&
           existing.taskDefinition === revision.taskDefinitionArn &&
           existing.createdAt &&
-          existing.createdAt.getTime() >= Date.parse(executionStartTime) &&
-          revision.taskDefinitionArn !== baseline.previousTaskDefinitionArn
+          // Created during this execution: ours (the service's earlier deployment predates it).
+          existing.createdAt.getTime() >= Date.parse(executionStartTime)
         ) {
           return { deploymentId: existing.id, startedAt: existing.createdAt.toISOString(), taskDefinitionArn: revision.taskDefinitionArn };
         }

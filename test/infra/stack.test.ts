@@ -184,6 +184,25 @@ describe('Assure stack', () => {
     });
   });
 
+  it("creates the fleet's rollback alarms from the fleet file", () => {
+    const alarms = fleetAlarms(fleet);
+    const latency = alarms.find((a) => a.alarm.name === 'prod-order-gateway-latency-p99')?.alarm;
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'prod-order-gateway-latency-p99',
+      Namespace: 'Trading',
+      MetricName: 'LatencyP99',
+      Dimensions: [{ Name: 'Service', Value: 'order-gateway' }],
+      Statistic: 'Maximum',
+      Period: 30,
+      Threshold: latency?.threshold,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => (a as { Properties: { AlarmName?: string } }).Properties.AlarmName);
+    for (const { alarm } of alarms) expect(names).toContain(alarm.name);
+  });
+
   it('logs the state machine without execution data and traces it', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineName: 'assure-prod-deploy',

@@ -3,8 +3,7 @@
  * example fleet's order-gateway, ECS deployments and services, ECS events, the
  * audit records a handler wrote, and an in-memory model of the callback table.
  */
-import type { MetricAlarm } from '@aws-sdk/client-cloudwatch';
-import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { type CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import {
   type AttributeValue,
   type DynamoDBClient,
@@ -26,11 +25,11 @@ import {
 } from '@aws-sdk/client-ecs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { Mock } from 'vitest';
 import type { AuditRecord } from '../../../functions/shared/audit';
 import type { CloudWatchAlarmStateChange, EcsDeploymentStateChange } from '../../../functions/shared/aws-events';
 import type { DeployPlan, ServiceBaseline } from '../../../functions/shared/deploy-plan';
-import type { HttpResponse } from '../../../functions/shared/http';
+import type { HttpGet, HttpResponse } from '../../../functions/shared/http';
 import { type TestDeps, testConfig } from '../../support/handler-deps';
 
 export const ACCOUNT = '111122223333';
@@ -67,7 +66,7 @@ export function buildPlan(overrides: Partial<DeployPlan> = {}): DeployPlan {
 }
 
 export function buildBaseline(overrides: Partial<ServiceBaseline> = {}): ServiceBaseline {
-  return { serviceArn: SERVICE_ARN, previousTaskDefinitionArn: PREVIOUS_REVISION_ARN, desiredCount: 4, ...overrides };
+  return { serviceArn: SERVICE_ARN, deploymentId: 'ecs-svc/1111111111111111111', previousTaskDefinitionArn: PREVIOUS_REVISION_ARN, desiredCount: 4, ...overrides };
 }
 
 /** An ECS deployment; by default the service's settled deployment of the previous revision. */
@@ -241,11 +240,14 @@ export interface ServiceWorld {
   http: Map<string, HttpResponse | Error>;
 }
 
+/** The private IPs of the healthy world's four tasks. */
+export const TASK_IPS = ['10.0.1.11', '10.0.1.12', '10.0.2.13', '10.0.3.14'] as const;
+
 /** order-gateway settled on the new revision: 4/4 tasks answering 200, both rollback alarms OK. */
 export function healthyWorld(): ServiceWorld {
   return {
     service: buildService([buildDeployment({ id: 'ecs-svc/2222222222222222222', taskDefinition: NEW_REVISION_ARN })]),
-    runningTasks: ['10.0.1.11', '10.0.1.12', '10.0.2.13', '10.0.3.14'].map((ip, i) => buildTask(`task-${i + 1}`, ip)),
+    runningTasks: TASK_IPS.map((ip, i) => buildTask(`task-${i + 1}`, ip)),
     stoppedTasks: [],
     alarms: ORDER_GATEWAY_ALARMS.map((name) => ({ AlarmName: name, StateValue: 'OK' })),
     http: new Map(),
@@ -265,7 +267,7 @@ export function stubServiceWorld(deps: TestDeps, world: ServiceWorld): { ecs: Aw
     tasks: [...world.runningTasks, ...world.stoppedTasks].filter((t) => input.tasks?.includes(t.taskArn ?? '')),
   }));
   cloudwatch.on(DescribeAlarmsCommand).callsFake(() => ({ MetricAlarms: world.alarms }));
-  deps.http.mockImplementation(async (url: string): Promise<HttpResponse> => {
+  (deps.http as Mock<HttpGet>).mockImplementation(async (url) => {
     const answer = world.http.get(new URL(url).hostname) ?? { status: 200, body: '{"status":"UP"}' };
     if (answer instanceof Error) throw answer;
     return answer;

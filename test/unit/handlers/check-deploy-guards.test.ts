@@ -57,7 +57,12 @@ describe('check-deploy-guards: a service at rest, trading open, inside a window'
   it('returns the service and its current revision as the rollback target', async () => {
     stubDescribeServices(ecs, buildService([buildDeployment({ taskDefinition: PREVIOUS_REVISION_ARN })], { desiredCount: 6 }));
 
-    await expect(check()).resolves.toEqual({ serviceArn: SERVICE_ARN, previousTaskDefinitionArn: PREVIOUS_REVISION_ARN, desiredCount: 6 });
+    await expect(check()).resolves.toEqual({
+      serviceArn: SERVICE_ARN,
+      deploymentId: 'ecs-svc/1111111111111111111',
+      previousTaskDefinitionArn: PREVIOUS_REVISION_ARN,
+      desiredCount: 6,
+    });
 
     expect(ssm).toHaveReceivedCommandWith(GetParameterCommand, { Name: '/assure/prod/halt' });
     expect(ecs).toHaveReceivedCommandWith(DescribeServicesCommand, { cluster: 'trading-prod', services: ['order-gateway'] });
@@ -67,7 +72,12 @@ describe('check-deploy-guards: a service at rest, trading open, inside a window'
     await check();
 
     expect(auditTrail(ddb)).toEqual(['deploy.check-guards intent started', 'deploy.check-guards outcome succeeded']);
-    expect(auditRecords(ddb)[1]?.after).toEqual({ serviceArn: SERVICE_ARN, previousTaskDefinitionArn: PREVIOUS_REVISION_ARN, desiredCount: 4 });
+    expect(auditRecords(ddb)[1]?.after).toEqual({
+      serviceArn: SERVICE_ARN,
+      deploymentId: 'ecs-svc/1111111111111111111',
+      previousTaskDefinitionArn: PREVIOUS_REVISION_ARN,
+      desiredCount: 4,
+    });
   });
 
   it('treats a halt flag that was never written (ParameterNotFound) as not halted', async () => {

@@ -1,6 +1,5 @@
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidDeployRequestError } from '../../../functions/shared/errors';
 import { validateDeployRequest } from '../../../functions/validate-deploy-request/core';
