@@ -7,7 +7,7 @@ import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand } from 
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { audited } from '../shared/audit';
-import { deployPlanSchema, executionIdSchema } from '../shared/deploy-plan';
+import { deployAuditAction, deployPlanSchema, executionIdSchema } from '../shared/deploy-plan';
 import { DeployLockHeldError } from '../shared/errors';
 import { defineHandler } from '../shared/handler';
 
@@ -23,7 +23,7 @@ export const acquireDeployLock = defineHandler({
     const leaseExpiresAt = Math.floor(now.getTime() / 1000) + plan.lockLeaseSeconds;
     return audited(
       deps,
-      { action: 'deploy.acquire-lock', subject: plan.service, actor: plan.requestedBy, source: 'step-functions', executionId, reason: plan.reason },
+      deployAuditAction('deploy.acquire-lock', plan, executionId, { reason: plan.reason }),
       async () => {
         try {
           await deps.clients.dynamodb.send(

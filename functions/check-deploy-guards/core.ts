@@ -6,7 +6,7 @@
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
 import { audited } from '../shared/audit';
-import { deployPlanSchema, executionIdSchema, type ServiceBaseline } from '../shared/deploy-plan';
+import { deployAuditAction, deployPlanSchema, executionIdSchema, type ServiceBaseline } from '../shared/deploy-plan';
 import { describeWindows, insideDeployWindow } from '../shared/deploy-window';
 import { DeploymentInProgressError, DeployWindowClosedError, ServiceStateError, TradingHaltedError } from '../shared/errors';
 import { defineHandler } from '../shared/handler';
@@ -20,7 +20,7 @@ export const checkDeployGuards = defineHandler({
   core: async ({ executionId, plan }, deps): Promise<ServiceBaseline> =>
     audited(
       deps,
-      { action: 'deploy.check-guards', subject: plan.service, actor: plan.requestedBy, source: 'step-functions', executionId },
+      deployAuditAction('deploy.check-guards', plan, executionId),
       async () => {
         const halt = await readHaltFlag(deps);
         if (!halt.readable) throw new TradingHaltedError(`Deploy refused: the halt flag cannot be read (${halt.problem}); failing closed`);

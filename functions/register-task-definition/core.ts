@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
 import { audited } from '../shared/audit';
-import { deployPlanSchema, executionIdSchema, serviceBaselineSchema } from '../shared/deploy-plan';
+import { deployAuditAction, deployPlanSchema, executionIdSchema, serviceBaselineSchema } from '../shared/deploy-plan';
 import { ServiceStateError } from '../shared/errors';
 import { defineHandler } from '../shared/handler';
 
@@ -63,14 +63,7 @@ export const registerTaskDefinition = defineHandler({
   core: async ({ executionId, plan, baseline }, deps) =>
     audited(
       deps,
-      {
-        action: 'deploy.register-task-definition',
-        subject: plan.service,
-        actor: plan.requestedBy,
-        source: 'step-functions',
-        executionId,
-        before: { taskDefinitionArn: baseline.previousTaskDefinitionArn },
-      },
+      deployAuditAction('deploy.register-task-definition', plan, executionId, { before: { taskDefinitionArn: baseline.previousTaskDefinitionArn } }),
       async () => {
         const current = await deps.clients.ecs.send(
           new DescribeTaskDefinitionCommand({ taskDefinition: baseline.previousTaskDefinitionArn, include: ['TAGS'] }),

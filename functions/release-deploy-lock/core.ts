@@ -7,7 +7,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { lockKey } from '../acquire-deploy-lock/core';
 import { audited } from '../shared/audit';
-import { deployPlanSchema, executionIdSchema } from '../shared/deploy-plan';
+import { deployAuditAction, deployPlanSchema, executionIdSchema } from '../shared/deploy-plan';
 import { defineHandler } from '../shared/handler';
 
 export interface LockRelease {
@@ -24,7 +24,7 @@ export const releaseDeployLock = defineHandler({
   core: async ({ executionId, plan }, deps): Promise<LockRelease> =>
     audited(
       deps,
-      { action: 'deploy.release-lock', subject: plan.service, actor: plan.requestedBy, source: 'step-functions', executionId },
+      deployAuditAction('deploy.release-lock', plan, executionId),
       async () => {
         try {
           await deps.clients.dynamodb.send(

@@ -6,7 +6,15 @@
 import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
 import { audited } from '../shared/audit';
-import { deployPlanSchema, executionIdSchema, failureSchema, rolloutSchema, serviceBaselineSchema } from '../shared/deploy-plan';
+import {
+  deployAuditAction,
+  deployPlanSchema,
+  executionIdSchema,
+  failureSchema,
+  rollingDeploymentConfiguration,
+  rolloutSchema,
+  serviceBaselineSchema,
+} from '../shared/deploy-plan';
 import { ServiceStateError } from '../shared/errors';
 import { describeFailure } from '../shared/failure';
 import { defineHandler } from '../shared/handler';
@@ -36,15 +44,11 @@ export const rollBackDeployment = defineHandler({
   core: async ({ executionId, plan, baseline, rollout, failure }, deps): Promise<RollbackResult> =>
     audited(
       deps,
-      {
-        action: 'deploy.roll-back',
-        subject: plan.service,
+      deployAuditAction('deploy.roll-back', plan, executionId, {
         actor: 'assure',
-        source: 'step-functions',
-        executionId,
         reason: describeFailure(failure).slice(0, 1000),
         before: rollout ? { deploymentId: rollout.deploymentId } : {},
-      },
+      }),
       async () => {
         const target = baseline.previousTaskDefinitionArn;
         // Decide from what ECS runs, not from what the state says was done: a step can fail after its call succeeded.
@@ -66,18 +70,12 @@ export const rollBackDeployment = defineHandler({
             startedAt: (primary.updatedAt ?? new Date()).toISOString(),
           };
         }
-        const alarmNames = plan.rollbackAlarmNames;
         const updated = await deps.clients.ecs.send(
           new UpdateServiceCommand({
             cluster: plan.cluster,
             service: plan.ecsServiceName,
             taskDefinition: target,
-            deploymentConfiguration: {
-              maximumPercent: plan.rolling.maximumPercent,
-              minimumHealthyPercent: plan.rolling.minimumHealthyPercent,
-              deploymentCircuitBreaker: { enable: true, rollback: true },
-              alarms: { alarmNames, enable: alarmNames.length > 0, rollback: alarmNames.length > 0 },
-            },
+            deploymentConfiguration: rollingDeploymentConfiguration(plan),
           }),
         );
         const rollback = updated.service?.deployments?.find((d) => d.status === 'PRIMARY');

@@ -5,7 +5,7 @@
  */
 import * as z from 'zod';
 import { audited } from '../shared/audit';
-import { deployPlanSchema, executionIdSchema } from '../shared/deploy-plan';
+import { deployAuditAction, deployPlanSchema, executionIdSchema } from '../shared/deploy-plan';
 import { HealthGateFailedError } from '../shared/errors';
 import { defineHandler } from '../shared/handler';
 import { assessServiceHealth, describeFailedChecks, type HealthReport } from '../shared/service-health';
@@ -25,7 +25,7 @@ export const runHealthGate = defineHandler({
   core: async ({ executionId, plan, phase, expectedTaskDefinitionArn, since }, deps): Promise<HealthReport> =>
     audited(
       deps,
-      { action: `deploy.health-gate.${phase}`, subject: plan.service, actor: plan.requestedBy, source: 'step-functions', executionId },
+      deployAuditAction(`deploy.health-gate.${phase}`, plan, executionId),
       async () => {
         const report = await assessServiceHealth(deps, {
           service: plan.service,

@@ -2,7 +2,9 @@
  * The deploy plan: what "Validate deploy request" resolves from the request and the
  * fleet file, carried in the execution's state so later steps need no fleet lookups.
  */
+import type { DeploymentConfiguration } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
+import type { AuditAction } from './audit';
 
 export const executionIdSchema = z.string().min(1);
 
@@ -61,3 +63,28 @@ export type DeploymentOutcome = z.output<typeof deploymentOutcomeSchema>;
 
 /** The Catch output Step Functions puts in the state: `{Error, Cause}`. */
 export const failureSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+
+/** A deploy step's audit action: on the plan's service, asked for by the plan's requester, via Step Functions. */
+export function deployAuditAction(
+  action: string,
+  plan: Pick<DeployPlan, 'service' | 'requestedBy'>,
+  executionId: string,
+  details: Pick<AuditAction, 'reason' | 'before'> & { readonly actor?: string } = {},
+): AuditAction {
+  return { action, subject: plan.service, actor: plan.requestedBy, source: 'step-functions', executionId, ...details };
+}
+
+/**
+ * The rolling deployment settings every UpdateService of a deploy sends, rollout
+ * and rollback alike: the circuit breaker with rollback, and the rollback alarms
+ * as deployment alarms.
+ */
+export function rollingDeploymentConfiguration(plan: Pick<DeployPlan, 'rolling' | 'rollbackAlarmNames'>): DeploymentConfiguration {
+  const alarmNames = plan.rollbackAlarmNames;
+  return {
+    maximumPercent: plan.rolling.maximumPercent,
+    minimumHealthyPercent: plan.rolling.minimumHealthyPercent,
+    deploymentCircuitBreaker: { enable: true, rollback: true },
+    alarms: { alarmNames: [...alarmNames], enable: alarmNames.length > 0, rollback: alarmNames.length > 0 },
+  };
+}

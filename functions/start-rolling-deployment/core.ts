@@ -6,7 +6,14 @@
 import { DescribeServicesCommand, UpdateServiceCommand, type Deployment } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
 import { audited } from '../shared/audit';
-import { deployPlanSchema, executionIdSchema, revisionSchema, serviceBaselineSchema } from '../shared/deploy-plan';
+import {
+  deployAuditAction,
+  deployPlanSchema,
+  executionIdSchema,
+  revisionSchema,
+  rollingDeploymentConfiguration,
+  serviceBaselineSchema,
+} from '../shared/deploy-plan';
 import { ServiceStateError } from '../shared/errors';
 import { defineHandler } from '../shared/handler';
 
@@ -24,14 +31,7 @@ export const startRollingDeployment = defineHandler({
   core: async ({ executionId, executionStartTime, plan, baseline, revision }, deps) =>
     audited(
       deps,
-      {
-        action: 'deploy.update-service',
-        subject: plan.service,
-        actor: plan.requestedBy,
-        source: 'step-functions',
-        executionId,
-        before: { taskDefinitionArn: baseline.previousTaskDefinitionArn },
-      },
+      deployAuditAction('deploy.update-service', plan, executionId, { before: { taskDefinitionArn: baseline.previousTaskDefinitionArn } }),
       async () => {
         const described = await deps.clients.ecs.send(new DescribeServicesCommand({ cluster: plan.cluster, services: [plan.ecsServiceName] }));
         const existing = described.services?.[0]?.deployments?.find((d) => d.status === 'PRIMARY');
@@ -45,7 +45,6 @@ export const startRollingDeployment = defineHandler({
           return { deploymentId: existing.id, startedAt: existing.createdAt.toISOString(), taskDefinitionArn: revision.taskDefinitionArn };
         }
 
-        const alarmNames = plan.rollbackAlarmNames;
         const updated = await deps.clients.ecs.send(
           new UpdateServiceCommand({
             cluster: plan.cluster,
@@ -54,12 +53,7 @@ export const startRollingDeployment = defineHandler({
             // Same image as running: restart the tasks rather than do nothing.
             forceNewDeployment: revision.taskDefinitionArn === baseline.previousTaskDefinitionArn,
             healthCheckGracePeriodSeconds: plan.rolling.healthCheckGracePeriodSeconds,
-            deploymentConfiguration: {
-              maximumPercent: plan.rolling.maximumPercent,
-              minimumHealthyPercent: plan.rolling.minimumHealthyPercent,
-              deploymentCircuitBreaker: { enable: true, rollback: true },
-              alarms: { alarmNames, enable: alarmNames.length > 0, rollback: alarmNames.length > 0 },
-            },
+            deploymentConfiguration: rollingDeploymentConfiguration(plan),
           }),
         );
         const primary: Deployment | undefined = updated.service?.deployments?.find((d) => d.status === 'PRIMARY');
