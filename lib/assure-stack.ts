@@ -26,7 +26,7 @@ export class AssureStack extends Stack {
   constructor(scope: Construct, id: string, props: AssureStackProps) {
     super(scope, id, props);
     const { fleet } = props;
-    const { region: _region, ...config } = assureConfig(fleet, this.region);
+    const { region: _region, ...config } = assureConfig(fleet, { account: this.account, region: this.region });
 
     const table = (key: keyof typeof TABLE_LAYOUTS, layout: TableLayout): TableV2 =>
       new TableV2(this, key.replace(/Name$/, ''), {
@@ -48,6 +48,7 @@ export class AssureStack extends Stack {
     const lockTable = table('lockTableName', TABLE_LAYOUTS.lockTableName);
     const callbackTable = table('callbackTableName', TABLE_LAYOUTS.callbackTableName);
     const auditTable = table('auditTableName', TABLE_LAYOUTS.auditTableName);
+    const _stateTable = table('stateTableName', TABLE_LAYOUTS.stateTableName);
 
     const haltParameter = new StringParameter(this, 'HaltFlag', {
       parameterName: config.haltParameterName,

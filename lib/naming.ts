@@ -16,15 +16,32 @@ export const functionName = (environment: string, handlerName: string): string =
 
 export const stateMachineName = (environment: string, workflow: string): string => `${resourcePrefix(environment)}-${workflow}`;
 
-export function assureConfig(fleet: Fleet, region: string): AssureConfig {
+export const WORKFLOWS = ['deploy', 'rollback', 'halt', 'resume'] as const;
+export type WorkflowName = (typeof WORKFLOWS)[number];
+
+export const stateMachineArn = (context: AccountContext, environment: string, workflow: WorkflowName): string =>
+  `arn:aws:states:${context.region}:${context.account}:stateMachine:${stateMachineName(environment, workflow)}`;
+
+export const pagingTopicName = (environment: string): string => `${resourcePrefix(environment)}-paging`;
+
+/** Every name and ARN the handlers need, derived from the environment and the account (no resource lookups). */
+export function assureConfig(fleet: Fleet, context: AccountContext): AssureConfig {
   const prefix = resourcePrefix(fleet.environment);
+  const env = fleet.environment;
   return {
-    environment: fleet.environment,
-    region,
+    environment: env,
+    region: context.region,
+    account: context.account,
     lockTableName: `${prefix}-deploy-locks`,
     callbackTableName: `${prefix}-task-callbacks`,
     auditTableName: `${prefix}-audit-trail`,
-    haltParameterName: `/assure/${fleet.environment}/halt`,
+    stateTableName: `${prefix}-control-state`,
+    haltParameterName: `/assure/${env}/halt`,
+    pagingTopicArn: `arn:aws:sns:${context.region}:${context.account}:${pagingTopicName(env)}`,
+    deployStateMachineArn: stateMachineArn(context, env, 'deploy'),
+    rollbackStateMachineArn: stateMachineArn(context, env, 'rollback'),
+    haltStateMachineArn: stateMachineArn(context, env, 'halt'),
+    resumeStateMachineArn: stateMachineArn(context, env, 'resume'),
   };
 }
 

@@ -16,13 +16,14 @@ export interface TableLayout {
 export const TABLE_LAYOUTS = {
   lockTableName: { partitionKey: 'pk', retain: false },
   callbackTableName: { partitionKey: 'pk', timeToLiveAttribute: 'expiresAt', retain: false },
+  stateTableName: { partitionKey: 'pk', timeToLiveAttribute: 'expiresAt', retain: false },
   auditTableName: {
     partitionKey: 'pk',
     sortKey: 'sk',
     globalIndexes: [{ name: AUDIT_TRAIL_INDEX, partitionKey: 'trail', sortKey: 'sk' }],
     retain: true,
   },
-} as const satisfies Record<'lockTableName' | 'callbackTableName' | 'auditTableName', TableLayout>;
+} as const satisfies Record<'lockTableName' | 'callbackTableName' | 'stateTableName' | 'auditTableName', TableLayout>;
 
 /** A CreateTable request for a layout (all keys are strings; on-demand billing). */
 export function createTableInput(name: string, layout: TableLayout): Record<string, unknown> {

@@ -7,7 +7,7 @@ import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand } from 
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { audited } from '../shared/audit';
-import { deployAuditAction, deployPlanSchema, executionIdSchema } from '../shared/deploy-plan';
+import { deployAuditAction, serviceTargetSchema, executionIdSchema } from '../shared/deploy-plan';
 import { DeployLockHeldError } from '../shared/errors';
 import { defineHandler } from '../shared/handler';
 
@@ -17,8 +17,13 @@ export const acquireDeployLock = defineHandler({
   name: 'acquire-deploy-lock',
   description: "Takes the service's deploy lock (a DynamoDB lease) for this execution",
   clients: ['dynamodb'],
-  input: z.object({ executionId: executionIdSchema, plan: deployPlanSchema }),
-  core: async ({ executionId, plan }, deps) => {
+  input: z.object({
+    executionId: executionIdSchema,
+    plan: serviceTargetSchema.extend({ image: z.string().optional() }),
+    /** A stopped execution whose lock this one may take over (a rollback that stopped a deploy). */
+    takeOverFrom: z.string().nullish(),
+  }),
+  core: async ({ executionId, plan, takeOverFrom }, deps) => {
     const now = new Date();
     const leaseExpiresAt = Math.floor(now.getTime() / 1000) + plan.lockLeaseSeconds;
     return audited(
@@ -33,15 +38,16 @@ export const acquireDeployLock = defineHandler({
                 ...lockKey(plan.service),
                 ...marshall({
                   owner: executionId,
-                  image: plan.image,
+                  ...(plan.image ? { image: plan.image } : {}),
+                  reason: plan.reason,
                   requestedBy: plan.requestedBy,
                   acquiredAt: now.toISOString(),
                   leaseExpiresAt,
                 }),
               },
-              ConditionExpression: 'attribute_not_exists(pk) OR leaseExpiresAt < :now OR #owner = :owner',
+              ConditionExpression: 'attribute_not_exists(pk) OR leaseExpiresAt < :now OR #owner IN (:owner, :stopped)',
               ExpressionAttributeNames: { '#owner': 'owner' },
-              ExpressionAttributeValues: marshall({ ':now': Math.floor(now.getTime() / 1000), ':owner': executionId }),
+              ExpressionAttributeValues: marshall({ ':now': Math.floor(now.getTime() / 1000), ':owner': executionId, ':stopped': takeOverFrom ?? executionId }),
             }),
           );
         } catch (error) {
@@ -52,7 +58,7 @@ export const acquireDeployLock = defineHandler({
           const holder = held.Item ? unmarshall(held.Item) : undefined;
           throw new DeployLockHeldError(
             holder
-              ? `${plan.service} is already being deployed by ${String(holder.owner)} (image ${String(holder.image)}, requested by ${String(holder.requestedBy)}, lease until ${new Date(Number(holder.leaseExpiresAt) * 1000).toISOString()})`
+              ? `${plan.service} is locked by ${String(holder.owner)} (${holder.image ? `image ${String(holder.image)}` : String(holder.reason)}, requested by ${String(holder.requestedBy)}, lease until ${new Date(Number(holder.leaseExpiresAt) * 1000).toISOString()})`
               : `${plan.service} deploy lock is held by another execution`,
           );
         }

@@ -5,7 +5,7 @@
  */
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
-import { deployPlanSchema, type DeploymentOutcome, executionIdSchema } from '../shared/deploy-plan';
+import { serviceTargetSchema, type DeploymentOutcome, executionIdSchema } from '../shared/deploy-plan';
 import { defineHandler } from '../shared/handler';
 import { deliverDeploymentOutcome, deploymentWaitKey, outcomeForWait, storeDeploymentOutcome, storeTaskToken } from '../shared/task-callbacks';
 
@@ -16,7 +16,7 @@ export const awaitDeploymentOutcome = defineHandler({
   input: z.object({
     executionId: executionIdSchema,
     taskToken: z.string().min(1),
-    plan: deployPlanSchema,
+    plan: serviceTargetSchema,
     deploymentId: z.string().min(1),
     /** Only an outcome at or after this time answers the wait (the deployment's start). */
     notBefore: z.string(),

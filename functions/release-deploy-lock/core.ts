@@ -7,7 +7,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { lockKey } from '../acquire-deploy-lock/core';
 import { audited } from '../shared/audit';
-import { deployAuditAction, deployPlanSchema, executionIdSchema } from '../shared/deploy-plan';
+import { deployAuditAction, serviceTargetSchema, executionIdSchema } from '../shared/deploy-plan';
 import { defineHandler } from '../shared/handler';
 
 export interface LockRelease {
@@ -20,7 +20,7 @@ export const releaseDeployLock = defineHandler({
   name: 'release-deploy-lock',
   description: "Releases the service's deploy lock if this execution still owns it",
   clients: ['dynamodb'],
-  input: z.object({ executionId: executionIdSchema, plan: deployPlanSchema }),
+  input: z.object({ executionId: executionIdSchema, plan: serviceTargetSchema }),
   core: async ({ executionId, plan }, deps): Promise<LockRelease> =>
     audited(
       deps,

@@ -5,7 +5,7 @@
  */
 import * as z from 'zod';
 import { audited } from '../shared/audit';
-import { deployAuditAction, deployPlanSchema, executionIdSchema } from '../shared/deploy-plan';
+import { deployAuditAction, serviceTargetSchema, executionIdSchema } from '../shared/deploy-plan';
 import { HealthGateFailedError } from '../shared/errors';
 import { defineHandler } from '../shared/handler';
 import { assessServiceHealth, describeFailedChecks, type HealthReport } from '../shared/service-health';
@@ -16,7 +16,7 @@ export const runHealthGate = defineHandler({
   clients: ['dynamodb', 'ecs', 'cloudwatch'],
   input: z.object({
     executionId: executionIdSchema,
-    plan: deployPlanSchema,
+    plan: serviceTargetSchema,
     /** `release` after the rollout, `final` after the soak, `rollback` after a rollback. */
     phase: z.enum(['release', 'final', 'rollback']),
     expectedTaskDefinitionArn: z.string(),

@@ -2,7 +2,9 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { ClientClasses, ClientName } from './clients';
 
@@ -12,4 +14,6 @@ export const ALL_CLIENT_CLASSES: ClientClasses<ClientName> = {
   sfn: SFNClient,
   cloudwatch: CloudWatchClient,
   ssm: SSMClient,
+  secretsManager: SecretsManagerClient,
+  sns: SNSClient,
 };

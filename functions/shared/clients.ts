@@ -7,7 +7,9 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsCredentialIdentity, Pluggable } from '@smithy/types';
 import { isTransientAwsError } from './aws-errors';
@@ -19,6 +21,8 @@ export interface AwsClients {
   readonly sfn: SFNClient;
   readonly cloudwatch: CloudWatchClient;
   readonly ssm: SSMClient;
+  readonly secretsManager: SecretsManagerClient;
+  readonly sns: SNSClient;
 }
 
 export type ClientName = keyof AwsClients;

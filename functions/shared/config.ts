@@ -7,20 +7,36 @@ import * as z from 'zod';
 export interface AssureConfig {
   readonly environment: string;
   readonly region: string;
+  /** The account Assure runs in: alarm events from any other are refused. */
+  readonly account: string;
   readonly lockTableName: string;
   readonly callbackTableName: string;
   readonly auditTableName: string;
+  /** Guard-rail counters, cooldowns and halt snapshots. */
+  readonly stateTableName: string;
   /** SSM parameter holding the environment's halt flag (JSON). */
   readonly haltParameterName: string;
+  readonly pagingTopicArn: string;
+  readonly deployStateMachineArn: string;
+  readonly rollbackStateMachineArn: string;
+  readonly haltStateMachineArn: string;
+  readonly resumeStateMachineArn: string;
 }
 
 /** Environment variable names, shared by the CDK constructs that set them. */
 export const CONFIG_ENVIRONMENT_VARIABLES = {
   environment: 'ASSURE_ENVIRONMENT',
+  account: 'ASSURE_ACCOUNT',
   lockTableName: 'ASSURE_LOCK_TABLE',
   callbackTableName: 'ASSURE_CALLBACK_TABLE',
   auditTableName: 'ASSURE_AUDIT_TABLE',
+  stateTableName: 'ASSURE_STATE_TABLE',
   haltParameterName: 'ASSURE_HALT_PARAMETER',
+  pagingTopicArn: 'ASSURE_PAGING_TOPIC',
+  deployStateMachineArn: 'ASSURE_DEPLOY_STATE_MACHINE',
+  rollbackStateMachineArn: 'ASSURE_ROLLBACK_STATE_MACHINE',
+  haltStateMachineArn: 'ASSURE_HALT_STATE_MACHINE',
+  resumeStateMachineArn: 'ASSURE_RESUME_STATE_MACHINE',
 } as const satisfies Record<Exclude<keyof AssureConfig, 'region'>, string>;
 
 const required = z.string().min(1, 'is not set');
@@ -36,15 +52,8 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv): AssureConfig {
     throw new Error(`Lambda environment is incomplete: ${problems}`);
   }
   const values = parsed.data as Record<string, string>;
-  const v = CONFIG_ENVIRONMENT_VARIABLES;
-  return {
-    region: values.AWS_REGION as string,
-    environment: values[v.environment] as string,
-    lockTableName: values[v.lockTableName] as string,
-    callbackTableName: values[v.callbackTableName] as string,
-    auditTableName: values[v.auditTableName] as string,
-    haltParameterName: values[v.haltParameterName] as string,
-  };
+  const fields = Object.fromEntries(Object.entries(CONFIG_ENVIRONMENT_VARIABLES).map(([key, name]) => [key, values[name] as string]));
+  return { ...fields, region: values.AWS_REGION as string } as AssureConfig;
 }
 
 export function configToEnvironment(config: Omit<AssureConfig, 'region'>): Record<string, string> {

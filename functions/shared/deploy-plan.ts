@@ -4,16 +4,20 @@
  */
 import type { DeploymentConfiguration } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
+import type { Fleet, FleetService } from '../../lib/fleet/fleet';
 import type { AuditAction } from './audit';
 
 export const executionIdSchema = z.string().min(1);
 
-export const deployPlanSchema = z.object({
+/**
+ * The service a workflow acts on, resolved from the fleet file: what the lock,
+ * the outcome wait and the health gate need, for a deploy and a rollback alike.
+ */
+export const serviceTargetSchema = z.object({
   service: z.string(),
   cluster: z.string(),
   ecsServiceName: z.string(),
   container: z.string(),
-  image: z.string(),
   requestedBy: z.string(),
   reason: z.string(),
   rollbackAlarmNames: z.array(z.string()),
@@ -26,10 +30,46 @@ export const deployPlanSchema = z.object({
     healthCheckGracePeriodSeconds: z.number().int(),
   }),
   progressDeadlineSeconds: z.number().int().min(1),
-  soakSeconds: z.number().int().min(0),
   lockLeaseSeconds: z.number().int().min(1),
 });
+export type ServiceTarget = z.output<typeof serviceTargetSchema>;
+
+export const deployPlanSchema = serviceTargetSchema.extend({
+  image: z.string(),
+  soakSeconds: z.number().int().min(0),
+});
 export type DeployPlan = z.output<typeof deployPlanSchema>;
+
+/** The service's settings from the fleet file, as a workflow's plan carries them. */
+export function serviceTarget(
+  fleet: Fleet,
+  service: FleetService,
+  request: { readonly requestedBy: string; readonly reason: string },
+): ServiceTarget {
+  const progressDeadlineSeconds = Math.round(fleet.deploy.progressDeadlineMinutes * 60);
+  const soakSeconds = Math.round(fleet.deploy.soakMinutes * 60);
+  return {
+    service: service.id,
+    cluster: fleet.cluster,
+    ecsServiceName: service.ecsServiceName,
+    container: service.container,
+    requestedBy: request.requestedBy,
+    reason: request.reason,
+    rollbackAlarmNames: service.rollbackAlarms.map((a) => a.name),
+    healthCheck: service.health.http ? { http: service.health.http } : {},
+    rolling:
+      service.strategy.type === 'rolling'
+        ? {
+            maximumPercent: service.strategy.maximumPercent,
+            minimumHealthyPercent: service.strategy.minimumHealthyPercent,
+            healthCheckGracePeriodSeconds: service.health.gracePeriodSeconds,
+          }
+        : { maximumPercent: 200, minimumHealthyPercent: 100, healthCheckGracePeriodSeconds: service.health.gracePeriodSeconds },
+    progressDeadlineSeconds,
+    // Covers a rollout and a rollback each up to the deadline, the soak, and the checks around them.
+    lockLeaseSeconds: 2 * progressDeadlineSeconds + soakSeconds + 15 * 60,
+  };
+}
 
 /** What "Check deploy guards" learned about the service before anything changed. */
 export const serviceBaselineSchema = z.object({
@@ -67,7 +107,7 @@ export const failureSchema = z.object({ Error: z.string(), Cause: z.string().opt
 /** A deploy step's audit action: on the plan's service, asked for by the plan's requester, via Step Functions. */
 export function deployAuditAction(
   action: string,
-  plan: Pick<DeployPlan, 'service' | 'requestedBy'>,
+  plan: Pick<ServiceTarget, 'service' | 'requestedBy'>,
   executionId: string,
   details: Pick<AuditAction, 'reason' | 'before'> & { readonly actor?: string } = {},
 ): AuditAction {
@@ -79,7 +119,7 @@ export function deployAuditAction(
  * and rollback alike: the circuit breaker with rollback, and the rollback alarms
  * as deployment alarms.
  */
-export function rollingDeploymentConfiguration(plan: Pick<DeployPlan, 'rolling' | 'rollbackAlarmNames'>): DeploymentConfiguration {
+export function rollingDeploymentConfiguration(plan: Pick<ServiceTarget, 'rolling' | 'rollbackAlarmNames'>): DeploymentConfiguration {
   const alarmNames = plan.rollbackAlarmNames;
   return {
     maximumPercent: plan.rolling.maximumPercent,

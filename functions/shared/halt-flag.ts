@@ -2,12 +2,13 @@
  * The environment's halt flag: one SSM parameter holding JSON. The halt workflow
  * sets it first; deploys and services read it, so a halt holds even if a call is lost.
  */
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
 import type { HandlerDeps } from './handler';
 
 export const haltFlagSchema = z.object({
   halted: z.boolean(),
+  lastHaltId: z.string().optional(),
   haltId: z.string().optional(),
   reason: z.string().optional(),
   source: z.string().optional(),
@@ -39,4 +40,55 @@ export async function readHaltFlag(deps: Pick<HandlerDeps<'ssm'>, 'clients' | 'c
   return parsed.success
     ? { readable: true, flag: parsed.data }
     : { readable: false, problem: `${deps.config.haltParameterName} does not hold a halt flag` };
+}
+
+export interface HaltRequest {
+  readonly haltId: string;
+  readonly reason: string;
+  readonly source: string;
+  readonly actor: string;
+  /** The services halted; all trading services when absent. */
+  readonly services?: readonly string[];
+}
+
+/**
+ * Sets the halt flag: an idempotent set, never a toggle. When trading is already
+ * halted the flag is left as it is (the first halt's id stands) and reported.
+ * Fails closed: a flag that cannot be read is overwritten with the new halt.
+ */
+export async function setHaltFlag(
+  deps: Pick<HandlerDeps<'ssm'>, 'clients' | 'config'>,
+  request: HaltRequest,
+): Promise<{ readonly flag: HaltFlag; readonly alreadyHalted: boolean }> {
+  const current = await readHaltFlag(deps);
+  if (current.readable && current.flag.halted) return { flag: current.flag, alreadyHalted: true };
+  const flag: HaltFlag = {
+    halted: true,
+    haltId: request.haltId,
+    reason: request.reason,
+    source: request.source,
+    actor: request.actor,
+    at: new Date().toISOString(),
+    ...(request.services ? { services: [...request.services] } : {}),
+  };
+  await deps.clients.ssm.send(
+    new PutParameterCommand({ Name: deps.config.haltParameterName, Value: JSON.stringify(flag), Type: 'String', Overwrite: true }),
+  );
+  return { flag, alreadyHalted: false };
+}
+
+/** Clears the flag, but only for the halt that set it (a newer halt stays in force). */
+export async function clearHaltFlag(
+  deps: Pick<HandlerDeps<'ssm'>, 'clients' | 'config'>,
+  haltId: string,
+  clearedBy: string,
+): Promise<{ readonly cleared: boolean; readonly flag: HaltFlag }> {
+  const current = await readHaltFlag(deps);
+  if (!current.readable) throw new Error(`The halt flag cannot be read (${current.problem}); it was left as it is`);
+  if (!current.flag.halted || current.flag.haltId !== haltId) return { cleared: false, flag: current.flag };
+  const flag = { halted: false, lastHaltId: haltId, clearedBy, at: new Date().toISOString() };
+  await deps.clients.ssm.send(
+    new PutParameterCommand({ Name: deps.config.haltParameterName, Value: JSON.stringify(flag), Type: 'String', Overwrite: true }),
+  );
+  return { cleared: true, flag: { halted: false } };
 }

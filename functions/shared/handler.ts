@@ -13,14 +13,14 @@ import type { Fleet } from '../../lib/fleet/fleet';
 import type { AwsClients, ClientName } from './clients';
 import type { AssureConfig } from './config';
 import { InvalidInputError } from './errors';
-import type { HttpGet } from './http';
+import type { HttpClient } from './http';
 
 export interface HandlerDeps<N extends ClientName = ClientName> {
   readonly clients: Pick<AwsClients, N>;
   readonly config: AssureConfig;
   readonly fleet: Fleet;
   readonly logger: Logger;
-  readonly http: HttpGet;
+  readonly http: HttpClient;
 }
 
 export interface HandlerDefinition<Schema extends z.ZodType = z.ZodType, Output = unknown, N extends ClientName = ClientName> {

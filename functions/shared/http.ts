@@ -1,12 +1,30 @@
-/** The one HTTP call handlers make (deep health checks), injected so the sandbox can route it. */
+/**
+ * The HTTP calls handlers make to the fleet's tasks (deep health checks, the
+ * trading services' admin API), injected so the sandbox can route them. Headers
+ * may carry credentials: never log a request.
+ */
+export interface HttpRequest {
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  readonly timeoutMs: number;
+}
+
 export interface HttpResponse {
   readonly status: number;
   readonly body: string;
 }
 
-export type HttpGet = (url: string, options: { readonly timeoutMs: number }) => Promise<HttpResponse>;
+export type HttpClient = (request: HttpRequest) => Promise<HttpResponse>;
 
-export const fetchHttpGet: HttpGet = async (url, { timeoutMs }) => {
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+export const fetchHttp: HttpClient = async ({ method, url, headers, body, timeoutMs }) => {
+  const response = await fetch(url, {
+    method,
+    ...(headers ? { headers } : {}),
+    ...(body === undefined ? {} : { body }),
+    signal: AbortSignal.timeout(timeoutMs),
+    redirect: 'error',
+  });
   return { status: response.status, body: await response.text() };
 };

@@ -10,7 +10,7 @@ import { parseFleet } from '../../lib/fleet/fleet';
 import { createAwsClients, type ClientClasses, type ClientName } from './clients';
 import { configFromEnvironment } from './config';
 import { createHandler, type HandlerDefinition, type LambdaHandler } from './handler';
-import { fetchHttpGet } from './http';
+import { fetchHttp } from './http';
 
 export const BUNDLED_FLEET_FILE = 'fleet.json';
 
@@ -28,7 +28,7 @@ export function lambdaHandler<Schema extends z.ZodType, Output, N extends Client
         fleet: parseFleet(fleetJson, BUNDLED_FLEET_FILE),
         clients: createAwsClients(clientClasses, { region: config.region }),
         logger: new Logger({ serviceName: 'assure', persistentKeys: { function: definition.name, environment: config.environment } }),
-        http: fetchHttpGet,
+        http: fetchHttp,
       });
     }
     return handler(event, context);

@@ -3,7 +3,8 @@
  * The deploy health gate passes only on HEALTHY; the health report shows the rest.
  */
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeServicesCommand, DescribeTasksCommand, ListTasksCommand, type Task } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { describeServiceTasks, privateIp } from './ecs-tasks';
 import type { HandlerDeps } from './handler';
 
 export type CheckStatus = 'pass' | 'degraded' | 'fail' | 'skipped';
@@ -101,7 +102,7 @@ export async function assessServiceHealth(deps: HealthDeps, target: HealthTarget
 
   // Stopped tasks of this revision that failed since the window started.
   const since = target.since ? Date.parse(target.since) : checkedAt.getTime() - 15 * 60_000;
-  const stopped = (await describeServiceTasks(deps, target, 'STOPPED')).filter(
+  const stopped = (await describeServiceTasks(deps, target.cluster, target.ecsServiceName, 'STOPPED')).filter(
     (t) =>
       (!taskDefinitionArn || t.taskDefinitionArn === taskDefinitionArn) &&
       FAILURE_STOP_CODES.has(t.stopCode ?? '') &&
@@ -142,7 +143,7 @@ export async function assessServiceHealth(deps: HealthDeps, target: HealthTarget
   if (!target.http) {
     checks.push({ name: 'http', status: 'skipped', evidence: 'no HTTP health endpoint configured' });
   } else {
-    const tasks = (await describeServiceTasks(deps, target, 'RUNNING')).filter(
+    const tasks = (await describeServiceTasks(deps, target.cluster, target.ecsServiceName, 'RUNNING')).filter(
       (t) => t.lastStatus === 'RUNNING' && (!taskDefinitionArn || t.taskDefinitionArn === taskDefinitionArn),
     );
     const http = target.http;
@@ -152,7 +153,7 @@ export async function assessServiceHealth(deps: HealthDeps, target: HealthTarget
         if (!ip) return { ok: false, detail: `${task.taskArn?.split('/').pop() ?? '?'}: no private IP` };
         const url = `http://${ip}:${http.port}${http.path}`;
         try {
-          const response = await deps.http(url, { timeoutMs: http.timeoutMs });
+          const response = await deps.http({ method: 'GET', url, timeoutMs: http.timeoutMs });
           return { ok: response.status === 200, detail: `${ip}: ${response.status} ${response.body.slice(0, 120)}` };
         } catch (error) {
           return { ok: false, detail: `${ip}: ${(error as Error).message}` };
@@ -175,31 +176,4 @@ export async function assessServiceHealth(deps: HealthDeps, target: HealthTarget
     checkedAt: checkedAt.toISOString(),
     checks,
   };
-}
-
-async function describeServiceTasks(deps: HealthDeps, target: HealthTarget, desiredStatus: 'RUNNING' | 'STOPPED'): Promise<Task[]> {
-  const arns: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await deps.clients.ecs.send(
-      new ListTasksCommand({ cluster: target.cluster, serviceName: target.ecsServiceName, desiredStatus, nextToken }),
-    );
-    arns.push(...(page.taskArns ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  const tasks: Task[] = [];
-  for (let i = 0; i < arns.length; i += 100) {
-    const described = await deps.clients.ecs.send(new DescribeTasksCommand({ cluster: target.cluster, tasks: arns.slice(i, i + 100) }));
-    tasks.push(...(described.tasks ?? []));
-  }
-  return tasks;
-}
-
-function privateIp(task: Task): string | undefined {
-  for (const attachment of task.attachments ?? []) {
-    if (attachment.type !== 'ElasticNetworkInterface') continue;
-    const ip = attachment.details?.find((d) => d.name === 'privateIPv4Address')?.value;
-    if (ip) return ip;
-  }
-  return task.containers?.flatMap((c) => c.networkInterfaces ?? []).find((n) => n.privateIpv4Address)?.privateIpv4Address;
 }

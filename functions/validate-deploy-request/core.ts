@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import { writeAuditRecord } from '../shared/audit';
-import { type DeployPlan, executionIdSchema } from '../shared/deploy-plan';
+import { type DeployPlan, executionIdSchema, serviceTarget } from '../shared/deploy-plan';
 import { InvalidDeployRequestError } from '../shared/errors';
 import { defineHandler, describeIssues } from '../shared/handler';
 
@@ -96,28 +96,10 @@ export const validateDeployRequest = defineHandler({
       return reject(serviceId, `Invalid deploy request: service: ${serviceId} uses the ${service.strategy.type} strategy, which this deploy workflow does not run yet`);
     }
 
-    const settings = deps.fleet.deploy;
-    const progressDeadlineSeconds = Math.round(settings.progressDeadlineMinutes * 60);
-    const soakSeconds = Math.round(settings.soakMinutes * 60);
     const plan: DeployPlan = {
-      service: serviceId,
-      cluster: deps.fleet.cluster,
-      ecsServiceName: service.ecsServiceName,
-      container: service.container,
+      ...serviceTarget(deps.fleet, service, { requestedBy, reason: reason ?? `deploy ${image}` }),
       image,
-      requestedBy,
-      reason: reason ?? `deploy ${image}`,
-      rollbackAlarmNames: service.rollbackAlarms.map((a) => a.name),
-      healthCheck: service.health.http ? { http: service.health.http } : {},
-      rolling: {
-        maximumPercent: service.strategy.maximumPercent,
-        minimumHealthyPercent: service.strategy.minimumHealthyPercent,
-        healthCheckGracePeriodSeconds: service.health.gracePeriodSeconds,
-      },
-      progressDeadlineSeconds,
-      soakSeconds,
-      // Covers the rollout and a rollback each up to the deadline, the soak, and the checks around them.
-      lockLeaseSeconds: 2 * progressDeadlineSeconds + soakSeconds + 15 * 60,
+      soakSeconds: Math.round(deps.fleet.deploy.soakMinutes * 60),
     };
     await writeAuditRecord(deps, {
       action: 'deploy',

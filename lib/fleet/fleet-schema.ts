@@ -36,32 +36,44 @@ const alarmPeriodSeconds = z
     message: 'must be 10, 20, 30 or a multiple of 60 seconds',
   });
 
-export const alarmDefinitionSchema = z
+const alarmFields = {
+  name: alarmName,
+  description: z.string().max(1024).optional(),
+  metric: z.strictObject({
+    namespace: z.string().min(1).max(255),
+    name: z.string().min(1).max(255),
+    dimensions: z.record(z.string(), z.string()).default({}),
+    statistic: z.enum(['Average', 'Sum', 'Minimum', 'Maximum', 'SampleCount']).default('Average'),
+    periodSeconds: alarmPeriodSeconds.default(60),
+  }),
+  threshold: z.number(),
+  comparison: z.enum([
+    'GreaterThanThreshold',
+    'GreaterThanOrEqualToThreshold',
+    'LessThanThreshold',
+    'LessThanOrEqualToThreshold',
+  ]),
+  evaluationPeriods: z.number().int().min(1).max(100).default(1),
+  datapointsToAlarm: z.number().int().min(1).max(100).optional(),
+  treatMissingData: z.enum(['breaching', 'notBreaching', 'ignore', 'missing']).default('missing'),
+};
+
+const datapointsWithinPeriods = {
+  check: (a: { datapointsToAlarm?: number | undefined; evaluationPeriods: number }) =>
+    a.datapointsToAlarm === undefined || a.datapointsToAlarm <= a.evaluationPeriods,
+  params: { message: 'datapointsToAlarm must not exceed evaluationPeriods', path: ['datapointsToAlarm'] },
+};
+
+export const alarmDefinitionSchema = z.strictObject(alarmFields).refine(datapointsWithinPeriods.check, datapointsWithinPeriods.params);
+
+/** A trading-risk alarm: its ALARM halts trading (the whole fleet, or the services it names). */
+export const haltAlarmSchema = z
   .strictObject({
-    name: alarmName,
-    description: z.string().max(1024).optional(),
-    metric: z.strictObject({
-      namespace: z.string().min(1).max(255),
-      name: z.string().min(1).max(255),
-      dimensions: z.record(z.string(), z.string()).default({}),
-      statistic: z.enum(['Average', 'Sum', 'Minimum', 'Maximum', 'SampleCount']).default('Average'),
-      periodSeconds: alarmPeriodSeconds.default(60),
-    }),
-    threshold: z.number(),
-    comparison: z.enum([
-      'GreaterThanThreshold',
-      'GreaterThanOrEqualToThreshold',
-      'LessThanThreshold',
-      'LessThanOrEqualToThreshold',
-    ]),
-    evaluationPeriods: z.number().int().min(1).max(100).default(1),
-    datapointsToAlarm: z.number().int().min(1).max(100).optional(),
-    treatMissingData: z.enum(['breaching', 'notBreaching', 'ignore', 'missing']).default('missing'),
+    ...alarmFields,
+    /** Services to halt; all trading services when absent. */
+    services: z.array(z.string()).min(1).optional(),
   })
-  .refine((a) => a.datapointsToAlarm === undefined || a.datapointsToAlarm <= a.evaluationPeriods, {
-    message: 'datapointsToAlarm must not exceed evaluationPeriods',
-    path: ['datapointsToAlarm'],
-  });
+  .refine(datapointsWithinPeriods.check, datapointsWithinPeriods.params);
 
 const rollingStrategy = z.strictObject({
   type: z.literal('rolling'),
@@ -130,6 +142,14 @@ const capacitySchema = z
   .refine((c) => c.min <= c.desired, { message: 'min must not exceed desired', path: ['min'] })
   .refine((c) => c.desired <= c.max, { message: 'desired must not exceed max', path: ['max'] });
 
+/** How a trading service stops when trading halts. */
+export const serviceHaltPolicySchema = z.strictObject({
+  /** soft: told to halt through its admin API; hard: also scaled to zero tasks. */
+  mode: z.enum(['soft', 'hard']).default('soft'),
+  /** Port of the admin API (POST /admin/halt, /admin/resume, GET /admin/status); defaults to health.http.port. */
+  adminPort: z.number().int().min(1).max(65535).optional(),
+});
+
 export const serviceSchema = z.strictObject({
   /** ECS service name; defaults to the service's key in the fleet file. */
   ecsServiceName: ecsName.optional(),
@@ -143,6 +163,8 @@ export const serviceSchema = z.strictObject({
   health: healthSchema.prefault({}),
   /** Alarms that mean "this release is bad: roll this service back". */
   rollbackAlarms: z.array(alarmDefinitionSchema).default([]),
+  /** For trading services: how the service stops when trading halts. */
+  halt: serviceHaltPolicySchema.optional(),
   /** Roles the service's task definition uses; the deploy role may pass only these. */
   taskRoleName: iamRoleName.optional(),
   executionRoleName: iamRoleName,
@@ -179,6 +201,36 @@ export const networkSchema = z.strictObject({
   securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id')).min(1),
 });
 
+export const haltSettingsSchema = z.strictObject({
+  /** Secrets Manager secret (name) holding the bearer token of the trading services' admin API. */
+  adminTokenSecret: z.string().regex(/^[\w/+=.@-]{1,512}$/, 'must be a Secrets Manager secret name'),
+  /** How long trading services have to confirm halted with no open orders before they are escalated by name. */
+  verifyDeadlineSeconds: z.number().int().min(5).max(900).default(60),
+  alarms: z.array(haltAlarmSchema).default([]),
+});
+
+export const guardRailsSchema = z.strictObject({
+  /** act: alarms start rollbacks and halts; notify-only: they only page. */
+  automation: z.enum(['act', 'notify-only']).default('act'),
+  /** Record what automation would have done, without doing it. */
+  dryRun: z.boolean().default(false),
+  /** Automatic rollbacks per hour across the fleet; past it, page a human instead. */
+  maxAutomatedActionsPerHour: z.number().int().min(0).max(1000).default(6),
+  /** After an automatic action on a service, further alarms on it only page for this long. */
+  serviceCooldownMinutes: z.number().min(0).max(1440).default(15),
+  /** Alarm events older than this are not acted on. */
+  maxEventAgeSeconds: z.number().int().min(10).max(86_400).default(300),
+  /** An alarm returns a settled service to its previous revision only this long after a deploy. */
+  rollbackWindowMinutes: z.number().min(0).max(10_080).default(120),
+});
+
+export const approvalsSchema = z.strictObject({
+  /** A resume not approved in this time is refused. */
+  resumeTimeoutMinutes: z.number().min(1).max(1440).default(30),
+  /** Who may approve a resume (anyone but the requester when absent). */
+  resumeApprovers: z.array(z.string().min(1)).optional(),
+});
+
 export const fleetSchema = z.strictObject({
   environment: kebabName,
   account: z
@@ -193,6 +245,14 @@ export const fleetSchema = z.strictObject({
   /** Needed for HTTP health checks: the health gate calls each task's private IP from inside the VPC. */
   network: networkSchema.optional(),
   deploy: deploySettingsSchema.prefault({}),
+  /** The kill switch: admin API token, verification deadline, and the alarms that halt trading. */
+  halt: haltSettingsSchema.optional(),
+  /** Alarms that only page. */
+  notifyAlarms: z.array(alarmDefinitionSchema).default([]),
+  guardRails: guardRailsSchema.prefault({}),
+  approvals: approvalsSchema.prefault({}),
+  /** E-mail addresses subscribed to the paging topic. */
+  paging: z.strictObject({ emails: z.array(z.email()).default([]) }).prefault({}),
   services: z.record(kebabName, serviceSchema).refine((s) => Object.keys(s).length > 0, {
     message: 'must list at least one service',
   }),
@@ -201,6 +261,7 @@ export const fleetSchema = z.strictObject({
 export type FleetInput = z.input<typeof fleetSchema>;
 export type ParsedFleet = z.output<typeof fleetSchema>;
 export type AlarmDefinition = z.output<typeof alarmDefinitionSchema>;
+export type HaltAlarmDefinition = z.output<typeof haltAlarmSchema>;
 export type DeployStrategy = z.output<typeof deployStrategySchema>;
 export type DeployWindow = z.output<typeof deployWindowSchema>;
 export type ServiceRole = z.output<typeof serviceSchema>['role'];

@@ -8,6 +8,7 @@ import {
   fleetSchema,
   type AlarmDefinition,
   type DeployStrategy,
+  type HaltAlarmDefinition,
   type ParsedFleet,
   type ServiceRole,
 } from './fleet-schema';
@@ -43,6 +44,8 @@ export interface FleetService {
   readonly rollbackAlarms: readonly AlarmDefinition[];
   readonly taskRoleName?: string;
   readonly executionRoleName: string;
+  /** Trading services only: how the service stops on a halt, and its admin API port. */
+  readonly halt?: { readonly mode: 'soft' | 'hard'; readonly adminPort: number };
 }
 
 export interface Fleet {
@@ -52,6 +55,11 @@ export interface Fleet {
   readonly cluster: string;
   readonly network?: ParsedFleet['network'];
   readonly deploy: ParsedFleet['deploy'];
+  readonly halt?: ParsedFleet['halt'];
+  readonly notifyAlarms: readonly AlarmDefinition[];
+  readonly guardRails: ParsedFleet['guardRails'];
+  readonly approvals: ParsedFleet['approvals'];
+  readonly paging: ParsedFleet['paging'];
   readonly services: Readonly<Record<string, FleetService>>;
   /** Service ids with every dependency before its dependants. */
   readonly deployOrder: readonly string[];
@@ -75,6 +83,11 @@ function resolveFleet(fleet: ParsedFleet, sourceName: string): Fleet {
   const services: Record<string, FleetService> = {};
   const ecsNames = new Map<string, string>();
   const alarmOwners = new Map<string, string>();
+  const claimAlarm = (name: string, path: string, owner: string): void => {
+    const existing = alarmOwners.get(name);
+    if (existing) issues.push({ path, message: `alarm ${name} is already defined by ${existing}` });
+    alarmOwners.set(name, owner);
+  };
 
   for (const [id, service] of Object.entries(fleet.services)) {
     const ecsServiceName = service.ecsServiceName ?? id;
@@ -90,13 +103,10 @@ function resolveFleet(fleet: ParsedFleet, sourceName: string): Fleet {
         issues.push({ path: `services.${id}.dependsOn.${index}`, message: `unknown service ${dependency}` });
       }
     });
-    service.rollbackAlarms.forEach((alarm, index) => {
-      const owner = alarmOwners.get(alarm.name);
-      if (owner) {
-        issues.push({ path: `services.${id}.rollbackAlarms.${index}.name`, message: `alarm ${alarm.name} is already defined by ${owner}` });
-      }
-      alarmOwners.set(alarm.name, id);
-    });
+    service.rollbackAlarms.forEach((alarm, index) => claimAlarm(alarm.name, `services.${id}.rollbackAlarms.${index}.name`, id));
+    if (service.halt && service.role !== 'trading') {
+      issues.push({ path: `services.${id}.halt`, message: 'only trading services have a halt policy' });
+    }
     if (service.health.http !== undefined && fleet.network === undefined) {
       issues.push({ path: `services.${id}.health.http`, message: 'an HTTP health check needs the fleet-level network (vpcId, subnetIds, securityGroupIds) to reach tasks' });
     }
@@ -117,8 +127,20 @@ function resolveFleet(fleet: ParsedFleet, sourceName: string): Fleet {
       rollbackAlarms: service.rollbackAlarms,
       ...(service.taskRoleName === undefined ? {} : { taskRoleName: service.taskRoleName }),
       executionRoleName: service.executionRoleName,
+      ...(service.role === 'trading'
+        ? { halt: { mode: service.halt?.mode ?? 'soft', adminPort: service.halt?.adminPort ?? service.health.http?.port ?? 8080 } }
+        : {}),
     };
   }
+  fleet.halt?.alarms.forEach((alarm, index) => {
+    claimAlarm(alarm.name, `halt.alarms.${index}.name`, 'halt');
+    alarm.services?.forEach((target, i) => {
+      if (fleet.services[target]?.role !== 'trading') {
+        issues.push({ path: `halt.alarms.${index}.services.${i}`, message: `${target} is not a trading service of the fleet` });
+      }
+    });
+  });
+  fleet.notifyAlarms.forEach((alarm, index) => claimAlarm(alarm.name, `notifyAlarms.${index}.name`, 'notifyAlarms'));
 
   const { order, cycle } = dependencyOrder(services);
   if (cycle) {
@@ -133,6 +155,11 @@ function resolveFleet(fleet: ParsedFleet, sourceName: string): Fleet {
     cluster: fleet.cluster,
     ...(fleet.network === undefined ? {} : { network: fleet.network }),
     deploy: fleet.deploy,
+    ...(fleet.halt === undefined ? {} : { halt: fleet.halt }),
+    notifyAlarms: fleet.notifyAlarms,
+    guardRails: fleet.guardRails,
+    approvals: fleet.approvals,
+    paging: fleet.paging,
     services,
     deployOrder: order,
   };
@@ -173,7 +200,31 @@ export function serviceByEcsName(fleet: Fleet, ecsServiceName: string): FleetSer
   return Object.values(fleet.services).find((s) => s.ecsServiceName === ecsServiceName);
 }
 
-/** Every alarm the fleet defines, with the service that owns it. */
+/** Every rollback alarm of the fleet, with the service it rolls back. */
 export function fleetAlarms(fleet: Fleet): { service: FleetService; alarm: AlarmDefinition }[] {
   return Object.values(fleet.services).flatMap((service) => service.rollbackAlarms.map((alarm) => ({ service, alarm })));
+}
+
+/** What an alarm going into ALARM means, as the fleet file classifies it. */
+export type AlarmClass =
+  | { readonly kind: 'rollback'; readonly alarm: AlarmDefinition; readonly service: FleetService }
+  | { readonly kind: 'halt'; readonly alarm: HaltAlarmDefinition; readonly services: readonly string[] }
+  | { readonly kind: 'notify'; readonly alarm: AlarmDefinition };
+
+/** Every alarm the fleet defines (rollback, halt and notify), classified. */
+export function classifiedAlarms(fleet: Fleet): AlarmClass[] {
+  return [
+    ...fleetAlarms(fleet).map(({ service, alarm }) => ({ kind: 'rollback' as const, alarm, service })),
+    ...(fleet.halt?.alarms ?? []).map((alarm) => ({ kind: 'halt' as const, alarm, services: alarm.services ?? tradingServices(fleet) })),
+    ...fleet.notifyAlarms.map((alarm) => ({ kind: 'notify' as const, alarm })),
+  ];
+}
+
+export function classifyAlarm(fleet: Fleet, alarmName: string): AlarmClass | undefined {
+  return classifiedAlarms(fleet).find((c) => c.alarm.name === alarmName);
+}
+
+/** Ids of the fleet's trading services, in deploy order. */
+export function tradingServices(fleet: Fleet): string[] {
+  return fleet.deployOrder.filter((id) => fleet.services[id]?.role === 'trading');
 }

@@ -13,14 +13,16 @@ import { ALL_CLIENT_CLASSES } from '../../functions/shared/all-clients';
 import { type AwsClients, createAwsClients } from '../../functions/shared/clients';
 import type { AssureConfig } from '../../functions/shared/config';
 import { createHandler } from '../../functions/shared/handler';
-import type { HttpGet } from '../../functions/shared/http';
+import type { HttpClient } from '../../functions/shared/http';
 import type { Fleet } from '../fleet/fleet';
-import { type AccountContext, assureConfig, functionName, stateMachineName } from '../naming';
+import { type AccountContext, assureConfig, functionName, pagingTopicName, stateMachineName } from '../naming';
 import { TABLE_LAYOUTS, createTableInput, tableNames } from '../tables';
 import { readAsl, substitute } from '../workflows/asl';
-import { deployWorkflow } from '../workflows/deploy-workflow';
+import { WORKFLOW_SPECS } from '../workflows/all-workflows';
 import { functionArnPlaceholder, type AnyHandlerDefinition, type WorkflowSpec } from '../workflows/workflow-spec';
 import { SeededRandom, seedMathRandom } from './deterministic';
+import { publishTelemetry, seedFleet, type FleetWorld } from './fleet-world';
+import { type AppState, SimulatedApplications } from './simulated-applications';
 import { FaultInjector } from './fault-injection';
 import { SdkTransport } from './sdk-transport';
 import { type CloudWatchSnapshot, SimulatedCloudWatch } from './simulated-cloudwatch';
@@ -28,17 +30,19 @@ import { type TableSnapshot, SimulatedDynamoDb } from './simulated-dynamodb';
 import { type EcsSnapshot, SimulatedEcs } from './simulated-ecs';
 import { SimulatedEventBridge } from './simulated-eventbridge';
 import { SimulatedLambda } from './simulated-lambda';
+import { type SecretRecord, SimulatedSecretsManager } from './simulated-secrets-manager';
+import { SimulatedSns } from './simulated-sns';
 import { type ParameterRecord, SimulatedSsm } from './simulated-ssm';
 import { type ExecutionRecord, SimulatedStepFunctions } from './simulated-step-functions';
-import { answerHttp, combineSamples, type ImageBehaviour, ImageCatalogue, metricSample } from './simulated-workloads';
-import { VirtualClock, sleep } from './virtual-clock';
+import { type ImageBehaviour, ImageCatalogue } from './simulated-workloads';
+import { VirtualClock } from './virtual-clock';
 
 /** Monday 5 January 2026, 05:20 UTC: before the London open, inside the example fleet's deploy window. */
 export const DEFAULT_SANDBOX_START = Date.parse('2026-01-05T05:20:00Z');
 /** Alarms and metrics settle before the first command runs. */
 const WARM_UP_MS = 10 * 60_000;
 const TELEMETRY_INTERVAL_MS = 10_000;
-const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_VERSION = 3;
 export const SANDBOX_ACCOUNT = '111122223333';
 export const SANDBOX_REGION = 'eu-west-2';
 
@@ -61,6 +65,8 @@ interface SandboxSnapshot {
   readonly tables: TableSnapshot[];
   readonly executions: ExecutionRecord[];
   readonly images: [string, ImageBehaviour][];
+  readonly secrets: SecretRecord[];
+  readonly applications: AppState[];
 }
 
 export class SandboxStateError extends Error {
@@ -79,6 +85,9 @@ export class Sandbox {
   readonly eventBridge: SimulatedEventBridge;
   readonly dynamodb = new SimulatedDynamoDb();
   readonly ssm: SimulatedSsm;
+  readonly secretsManager: SimulatedSecretsManager;
+  readonly sns: SimulatedSns;
+  readonly applications: SimulatedApplications;
   readonly lambda: SimulatedLambda;
   readonly stepFunctions: SimulatedStepFunctions;
   readonly transport: SdkTransport;
@@ -97,7 +106,7 @@ export class Sandbox {
     seed: number,
   ) {
     this.context = { account: fleet.account ?? SANDBOX_ACCOUNT, region: fleet.region ?? SANDBOX_REGION };
-    this.config = assureConfig(fleet, this.context.region);
+    this.config = assureConfig(fleet, this.context);
     this.clock = VirtualClock.install(startAt);
     this.random = new SeededRandom(seed);
     this.restoreRandom = seedMathRandom(this.random);
@@ -124,7 +133,38 @@ export class Sandbox {
       this.ecs.alarmChanged(alarm.AlarmName, alarm.StateValue);
     });
     this.ssm = new SimulatedSsm(this.context);
-    this.stepFunctions = new SimulatedStepFunctions(shared, { invokeLambda: (arn, payload) => this.lambda.invoke(arn, payload) }, (execution) =>
+    this.sns = new SimulatedSns(shared);
+    this.secretsManager = new SimulatedSecretsManager(shared, async (functionArn, event) => {
+      await this.lambda.invoke(functionArn, event);
+    });
+    this.applications = new SimulatedApplications({
+      fleet,
+      images: this.images,
+      ecs: this.ecs,
+      random: this.random,
+      haltFlag: () => {
+        const parameter = this.ssm.parameter(this.config.haltParameterName);
+        if (!parameter) return undefined;
+        try {
+          const flag = JSON.parse(parameter.Value) as { halted?: boolean; haltId?: string; reason?: string };
+          return { halted: flag.halted === true, ...(flag.haltId ? { haltId: flag.haltId } : {}), ...(flag.reason ? { reason: flag.reason } : {}), modifiedAt: parameter.LastModifiedDate };
+        } catch {
+          return undefined;
+        }
+      },
+      currentSecret: (id) => {
+        const version = this.secretsManager.versionWithStage(id);
+        return version ? { value: version.secretString, versionId: version.versionId } : undefined;
+      },
+    });
+    this.ecs.onTaskRunning((task) => this.applications.taskStarted(task));
+    this.stepFunctions = new SimulatedStepFunctions(
+      shared,
+      {
+        invokeLambda: (arn, payload) => this.lambda.invoke(arn, payload),
+        publishToTopic: async (topicArn, message, subject) => this.sns.publish(topicArn, message, subject),
+      },
+      (execution) =>
       this.eventBridge.emit({
         source: 'aws.states',
         detailType: 'Step Functions Execution Status Change',
@@ -143,7 +183,16 @@ export class Sandbox {
       }),
     );
     this.transport = new SdkTransport(
-      { ecs: this.ecs, cloudwatch: this.cloudwatch, dynamodb: this.dynamodb, ssm: this.ssm, sfn: this.stepFunctions, eventbridge: this.eventBridge },
+      {
+        ecs: this.ecs,
+        cloudwatch: this.cloudwatch,
+        dynamodb: this.dynamodb,
+        ssm: this.ssm,
+        sfn: this.stepFunctions,
+        eventbridge: this.eventBridge,
+        secretsmanager: this.secretsManager,
+        sns: this.sns,
+      },
       this.clock,
       this.faults,
     );
@@ -187,7 +236,9 @@ export class Sandbox {
     }
     // A new table turns ACTIVE on a timer; let it fire before anything writes.
     await this.clock.advance(0);
-    this.deployWorkflow(deployWorkflow);
+    const topic = this.sns.createTopic(pagingTopicName(this.fleet.environment));
+    for (const email of this.fleet.paging.emails) this.sns.subscribe(topic, 'email', email);
+    for (const workflow of WORKFLOW_SPECS) this.deployWorkflow(workflow);
   }
 
   private deployWorkflow(spec: WorkflowSpec): void {
@@ -196,7 +247,10 @@ export class Sandbox {
     for (const [key, definition] of all) {
       arns[key] = this.createHandlerFunction(definition);
     }
-    const substitutions = Object.fromEntries(Object.keys(spec.functions).map((key) => [functionArnPlaceholder(key), arns[key] as string]));
+    const substitutions = {
+      ...Object.fromEntries(Object.keys(spec.functions).map((key) => [functionArnPlaceholder(key), arns[key] as string])),
+      ...spec.substitutions?.(this.config),
+    };
     const definition = JSON.parse(substitute(readAsl(spec.aslFile), substitutions)) as StateMachineDefinition;
     this.stateMachines[spec.name] = this.stepFunctions.createStateMachine(stateMachineName(this.fleet.environment, spec.name), definition);
     for (const rule of spec.rules) {
@@ -221,64 +275,13 @@ export class Sandbox {
     });
   }
 
-  /** The fleet as it runs before Assure's first deploy: every service steady on image 1.0.0, alarms OK. */
+  private get world(): FleetWorld {
+    return this;
+  }
+
+  /** The fleet as it runs before Assure's first action (see fleet-world.ts), then ten quiet minutes. */
   private async seed(): Promise<void> {
-    this.ecs.createCluster(this.fleet.cluster);
-    for (const service of Object.values(this.fleet.services)) {
-      const port = service.health.http?.port ?? 8080;
-      const tg = service.health.targetGroup;
-      this.ecs.seedService({
-        cluster: this.fleet.cluster,
-        serviceName: service.ecsServiceName,
-        desiredCount: service.capacity.desired,
-        healthCheckGracePeriodSeconds: service.health.gracePeriodSeconds,
-        loadBalancers: [
-          {
-            targetGroupArn: `arn:aws:elasticloadbalancing:${this.context.region}:${this.context.account}:targetgroup/${service.ecsServiceName}/${this.random.hex(16)}`,
-            containerName: service.container,
-            containerPort: port,
-            intervalSeconds: tg.intervalSeconds,
-            healthyThresholdCount: tg.healthyThresholdCount,
-            deregistrationDelaySeconds: tg.deregistrationDelaySeconds,
-          },
-        ],
-        taskDefinition: {
-          family: service.ecsServiceName,
-          containerDefinitions: [
-            {
-              name: service.container,
-              image: `${service.imageRepository}:1.0.0`,
-              essential: true,
-              portMappings: [{ containerPort: port, protocol: 'tcp' }],
-              environment: [{ name: 'ASSURE_ENVIRONMENT', value: this.fleet.environment }],
-            },
-          ],
-          ...(service.taskRoleName ? { taskRoleArn: `arn:aws:iam::${this.context.account}:role/${service.taskRoleName}` } : {}),
-          executionRoleArn: `arn:aws:iam::${this.context.account}:role/${service.executionRoleName}`,
-          networkMode: 'awsvpc',
-          requiresCompatibilities: ['FARGATE'],
-          cpu: '1024',
-          memory: '2048',
-          tags: [{ key: 'assure:environment', value: this.fleet.environment }],
-        },
-      });
-      for (const alarm of service.rollbackAlarms) {
-        this.cloudwatch.putMetricAlarm({
-          AlarmName: alarm.name,
-          AlarmDescription: alarm.description,
-          Namespace: alarm.metric.namespace,
-          MetricName: alarm.metric.name,
-          Dimensions: Object.entries(alarm.metric.dimensions).map(([Name, Value]) => ({ Name, Value })),
-          Statistic: alarm.metric.statistic,
-          Period: alarm.metric.periodSeconds,
-          EvaluationPeriods: alarm.evaluationPeriods,
-          DatapointsToAlarm: alarm.datapointsToAlarm ?? alarm.evaluationPeriods,
-          Threshold: alarm.threshold,
-          ComparisonOperator: alarm.comparison,
-          TreatMissingData: alarm.treatMissingData,
-        });
-      }
-    }
+    seedFleet(this.world);
     await this.ssm.handle('PutParameter', { Name: this.config.haltParameterName, Value: JSON.stringify({ halted: false }), Type: 'String' });
     this.startBackgroundActivity();
     await this.clock.advance(WARM_UP_MS);
@@ -286,6 +289,8 @@ export class Sandbox {
 
   private async restore(snapshot: SandboxSnapshot): Promise<void> {
     snapshot.images.forEach(([image, behaviour]) => this.images.set(image, behaviour));
+    this.secretsManager.restore(snapshot.secrets);
+    this.applications.restore(snapshot.applications);
     this.ecs.restore(snapshot.ecs);
     this.cloudwatch.restore(snapshot.cloudwatch);
     this.ssm.restore(snapshot.ssm);
@@ -310,51 +315,12 @@ export class Sandbox {
     publish();
   }
 
-  /** The applications publish the metrics their alarms watch, from the tasks serving traffic. */
   private publishTelemetry(): void {
-    const now = Date.now();
-    for (const service of Object.values(this.fleet.services)) {
-      const record = this.ecs.serviceRecord(this.fleet.cluster, service.ecsServiceName);
-      if (!record) continue;
-      const serving = this.ecs
-        .serviceTasks(record)
-        .filter((t) => t.lastStatus === 'RUNNING' && (t.target === 'healthy' || t.target === 'unused'));
-      if (serving.length === 0) continue;
-      const published = new Set<string>();
-      for (const alarm of service.rollbackAlarms) {
-        const key = `${alarm.metric.namespace}|${alarm.metric.name}|${JSON.stringify(alarm.metric.dimensions)}`;
-        if (published.has(key)) continue;
-        published.add(key);
-        const samples = serving
-          .map((t) => metricSample(alarm.metric.name, this.images.behaviourOf(t.image), now - (t.startedAt ?? now)))
-          .filter((v): v is number => v !== undefined);
-        if (samples.length === 0) continue;
-        this.cloudwatch.record(
-          alarm.metric.namespace,
-          alarm.metric.name,
-          Object.entries(alarm.metric.dimensions).map(([Name, Value]) => ({ Name, Value })),
-          combineSamples(alarm.metric.name, samples),
-          now,
-        );
-      }
-    }
+    publishTelemetry(this.world);
   }
 
   /** The handlers' HTTP client: requests to task IPs reach the simulated applications. */
-  readonly http: HttpGet = async (url, { timeoutMs }) => {
-    const parsed = new URL(url);
-    const task = this.ecs.taskByIp(parsed.hostname);
-    if (!task || task.lastStatus !== 'RUNNING') {
-      await sleep(timeoutMs);
-      throw Object.assign(new Error(`connect ETIMEDOUT ${parsed.host}`), { name: 'TimeoutError' });
-    }
-    const definition = this.ecs.taskDefinition(task.taskDefinitionArn);
-    const ports = (definition?.containerDefinitions ?? []).flatMap((c) => (c.portMappings ?? []).map((p) => p.containerPort));
-    if (!ports.includes(Number(parsed.port || 80))) {
-      throw Object.assign(new Error(`connect ECONNREFUSED ${parsed.host}`), { name: 'ECONNREFUSED' });
-    }
-    return answerHttp(this.images.behaviourOf(task.image), parsed.pathname);
-  };
+  readonly http: HttpClient = (request) => this.applications.request(request);
 
   /** Starts the deploy workflow as StartExecution would. */
   async startExecution(workflow: string, input: unknown, name?: string): Promise<string> {
@@ -392,6 +358,8 @@ export class Sandbox {
       tables: await this.dynamodb.snapshot(),
       executions: this.stepFunctions.listExecutionRecords().filter((e) => e.status !== 'RUNNING'),
       images: this.images.entries(),
+      secrets: this.secretsManager.snapshot(),
+      applications: this.applications.snapshot(),
     };
     mkdirSync(this.stateDirectory, { recursive: true });
     const file = join(this.stateDirectory, 'sandbox.json');

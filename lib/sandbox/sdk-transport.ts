@@ -7,7 +7,9 @@
 import * as cloudwatch from '@aws-sdk/client-cloudwatch';
 import * as dynamodb from '@aws-sdk/client-dynamodb';
 import * as ecs from '@aws-sdk/client-ecs';
+import * as secretsManager from '@aws-sdk/client-secrets-manager';
 import * as sfn from '@aws-sdk/client-sfn';
+import * as sns from '@aws-sdk/client-sns';
 import * as ssm from '@aws-sdk/client-ssm';
 import type { Pluggable } from '@smithy/types';
 import { SimulatedAwsError } from './aws-error';
@@ -37,6 +39,8 @@ const CLIENT_PACKAGES: Record<string, { key: string; exports: Record<string, unk
   SFNClient: { key: 'sfn', exports: sfn, base: 'SFNServiceException' },
   CloudWatchClient: { key: 'cloudwatch', exports: cloudwatch, base: 'CloudWatchServiceException' },
   SSMClient: { key: 'ssm', exports: ssm, base: 'SSMServiceException' },
+  SecretsManagerClient: { key: 'secretsmanager', exports: secretsManager, base: 'SecretsManagerServiceException' },
+  SNSClient: { key: 'sns', exports: sns, base: 'SNSServiceException' },
 };
 
 export function toSdkError(clientName: string, error: SimulatedAwsError, requestId: string): Error {

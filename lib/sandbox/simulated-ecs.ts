@@ -77,9 +77,41 @@ export interface TaskDefinitionRecord extends TaskDefinitionFields {
   registeredAt: number;
 }
 
+/** A service deployment as ListServiceDeployments/DescribeServiceDeployments show it (kept after it ends). */
+export interface ServiceDeploymentRecord {
+  serviceDeploymentArn: string;
+  deploymentId: string;
+  targetServiceRevisionArn: string;
+  status:
+    | 'PENDING'
+    | 'IN_PROGRESS'
+    | 'SUCCESSFUL'
+    | 'STOPPED'
+    | 'STOP_REQUESTED'
+    | 'ROLLBACK_REQUESTED'
+    | 'ROLLBACK_IN_PROGRESS'
+    | 'ROLLBACK_SUCCESSFUL'
+    | 'ROLLBACK_FAILED';
+  statusReason?: string;
+  createdAt: number;
+  startedAt: number;
+  updatedAt: number;
+  finishedAt?: number;
+  rollback?: { reason: string; serviceRevisionArn: string; startedAt: number };
+}
+
+export interface ServiceRevisionRecord {
+  serviceRevisionArn: string;
+  serviceArn: string;
+  clusterArn: string;
+  taskDefinition: string;
+  createdAt: number;
+}
+
 export interface DeploymentRecord {
   id: string;
   serviceDeploymentArn: string;
+  serviceRevisionArn: string;
   status: 'PRIMARY' | 'ACTIVE' | 'INACTIVE';
   taskDefinition: string;
   desiredCount: number;
@@ -111,6 +143,9 @@ export interface ServiceRecord {
   };
   loadBalancers: TargetGroupConfig[];
   deployments: DeploymentRecord[];
+  /** Every service deployment, newest first, as the ListServiceDeployments history keeps them. */
+  serviceDeployments: ServiceDeploymentRecord[];
+  serviceRevisions: ServiceRevisionRecord[];
   events: { id: string; createdAt: number; message: string }[];
   relaunchNotBefore: number;
 }
@@ -161,6 +196,7 @@ export class SimulatedEcs implements SimulatedService {
   private readonly services = new Map<string, ServiceRecord>();
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly taskRunningListeners: ((task: TaskRecord) => void)[] = [];
   private ipCounter = 10;
 
   constructor(
@@ -201,6 +237,11 @@ export class SimulatedEcs implements SimulatedService {
       if (service.relaunchNotBefore > Date.now()) this.armReconcile(service, service.relaunchNotBefore);
       this.reconcile(service);
     }
+  }
+
+  /** Observes tasks reaching RUNNING (the application in them starts, and reads its secrets). */
+  onTaskRunning(listener: (task: TaskRecord) => void): void {
+    this.taskRunningListeners.push(listener);
   }
 
   /** True while any service is rolling out or any task is between states. */
@@ -278,10 +319,14 @@ export class SimulatedEcs implements SimulatedService {
       },
       loadBalancers: options.loadBalancers,
       deployments: [deployment],
+      serviceDeployments: [],
+      serviceRevisions: [],
       events: [],
       relaunchNotBefore: 0,
     };
     this.services.set(serviceArn, service);
+    this.recordServiceDeployment(service, deployment);
+    this.setServiceDeploymentStatus(service, deployment, 'SUCCESSFUL');
     for (let i = 0; i < options.desiredCount; i += 1) {
       const task = this.newTask(service, deployment, definition);
       task.lastStatus = 'RUNNING';
@@ -289,6 +334,7 @@ export class SimulatedEcs implements SimulatedService {
       task.target = options.loadBalancers.length > 0 ? 'healthy' : 'unused';
       task.servingSince = now;
       this.tasks.set(task.taskArn, task);
+      for (const listener of this.taskRunningListeners) listener(task);
     }
     this.addServiceEvent(service, `(service ${service.serviceName}) has reached a steady state.`);
   }
@@ -309,6 +355,14 @@ export class SimulatedEcs implements SimulatedService {
         return this.listTasks(input);
       case 'DescribeTasks':
         return this.describeTasks(input);
+      case 'ListServiceDeployments':
+        return this.listServiceDeployments(input);
+      case 'DescribeServiceDeployments':
+        return this.describeServiceDeployments(input);
+      case 'DescribeServiceRevisions':
+        return this.describeServiceRevisions(input);
+      case 'StopServiceDeployment':
+        return this.stopServiceDeployment(input);
       default:
         throw new SimulatedAwsError('UnknownOperationException', `The sandbox does not implement ECS ${operation}`);
     }
@@ -424,8 +478,14 @@ export class SimulatedEcs implements SimulatedService {
         service.deploymentConfiguration.deploymentCircuitBreaker,
         service.deploymentConfiguration.alarms,
       );
-      for (const d of service.deployments) if (d.status === 'PRIMARY') d.status = 'ACTIVE';
+      for (const d of service.deployments) {
+        if (d.status !== 'PRIMARY') continue;
+        d.status = 'ACTIVE';
+        // A rollout replaced before it finished is stopped.
+        if (d.rolloutState === 'IN_PROGRESS') this.setServiceDeploymentStatus(service, d, 'STOPPED', `Replaced by ${deployment.id}.`);
+      }
       service.deployments.unshift(deployment);
+      this.recordServiceDeployment(service, deployment);
       service.taskDefinition = target;
       this.emitDeploymentEvent(service, deployment, 'SERVICE_DEPLOYMENT_IN_PROGRESS', `ECS deployment ${deployment.id} in progress.`);
     } else {
@@ -613,6 +673,14 @@ export class SimulatedEcs implements SimulatedService {
     primary.updatedAt = Date.now();
     delete primary.bakeEndsAt;
     primary.alarms.monitoring = false;
+    for (const record of service.serviceDeployments) {
+      if (record.status === 'ROLLBACK_IN_PROGRESS' && record.rollback?.serviceRevisionArn === primary.serviceRevisionArn) {
+        record.status = 'ROLLBACK_SUCCESSFUL';
+        record.finishedAt = Date.now();
+        record.updatedAt = Date.now();
+      }
+    }
+    if (this.serviceDeploymentOf(service, primary)?.status === 'IN_PROGRESS') this.setServiceDeploymentStatus(service, primary, 'SUCCESSFUL');
     service.deployments = service.deployments.filter((d) => d === primary);
     this.addServiceEvent(service, `(service ${service.serviceName}) (deployment ${primary.id}) deployment completed.`);
     this.addServiceEvent(service, `(service ${service.serviceName}) has reached a steady state.`);
@@ -634,10 +702,30 @@ export class SimulatedEcs implements SimulatedService {
     deployment.alarms.monitoring = false;
     this.addServiceEvent(service, `(service ${service.serviceName}) (deployment ${deployment.id}) deployment failed: ${serviceEvent}`);
     this.emitDeploymentEvent(service, deployment, 'SERVICE_DEPLOYMENT_FAILED', reason, 'ERROR');
-    if (!rollback) return;
+    this.rollBack(service, deployment, rollback, rollbackCause, reason);
+  }
+
+  /**
+   * Returns the service to its most recent COMPLETED deployment (re-promoted: same
+   * id, IN_PROGRESS again). Without one, the failed deployment stalls.
+   */
+  private rollBack(service: ServiceRecord, deployment: DeploymentRecord, rollback: boolean, rollbackCause: string, reason: string): void {
+    if (!rollback) {
+      this.setServiceDeploymentStatus(service, deployment, 'STOPPED', reason);
+      return;
+    }
     const target = service.deployments.find((d) => d !== deployment && d.rolloutState === 'COMPLETED');
-    // No COMPLETED deployment to return to: the deployment stalls.
-    if (!target) return;
+    if (!target) {
+      this.setServiceDeploymentStatus(service, deployment, 'ROLLBACK_FAILED', `${reason} No COMPLETED deployment to roll back to.`);
+      return;
+    }
+    const record = this.serviceDeploymentOf(service, deployment);
+    if (record) {
+      record.status = 'ROLLBACK_IN_PROGRESS';
+      record.statusReason = reason;
+      record.updatedAt = Date.now();
+      record.rollback = { reason, serviceRevisionArn: target.serviceRevisionArn, startedAt: Date.now() };
+    }
     deployment.status = 'ACTIVE';
     target.status = 'PRIMARY';
     target.rolloutState = 'IN_PROGRESS';
@@ -772,6 +860,7 @@ export class SimulatedEcs implements SimulatedService {
       case 'running':
         task.lastStatus = 'RUNNING';
         task.startedAt = now;
+        for (const listener of this.taskRunningListeners) listener(task);
         if (lb) {
           task.target = 'initial';
           // The load balancer checks on its own schedule: the first check falls anywhere in the interval,
@@ -856,6 +945,138 @@ export class SimulatedEcs implements SimulatedService {
     this.timers.clear();
   }
 
+  // ---------------------------------------------------------------- service deployments
+
+  private recordServiceDeployment(service: ServiceRecord, deployment: DeploymentRecord): void {
+    const now = Date.now();
+    service.serviceRevisions.unshift({
+      serviceRevisionArn: deployment.serviceRevisionArn,
+      serviceArn: service.serviceArn,
+      clusterArn: service.clusterArn,
+      taskDefinition: deployment.taskDefinition,
+      createdAt: now,
+    });
+    service.serviceDeployments.unshift({
+      serviceDeploymentArn: deployment.serviceDeploymentArn,
+      deploymentId: deployment.id,
+      targetServiceRevisionArn: deployment.serviceRevisionArn,
+      status: 'IN_PROGRESS',
+      createdAt: now,
+      startedAt: now,
+      updatedAt: now,
+    });
+  }
+
+  private serviceDeploymentOf(service: ServiceRecord, deployment: DeploymentRecord): ServiceDeploymentRecord | undefined {
+    return service.serviceDeployments.find((r) => r.serviceDeploymentArn === deployment.serviceDeploymentArn);
+  }
+
+  private setServiceDeploymentStatus(service: ServiceRecord, deployment: DeploymentRecord, status: ServiceDeploymentRecord['status'], reason?: string): void {
+    const record = this.serviceDeploymentOf(service, deployment);
+    if (!record) return;
+    record.status = status;
+    record.updatedAt = Date.now();
+    if (reason !== undefined) record.statusReason = reason;
+    if (['SUCCESSFUL', 'STOPPED', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED'].includes(status)) record.finishedAt = Date.now();
+  }
+
+  private listServiceDeployments(input: Record<string, unknown>): object {
+    const cluster = this.requireCluster(input.cluster);
+    const service = this.findService(cluster, input.service);
+    if (!service) throw new SimulatedAwsError('ServiceNotFoundException', 'Service not found.');
+    const statuses = input.status as string[] | undefined;
+    const after = (input.createdAt as { after?: Date } | undefined)?.after;
+    const records = service.serviceDeployments
+      .filter((r) => (!statuses || statuses.includes(r.status)) && (!after || r.createdAt >= new Date(after).getTime()))
+      .slice(0, Number(input.maxResults ?? 20) || 20);
+    return {
+      serviceDeployments: records.map((r) => ({
+        serviceDeploymentArn: r.serviceDeploymentArn,
+        serviceArn: service.serviceArn,
+        clusterArn: service.clusterArn,
+        targetServiceRevisionArn: r.targetServiceRevisionArn,
+        status: r.status,
+        ...(r.statusReason ? { statusReason: r.statusReason } : {}),
+        createdAt: new Date(r.createdAt),
+        startedAt: new Date(r.startedAt),
+        ...(r.finishedAt ? { finishedAt: new Date(r.finishedAt) } : {}),
+      })),
+    };
+  }
+
+  private findServiceDeployment(arn: string): { service: ServiceRecord; record: ServiceDeploymentRecord } | undefined {
+    for (const service of this.services.values()) {
+      const record = service.serviceDeployments.find((r) => r.serviceDeploymentArn === arn);
+      if (record) return { service, record };
+    }
+    return undefined;
+  }
+
+  private describeServiceDeployments(input: Record<string, unknown>): object {
+    const serviceDeployments: object[] = [];
+    const failures: object[] = [];
+    for (const arn of (input.serviceDeploymentArns ?? []) as string[]) {
+      const found = this.findServiceDeployment(arn);
+      if (!found) {
+        failures.push({ arn, reason: 'MISSING' });
+        continue;
+      }
+      const { service, record } = found;
+      serviceDeployments.push({
+        serviceDeploymentArn: record.serviceDeploymentArn,
+        serviceArn: service.serviceArn,
+        clusterArn: service.clusterArn,
+        createdAt: new Date(record.createdAt),
+        startedAt: new Date(record.startedAt),
+        updatedAt: new Date(record.updatedAt),
+        ...(record.finishedAt ? { finishedAt: new Date(record.finishedAt) } : {}),
+        targetServiceRevision: { arn: record.targetServiceRevisionArn },
+        status: record.status,
+        ...(record.statusReason ? { statusReason: record.statusReason } : {}),
+        ...(record.rollback
+          ? { rollback: { reason: record.rollback.reason, serviceRevisionArn: record.rollback.serviceRevisionArn, startedAt: new Date(record.rollback.startedAt) } }
+          : {}),
+      });
+    }
+    return { serviceDeployments, failures };
+  }
+
+  private describeServiceRevisions(input: Record<string, unknown>): object {
+    const serviceRevisions: object[] = [];
+    const failures: object[] = [];
+    for (const arn of (input.serviceRevisionArns ?? []) as string[]) {
+      const revision = [...this.services.values()].flatMap((s) => s.serviceRevisions).find((r) => r.serviceRevisionArn === arn);
+      if (!revision) failures.push({ arn, reason: 'MISSING' });
+      else serviceRevisions.push({ ...revision, createdAt: new Date(revision.createdAt), launchType: 'FARGATE' });
+    }
+    return { serviceRevisions, failures };
+  }
+
+  /** StopServiceDeployment with ROLLBACK: rolls back even when the service did not configure rollback. */
+  private stopServiceDeployment(input: Record<string, unknown>): object {
+    const arn = String(input.serviceDeploymentArn ?? '');
+    const found = this.findServiceDeployment(arn);
+    if (!found) throw new SimulatedAwsError('ServiceDeploymentNotFoundException', `The service deployment ${arn} does not exist.`);
+    if ((input.stopType ?? 'ROLLBACK') !== 'ROLLBACK') throw new SimulatedAwsError('InvalidParameterException', 'The only valid stopType is ROLLBACK.');
+    const { service, record } = found;
+    if (['ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS', 'STOP_REQUESTED'].includes(record.status)) return { serviceDeploymentArn: arn };
+    if (record.status !== 'IN_PROGRESS' && record.status !== 'PENDING') {
+      throw new SimulatedAwsError('ConflictException', `The service deployment is ${record.status} and can no longer be stopped.`);
+    }
+    const deployment = service.deployments.find((d) => d.serviceDeploymentArn === arn);
+    if (!deployment) throw new SimulatedAwsError('ConflictException', 'The service deployment has no active deployment to stop.');
+    record.status = 'ROLLBACK_REQUESTED';
+    deployment.rolloutState = 'FAILED';
+    deployment.rolloutStateReason = `Service deployment stopped with ROLLBACK (StopServiceDeployment).`;
+    deployment.updatedAt = Date.now();
+    delete deployment.bakeEndsAt;
+    deployment.alarms.monitoring = false;
+    this.addServiceEvent(service, `(service ${service.serviceName}) (deployment ${deployment.id}) deployment stopped: rollback requested.`);
+    this.rollBack(service, deployment, true, 'Service deployment stopped', deployment.rolloutStateReason);
+    this.reconcile(service);
+    return { serviceDeploymentArn: arn };
+  }
+
   // ---------------------------------------------------------------- helpers
 
   private primary(service: ServiceRecord): DeploymentRecord {
@@ -877,6 +1098,7 @@ export class SimulatedEcs implements SimulatedService {
     return {
       id: `ecs-svc/${this.context.random.digits(19)}`,
       serviceDeploymentArn: `arn:aws:ecs:${this.context.region}:${this.context.account}:service-deployment/${cluster}/${serviceName}/${this.context.random.chars(22, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-')}`,
+      serviceRevisionArn: `arn:aws:ecs:${this.context.region}:${this.context.account}:service-revision/${cluster}/${serviceName}/${this.context.random.digits(19)}`,
       status: 'PRIMARY',
       taskDefinition,
       desiredCount,

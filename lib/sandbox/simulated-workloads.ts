@@ -5,7 +5,7 @@
  * behaves `healthy` unless `assure sandbox image <ref> --behaviour ...` says otherwise.
  */
 
-export const IMAGE_BEHAVIOURS = ['healthy', 'crash-on-start', 'failing-health-check', 'high-error-rate', 'slow-start'] as const;
+export const IMAGE_BEHAVIOURS = ['healthy', 'crash-on-start', 'failing-health-check', 'high-error-rate', 'slow-start', 'rejecting-orders', 'ignores-halt'] as const;
 export type ImageBehaviour = (typeof IMAGE_BEHAVIOURS)[number];
 
 export const BEHAVIOUR_DESCRIPTIONS: Record<ImageBehaviour, string> = {
@@ -14,6 +14,8 @@ export const BEHAVIOUR_DESCRIPTIONS: Record<ImageBehaviour, string> = {
   'failing-health-check': 'runs and passes the load balancer check, but its deep health endpoint answers 503 (a dependency is down)',
   'high-error-rate': 'healthy at first; under production load from 3 minutes after start, 25% of requests fail',
   'slow-start': 'healthy, but its container takes 10 minutes to start (a huge image pull or a long warm-up)',
+  'rejecting-orders': 'healthy, but the venue rejects 15% of its orders (a malformed order field)',
+  'ignores-halt': 'healthy, but its halt is broken: it acknowledges /admin/halt, ignores the halt flag and keeps trading',
 };
 
 /** How long a slow-start container takes from PENDING to RUNNING. */
@@ -49,7 +51,7 @@ export const crashesOnStart = (behaviour: ImageBehaviour): boolean => behaviour 
 /** Extra start-up time beyond a typical image pull and container start. */
 export const extraStartMs = (behaviour: ImageBehaviour): number => (behaviour === 'slow-start' ? SLOW_START_MS : 0);
 
-/** The answer of the application's own HTTP endpoints. */
+/** The answer of the application's health endpoints. */
 export function answerHttp(behaviour: ImageBehaviour, path: string): HttpAnswer {
   if (!path.startsWith('/health')) return { status: 404, body: '{"error":"not found"}' };
   if (behaviour === 'failing-health-check') {
@@ -62,23 +64,36 @@ export function answerHttp(behaviour: ImageBehaviour, path: string): HttpAnswer 
 }
 
 /**
- * The metrics an application publishes, by metric name. A task contributes only
- * while it serves traffic. Unknown metric names are not published (the alarm then
- * sees missing data).
+ * The metrics an application publishes, by metric name, from one task serving
+ * traffic. Unknown metric names are not published (the alarm sees missing data).
  */
-export function metricSample(metricName: string, behaviour: ImageBehaviour, servingForMs: number): number | undefined {
+export function metricSample(metricName: string, behaviour: ImageBehaviour, runningForMs: number, halted: boolean): number | undefined {
   switch (metricName) {
     case 'ErrorRate':
-      return behaviour === 'high-error-rate' && servingForMs >= ERROR_ONSET_MS ? 25 : 0.2;
+      return behaviour === 'high-error-rate' && runningForMs >= ERROR_ONSET_MS ? 25 : 0.2;
     case 'LatencyP99':
       return 0.8;
+    case 'OrderRejectRate':
+      // A halted service sends no orders, so nothing is rejected: no datapoint.
+      if (halted) return undefined;
+      return behaviour === 'rejecting-orders' ? 15 : 0.4;
+    case 'OrdersPerSecond':
+      return halted ? 0 : 30;
+    case 'DailyPnL':
+      return 185_000;
+    case 'ExchangeConnected':
+      return 1;
+    case 'PositionLagSeconds':
+      return 2;
     default:
       return undefined;
   }
 }
 
-/** How several tasks' samples combine into the service's datapoint. */
+/** How several tasks' samples combine into one datapoint. */
 export function combineSamples(metricName: string, samples: readonly number[]): number {
-  if (metricName.startsWith('Latency')) return Math.max(...samples);
+  if (metricName.startsWith('Latency') || metricName.endsWith('LagSeconds') || metricName === 'DailyPnL') return Math.max(...samples);
+  if (metricName === 'OrdersPerSecond') return samples.reduce((a, b) => a + b, 0);
+  if (metricName === 'ExchangeConnected') return Math.min(...samples);
   return samples.reduce((a, b) => a + b, 0) / samples.length;
 }

@@ -1,7 +1,8 @@
 import type { HandlerDefinition } from '../../functions/shared/handler';
 import type { EventPattern } from '../event-patterns';
 import type { Fleet } from '../fleet/fleet';
-import type { AccountContext } from '../naming';
+import type { AssureConfig } from '../../functions/shared/config';
+import type { AccountContext, WorkflowName } from '../naming';
 
 /** A handler definition of any input, output and client set. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a heterogeneous registry of handlers
@@ -16,8 +17,10 @@ export interface WorkflowRuleSpec {
 }
 
 export interface WorkflowSpec {
-  readonly name: string;
+  readonly name: WorkflowName;
   readonly aslFile: string;
+  /** Placeholders that are not function ARNs (topics, other state machines), from the configuration. */
+  readonly substitutions?: (config: AssureConfig) => Readonly<Record<string, string>>;
   readonly functions: Readonly<Record<string, AnyHandlerDefinition>>;
   readonly eventHandlers: Readonly<Record<string, AnyHandlerDefinition>>;
   readonly rules: readonly WorkflowRuleSpec[];

@@ -217,7 +217,7 @@ describe('Assure stack', () => {
 
   it('keeps the tables with point-in-time recovery; the audit trail outlives the stack', () => {
     const tables = template.findResources('AWS::DynamoDB::GlobalTable');
-    expect(Object.keys(tables)).toHaveLength(3);
+    expect(Object.keys(tables)).toHaveLength(4);
     for (const table of Object.values(tables) as { Properties: { Replicas: { PointInTimeRecoverySpecification?: unknown }[] } }[]) {
       expect(table.Properties.Replicas[0]?.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     }

@@ -69,7 +69,10 @@ describe('documented events', () => {
     const sandbox = await openSandbox();
     await deploy(sandbox, 'trade-service', '2.0.0', 'high-error-rate');
     const event = sandbox.eventBridge.events.find(
-      (e) => e['detail-type'] === 'CloudWatch Alarm State Change' && (e.detail.state as { value: string }).value === 'ALARM',
+      (e) =>
+        e['detail-type'] === 'CloudWatch Alarm State Change' &&
+        e.detail.alarmName === 'prod-trade-service-error-rate' &&
+        (e.detail.state as { value: string }).value === 'ALARM',
     );
     const documented = fixture('cloudwatch-alarm-state-change');
     expect(event).toBeDefined();

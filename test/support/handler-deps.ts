@@ -6,13 +6,15 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import { vi } from 'vitest';
 import type { AssureConfig } from '../../functions/shared/config';
 import type { HandlerDeps } from '../../functions/shared/handler';
-import type { HttpGet } from '../../functions/shared/http';
+import type { HttpClient } from '../../functions/shared/http';
 import { loadFleetFile } from '../../lib/fleet/fleet-file';
 import type { Fleet } from '../../lib/fleet/fleet';
 
@@ -21,10 +23,17 @@ export const EXAMPLE_FLEET_FILE = 'examples/trading-fleet.yaml';
 export const testConfig: AssureConfig = {
   environment: 'prod',
   region: 'eu-west-2',
+  account: '111122223333',
   lockTableName: 'locks',
   callbackTableName: 'callbacks',
   auditTableName: 'audit',
+  stateTableName: 'state',
   haltParameterName: '/assure/prod/halt',
+  pagingTopicArn: 'arn:aws:sns:eu-west-2:111122223333:assure-prod-paging',
+  deployStateMachineArn: 'arn:aws:states:eu-west-2:111122223333:stateMachine:assure-prod-deploy',
+  rollbackStateMachineArn: 'arn:aws:states:eu-west-2:111122223333:stateMachine:assure-prod-rollback',
+  haltStateMachineArn: 'arn:aws:states:eu-west-2:111122223333:stateMachine:assure-prod-halt',
+  resumeStateMachineArn: 'arn:aws:states:eu-west-2:111122223333:stateMachine:assure-prod-resume',
 };
 
 export function exampleFleet(): Fleet {
@@ -32,7 +41,7 @@ export function exampleFleet(): Fleet {
 }
 
 export interface TestDeps extends HandlerDeps {
-  readonly http: HttpGet & ReturnType<typeof vi.fn>;
+  readonly http: HttpClient & ReturnType<typeof vi.fn>;
 }
 
 /** Fresh client instances each time; stub them with `mockClient(deps.clients.ecs)`. */
@@ -45,11 +54,13 @@ export function testDeps(overrides: Partial<HandlerDeps> = {}): TestDeps {
       sfn: new SFNClient(config),
       cloudwatch: new CloudWatchClient(config),
       ssm: new SSMClient(config),
+      secretsManager: new SecretsManagerClient(config),
+      sns: new SNSClient(config),
     },
     config: testConfig,
     fleet: exampleFleet(),
     logger: new Logger({ serviceName: 'assure-test', logLevel: 'SILENT' }),
-    http: vi.fn<HttpGet>(),
+    http: vi.fn<HttpClient>(),
     ...overrides,
   } as TestDeps;
 }

@@ -45,16 +45,27 @@ describe('acquire-deploy-lock', () => {
       pk: 'service#order-gateway',
       owner: EXECUTION_ID,
       image: `${REPOSITORY}:2.4.0`,
+      reason: 'release 2.4.0',
       requestedBy: 'alice@example.com',
       acquiredAt: NOW.toISOString(),
       leaseExpiresAt: NOW_SECONDS + 3600,
     });
     // Free, expired, or already ours (a retried step): anything else belongs to another execution.
     expect(input).toMatchObject({
-      ConditionExpression: 'attribute_not_exists(pk) OR leaseExpiresAt < :now OR #owner = :owner',
+      ConditionExpression: 'attribute_not_exists(pk) OR leaseExpiresAt < :now OR #owner IN (:owner, :stopped)',
       ExpressionAttributeNames: { '#owner': 'owner' },
-      ExpressionAttributeValues: marshall({ ':now': NOW_SECONDS, ':owner': EXECUTION_ID }),
+      ExpressionAttributeValues: marshall({ ':now': NOW_SECONDS, ':owner': EXECUTION_ID, ':stopped': EXECUTION_ID }),
     });
+  });
+
+  it('may take over the lock of an execution it stopped (a rollback stopping a deploy), and no other', async () => {
+    ddb.on(PutItemCommand, { TableName: 'locks' }).resolves({});
+
+    await acquireDeployLock.core({ executionId: EXECUTION_ID, plan: buildPlan(), takeOverFrom: OTHER_EXECUTION }, deps);
+
+    expect(lockPuts()[0]?.args[0].input.ExpressionAttributeValues).toEqual(
+      marshall({ ':now': NOW_SECONDS, ':owner': EXECUTION_ID, ':stopped': OTHER_EXECUTION }),
+    );
   });
 
   it('writes an intent record before taking the lock and an outcome record after', async () => {
@@ -89,7 +100,7 @@ describe('acquire-deploy-lock', () => {
     expect(error).toBeInstanceOf(DeployLockHeldError);
     expect(error).toMatchObject({
       name: 'DeployLockHeldError',
-      message: `order-gateway is already being deployed by ${OTHER_EXECUTION} (image ${REPOSITORY}:2.3.9, requested by bob@example.com, lease until 2025-07-05T12:10:00.000Z)`,
+      message: `order-gateway is locked by ${OTHER_EXECUTION} (image ${REPOSITORY}:2.3.9, requested by bob@example.com, lease until 2025-07-05T12:10:00.000Z)`,
     });
     expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: 'locks', Key: { pk: { S: 'service#order-gateway' } }, ConsistentRead: true });
   });

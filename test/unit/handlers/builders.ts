@@ -29,7 +29,7 @@ import type { Mock } from 'vitest';
 import type { AuditRecord } from '../../../functions/shared/audit';
 import type { CloudWatchAlarmStateChange, EcsDeploymentStateChange } from '../../../functions/shared/aws-events';
 import type { DeployPlan, ServiceBaseline } from '../../../functions/shared/deploy-plan';
-import type { HttpGet, HttpResponse } from '../../../functions/shared/http';
+import type { HttpClient, HttpResponse } from '../../../functions/shared/http';
 import { type TestDeps, testConfig } from '../../support/handler-deps';
 
 export const ACCOUNT = '111122223333';
@@ -267,7 +267,7 @@ export function stubServiceWorld(deps: TestDeps, world: ServiceWorld): { ecs: Aw
     tasks: [...world.runningTasks, ...world.stoppedTasks].filter((t) => input.tasks?.includes(t.taskArn ?? '')),
   }));
   cloudwatch.on(DescribeAlarmsCommand).callsFake(() => ({ MetricAlarms: world.alarms }));
-  (deps.http as Mock<HttpGet>).mockImplementation(async (url) => {
+  (deps.http as Mock<HttpClient>).mockImplementation(async ({ url }) => {
     const answer = world.http.get(new URL(url).hostname) ?? { status: 200, body: '{"status":"UP"}' };
     if (answer instanceof Error) throw answer;
     return answer;

@@ -73,7 +73,7 @@ describe('service health: a healthy service', () => {
 
     expect(deps.http).toHaveBeenCalledTimes(4);
     for (const ip of TASK_IPS) {
-      expect(deps.http).toHaveBeenCalledWith(`http://${ip}:8080/health/deep`, { timeoutMs: 2000 });
+      expect(deps.http).toHaveBeenCalledWith({ method: 'GET', url: `http://${ip}:8080/health/deep`, timeoutMs: 2000 });
     }
   });
 
@@ -276,7 +276,7 @@ describe('service health: HTTP', () => {
     world.runningTasks = [buildTask('bridge', undefined, { containers: [{ name: 'order-gateway', networkInterfaces: [{ privateIpv4Address: '10.0.9.9' }] }] })];
 
     await expect(check('http')).resolves.toMatchObject({ status: 'pass' });
-    expect(deps.http).toHaveBeenCalledWith('http://10.0.9.9:8080/health/deep', { timeoutMs: 2000 });
+    expect(deps.http).toHaveBeenCalledWith({ method: 'GET', url: 'http://10.0.9.9:8080/health/deep', timeoutMs: 2000 });
   });
 
   it('only calls tasks of the running revision', async () => {
@@ -284,7 +284,7 @@ describe('service health: HTTP', () => {
 
     await assess();
 
-    expect(deps.http).not.toHaveBeenCalledWith(expect.stringContaining('10.0.8.8'), expect.anything());
+    expect(deps.http).not.toHaveBeenCalledWith(expect.objectContaining({ url: expect.stringContaining('10.0.8.8') }));
   });
 
   it('fails when there is no running task to ask', async () => {

@@ -1,0 +1,126 @@
+/**
+ * The fleet as it runs before Assure's first action, built from the fleet file:
+ * every service steady on image 1.0.0 behind its target group, the fleet's
+ * alarms, the trading services' admin-API token, and the halt flag cleared.
+ * Also what the applications publish: the metrics the fleet's alarms watch.
+ */
+import { classifiedAlarms, tradingServices, type Fleet } from '../fleet/fleet';
+import type { AccountContext } from '../naming';
+import type { SeededRandom } from './deterministic';
+import { ADMIN_TOKEN_VARIABLE, type SimulatedApplications } from './simulated-applications';
+import type { SimulatedCloudWatch } from './simulated-cloudwatch';
+import type { SimulatedEcs, TaskRecord } from './simulated-ecs';
+import type { SimulatedSecretsManager } from './simulated-secrets-manager';
+import { combineSamples, metricSample } from './simulated-workloads';
+
+export const INITIAL_IMAGE_TAG = '1.0.0';
+
+export interface FleetWorld {
+  readonly fleet: Fleet;
+  readonly context: AccountContext;
+  readonly random: SeededRandom;
+  readonly ecs: SimulatedEcs;
+  readonly cloudwatch: SimulatedCloudWatch;
+  readonly secretsManager: SimulatedSecretsManager;
+  readonly applications: SimulatedApplications;
+}
+
+export function seedFleet(world: FleetWorld): void {
+  const { fleet, context, random, ecs, cloudwatch, secretsManager } = world;
+  // The admin API token the trading services read at start and Assure reads to call them.
+  const adminSecretArn = fleet.halt
+    ? secretsManager.createSecret({ Name: fleet.halt.adminTokenSecret, SecretString: random.chars(40, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789') }).ARN
+    : undefined;
+  ecs.createCluster(fleet.cluster);
+  for (const service of Object.values(fleet.services)) {
+    const port = service.health.http?.port ?? 8080;
+    const ports = [...new Set([port, ...(service.halt ? [service.halt.adminPort] : [])])];
+    const tg = service.health.targetGroup;
+    ecs.seedService({
+      cluster: fleet.cluster,
+      serviceName: service.ecsServiceName,
+      desiredCount: service.capacity.desired,
+      healthCheckGracePeriodSeconds: service.health.gracePeriodSeconds,
+      loadBalancers: [
+        {
+          targetGroupArn: `arn:aws:elasticloadbalancing:${context.region}:${context.account}:targetgroup/${service.ecsServiceName}/${random.hex(16)}`,
+          containerName: service.container,
+          containerPort: port,
+          intervalSeconds: tg.intervalSeconds,
+          healthyThresholdCount: tg.healthyThresholdCount,
+          deregistrationDelaySeconds: tg.deregistrationDelaySeconds,
+        },
+      ],
+      taskDefinition: {
+        family: service.ecsServiceName,
+        containerDefinitions: [
+          {
+            name: service.container,
+            image: `${service.imageRepository}:${INITIAL_IMAGE_TAG}`,
+            essential: true,
+            portMappings: ports.map((containerPort) => ({ containerPort, protocol: 'tcp' })),
+            environment: [{ name: 'ASSURE_ENVIRONMENT', value: fleet.environment }],
+            ...(service.halt && adminSecretArn ? { secrets: [{ name: ADMIN_TOKEN_VARIABLE, valueFrom: adminSecretArn }] } : {}),
+          },
+        ],
+        ...(service.taskRoleName ? { taskRoleArn: `arn:aws:iam::${context.account}:role/${service.taskRoleName}` } : {}),
+        executionRoleArn: `arn:aws:iam::${context.account}:role/${service.executionRoleName}`,
+        networkMode: 'awsvpc',
+        requiresCompatibilities: ['FARGATE'],
+        cpu: '1024',
+        memory: '2048',
+        tags: [{ key: 'assure:environment', value: fleet.environment }],
+      },
+    });
+  }
+  for (const { alarm } of classifiedAlarms(fleet)) {
+    cloudwatch.putMetricAlarm({
+      AlarmName: alarm.name,
+      AlarmDescription: alarm.description,
+      Namespace: alarm.metric.namespace,
+      MetricName: alarm.metric.name,
+      Dimensions: Object.entries(alarm.metric.dimensions).map(([Name, Value]) => ({ Name, Value })),
+      Statistic: alarm.metric.statistic,
+      Period: alarm.metric.periodSeconds,
+      EvaluationPeriods: alarm.evaluationPeriods,
+      DatapointsToAlarm: alarm.datapointsToAlarm ?? alarm.evaluationPeriods,
+      Threshold: alarm.threshold,
+      ComparisonOperator: alarm.comparison,
+      TreatMissingData: alarm.treatMissingData,
+    });
+  }
+}
+
+/**
+ * One round of application metrics: for each alarm's metric, the tasks that
+ * produce it (the service its `Service` dimension names, or every trading
+ * service) contribute a sample while they serve traffic.
+ */
+export function publishTelemetry(world: FleetWorld, now = Date.now()): void {
+  const { fleet, ecs, cloudwatch, applications } = world;
+  const serving = (ids: readonly string[]): TaskRecord[] =>
+    ids.flatMap((id) => {
+      const service = fleet.services[id];
+      const record = service ? ecs.serviceRecord(fleet.cluster, service.ecsServiceName) : undefined;
+      return record ? ecs.serviceTasks(record).filter((t) => t.lastStatus === 'RUNNING' && (t.target === 'healthy' || t.target === 'unused')) : [];
+    });
+  const published = new Set<string>();
+  for (const { alarm } of classifiedAlarms(fleet)) {
+    const metric = alarm.metric;
+    const key = `${metric.namespace}|${metric.name}|${JSON.stringify(metric.dimensions)}`;
+    if (published.has(key)) continue;
+    published.add(key);
+    const producers = metric.dimensions.Service ? [metric.dimensions.Service] : tradingServices(fleet);
+    const samples = serving(producers)
+      .map((t) => metricSample(metric.name, applications.behaviourOf(t), now - (t.startedAt ?? now), applications.haltState(t, now).halted))
+      .filter((v): v is number => v !== undefined);
+    if (samples.length === 0) continue;
+    cloudwatch.record(
+      metric.namespace,
+      metric.name,
+      Object.entries(metric.dimensions).map(([Name, Value]) => ({ Name, Value })),
+      combineSamples(metric.name, samples),
+      now,
+    );
+  }
+}
