@@ -1,5 +1,6 @@
 /**
- * One stack per fleet file: the environment's tables, halt flag and workflows.
+ * One stack per fleet file: the environment's tables, halt flag, paging topic,
+ * the fleet's alarms, and one construct per workflow.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -7,13 +8,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Alias } from 'aws-cdk-lib/aws-kms';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import type { Fleet } from './fleet/fleet';
-import { assureConfig } from './naming';
+import { assureConfig, pagingTopicName } from './naming';
 import { TABLE_LAYOUTS, type TableLayout } from './tables';
+import { AlarmRouting } from './constructs/alarm-routing';
 import { DeployWorkflow } from './constructs/deploy-workflow';
 import { FleetAlarms } from './constructs/fleet-alarms';
+import { FleetPermissions } from './constructs/fleet-permissions';
+import { HaltWorkflow } from './constructs/halt-workflow';
+import { ResumeWorkflow } from './constructs/resume-workflow';
+import { RollbackWorkflow } from './constructs/rollback-workflow';
+import { fleetNetwork, type WorkflowConstructProps } from './constructs/workflow-resources';
 
 export interface AssureStackProps extends StackProps {
   /** The resolved fleet file this stack serves. */
@@ -22,11 +32,15 @@ export interface AssureStackProps extends StackProps {
 
 export class AssureStack extends Stack {
   readonly deploy: DeployWorkflow;
+  readonly rollback: RollbackWorkflow;
+  readonly halt: HaltWorkflow;
+  readonly resume: ResumeWorkflow;
+  readonly alarmRouting: AlarmRouting;
 
   constructor(scope: Construct, id: string, props: AssureStackProps) {
     super(scope, id, props);
     const { fleet } = props;
-    const { region: _region, ...config } = assureConfig(fleet, { account: this.account, region: this.region });
+    const config = assureConfig(fleet, { account: this.account, region: this.region });
 
     const table = (key: keyof typeof TABLE_LAYOUTS, layout: TableLayout): TableV2 =>
       new TableV2(this, key.replace(/Name$/, ''), {
@@ -48,7 +62,7 @@ export class AssureStack extends Stack {
     const lockTable = table('lockTableName', TABLE_LAYOUTS.lockTableName);
     const callbackTable = table('callbackTableName', TABLE_LAYOUTS.callbackTableName);
     const auditTable = table('auditTableName', TABLE_LAYOUTS.auditTableName);
-    const _stateTable = table('stateTableName', TABLE_LAYOUTS.stateTableName);
+    const stateTable = table('stateTableName', TABLE_LAYOUTS.stateTableName);
 
     const haltParameter = new StringParameter(this, 'HaltFlag', {
       parameterName: config.haltParameterName,
@@ -56,21 +70,39 @@ export class AssureStack extends Stack {
       stringValue: JSON.stringify({ halted: false }),
     });
 
-    const alarms = new FleetAlarms(this, 'RollbackAlarms', { fleet });
+    const pagingTopic = new Topic(this, 'Paging', {
+      topicName: pagingTopicName(fleet.environment),
+      displayName: `Assure ${fleet.environment}: pages`,
+      // Pages name services and reasons, never secrets; still encrypted at rest, and reachable only over TLS.
+      masterKey: Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
+      enforceSSL: true,
+    });
+    for (const email of fleet.paging.emails) pagingTopic.addSubscription(new EmailSubscription(email));
 
-    this.deploy = new DeployWorkflow(this, 'Deploy', {
+    const alarms = new FleetAlarms(this, 'FleetAlarms', { fleet });
+
+    const workflowProps: WorkflowConstructProps = {
       fleet,
       config,
       bundledFleetPath: stageFleetJson(fleet),
-      lockTable,
-      callbackTable,
-      auditTable,
-      haltParameter,
-    });
-    // The workflow names the alarms; they must exist before it describes or watches them.
-    this.deploy.node.addDependency(alarms);
+      permissions: new FleetPermissions(this, { fleet, lockTable, callbackTable, auditTable, stateTable, haltParameter, pagingTopic }),
+      ...(fleet.network ? { network: fleetNetwork(this, fleet) } : {}),
+    };
+    this.deploy = new DeployWorkflow(this, 'Deploy', workflowProps);
+    this.rollback = new RollbackWorkflow(this, 'Rollback', workflowProps);
+    this.halt = new HaltWorkflow(this, 'Halt', workflowProps);
+    this.resume = new ResumeWorkflow(this, 'Resume', workflowProps);
+    this.alarmRouting = new AlarmRouting(this, 'AlarmRouting', workflowProps);
+    // The workflows name the alarms; they must exist before anything describes or watches them.
+    for (const workflow of [this.deploy, this.rollback, this.halt, this.resume, this.alarmRouting]) workflow.node.addDependency(alarms);
 
-    new CfnOutput(this, 'DeployStateMachineArn', { value: this.deploy.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'DeployStateMachineArn', { value: config.deployStateMachineArn });
+    new CfnOutput(this, 'RollbackStateMachineArn', { value: config.rollbackStateMachineArn });
+    new CfnOutput(this, 'HaltStateMachineArn', { value: config.haltStateMachineArn });
+    new CfnOutput(this, 'ResumeStateMachineArn', { value: config.resumeStateMachineArn });
+    new CfnOutput(this, 'ResumeApprovalFunctionName', { value: this.resume.functions.DecideResumeApproval.functionName });
+    new CfnOutput(this, 'HaltParameterName', { value: haltParameter.parameterName });
+    new CfnOutput(this, 'PagingTopicArn', { value: pagingTopic.topicArn });
     new CfnOutput(this, 'AuditTableName', { value: auditTable.tableName });
   }
 }

@@ -3,8 +3,8 @@
  * and the sandbox's bus matches events with the very same objects.
  */
 import type { Fleet } from './fleet/fleet';
-import { fleetAlarms } from './fleet/fleet';
-import { type AccountContext, ecsServiceArn } from './naming';
+import { classifiedAlarms } from './fleet/fleet';
+import { type AccountContext, ecsServiceArn, stateMachineArn } from './naming';
 
 export type EventPattern = Readonly<Record<string, unknown>>;
 
@@ -17,14 +17,30 @@ export function ecsDeploymentEventPattern(fleet: Fleet, context: AccountContext)
   };
 }
 
-/** The fleet's rollback alarms going into ALARM. */
-export function rollbackAlarmEventPattern(fleet: Fleet): EventPattern {
+/**
+ * Every state change of the fleet's alarms, and of any alarm named like the
+ * environment's (`prod-...`), so the router can refuse, and record, what it does
+ * not know. Changes into OK and INSUFFICIENT_DATA are delivered too: they are
+ * recorded as no-action.
+ */
+export function alarmEventPattern(fleet: Fleet): EventPattern {
   return {
     source: ['aws.cloudwatch'],
     'detail-type': ['CloudWatch Alarm State Change'],
     detail: {
-      alarmName: fleetAlarms(fleet).map(({ alarm }) => alarm.name),
-      state: { value: ['ALARM'] },
+      alarmName: [...classifiedAlarms(fleet).map(({ alarm }) => alarm.name), { prefix: `${fleet.environment}-` }],
+    },
+  };
+}
+
+/** Deploy executions that ended without finishing their own bookkeeping (stopped, timed out, failed). */
+export function deployExecutionEndPattern(fleet: Fleet, context: AccountContext): EventPattern {
+  return {
+    source: ['aws.states'],
+    'detail-type': ['Step Functions Execution Status Change'],
+    detail: {
+      stateMachineArn: [stateMachineArn(context, fleet.environment, 'deploy')],
+      status: ['ABORTED', 'TIMED_OUT', 'FAILED'],
     },
   };
 }

@@ -12,7 +12,9 @@ export interface AccountContext {
 
 export const resourcePrefix = (environment: string): string => `assure-${environment}`;
 
-export const functionName = (environment: string, handlerName: string): string => `${resourcePrefix(environment)}-${handlerName}`;
+/** `assure-<env>-<workflow>-<handler>`: a handler used by two workflows is deployed once for each. */
+export const functionName = (environment: string, workflow: string, handlerName: string): string =>
+  `${resourcePrefix(environment)}-${workflow}-${handlerName}`;
 
 export const stateMachineName = (environment: string, workflow: string): string => `${resourcePrefix(environment)}-${workflow}`;
 

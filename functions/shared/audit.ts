@@ -117,3 +117,18 @@ export async function readAuditTrail(
     return record as AuditRecord;
   });
 }
+
+/** Whether an execution already wrote its outcome record for an action on a subject. */
+export async function hasOutcomeRecord(deps: AuditDeps, subject: string, executionId: string, action: string): Promise<boolean> {
+  const result = await deps.clients.dynamodb.send(
+    new QueryCommand({
+      TableName: deps.config.auditTableName,
+      KeyConditionExpression: 'pk = :pk',
+      FilterExpression: 'executionId = :execution AND #action = :action AND phase = :outcome',
+      ExpressionAttributeNames: { '#action': 'action' },
+      ExpressionAttributeValues: marshall({ ':pk': `subject#${subject}`, ':execution': executionId, ':action': action, ':outcome': 'outcome' }),
+      ConsistentRead: true,
+    }),
+  );
+  return (result.Items ?? []).length > 0;
+}

@@ -76,3 +76,33 @@ export class AwsTransientError extends AssureError {
     super(`${operation} failed transiently (${causeName}): ${message}`);
   }
 }
+
+/** A rollback that must not run: outside the rollback window, no earlier revision, or an unknown revision. */
+export class RollbackRefusedError extends AssureError {
+  override readonly name = 'RollbackRefusedError';
+}
+
+/** A rollback request is malformed or names something the fleet does not have. */
+export class InvalidRollbackRequestError extends AssureError {
+  override readonly name = 'InvalidRollbackRequestError';
+}
+
+/** A halt request is malformed. */
+export class InvalidHaltRequestError extends AssureError {
+  override readonly name = 'InvalidHaltRequestError';
+}
+
+/** A resume request is malformed, or there is no halt to resume from. */
+export class InvalidResumeRequestError extends AssureError {
+  override readonly name = 'InvalidResumeRequestError';
+}
+
+/** The fleet is not ready to resume trading: the message lists why. */
+export class ResumeNotReadyError extends AssureError {
+  override readonly name = 'ResumeNotReadyError';
+}
+
+/** This person may not decide this approval (the requester, or not an approver). */
+export class ApprovalRefusedError extends AssureError {
+  override readonly name = 'ApprovalRefusedError';
+}

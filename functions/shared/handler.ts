@@ -29,6 +29,8 @@ export interface HandlerDefinition<Schema extends z.ZodType = z.ZodType, Output 
   readonly description: string;
   /** The AWS clients the core uses; the Lambda bundle carries only these. */
   readonly clients: readonly N[];
+  /** The Lambda timeout; 30 s unless the core waits on something (at most 900). */
+  readonly timeoutSeconds?: number;
   readonly input: Schema;
   /** The error raised when the input fails the schema; defaults to InvalidInputError. */
   readonly invalidInput?: new (message: string) => Error;

@@ -1,15 +1,16 @@
 /**
- * The CloudWatch alarms the fleet file defines (each service's rollback alarms),
- * created from the same definitions the sandbox uses.
+ * The CloudWatch alarms the fleet file defines (services' rollback alarms, the
+ * halt alarms, the notify-only alarms), created from the same definitions the
+ * sandbox uses.
  */
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import type { AlarmDefinition } from '../fleet/fleet-schema';
-import { fleetAlarms, type Fleet } from '../fleet/fleet';
+import { type AlarmClass, classifiedAlarms, type Fleet } from '../fleet/fleet';
 
 export interface FleetAlarmsProps {
-  /** The fleet whose services' rollback alarms to create. */
+  /** The fleet whose alarms to create. */
   readonly fleet: Fleet;
 }
 
@@ -34,12 +35,13 @@ export class FleetAlarms extends Construct {
   constructor(scope: Construct, id: string, props: FleetAlarmsProps) {
     super(scope, id);
     const alarms = new Map<string, Alarm>();
-    for (const { service, alarm } of fleetAlarms(props.fleet)) {
+    for (const classified of classifiedAlarms(props.fleet)) {
+      const { alarm } = classified;
       alarms.set(
         alarm.name,
         new Alarm(this, alarm.name, {
           alarmName: alarm.name,
-          alarmDescription: alarm.description ?? `${service.id}: a release that breaches this is rolled back`,
+          alarmDescription: alarm.description ?? defaultDescription(classified),
           metric: new Metric({
             namespace: alarm.metric.namespace,
             metricName: alarm.metric.name,
@@ -56,5 +58,16 @@ export class FleetAlarms extends Construct {
       );
     }
     this.alarms = alarms;
+  }
+}
+
+function defaultDescription(classified: AlarmClass): string {
+  switch (classified.kind) {
+    case 'rollback':
+      return `${classified.service.id}: a release that breaches this is rolled back`;
+    case 'halt':
+      return `Trading risk: this alarm halts trading on ${classified.services.join(', ')}`;
+    case 'notify':
+      return 'Pages on-call; Assure takes no automatic action';
   }
 }

@@ -116,7 +116,7 @@ export class HandlerFunction extends Construct {
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
-      timeout: props.timeout ?? Duration.seconds(30),
+      timeout: props.timeout ?? Duration.seconds(props.definition.timeoutSeconds ?? 30),
       tracing: Tracing.ACTIVE,
       role: this.role,
       logGroup,

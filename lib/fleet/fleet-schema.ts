@@ -205,7 +205,8 @@ export const haltSettingsSchema = z.strictObject({
   /** Secrets Manager secret (name) holding the bearer token of the trading services' admin API. */
   adminTokenSecret: z.string().regex(/^[\w/+=.@-]{1,512}$/, 'must be a Secrets Manager secret name'),
   /** How long trading services have to confirm halted with no open orders before they are escalated by name. */
-  verifyDeadlineSeconds: z.number().int().min(5).max(900).default(60),
+  // At most 14 minutes: verification runs inside one 15-minute Lambda invocation.
+  verifyDeadlineSeconds: z.number().int().min(5).max(840).default(60),
   alarms: z.array(haltAlarmSchema).default([]),
 });
 
@@ -232,7 +233,8 @@ export const approvalsSchema = z.strictObject({
 });
 
 export const fleetSchema = z.strictObject({
-  environment: kebabName,
+  /** Short: it prefixes every resource name (Lambda names stop at 64 characters). */
+  environment: kebabName.max(20, 'must be at most 20 characters'),
   account: z
     .string()
     .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')

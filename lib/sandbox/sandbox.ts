@@ -15,11 +15,11 @@ import type { AssureConfig } from '../../functions/shared/config';
 import { createHandler } from '../../functions/shared/handler';
 import type { HttpClient } from '../../functions/shared/http';
 import type { Fleet } from '../fleet/fleet';
-import { type AccountContext, assureConfig, functionName, pagingTopicName, stateMachineName } from '../naming';
+import { type AccountContext, assureConfig, functionName, pagingTopicName, resourcePrefix, stateMachineName } from '../naming';
 import { TABLE_LAYOUTS, createTableInput, tableNames } from '../tables';
 import { readAsl, substitute } from '../workflows/asl';
 import { WORKFLOW_SPECS } from '../workflows/all-workflows';
-import { functionArnPlaceholder, type AnyHandlerDefinition, type WorkflowSpec } from '../workflows/workflow-spec';
+import { allFunctions, functionArnPlaceholder, type AnyHandlerDefinition, type WorkflowSpec } from '../workflows/workflow-spec';
 import { SeededRandom, seedMathRandom } from './deterministic';
 import { publishTelemetry, seedFleet, type FleetWorld } from './fleet-world';
 import { type AppState, SimulatedApplications } from './simulated-applications';
@@ -95,7 +95,8 @@ export class Sandbox {
   /** State machine ARNs by workflow name. */
   readonly stateMachines: Record<string, string> = {};
   /** Lambda function ARNs by the workflow spec's function key (e.g. `RunHealthGate`). */
-  readonly functionArns: Record<string, string> = {};
+  /** Function ARNs by workflow, then by the spec's key. */
+  readonly functionArns: Record<string, Record<string, string>> = {};
   private readonly restoreRandom: () => void;
   private telemetryTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -242,28 +243,29 @@ export class Sandbox {
   }
 
   private deployWorkflow(spec: WorkflowSpec): void {
-    const arns = this.functionArns;
-    const all: [string, AnyHandlerDefinition][] = [...Object.entries(spec.functions), ...Object.entries(spec.eventHandlers)];
-    for (const [key, definition] of all) {
-      arns[key] = this.createHandlerFunction(definition);
+    const arns: Record<string, string> = {};
+    for (const [key, definition] of allFunctions(spec)) arns[key] = this.createHandlerFunction(definition, spec.name);
+    this.functionArns[spec.name] = arns;
+    const prefix = spec.aslFile ? stateMachineName(this.fleet.environment, spec.name) : `${resourcePrefix(this.fleet.environment)}-${spec.name}`;
+    if (spec.aslFile) {
+      const substitutions = {
+        ...spec.substitutions?.(this.config),
+        ...Object.fromEntries(Object.keys(spec.functions).map((key) => [functionArnPlaceholder(key), arns[key] as string])),
+      };
+      const definition = JSON.parse(substitute(readAsl(spec.aslFile), substitutions)) as StateMachineDefinition;
+      this.stateMachines[spec.name] = this.stepFunctions.createStateMachine(stateMachineName(this.fleet.environment, spec.name), definition);
     }
-    const substitutions = {
-      ...Object.fromEntries(Object.keys(spec.functions).map((key) => [functionArnPlaceholder(key), arns[key] as string])),
-      ...spec.substitutions?.(this.config),
-    };
-    const definition = JSON.parse(substitute(readAsl(spec.aslFile), substitutions)) as StateMachineDefinition;
-    this.stateMachines[spec.name] = this.stepFunctions.createStateMachine(stateMachineName(this.fleet.environment, spec.name), definition);
     for (const rule of spec.rules) {
-      this.eventBridge.putRule(`${stateMachineName(this.fleet.environment, spec.name)}-${rule.id}`, rule.pattern(this.fleet, this.context), [
-        { id: rule.target, arn: arns[rule.target] as string },
-      ]);
+      const target = arns[rule.target];
+      if (!target) throw new Error(`Rule ${rule.id} of ${spec.name} targets ${rule.target}, which is not one of its functions`);
+      this.eventBridge.putRule(`${prefix}-${rule.id}`, rule.pattern(this.fleet, this.context), [{ id: rule.target, arn: target }]);
     }
   }
 
   /** Deploys a handler as a Lambda function of this account, with the sandbox's clients. */
-  createHandlerFunction(definition: AnyHandlerDefinition): string {
+  createHandlerFunction(definition: AnyHandlerDefinition, workflow: string): string {
     return this.lambda.createFunction({
-      functionName: functionName(this.fleet.environment, definition.name),
+      functionName: functionName(this.fleet.environment, workflow, definition.name),
       handler: createHandler(definition, {
         clients: this.clients,
         config: this.config,
@@ -271,7 +273,7 @@ export class Sandbox {
         http: this.http,
         logger: new Logger({ serviceName: 'assure', persistentKeys: { function: definition.name, environment: this.fleet.environment } }),
       }),
-      timeoutSeconds: 30,
+      timeoutSeconds: definition.timeoutSeconds ?? 30,
     });
   }
 

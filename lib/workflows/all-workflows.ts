@@ -1,5 +1,9 @@
-/** Every workflow, for the sandbox (the CDK stack has one construct per workflow). */
+/** Every workflow and the alarm routing, for the sandbox (the CDK stack has one construct each). */
+import { alarmRouting } from './alarm-routing';
 import { deployWorkflow } from './deploy-workflow';
+import { haltWorkflow } from './halt-workflow';
+import { resumeWorkflow } from './resume-workflow';
+import { rollbackWorkflow } from './rollback-workflow';
 import type { WorkflowSpec } from './workflow-spec';
 
-export const WORKFLOW_SPECS: readonly WorkflowSpec[] = [deployWorkflow];
+export const WORKFLOW_SPECS: readonly WorkflowSpec[] = [deployWorkflow, rollbackWorkflow, haltWorkflow, resumeWorkflow, alarmRouting];

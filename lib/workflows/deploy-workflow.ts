@@ -6,7 +6,6 @@
 import { acquireDeployLock } from '../../functions/acquire-deploy-lock/core';
 import { awaitDeploymentOutcome } from '../../functions/await-deployment-outcome/core';
 import { checkDeployGuards } from '../../functions/check-deploy-guards/core';
-import { handleAlarmEvent } from '../../functions/handle-alarm-event/core';
 import { handleDeploymentEvent } from '../../functions/handle-deployment-event/core';
 import { recordDeployOutcome } from '../../functions/record-deploy-outcome/core';
 import { registerTaskDefinition } from '../../functions/register-task-definition/core';
@@ -16,7 +15,8 @@ import { runHealthGate } from '../../functions/run-health-gate/core';
 import { startRollingDeployment } from '../../functions/start-rolling-deployment/core';
 import { startSoak } from '../../functions/start-soak/core';
 import { validateDeployRequest } from '../../functions/validate-deploy-request/core';
-import { ecsDeploymentEventPattern, rollbackAlarmEventPattern } from '../event-patterns';
+import { finalizeInterruptedDeploy } from '../../functions/finalize-interrupted-deploy/core';
+import { deployExecutionEndPattern, ecsDeploymentEventPattern } from '../event-patterns';
 import type { WorkflowSpec } from './workflow-spec';
 
 export const deployWorkflow = {
@@ -36,10 +36,9 @@ export const deployWorkflow = {
     ReleaseDeployLock: releaseDeployLock,
     RecordDeployOutcome: recordDeployOutcome,
   },
-  /** Functions that EventBridge rules invoke (not named in the ASL). */
-  eventHandlers: {
+  standaloneFunctions: {
     HandleDeploymentEvent: handleDeploymentEvent,
-    HandleAlarmEvent: handleAlarmEvent,
+    FinalizeInterruptedDeploy: finalizeInterruptedDeploy,
   },
   rules: [
     {
@@ -49,10 +48,10 @@ export const deployWorkflow = {
       target: 'HandleDeploymentEvent',
     },
     {
-      id: 'RollbackAlarmEvents',
-      description: "The fleet's rollback alarms going into ALARM end a soaking deploy early",
-      pattern: (fleet) => rollbackAlarmEventPattern(fleet),
-      target: 'HandleAlarmEvent',
+      id: 'DeployExecutionEnds',
+      description: 'Deploy executions stopped from outside are recorded FAILED and their locks released',
+      pattern: deployExecutionEndPattern,
+      target: 'FinalizeInterruptedDeploy',
     },
   ],
 } as const satisfies WorkflowSpec;

@@ -17,16 +17,25 @@ export interface WorkflowRuleSpec {
 }
 
 export interface WorkflowSpec {
-  readonly name: WorkflowName;
-  readonly aslFile: string;
+  readonly name: WorkflowName | 'alarm-routing';
+  /** The state machine's ASL file; absent for event routing that runs no state machine. */
+  readonly aslFile?: string;
   /** Placeholders that are not function ARNs (topics, other state machines), from the configuration. */
   readonly substitutions?: (config: AssureConfig) => Readonly<Record<string, string>>;
+  /** Functions the ASL names: placeholder `${<Key>FunctionArn}` → handler. */
   readonly functions: Readonly<Record<string, AnyHandlerDefinition>>;
-  readonly eventHandlers: Readonly<Record<string, AnyHandlerDefinition>>;
+  /** Functions the ASL does not name: EventBridge targets, or invoked by people (approvals). */
+  readonly standaloneFunctions: Readonly<Record<string, AnyHandlerDefinition>>;
   readonly rules: readonly WorkflowRuleSpec[];
 }
 
 export const functionArnPlaceholder = (key: string): string => `${key}FunctionArn`;
+
+/** Every function of a workflow, keyed as in the spec. */
+export const allFunctions = (spec: WorkflowSpec): [string, AnyHandlerDefinition][] => [
+  ...Object.entries(spec.functions),
+  ...Object.entries(spec.standaloneFunctions),
+];
 
 /** The handler entry file CDK bundles for a definition. */
 export const handlerEntry = (definition: AnyHandlerDefinition): string => `functions/${definition.name}/index.ts`;

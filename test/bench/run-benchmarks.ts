@@ -43,7 +43,7 @@ async function measure(variant: 'event-driven' | 'polling', service: string, beh
     let workflow = 'deploy';
     if (variant === 'polling') {
       const { asl, placeholders } = pollingDeployDefinition();
-      const arns = { ...sandbox.functionArns, PollDeploymentStatus: sandbox.createHandlerFunction(pollDeploymentStatus) };
+      const arns = { ...sandbox.functionArns.deploy, PollDeploymentStatus: sandbox.createHandlerFunction(pollDeploymentStatus, "deploy-polling") };
       const definition = JSON.parse(substitute(asl, Object.fromEntries(placeholders.map((k) => [functionArnPlaceholder(k), arns[k as keyof typeof arns] as string])))) as StateMachineDefinition;
       sandbox.stateMachines.pollingDeploy = sandbox.stepFunctions.createStateMachine('assure-prod-deploy-polling', definition);
       workflow = 'pollingDeploy';

@@ -1,19 +1,20 @@
 /**
  * The CDK stack, synthesised offline from the example fleet (bundling skipped:
- * the benchmark measures the real bundles): ASL substitutions, IAM scoping,
- * EventBridge rules, runtime settings, tables, logging, and cdk-nag.
+ * the benchmark measures the real bundles): ASL substitutions, IAM scoping per
+ * function, EventBridge rules with dead-letter queues, the paging topic, the
+ * fleet's alarms, runtime settings, tables, logging, and cdk-nag.
  */
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AssureStack } from '../../lib/assure-stack';
-import { ecsDeploymentEventPattern, rollbackAlarmEventPattern } from '../../lib/event-patterns';
+import { alarmEventPattern, deployExecutionEndPattern, ecsDeploymentEventPattern } from '../../lib/event-patterns';
 import type { Fleet } from '../../lib/fleet/fleet';
-import { fleetAlarms } from '../../lib/fleet/fleet';
+import { classifiedAlarms, fleetAlarms, tradingServices } from '../../lib/fleet/fleet';
 import { placeholders, readAsl } from '../../lib/workflows/asl';
-import { deployWorkflow } from '../../lib/workflows/deploy-workflow';
-import { functionArnPlaceholder } from '../../lib/workflows/workflow-spec';
+import { WORKFLOW_SPECS } from '../../lib/workflows/all-workflows';
+import { allFunctions, functionArnPlaceholder, type WorkflowSpec } from '../../lib/workflows/workflow-spec';
 import { exampleFleet } from '../support/handler-deps';
 
 interface Statement {
@@ -33,19 +34,42 @@ function synthesize(fleet: Fleet): { stack: AssureStack; template: Template } {
   return { stack, template: Template.fromStack(stack) };
 }
 
-/** Every policy statement of a function's role, by the function's logical id prefix. */
-function statementsOf(template: Template, functionKey: string): Statement[] {
+/** The construct id of each workflow in the stack. */
+const CONSTRUCT_IDS: Record<WorkflowSpec['name'], string> = {
+  deploy: 'Deploy',
+  rollback: 'Rollback',
+  halt: 'Halt',
+  resume: 'Resume',
+  'alarm-routing': 'AlarmRouting',
+};
+
+/** Every function of every workflow, as `<ConstructId><Key>` (the prefix of its logical ids). */
+const ALL_FUNCTIONS = WORKFLOW_SPECS.flatMap((spec) => allFunctions(spec).map(([key]) => `${CONSTRUCT_IDS[spec.name]}${key}`));
+
+/** Every policy statement of a function's role, by `<ConstructId><Key>`. */
+function statementsOf(template: Template, functionId: string): Statement[] {
   const policies = template.findResources('AWS::IAM::Policy');
   return Object.entries(policies)
-    .filter(([id]) => id.startsWith(`Deploy${functionKey}Role`))
+    .filter(([id]) => id.startsWith(`${functionId}Role`))
     .flatMap(([, policy]) => (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement);
 }
 
 const actions = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 const resources = (s: Statement): unknown[] => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
 
+type Policy = { Properties: { PolicyDocument: { Statement: Statement[] } } };
+const allStatements = (template: Template): Statement[] =>
+  (Object.values(template.findResources('AWS::IAM::Policy')) as Policy[]).flatMap((p) => p.Properties.PolicyDocument.Statement);
+
+/** The functions (as `<ConstructId><Key>`) whose roles allow the action. */
+const allowedTo = (template: Template, action: string): string[] =>
+  ALL_FUNCTIONS.filter((id) => statementsOf(template, id).some((s) => actions(s).includes(action)));
+
 describe('Assure stack', () => {
   const fleet = exampleFleet();
+  const serviceArn = (ecsName: string): string => `arn:aws:ecs:eu-west-2:111122223333:service/trading-prod/${ecsName}`;
+  const allServiceArns = Object.values(fleet.services).map((s) => serviceArn(s.ecsServiceName)).sort();
+  const tradingServiceArns = tradingServices(fleet).map((id) => serviceArn(fleet.services[id]?.ecsServiceName as string)).sort();
   let template: Template;
   let stack: AssureStack;
 
@@ -53,20 +77,24 @@ describe('Assure stack', () => {
     ({ stack, template } = synthesize(fleet));
   });
 
-  it('substitutes every ASL placeholder, and no substitution is unused', () => {
-    const expected = placeholders(readAsl(deployWorkflow.aslFile));
-    expect(expected).toEqual(Object.keys(deployWorkflow.functions).map(functionArnPlaceholder).sort());
-    const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
-    expect(machines).toHaveLength(1);
-    const substitutions = (machines[0] as { Properties: { DefinitionSubstitutions: Record<string, unknown> } }).Properties.DefinitionSubstitutions;
-    expect(Object.keys(substitutions).sort()).toEqual(expected);
+  it('builds one state machine per ASL file, substituting every placeholder and no other', () => {
+    const machines = template.findResources('AWS::StepFunctions::StateMachine') as Record<string, { Properties: { StateMachineName: string; DefinitionSubstitutions: Record<string, unknown> } }>;
+    const withAsl = WORKFLOW_SPECS.filter((spec) => spec.aslFile);
+    expect(Object.keys(machines)).toHaveLength(withAsl.length);
+    for (const spec of withAsl) {
+      const expected = placeholders(readAsl(spec.aslFile as string));
+      const fromSpec = [...Object.keys(spec.functions).map(functionArnPlaceholder), ...Object.keys(spec.substitutions?.({} as never) ?? {})].sort();
+      expect(expected, spec.name).toEqual(fromSpec);
+      const machine = Object.values(machines).find((m) => m.Properties.StateMachineName === `assure-prod-${spec.name}`);
+      expect(machine, spec.name).toBeDefined();
+      expect(Object.keys(machine?.Properties.DefinitionSubstitutions ?? {}).sort(), spec.name).toEqual(expected);
+    }
   });
 
   it('runs every function on Node.js 24 on ARM64, traced, with the Assure configuration', () => {
-    const functions = template.findResources('AWS::Lambda::Function');
-    const all = { ...deployWorkflow.functions, ...deployWorkflow.eventHandlers };
-    expect(Object.keys(functions)).toHaveLength(Object.keys(all).length);
-    for (const fn of Object.values(functions) as { Properties: Record<string, unknown> }[]) {
+    const functions = template.findResources('AWS::Lambda::Function') as Record<string, { Properties: Record<string, unknown> & { FunctionName: string } }>;
+    expect(Object.keys(functions)).toHaveLength(ALL_FUNCTIONS.length);
+    for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
@@ -77,30 +105,48 @@ describe('Assure stack', () => {
             ASSURE_LOCK_TABLE: 'assure-prod-deploy-locks',
             ASSURE_CALLBACK_TABLE: 'assure-prod-task-callbacks',
             ASSURE_AUDIT_TABLE: 'assure-prod-audit-trail',
+            ASSURE_STATE_TABLE: 'assure-prod-control-state',
             ASSURE_HALT_PARAMETER: '/assure/prod/halt',
+            ASSURE_HALT_STATE_MACHINE: 'arn:aws:states:eu-west-2:111122223333:stateMachine:assure-prod-halt',
             NODE_OPTIONS: '--enable-source-maps',
           },
         },
       });
+      expect(fn.Properties.FunctionName.length).toBeLessThanOrEqual(64);
     }
-    // Only the health gate calls tasks, so only it runs in the fleet's VPC.
-    const inVpc = Object.values(functions).filter((f) => (f as { Properties: Record<string, unknown> }).Properties.VpcConfig);
-    expect(inVpc).toHaveLength(1);
-    expect((inVpc[0] as { Properties: { FunctionName: string } }).Properties.FunctionName).toBe('assure-prod-run-health-gate');
+    // Only the functions that call tasks directly (health checks, the admin API) run in the fleet's VPC.
+    const inVpc = Object.values(functions)
+      .filter((f) => f.Properties.VpcConfig)
+      .map((f) => f.Properties.FunctionName)
+      .sort();
+    expect(inVpc).toEqual([
+      'assure-prod-deploy-run-health-gate',
+      'assure-prod-halt-send-halt-commands',
+      'assure-prod-halt-verify-halt',
+      'assure-prod-resume-check-resume-readiness',
+      'assure-prod-resume-send-resume-commands',
+      'assure-prod-rollback-run-health-gate',
+    ]);
   });
 
-  it('lets only the rollout and rollback functions update ECS services, and only the fleet’s', () => {
-    const serviceArns = Object.values(fleet.services).map((s) => `arn:aws:ecs:eu-west-2:111122223333:service/trading-prod/${s.ecsServiceName}`).sort();
-    const all = { ...deployWorkflow.functions, ...deployWorkflow.eventHandlers };
-    for (const key of Object.keys(all)) {
-      const updates = statementsOf(template, key).filter((s) => actions(s).includes('ecs:UpdateService'));
-      if (key === 'StartRollingDeployment' || key === 'RollBackDeployment') {
-        expect(updates, key).toHaveLength(1);
-        expect((resources(updates[0] as Statement) as string[]).sort()).toEqual(serviceArns);
-      } else {
-        expect(updates, key).toHaveLength(0);
-      }
-    }
+  it('lets only rollout, rollback, hard stop and capacity restore update ECS services; the halt and resume roles only trading services', () => {
+    expect(allowedTo(template, 'ecs:UpdateService').sort()).toEqual(
+      ['DeployRollBackDeployment', 'DeployStartRollingDeployment', 'HaltHardStopServices', 'ResumeRestoreCapacity', 'RollbackRollBackService'].sort(),
+    );
+    const updated = (id: string): string[] =>
+      statementsOf(template, id)
+        .filter((s) => actions(s).includes('ecs:UpdateService'))
+        .flatMap((s) => resources(s) as string[])
+        .sort();
+    for (const id of ['DeployRollBackDeployment', 'DeployStartRollingDeployment', 'RollbackRollBackService']) expect(updated(id), id).toEqual(allServiceArns);
+    for (const id of ['HaltHardStopServices', 'ResumeRestoreCapacity']) expect(updated(id), id).toEqual(tradingServiceArns);
+    expect(tradingServiceArns.length).toBeLessThan(allServiceArns.length);
+  });
+
+  it('lets only the rollback stop an ECS service deployment, only on the fleet cluster', () => {
+    expect(allowedTo(template, 'ecs:StopServiceDeployment')).toEqual(['RollbackRollBackService']);
+    const stop = statementsOf(template, 'RollbackRollBackService').find((s) => actions(s).includes('ecs:StopServiceDeployment'));
+    expect(JSON.stringify(stop?.Resource)).toContain(':service-deployment/trading-prod/*');
   });
 
   it('lets only the registering function pass roles, and only the fleet’s task and execution roles, to ECS tasks', () => {
@@ -108,16 +154,38 @@ describe('Assure stack', () => {
       .flatMap((s) => [s.taskRoleName, s.executionRoleName])
       .filter((r): r is string => r !== undefined)
       .map((r) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::111122223333:role/${r}`]] }));
-    const passRole = Object.keys({ ...deployWorkflow.functions, ...deployWorkflow.eventHandlers }).flatMap((key) =>
-      statementsOf(template, key)
-        .filter((s) => actions(s).includes('iam:PassRole'))
-        .map((s) => ({ key, s })),
-    );
-    expect(passRole.map((p) => p.key)).toEqual(['RegisterTaskDefinition']);
-    const statement = passRole[0]?.s as Statement;
+    expect(allowedTo(template, 'iam:PassRole')).toEqual(['DeployRegisterTaskDefinition']);
+    const statement = statementsOf(template, 'DeployRegisterTaskDefinition').find((s) => actions(s).includes('iam:PassRole')) as Statement;
     expect(resources(statement)).toEqual(expect.arrayContaining(roleArns));
-    expect(resources(statement)).toHaveLength(roleArns.length);
+    expect(resources(statement)).toHaveLength(new Set(roleArns.map((r) => JSON.stringify(r))).size);
     expect(statement.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
+  });
+
+  it('lets only the admin-API callers read the admin token, and only that secret', () => {
+    expect(allowedTo(template, 'secretsmanager:GetSecretValue').sort()).toEqual(['HaltSendHaltCommands', 'HaltVerifyHalt', 'ResumeSendResumeCommands']);
+    for (const id of ['HaltSendHaltCommands', 'HaltVerifyHalt', 'ResumeSendResumeCommands']) {
+      const read = statementsOf(template, id).filter((s) => actions(s).includes('secretsmanager:GetSecretValue'));
+      expect(read).toHaveLength(1);
+      expect(JSON.stringify(read[0]?.Resource)).toContain(`:secret:${fleet.halt?.adminTokenSecret}-??????`);
+    }
+  });
+
+  it('lets the router alone start rollbacks and halts, and only those state machines', () => {
+    expect(allowedTo(template, 'states:StartExecution')).toEqual(['AlarmRoutingRouteAlarmEvent']);
+    const start = statementsOf(template, 'AlarmRoutingRouteAlarmEvent').find((s) => actions(s).includes('states:StartExecution')) as Statement;
+    expect(JSON.stringify(resources(start))).toContain(':stateMachine:assure-prod-rollback');
+    expect(JSON.stringify(resources(start))).toContain(':stateMachine:assure-prod-halt');
+    expect(resources(start)).toHaveLength(2);
+    // Stopping executions: the halt (every running deploy) and the rollback (the deploy it replaces), deploy executions only.
+    expect(allowedTo(template, 'states:StopExecution').sort()).toEqual(['HaltStopDeployExecutions', 'RollbackStopDeployForRollback']);
+    for (const id of ['HaltStopDeployExecutions', 'RollbackStopDeployForRollback']) {
+      const stop = statementsOf(template, id).find((s) => actions(s).includes('states:StopExecution'));
+      expect(JSON.stringify(stop?.Resource)).toContain(':execution:assure-prod-deploy:*');
+    }
+  });
+
+  it('lets only the flag-setting functions write the halt flag', () => {
+    expect(allowedTo(template, 'ssm:PutParameter').sort()).toEqual(['AlarmRoutingRouteAlarmEvent', 'HaltSetHaltFlag', 'ResumeClearHaltFlag']);
   });
 
   it('never grants a wildcard action, and allows "*" resources only where AWS supports nothing narrower', () => {
@@ -144,49 +212,61 @@ describe('Assure stack', () => {
       'logs:DescribeResourcePolicies',
       'logs:DescribeLogGroups',
     ]);
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as { Properties: { PolicyDocument: { Statement: Statement[] } } }[];
-    for (const statement of policies.flatMap((p) => p.Properties.PolicyDocument.Statement)) {
+    for (const statement of allStatements(template)) {
       for (const action of actions(statement)) expect(action).not.toMatch(/\*/);
       if (resources(statement).includes('*')) {
         for (const action of actions(statement)) expect(allowedOnStar, action).toContain(action);
       }
     }
-    const listTasks = statementsOf(template, 'RunHealthGate').find((s) => actions(s).includes('ecs:ListTasks'));
-    expect(listTasks?.Condition).toEqual({ ArnEquals: { 'ecs:cluster': 'arn:aws:ecs:eu-west-2:111122223333:cluster/trading-prod' } });
+    for (const id of ['DeployRunHealthGate', 'HaltVerifyHalt', 'ResumeCheckResumeReadiness']) {
+      const listTasks = statementsOf(template, id).find((s) => actions(s).includes('ecs:ListTasks'));
+      expect(listTasks?.Condition, id).toEqual({ ArnEquals: { 'ecs:cluster': 'arn:aws:ecs:eu-west-2:111122223333:cluster/trading-prod' } });
+    }
   });
 
   it('keeps the audit trail append-only for every function', () => {
     const auditArn = { 'Fn::GetAtt': [stack.getLogicalId(stack.node.findChild('auditTable').node.defaultChild as never), 'Arn'] };
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as { Properties: { PolicyDocument: { Statement: Statement[] } } }[];
-    const onAudit = policies
-      .flatMap((p) => p.Properties.PolicyDocument.Statement)
-      .filter((s) => resources(s).some((r) => JSON.stringify(r) === JSON.stringify(auditArn)));
-    expect(onAudit.length).toBeGreaterThan(0);
-    for (const statement of onAudit) expect(actions(statement)).toEqual(['dynamodb:PutItem']);
+    const onAudit = allStatements(template).filter((s) => resources(s).some((r) => JSON.stringify(r) === JSON.stringify(auditArn)));
+    expect(onAudit.length).toBeGreaterThan(ALL_FUNCTIONS.length / 2);
+    for (const statement of onAudit) expect(['dynamodb:PutItem', 'dynamodb:Query']).toEqual(expect.arrayContaining(actions(statement)));
   });
 
-  it('routes ECS deployment events and rollback alarms with the same patterns the sandbox matches', () => {
+  it('routes ECS deployment events, alarm state changes and interrupted deploys with the patterns the sandbox matches, each with a dead-letter queue', () => {
     const context = { account: '111122223333', region: 'eu-west-2' };
-    const ecsPattern = ecsDeploymentEventPattern(fleet, context);
-    const alarmPattern = rollbackAlarmEventPattern(fleet);
-    template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: ecsPattern,
-      Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue(), RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 } })],
-    });
-    template.hasResourceProperties('AWS::Events::Rule', { EventPattern: alarmPattern });
-    expect((alarmPattern.detail as { alarmName: string[] }).alarmName).toEqual(fleetAlarms(fleet).map((a) => a.alarm.name));
-    expect(ecsPattern.resources).toContain('arn:aws:ecs:eu-west-2:111122223333:service/trading-prod/order-gateway');
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      ComparisonOperator: 'GreaterThanThreshold',
-      Threshold: 0,
-    });
+    const patterns = [ecsDeploymentEventPattern(fleet, context), alarmEventPattern(fleet), deployExecutionEndPattern(fleet, context)];
+    for (const pattern of patterns) {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: pattern,
+        Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue(), RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 } })],
+      });
+    }
+    const alarmNames = (alarmEventPattern(fleet).detail as { alarmName: unknown[] }).alarmName;
+    expect(alarmNames).toEqual([...classifiedAlarms(fleet).map((a) => a.alarm.name), { prefix: 'prod-' }]);
+    expect(ecsDeploymentEventPattern(fleet, context).resources).toContain(serviceArn('order-gateway'));
+    // Each dead-letter queue has an alarm on its depth that pages.
+    const queues = Object.keys(template.findResources('AWS::SQS::Queue'));
+    expect(queues).toHaveLength(WORKFLOW_SPECS.filter((s) => s.rules.length > 0).length);
+    const depthAlarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'ApproximateNumberOfMessagesVisible' } })) as {
+      Properties: { AlarmActions: unknown[]; Threshold: number };
+    }[];
+    expect(depthAlarms).toHaveLength(queues.length);
+    const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0] as string;
+    for (const alarm of depthAlarms) {
+      expect(alarm.Properties.Threshold).toBe(0);
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+    }
   });
 
-  it("creates the fleet's rollback alarms from the fleet file", () => {
-    const alarms = fleetAlarms(fleet);
-    const latency = alarms.find((a) => a.alarm.name === 'prod-order-gateway-latency-p99')?.alarm;
+  it('pages through one encrypted SNS topic, which the halt state machine publishes to itself', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'assure-prod-paging', KmsMasterKeyId: Match.anyValue() });
+    for (const email of fleet.paging.emails) template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: email });
+    const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0] as string;
+    const haltMachineRole = Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('HaltStateMachineRole'))?.[1] as Policy;
+    expect(haltMachineRole.Properties.PolicyDocument.Statement).toContainEqual(expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: topicId } }));
+  });
+
+  it("creates the fleet's rollback, halt and notify alarms from the fleet file", () => {
+    const latency = fleetAlarms(fleet).find((a) => a.alarm.name === 'prod-order-gateway-latency-p99')?.alarm;
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'prod-order-gateway-latency-p99',
       Namespace: 'Trading',
@@ -200,16 +280,20 @@ describe('Assure stack', () => {
       ComparisonOperator: 'GreaterThanThreshold',
     });
     const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => (a as { Properties: { AlarmName?: string } }).Properties.AlarmName);
-    for (const { alarm } of alarms) expect(names).toContain(alarm.name);
+    const kinds = new Set(classifiedAlarms(fleet).map((a) => a.kind));
+    expect([...kinds].sort()).toEqual(['halt', 'notify', 'rollback']);
+    for (const { alarm } of classifiedAlarms(fleet)) expect(names).toContain(alarm.name);
   });
 
-  it('logs the state machine without execution data and traces it', () => {
-    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-      StateMachineName: 'assure-prod-deploy',
-      StateMachineType: 'STANDARD',
-      TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false, Destinations: Match.anyValue() },
-    });
+  it('logs every state machine without execution data and traces it', () => {
+    for (const spec of WORKFLOW_SPECS.filter((s) => s.aslFile)) {
+      template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        StateMachineName: `assure-prod-${spec.name}`,
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false, Destinations: Match.anyValue() },
+      });
+    }
     for (const group of Object.values(template.findResources('AWS::Logs::LogGroup')) as { Properties: { RetentionInDays?: number } }[]) {
       expect(group.Properties.RetentionInDays).toBe(365);
     }

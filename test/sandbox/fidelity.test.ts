@@ -313,7 +313,7 @@ describe('DynamoDB and the SDK transport', () => {
   it("keeps functions' output in their log groups, as the Lambda runtime does", async () => {
     const sandbox = await openSandbox();
     await deploy(sandbox, 'market-data', '1.1.0');
-    const lines = sandbox.lambda.logLines('/aws/lambda/assure-prod-run-health-gate').map((l) => l.message);
+    const lines = sandbox.lambda.logLines('/aws/lambda/assure-prod-deploy-run-health-gate').map((l) => l.message);
     expect(lines.some((l) => l.startsWith('START RequestId:'))).toBe(true);
     const report = lines.map((l) => JSON.parse(l.startsWith('{') ? l : '{}') as { message?: string; correlation_id?: string }).find((l) => l.message === 'Health gate report');
     expect(report?.correlation_id).toMatch(/^arn:aws:states:eu-west-2:111122223333:execution:assure-prod-deploy:/);

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { lambdaHandler } from '../shared/lambda-runtime';
-import { handleAlarmEvent } from './core';
+import { stopDeployExecutions } from './core';
 
-export const handler = lambdaHandler(handleAlarmEvent, { dynamodb: DynamoDBClient, sfn: SFNClient });
+export const handler = lambdaHandler(stopDeployExecutions, { dynamodb: DynamoDBClient, sfn: SFNClient });

@@ -1,0 +1,26 @@
+/** The last step of a resume: the halt flag cleared, for the halt that was resumed only. */
+import * as z from 'zod';
+import { audited } from '../shared/audit';
+import { executionIdSchema } from '../shared/deploy-plan';
+import { ServiceStateError } from '../shared/errors';
+import { defineHandler } from '../shared/handler';
+import { clearHaltFlag } from '../shared/halt-flag';
+import { approvalDecisionSchema, resumeSchema } from '../shared/resume-plan';
+
+export const clearHaltFlagHandler = defineHandler({
+  name: 'clear-halt-flag',
+  description: 'Clears the halt flag for the resumed halt',
+  clients: ['ssm', 'dynamodb'],
+  input: z.object({ executionId: executionIdSchema, resume: resumeSchema, approval: approvalDecisionSchema }),
+  core: async ({ executionId, resume, approval }, deps) =>
+    audited(
+      deps,
+      { action: 'resume.clear-flag', subject: 'fleet', actor: approval.approvedBy, source: 'step-functions', executionId, reason: resume.reason },
+      async () => {
+        const result = await clearHaltFlag(deps, resume.haltId, approval.approvedBy);
+        if (!result.cleared) throw new ServiceStateError(`The flag no longer holds halt ${resume.haltId}: it was left as it is`);
+        return { cleared: true, haltId: resume.haltId };
+      },
+      (result) => ({ ...result }),
+    ),
+});

@@ -1,0 +1,70 @@
+/**
+ * The halt's outcome record and the page: CONFIRMED when every halted trading
+ * service confirmed, ESCALATED (naming each service that did not) otherwise.
+ */
+import * as z from 'zod';
+import { writeAuditRecord } from '../shared/audit';
+import { executionIdSchema, failureSchema } from '../shared/deploy-plan';
+import { describeFailure } from '../shared/failure';
+import { defineHandler } from '../shared/handler';
+import { haltSchema } from '../shared/halt-plan';
+
+const verificationSchema = z.object({
+  deadlineSeconds: z.number(),
+  verifiedAt: z.string(),
+  confirmed: z.array(z.object({ service: z.string(), evidence: z.string() })),
+  unconfirmed: z.array(z.object({ service: z.string(), evidence: z.string() })),
+});
+
+/** A Parallel branch's output: the action's result, or `{failed: true, error}` when its Catch caught it. */
+const branchSchema = z.union([z.object({ failed: z.literal(true), error: failureSchema }), z.record(z.string(), z.unknown())]);
+
+export const recordHaltOutcome = defineHandler({
+  name: 'record-halt-outcome',
+  description: 'Writes the halt outcome to the audit trail and composes the page',
+  clients: ['dynamodb'],
+  input: z.object({
+    executionId: executionIdSchema,
+    halt: haltSchema,
+    actions: z.array(branchSchema).nullable(),
+    verification: verificationSchema.nullable(),
+    verificationFailure: failureSchema.nullish(),
+  }),
+  core: async ({ executionId, halt, actions, verification, verificationFailure }, deps) => {
+    const unconfirmed = verification?.unconfirmed ?? halt.services.map((service) => ({ service, evidence: verificationFailure ? describeFailure(verificationFailure) : 'not verified' }));
+    const failedActions = (actions ?? [])
+      .map((a, i) => ({ a, name: ['admin halt calls', 'stopping deploys', 'hard stops'][i] ?? `action ${i}` }))
+      .filter(({ a }) => 'failed' in a && a.failed === true)
+      .map(({ a, name }) => `${name}: ${describeFailure((a as { error: { Error: string; Cause?: string } }).error)}`);
+    const status = unconfirmed.length === 0 && failedActions.length === 0 ? 'CONFIRMED' : 'ESCALATED';
+    const lines = [
+      `Halt ${halt.haltId}${halt.alreadyHalted ? ' (trading was already halted)' : ''}: ${halt.reason}`,
+      `Requested by ${halt.actor} via ${halt.source}; flag set at ${halt.flaggedAt}.`,
+      status === 'CONFIRMED'
+        ? `Trading stopped: ${halt.services.join(', ')} confirmed within ${verification?.deadlineSeconds ?? '?'} s.`
+        : `NOT CONFIRMED, act now: ${unconfirmed.map((u) => `${u.service} (${u.evidence})`).join('; ')}`,
+      ...failedActions.map((f) => `Failed: ${f}`),
+      `Execution ${executionId}`,
+    ];
+    const message = lines.join('\n');
+    await writeAuditRecord(deps, {
+      action: 'halt',
+      subject: 'fleet',
+      actor: halt.actor,
+      source: halt.source,
+      executionId,
+      reason: halt.reason,
+      phase: 'outcome',
+      status: status === 'CONFIRMED' ? 'succeeded' : 'failed',
+      at: new Date().toISOString(),
+      after: { haltId: halt.haltId, status, confirmed: verification?.confirmed.map((c) => c.service) ?? [], unconfirmed: unconfirmed.map((u) => u.service) },
+    });
+    return {
+      status,
+      haltId: halt.haltId,
+      unconfirmed: unconfirmed.map((u) => u.service),
+      subject: status === 'CONFIRMED' ? `Trading halted (${halt.haltId})` : `HALT NOT CONFIRMED: ${unconfirmed.map((u) => u.service).join(', ')}`,
+      message,
+    };
+  },
+});

@@ -1,0 +1,181 @@
+/**
+ * EventBridge target for CloudWatch alarm state changes: turns the right alarm
+ * into the right action, never twice for one signal, never for a forged,
+ * replayed, stale or ambiguous one.
+ *
+ * - rollback alarm → a soaking deploy of the service ends its soak (the deploy
+ *   rolls itself back); a deploy still rolling out is left to ECS's deployment
+ *   alarms; otherwise the rollback workflow, within cooldown and budget.
+ * - halt alarm → the halt flag (the first write on this path), then the halt workflow.
+ * - notify alarm → a page.
+ * - anything else → no action: a recorded refusal and a page.
+ */
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import * as z from 'zod';
+import { classifyAlarm, type AlarmClass } from '../../lib/fleet/fleet';
+import { writeAuditRecord } from '../shared/audit';
+import { cloudWatchAlarmStateChangeSchema, type CloudWatchAlarmStateChange } from '../shared/aws-events';
+import { claimCooldown, claimHourlyBudget, claimOnce } from '../shared/guard-rails';
+import { defineHandler, describeIssues, type HandlerDeps } from '../shared/handler';
+import { setHaltFlag } from '../shared/halt-flag';
+import { page } from '../shared/paging';
+import { completeTask, soakWaitKey } from '../shared/task-callbacks';
+
+export type RoutingDecision =
+  | 'rejected'
+  | 'notified'
+  | 'suppressed'
+  | 'dry-run'
+  | 'duplicate'
+  | 'halt-started'
+  | 'already-halted'
+  | 'rollback-started'
+  | 'delegated-to-deploy'
+  | 'left-to-ecs';
+
+export interface RoutingResult {
+  readonly eventId: string;
+  readonly alarmName?: string;
+  readonly decision: RoutingDecision;
+  readonly why: string;
+  readonly executionArn?: string;
+}
+
+type RouterDeps = HandlerDeps<'dynamodb' | 'sfn' | 'sns' | 'ssm' | 'ecs'>;
+
+/** Execution names from the event id: a duplicated event cannot start a second execution. */
+export const executionNameForEvent = (eventId: string): string => `alarm-${eventId}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
+export const haltIdForEvent = (event: CloudWatchAlarmStateChange): string => `halt-${event.time.slice(0, 10).replace(/-/g, '')}-${event.id.slice(0, 8)}`;
+
+export const routeAlarmEvent = defineHandler({
+  name: 'route-alarm-event',
+  description: "Turns a fleet alarm's state change into a rollback, a halt or a page, or records why it did not",
+  clients: ['dynamodb', 'sfn', 'sns', 'ssm', 'ecs'],
+  input: z.unknown(),
+  core: async (raw, deps): Promise<RoutingResult> => {
+    const rawId = typeof (raw as { id?: unknown } | null)?.id === 'string' ? (raw as { id: string }).id : 'unknown';
+    const parsed = cloudWatchAlarmStateChangeSchema.safeParse(raw);
+    if (!parsed.success) return decide(deps, { eventId: rawId, decision: 'rejected', why: `malformed event: ${describeIssues(parsed.error)}` });
+    const event = parsed.data;
+    const base = { eventId: event.id, alarmName: event.detail.alarmName };
+    const { guardRails } = deps.fleet;
+
+    // Checks that need no writes come first: on the halt path the flag must be the first write.
+    if (event.account !== deps.config.account) return decide(deps, { ...base, decision: 'rejected', why: `event from foreign account ${event.account}` });
+    if (event.region !== deps.config.region) return decide(deps, { ...base, decision: 'rejected', why: `event from foreign region ${event.region}` });
+    if (event['replay-name']) return decide(deps, { ...base, decision: 'rejected', why: `replayed event (replay ${event['replay-name']})` });
+    const ageSeconds = (Date.now() - Date.parse(event.time)) / 1000;
+    if (!(ageSeconds <= guardRails.maxEventAgeSeconds)) {
+      return decide(deps, { ...base, decision: 'rejected', why: `stale event: ${Math.round(ageSeconds)} s old, more than ${guardRails.maxEventAgeSeconds} s` });
+    }
+    const alarm = classifyAlarm(deps.fleet, event.detail.alarmName);
+    if (!alarm) return decide(deps, { ...base, decision: 'rejected', why: 'alarm not in the fleet file' });
+    const { value } = event.detail.state;
+    if (value === 'INSUFFICIENT_DATA') {
+      return decide(deps, { ...base, decision: 'rejected', why: 'INSUFFICIENT_DATA is no evidence: no automatic action' }, alarm);
+    }
+    if (value !== 'ALARM' || event.detail.previousState.value === 'ALARM') {
+      return decide(deps, { ...base, decision: 'rejected', why: `not a change into ALARM (${event.detail.previousState.value} → ${value})` }, alarm);
+    }
+    const reason = `${event.detail.alarmName}: ${event.detail.state.reason}`.slice(0, 500);
+
+    if (alarm.kind === 'notify') return decide(deps, { ...base, decision: 'notified', why: 'notify-only alarm' }, alarm);
+    if (guardRails.automation === 'notify-only') {
+      return decide(deps, { ...base, decision: 'suppressed', why: `automation is notify-only: would ${alarm.kind === 'halt' ? 'halt trading' : `roll back ${alarm.service.id}`}` }, alarm);
+    }
+    if (guardRails.dryRun) {
+      return decide(deps, { ...base, decision: 'dry-run', why: `dry run: would ${alarm.kind === 'halt' ? 'halt trading' : `roll back ${alarm.service.id}`}` }, alarm);
+    }
+    return alarm.kind === 'halt' ? halt(deps, event, alarm, reason) : rollBack(deps, event, alarm, reason);
+  },
+});
+
+async function halt(deps: RouterDeps, event: CloudWatchAlarmStateChange, alarm: Extract<AlarmClass, { kind: 'halt' }>, reason: string): Promise<RoutingResult> {
+  const base = { eventId: event.id, alarmName: event.detail.alarmName };
+  const haltId = haltIdForEvent(event);
+  const { flag, alreadyHalted } = await setHaltFlag(deps, { haltId, reason, source: `alarm:${alarm.alarm.name}`, actor: 'assure', services: alarm.services });
+  if (alreadyHalted && flag.haltId !== haltId) {
+    return decide(deps, { ...base, decision: 'already-halted', why: `trading is already halted (${flag.haltId ?? 'unknown'}: ${flag.reason ?? ''})` }, alarm);
+  }
+  const input = { haltId, reason, source: `alarm:${alarm.alarm.name}`, actor: 'assure', services: [...alarm.services] };
+  const started = await startExecution(deps, deps.config.haltStateMachineArn, executionNameForEvent(event.id), input);
+  if (!started) return decide(deps, { ...base, decision: 'duplicate', why: `this event already started halt ${haltId}` }, alarm);
+  return decide(deps, { ...base, decision: 'halt-started', why: `halt ${haltId}: ${reason}`, executionArn: started }, alarm);
+}
+
+async function rollBack(deps: RouterDeps, event: CloudWatchAlarmStateChange, alarm: Extract<AlarmClass, { kind: 'rollback' }>, reason: string): Promise<RoutingResult> {
+  const base = { eventId: event.id, alarmName: event.detail.alarmName };
+  const service = alarm.service;
+  if (!(await claimOnce(deps, `event#${event.id}`, { alarm: alarm.alarm.name }))) {
+    return decide(deps, { ...base, decision: 'duplicate', why: 'this event was already routed' }, alarm);
+  }
+  // A deploy of the service in progress owns its rollback: one automatic rollback per deployment.
+  const soak = unmarshall(
+    (await deps.clients.dynamodb.send(new GetItemCommand({ TableName: deps.config.callbackTableName, Key: marshall({ pk: soakWaitKey(service.id) }), ConsistentRead: true }))).Item ?? {},
+  );
+  if (typeof soak.taskToken === 'string') {
+    const delivery = await completeTask(deps, soak.taskToken, { error: 'RollbackAlarmFiredError', cause: `${alarm.alarm.name} went into ALARM at ${event.detail.state.timestamp}: ${event.detail.state.reason}` });
+    if (delivery === 'delivered') {
+      return decide(deps, { ...base, decision: 'delegated-to-deploy', why: `ended the soak of ${service.id}'s deploy; it rolls itself back` }, alarm);
+    }
+  }
+  const lock = unmarshall(
+    (await deps.clients.dynamodb.send(new GetItemCommand({ TableName: deps.config.lockTableName, Key: marshall({ pk: `service#${service.id}` }), ConsistentRead: true }))).Item ?? {},
+  );
+  if (typeof lock.owner === 'string' && Number(lock.leaseExpiresAt) * 1000 > Date.now() && lock.owner.startsWith(deps.config.deployStateMachineArn.replace(':stateMachine:', ':execution:'))) {
+    return decide(deps, { ...base, decision: 'left-to-ecs', why: `${service.id} is being deployed (${lock.owner}): ECS deployment alarms and the health gate handle it` }, alarm);
+  }
+  const cooldownMinutes = deps.fleet.guardRails.serviceCooldownMinutes;
+  if (!(await claimCooldown(deps, `rollback#${service.id}`, Date.now() + cooldownMinutes * 60_000, { alarm: alarm.alarm.name }))) {
+    return decide(deps, { ...base, decision: 'suppressed', why: `${service.id} is in its ${cooldownMinutes}-minute cooldown after an automatic action` }, alarm);
+  }
+  const described = await deps.clients.ecs.send(new DescribeServicesCommand({ cluster: deps.fleet.cluster, services: [service.ecsServiceName] }));
+  const deploymentId = described.services?.[0]?.deployments?.find((d) => d.status === 'PRIMARY')?.id ?? 'unknown';
+  if (!(await claimOnce(deps, `auto-rollback#${service.id}#${deploymentId}`, { alarm: alarm.alarm.name }))) {
+    return decide(deps, { ...base, decision: 'suppressed', why: `deployment ${deploymentId} of ${service.id} was already rolled back automatically once` }, alarm);
+  }
+  if (!(await claimHourlyBudget(deps, deps.fleet.guardRails.maxAutomatedActionsPerHour))) {
+    return decide(deps, { ...base, decision: 'suppressed', why: `the budget of ${deps.fleet.guardRails.maxAutomatedActionsPerHour} automatic actions this hour is spent: a human must decide` }, alarm);
+  }
+  const input = { service: service.id, reason, source: `alarm:${alarm.alarm.name}`, requestedBy: 'assure' };
+  const started = await startExecution(deps, deps.config.rollbackStateMachineArn, executionNameForEvent(event.id), input);
+  if (!started) return decide(deps, { ...base, decision: 'duplicate', why: 'this event already started a rollback' }, alarm);
+  return decide(deps, { ...base, decision: 'rollback-started', why: `rolling back ${service.id}: ${reason}`, executionArn: started }, alarm);
+}
+
+/** Starts an execution named after the event; undefined when that name was already used (a duplicate). */
+async function startExecution(deps: RouterDeps, stateMachineArn: string, name: string, input: object): Promise<string | undefined> {
+  try {
+    const started = await deps.clients.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+    return started.executionArn;
+  } catch (error) {
+    if ((error as Error).name === 'ExecutionAlreadyExists') return undefined;
+    throw error;
+  }
+}
+
+/** Records the routing decision and pages for every decision a human should know about. */
+async function decide(deps: RouterDeps, result: RoutingResult, alarm?: AlarmClass): Promise<RoutingResult> {
+  const subject = alarm?.kind === 'rollback' ? alarm.service.id : 'fleet';
+  await writeAuditRecord(deps, {
+    action: 'alarm.route',
+    subject,
+    actor: 'assure',
+    source: `eventbridge:${result.eventId}`,
+    executionId: result.executionArn ?? `event:${result.eventId}`,
+    reason: result.why,
+    phase: 'outcome',
+    status: 'succeeded',
+    at: new Date().toISOString(),
+    after: { decision: result.decision, alarm: result.alarmName, kind: alarm?.kind },
+  });
+  deps.logger.info('Alarm routed', { ...result });
+  const quiet: RoutingDecision[] = ['duplicate', 'delegated-to-deploy'];
+  if (!quiet.includes(result.decision)) {
+    await page(deps, `${result.alarmName ?? 'alarm event'}: ${result.decision}`, `${result.why}\n\nEvent ${result.eventId}${result.executionArn ? `\nExecution ${result.executionArn}` : ''}`);
+  }
+  return result;
+}

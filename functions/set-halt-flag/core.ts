@@ -1,0 +1,66 @@
+/**
+ * First state of the halt workflow, and its first write: the halt flag. An
+ * idempotent set: when trading is already halted the first halt's id stands.
+ * The flag itself carries the intent (who, why, when); the audit trail records
+ * the halt right after, so nothing delays the write that stops trading.
+ */
+import * as z from 'zod';
+import { tradingServices } from '../../lib/fleet/fleet';
+import { writeAuditRecord } from '../shared/audit';
+import { executionIdSchema } from '../shared/deploy-plan';
+import { InvalidHaltRequestError } from '../shared/errors';
+import { defineHandler, describeIssues } from '../shared/handler';
+import type { Halt } from '../shared/halt-plan';
+import { setHaltFlag } from '../shared/halt-flag';
+
+/** The documented input of the halt state machine. */
+export const haltRequestSchema = z.strictObject({
+  reason: z.string().min(1, 'is required').max(500),
+  /** Who asks: a person, or `assure` for an alarm. */
+  actor: z.string().min(1, 'is required').max(128),
+  source: z.string().min(1).max(200).default('console'),
+  /** Trading services to halt; the whole fleet's trading services when absent. */
+  services: z.array(z.string().min(1)).min(1).optional(),
+  /** Set by the alarm router (derived from the event id); generated otherwise. */
+  haltId: z.string().regex(/^[A-Za-z0-9-]{1,80}$/, 'must be letters, digits and hyphens').optional(),
+});
+
+export const setHaltFlagHandler = defineHandler({
+  name: 'set-halt-flag',
+  description: 'Sets the halt flag (idempotent), first of all, then records the halt',
+  clients: ['ssm', 'dynamodb'],
+  input: z.object({ executionId: executionIdSchema, request: z.unknown() }),
+  core: async ({ executionId, request }, deps) => {
+    const parsed = haltRequestSchema.safeParse(request);
+    if (!parsed.success) throw new InvalidHaltRequestError(`Invalid halt request: ${describeIssues(parsed.error)}`);
+    const trading = tradingServices(deps.fleet);
+    const unknown = (parsed.data.services ?? []).filter((s) => !trading.includes(s));
+    if (unknown.length > 0) {
+      throw new InvalidHaltRequestError(`Invalid halt request: services: ${unknown.join(', ')} ${unknown.length === 1 ? 'is not a trading service' : 'are not trading services'} (trading: ${trading.join(', ')})`);
+    }
+    const haltId = parsed.data.haltId ?? `halt-${executionId.split(':').pop() ?? executionId}`.slice(0, 80);
+    const { flag, alreadyHalted } = await setHaltFlag(deps, { ...parsed.data, haltId });
+    const halt: Halt = {
+      haltId: flag.haltId ?? haltId,
+      reason: flag.reason ?? parsed.data.reason,
+      source: parsed.data.source,
+      actor: parsed.data.actor,
+      services: flag.services ?? parsed.data.services ?? trading,
+      alreadyHalted: alreadyHalted && flag.haltId !== haltId,
+      flaggedAt: flag.at ?? new Date().toISOString(),
+    };
+    await writeAuditRecord(deps, {
+      action: 'halt',
+      subject: 'fleet',
+      actor: halt.actor,
+      source: halt.source,
+      executionId,
+      reason: halt.reason,
+      phase: 'intent',
+      status: 'started',
+      at: new Date().toISOString(),
+      after: { haltId: halt.haltId, services: halt.services, flagSetAt: halt.flaggedAt, alreadyHalted: halt.alreadyHalted },
+    });
+    return { request: parsed.data, halt, actions: null, verification: null, report: null };
+  },
+});

@@ -1,0 +1,41 @@
+/**
+ * A rollback stops the deploy that holds the service's lock, so that the deploy
+ * does not fight it; the deploy is then recorded FAILED (finalize-interrupted-deploy)
+ * and the rollback takes over its lock.
+ */
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import * as z from 'zod';
+import { lockKey } from '../acquire-deploy-lock/core';
+import { audited } from '../shared/audit';
+import { deployAuditAction, executionIdSchema, serviceTargetSchema } from '../shared/deploy-plan';
+import { defineHandler } from '../shared/handler';
+
+export const stopDeployForRollback = defineHandler({
+  name: 'stop-deploy-for-rollback',
+  description: "Stops the deploy execution that holds the service's lock, if one is running",
+  clients: ['dynamodb', 'sfn'],
+  input: z.object({ executionId: executionIdSchema, plan: serviceTargetSchema }),
+  core: async ({ executionId, plan }, deps): Promise<{ executionArn: string | null }> => {
+    const lock = unmarshall(
+      (await deps.clients.dynamodb.send(new GetItemCommand({ TableName: deps.config.lockTableName, Key: lockKey(plan.service), ConsistentRead: true }))).Item ?? {},
+    );
+    const deployExecutions = deps.config.deployStateMachineArn.replace(':stateMachine:', ':execution:');
+    const owner = typeof lock.owner === 'string' ? lock.owner : undefined;
+    if (!owner || !owner.startsWith(`${deployExecutions}:`)) return { executionArn: null };
+    const described = await deps.clients.sfn.send(new DescribeExecutionCommand({ executionArn: owner }));
+    if (described.status !== 'RUNNING') return { executionArn: owner };
+    return audited(
+      deps,
+      deployAuditAction('rollback.stop-deploy', plan, executionId, { reason: plan.reason, before: { deployExecution: owner } }),
+      async () => {
+        await deps.clients.sfn.send(
+          new StopExecutionCommand({ executionArn: owner, error: 'StoppedForRollback', cause: `Rollback ${executionId}: ${plan.reason}`.slice(0, 32_000) }),
+        );
+        return { executionArn: owner };
+      },
+      (stopped) => ({ ...stopped }),
+    );
+  },
+});

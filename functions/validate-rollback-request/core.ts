@@ -1,0 +1,59 @@
+/**
+ * First state of the rollback workflow: checks the request against the fleet and
+ * resolves the service's settings into the plan.
+ */
+import * as z from 'zod';
+import { writeAuditRecord } from '../shared/audit';
+import { executionIdSchema, serviceTarget } from '../shared/deploy-plan';
+import { InvalidRollbackRequestError } from '../shared/errors';
+import { defineHandler, describeIssues } from '../shared/handler';
+import type { RollbackPlan } from '../shared/rollback-plan';
+
+/** The documented input of the rollback state machine. */
+export const rollbackRequestSchema = z.strictObject({
+  service: z.string().min(1, 'is required'),
+  reason: z.string().min(1, 'is required').max(500),
+  /** Where the request came from: `console`, `cli`, `alarm:<name>`, ... */
+  source: z.string().min(1).max(200).default('console'),
+  requestedBy: z.string().min(1).max(128).optional(),
+  /** Return to this task-definition revision instead of the last COMPLETED one. */
+  targetRevision: z.number().int().min(1).optional(),
+});
+
+export const validateRollbackRequest = defineHandler({
+  name: 'validate-rollback-request',
+  description: 'Validates a rollback request against the fleet file and resolves the rollback plan',
+  clients: ['dynamodb'],
+  input: z.object({ executionId: executionIdSchema, request: z.unknown() }),
+  core: async ({ executionId, request }, deps) => {
+    const parsed = rollbackRequestSchema.safeParse(request);
+    if (!parsed.success) throw new InvalidRollbackRequestError(`Invalid rollback request: ${describeIssues(parsed.error)}`);
+    const { service: serviceId, reason, source, requestedBy, targetRevision } = parsed.data;
+    const service = deps.fleet.services[serviceId];
+    if (!service) {
+      throw new InvalidRollbackRequestError(
+        `Invalid rollback request: service: ${serviceId} is not in the ${deps.fleet.environment} fleet (known: ${Object.keys(deps.fleet.services).join(', ')})`,
+      );
+    }
+    const plan: RollbackPlan = {
+      ...serviceTarget(deps.fleet, service, { requestedBy: requestedBy ?? source, reason }),
+      source,
+      targetRevision: targetRevision ?? null,
+      rollbackWindowSeconds: Math.round(deps.fleet.guardRails.rollbackWindowMinutes * 60),
+    };
+    await writeAuditRecord(deps, {
+      action: 'rollback',
+      subject: serviceId,
+      actor: plan.requestedBy,
+      source,
+      executionId,
+      reason,
+      phase: 'intent',
+      status: 'started',
+      at: new Date().toISOString(),
+      ...(targetRevision ? { before: { requestedRevision: targetRevision } } : {}),
+    });
+    // Every key later states read exists from here on.
+    return { request: parsed.data, plan, stopped: null, lock: null, rollback: null, failure: null };
+  },
+});

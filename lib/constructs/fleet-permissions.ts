@@ -1,0 +1,203 @@
+/**
+ * The IAM statements Assure's functions are granted, each scoped to the fleet's
+ * own resources. Workflow constructs pick from these per function, so every
+ * grant in the stack reads as "this function may do exactly this, here".
+ */
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
+import type { Construct } from 'constructs';
+import { classifiedAlarms, type Fleet } from '../fleet/fleet';
+import { type AccountContext, ecsClusterArn, ecsServiceArn, stateMachineName, type WorkflowName } from '../naming';
+import { acknowledgeWildcards, nagArn } from './nag';
+
+/** The shared resources a workflow's functions may touch. */
+export interface FleetResources {
+  readonly fleet: Fleet;
+  readonly lockTable: ITable;
+  readonly callbackTable: ITable;
+  readonly auditTable: ITable;
+  readonly stateTable: ITable;
+  readonly haltParameter: IStringParameter;
+  readonly pagingTopic: ITopic;
+}
+
+export class FleetPermissions {
+  private readonly stack: Stack;
+  private readonly context: AccountContext;
+
+  constructor(
+    scope: Construct,
+    readonly resources: FleetResources,
+  ) {
+    this.stack = Stack.of(scope);
+    this.context = { account: this.stack.account, region: this.stack.region };
+  }
+
+  private get fleet(): Fleet {
+    return this.resources.fleet;
+  }
+
+  /** Adds the statements to the function's role. */
+  grant(fn: IFunction, ...statements: PolicyStatement[]): void {
+    for (const statement of statements) fn.addToRolePolicy(statement);
+  }
+
+  /** Table grants name the table only (the L2 grant adds `/index/*`, which these calls never touch). */
+  table(table: ITable, ...actions: string[]): PolicyStatement {
+    return new PolicyStatement({ actions: actions.map((a) => `dynamodb:${a}`), resources: [table.tableArn] });
+  }
+
+  /** Append-only: Assure never updates or deletes audit records. */
+  appendAudit(): PolicyStatement {
+    return this.table(this.resources.auditTable, 'PutItem');
+  }
+
+  /** Reading the audit trail by subject (the table, not its index). */
+  queryAudit(): PolicyStatement {
+    return this.table(this.resources.auditTable, 'Query');
+  }
+
+  /** Guard-rail claims, capacity snapshots and approvals in the control-state table. */
+  controlState(...actions: ('GetItem' | 'PutItem' | 'UpdateItem')[]): PolicyStatement {
+    return this.table(this.resources.stateTable, ...actions);
+  }
+
+  serviceArns(services = Object.values(this.fleet.services)): string[] {
+    return services.map((s) => ecsServiceArn(this.context, this.fleet.cluster, s.ecsServiceName));
+  }
+
+  tradingServiceArns(): string[] {
+    return this.serviceArns(Object.values(this.fleet.services).filter((s) => s.role === 'trading'));
+  }
+
+  describeServices(): PolicyStatement {
+    return new PolicyStatement({ actions: ['ecs:DescribeServices'], resources: this.serviceArns() });
+  }
+
+  /** UpdateService on the given services only (the halt role: trading services alone). */
+  updateServices(serviceArns = this.serviceArns()): PolicyStatement {
+    return new PolicyStatement({ actions: ['ecs:UpdateService'], resources: serviceArns });
+  }
+
+  /** Service-deployment history and stopping one with rollback. */
+  serviceDeployments(scope: Construct): PolicyStatement[] {
+    const deployments = this.ecsArn(`service-deployment/${this.fleet.cluster}/*`);
+    const revisions = this.ecsArn(`service-revision/${this.fleet.cluster}/*`);
+    acknowledgeWildcards(
+      scope,
+      [nagArn(scope, 'ecs', `service-deployment/${this.fleet.cluster}/*`), nagArn(scope, 'ecs', `service-revision/${this.fleet.cluster}/*`)],
+      "Service deployments and revisions of the fleet's cluster: ECS assigns their ids.",
+    );
+    return [
+      new PolicyStatement({ actions: ['ecs:ListServiceDeployments'], resources: this.serviceArns() }),
+      new PolicyStatement({ actions: ['ecs:DescribeServiceDeployments', 'ecs:StopServiceDeployment'], resources: [deployments] }),
+      new PolicyStatement({ actions: ['ecs:DescribeServiceRevisions'], resources: [revisions] }),
+    ];
+  }
+
+  /** Task definitions of the fleet's families (to read what a revision runs). */
+  describeTaskDefinitions(scope: Construct): PolicyStatement {
+    acknowledgeWildcards(scope, ['*'], 'ecs:DescribeTaskDefinition supports no resource-level permissions.');
+    return new PolicyStatement({ actions: ['ecs:DescribeTaskDefinition'], resources: ['*'] });
+  }
+
+  /** Listing and describing the fleet cluster's tasks (health checks, admin API calls). */
+  clusterTasks(scope: Construct): PolicyStatement[] {
+    acknowledgeWildcards(scope, ['*'], "ecs:ListTasks supports no resource-level permissions; it is conditioned on the fleet's cluster.");
+    acknowledgeWildcards(scope, [nagArn(scope, 'ecs', `task/${this.fleet.cluster}/*`)], "ecs:DescribeTasks on the fleet cluster's tasks, whose ids ECS assigns.");
+    return [
+      new PolicyStatement({
+        actions: ['ecs:ListTasks'],
+        resources: ['*'],
+        conditions: { ArnEquals: { 'ecs:cluster': ecsClusterArn(this.context, this.fleet.cluster) } },
+      }),
+      new PolicyStatement({ actions: ['ecs:DescribeTasks'], resources: [this.ecsArn(`task/${this.fleet.cluster}/*`)] }),
+    ];
+  }
+
+  /** DescribeAlarms on the alarms the fleet file defines. */
+  describeAlarms(): PolicyStatement {
+    const alarmArns = classifiedAlarms(this.fleet).map(({ alarm }) =>
+      this.stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: alarm.name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+    );
+    return new PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: alarmArns });
+  }
+
+  readHaltFlag(): PolicyStatement {
+    return new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [this.resources.haltParameter.parameterArn] });
+  }
+
+  writeHaltFlag(): PolicyStatement {
+    return new PolicyStatement({ actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: [this.resources.haltParameter.parameterArn] });
+  }
+
+  page(): PolicyStatement {
+    return new PolicyStatement({ actions: ['sns:Publish'], resources: [this.resources.pagingTopic.topicArn] });
+  }
+
+  /** The admin API token; Secrets Manager appends a random suffix to secret ARNs. */
+  readAdminToken(scope: Construct): PolicyStatement[] {
+    const secret = this.fleet.halt?.adminTokenSecret;
+    if (!secret) return [];
+    acknowledgeWildcards(
+      scope,
+      [nagArn(scope, 'secretsmanager', `secret:${secret}-??????`)],
+      'Secrets Manager appends six random characters to every secret ARN.',
+    );
+    return [
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [this.stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${secret}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    ];
+  }
+
+  stateMachineArn(workflow: WorkflowName): string {
+    // Built from the known name, not the resource: a function's policy must not depend on the state machine that invokes it.
+    return this.stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: stateMachineName(this.fleet.environment, workflow),
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  private executionsArn(workflow: WorkflowName): string {
+    return this.stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${stateMachineName(this.fleet.environment, workflow)}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  startExecution(...workflows: WorkflowName[]): PolicyStatement {
+    return new PolicyStatement({ actions: ['states:StartExecution'], resources: workflows.map((w) => this.stateMachineArn(w)) });
+  }
+
+  /** Finding, reading and stopping a workflow's executions. */
+  stopExecutions(scope: Construct, workflow: WorkflowName, options: { list?: boolean } = {}): PolicyStatement[] {
+    acknowledgeWildcards(
+      scope,
+      [nagArn(scope, 'states', `execution:${stateMachineName(this.fleet.environment, workflow)}:*`)],
+      `Executions of the ${workflow} state machine: their names come from events and requests.`,
+    );
+    return [
+      new PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [this.executionsArn(workflow)] }),
+      ...(options.list ? [new PolicyStatement({ actions: ['states:ListExecutions'], resources: [this.stateMachineArn(workflow)] })] : []),
+    ];
+  }
+
+  /** Completing task tokens that executions of these workflows wait on. */
+  taskResponses(...workflows: WorkflowName[]): PolicyStatement {
+    return new PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: workflows.map((w) => this.stateMachineArn(w)) });
+  }
+
+  private ecsArn(resourceName: string): string {
+    return this.stack.formatArn({ service: 'ecs', resource: resourceName.split('/')[0] as string, resourceName: resourceName.split('/').slice(1).join('/') });
+  }
+}

@@ -1,0 +1,18 @@
+/** Alarm routing: every fleet alarm's state change goes to the router, which decides what it means. */
+import { routeAlarmEvent } from '../../functions/route-alarm-event/core';
+import { alarmEventPattern } from '../event-patterns';
+import type { WorkflowSpec } from './workflow-spec';
+
+export const alarmRouting = {
+  name: 'alarm-routing',
+  functions: {},
+  standaloneFunctions: { RouteAlarmEvent: routeAlarmEvent },
+  rules: [
+    {
+      id: 'AlarmStateChanges',
+      description: "The fleet's alarms (and any named like the environment's) changing state: rollback, halt, page, or a recorded refusal",
+      pattern: (fleet) => alarmEventPattern(fleet),
+      target: 'RouteAlarmEvent',
+    },
+  ],
+} as const satisfies WorkflowSpec;
