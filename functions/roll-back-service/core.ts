@@ -12,7 +12,6 @@ import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ListServiceDeploymentsCommand,
-  StopServiceDeploymentCommand,
   UpdateServiceCommand,
   type Deployment,
 } from '@aws-sdk/client-ecs';
@@ -22,6 +21,7 @@ import { deployAuditAction, executionIdSchema, rollingDeploymentConfiguration } 
 import { RollbackRefusedError, ServiceStateError } from '../shared/errors';
 import { defineHandler, type HandlerDeps } from '../shared/handler';
 import { rollbackPlanSchema, type RollbackPlan } from '../shared/rollback-plan';
+import { rollBackInFlightDeployment } from '../shared/service-deployments';
 
 interface RollbackStarted {
   readonly action: 'stopped-in-flight-deployment' | 'redeployed-named-revision' | 'redeployed-previous-revision';
@@ -56,25 +56,16 @@ async function primaryDeployment(deps: Deps, plan: RollbackPlan): Promise<Deploy
 }
 
 async function stopInFlight(deps: Deps, plan: RollbackPlan): Promise<RollbackStarted | undefined> {
-  const inFlight = await deps.clients.ecs.send(
-    new ListServiceDeploymentsCommand({ cluster: plan.cluster, service: plan.ecsServiceName, status: ['PENDING', 'IN_PROGRESS'] }),
-  );
-  const deployment = inFlight.serviceDeployments?.[0];
-  if (!deployment?.serviceDeploymentArn) return undefined;
-  try {
-    await deps.clients.ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn: deployment.serviceDeploymentArn, stopType: 'ROLLBACK' }));
-  } catch (error) {
-    // It finished between the listing and the stop: roll back the settled service instead.
-    if ((error as Error).name === 'ConflictException') return undefined;
-    throw error;
-  }
+  // Nothing in flight (or it finished meanwhile): roll back the settled service instead.
+  const stopped = await rollBackInFlightDeployment(deps, plan.cluster, plan.ecsServiceName);
+  if (!stopped) return undefined;
   const primary = await primaryDeployment(deps, plan);
   return {
     action: 'stopped-in-flight-deployment',
     deploymentId: primary.id as string,
     taskDefinitionArn: primary.taskDefinition as string,
     startedAt: (primary.updatedAt ?? new Date()).toISOString(),
-    why: `stopped ${deployment.serviceDeploymentArn} with ROLLBACK; ECS returns the service to ${revisionName(primary.taskDefinition as string)}`,
+    why: `stopped ${stopped} with ROLLBACK; ECS returns the service to ${revisionName(primary.taskDefinition as string)}`,
   };
 }
 

@@ -61,6 +61,6 @@ export const setHaltFlagHandler = defineHandler({
       at: new Date().toISOString(),
       after: { haltId: halt.haltId, services: halt.services, flagSetAt: halt.flaggedAt, alreadyHalted: halt.alreadyHalted },
     });
-    return { request: parsed.data, halt, actions: null, verification: null, report: null };
+    return { request: parsed.data, halt, actions: null, verification: null, verificationFailure: null, report: null };
   },
 });

@@ -2,64 +2,133 @@
  * Guard rails on automatic actions, as conditional writes to the control-state
  * table so that concurrent routers cannot both pass: a per-service cooldown, a
  * fleet-wide hourly budget, and "at most once" claims.
+ *
+ * A claim can be released: when the action it guards fails to start (a
+ * throttled StartExecution), the claims are given back before the error
+ * propagates, so EventBridge's retry of the same event is not refused by the
+ * very claims its first attempt took.
  */
-import { ConditionalCheckFailedException, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { HandlerDeps } from './handler';
 
 type StateDeps = Pick<HandlerDeps<'dynamodb'>, 'clients' | 'config'>;
 
+/** A claim that was granted; `release` undoes it. */
+export interface Claim {
+  readonly key: string;
+  release(): Promise<void>;
+}
+
 const epochSeconds = (ms: number): number => Math.floor(ms / 1000);
 
-async function claimed(write: Promise<unknown>): Promise<boolean> {
+async function claimed(write: Promise<unknown>, claim: Claim): Promise<Claim | undefined> {
   try {
     await write;
-    return true;
+    return claim;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
+    if (error instanceof ConditionalCheckFailedException) return undefined;
     throw error;
   }
 }
 
-/** Claims `key` until `untilMs`; false while an earlier claim still holds. */
-export function claimCooldown(deps: StateDeps, key: string, untilMs: number, details: Record<string, unknown> = {}): Promise<boolean> {
+function deletingClaim(deps: StateDeps, pk: string, claimId: string): Claim {
+  return {
+    key: pk,
+    release: async () => {
+      try {
+        await deps.clients.dynamodb.send(
+          new DeleteItemCommand({
+            TableName: deps.config.stateTableName,
+            Key: marshall({ pk }),
+            // Only this claim: never a later one taken after it expired.
+            ConditionExpression: 'claimId = :claimId',
+            ExpressionAttributeValues: marshall({ ':claimId': claimId }),
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
+  };
+}
+
+/** Claims `key` until `untilMs` for `claimId`; undefined while an earlier claim still holds. */
+export function claimCooldown(deps: StateDeps, key: string, untilMs: number, claimId: string, details: Record<string, unknown> = {}): Promise<Claim | undefined> {
+  const pk = `cooldown#${key}`;
   return claimed(
     deps.clients.dynamodb.send(
       new PutItemCommand({
         TableName: deps.config.stateTableName,
-        Item: marshall({ pk: `cooldown#${key}`, ...details, until: new Date(untilMs).toISOString(), expiresAt: epochSeconds(untilMs) }),
+        Item: marshall({ pk, ...details, claimId, until: new Date(untilMs).toISOString(), expiresAt: epochSeconds(untilMs) }),
         ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
         ExpressionAttributeValues: marshall({ ':now': epochSeconds(Date.now()) }),
       }),
     ),
+    deletingClaim(deps, pk, claimId),
   );
 }
 
-/** Claims `key` once and for all (kept for `retainDays`); false if it was claimed before. */
-export function claimOnce(deps: StateDeps, key: string, details: Record<string, unknown> = {}, retainDays = 30): Promise<boolean> {
+/** Claims `key` once and for all (kept for `retainDays`); undefined if it was claimed before. */
+export function claimOnce(deps: StateDeps, key: string, claimId: string, details: Record<string, unknown> = {}, retainDays = 30): Promise<Claim | undefined> {
+  const pk = `once#${key}`;
   return claimed(
     deps.clients.dynamodb.send(
       new PutItemCommand({
         TableName: deps.config.stateTableName,
-        Item: marshall({ pk: `once#${key}`, ...details, at: new Date().toISOString(), expiresAt: epochSeconds(Date.now()) + retainDays * 86_400 }),
+        Item: marshall({ pk, ...details, claimId, at: new Date().toISOString(), expiresAt: epochSeconds(Date.now()) + retainDays * 86_400 }),
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     ),
+    deletingClaim(deps, pk, claimId),
   );
 }
 
-/** Takes one unit of the hourly budget of automatic actions; false when the hour's budget is spent. */
-export function claimHourlyBudget(deps: StateDeps, maxPerHour: number): Promise<boolean> {
-  const hour = new Date().toISOString().slice(0, 13);
+/** Takes one unit of the hourly budget of automatic actions; undefined when the hour's budget is spent. */
+export function claimHourlyBudget(deps: StateDeps, maxPerHour: number): Promise<Claim | undefined> {
+  const pk = `budget#${new Date().toISOString().slice(0, 13)}`;
   return claimed(
     deps.clients.dynamodb.send(
       new UpdateItemCommand({
         TableName: deps.config.stateTableName,
-        Key: marshall({ pk: `budget#${hour}` }),
+        Key: marshall({ pk }),
         UpdateExpression: 'ADD used :one SET expiresAt = :expires',
         ConditionExpression: 'attribute_not_exists(used) OR used < :max',
         ExpressionAttributeValues: marshall({ ':one': 1, ':max': maxPerHour, ':expires': epochSeconds(Date.now()) + 3 * 3600 }),
       }),
     ),
+    {
+      key: pk,
+      release: async () => {
+        await deps.clients.dynamodb.send(
+          new UpdateItemCommand({
+            TableName: deps.config.stateTableName,
+            Key: marshall({ pk }),
+            UpdateExpression: 'ADD used :minusOne',
+            ConditionExpression: 'used > :zero',
+            ExpressionAttributeValues: marshall({ ':minusOne': -1, ':zero': 0 }),
+          }),
+        );
+      },
+    },
   );
+}
+
+/**
+ * Runs `action` holding `claims`; if it throws, releases them (best effort,
+ * each failure reported to `onReleaseFailure`) and rethrows the original error.
+ */
+export async function holdingClaims<T>(claims: readonly Claim[], action: () => Promise<T>, onReleaseFailure: (claim: Claim, error: unknown) => void): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    for (const claim of [...claims].reverse()) {
+      try {
+        await claim.release();
+      } catch (releaseError) {
+        onReleaseFailure(claim, releaseError);
+      }
+    }
+    throw error;
+  }
 }

@@ -1,15 +1,21 @@
-/** Stops every running deploy execution; new ones are refused while the flag is set. */
-import { ListExecutionsCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+/**
+ * Stops every running deploy execution (new ones are refused while the flag is
+ * set), and rolls back the ECS deployment each left in flight: a release that
+ * was never verified must not be what capacity comes back with on resume.
+ */
+import { DescribeExecutionCommand, ListExecutionsCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import { audited } from '../shared/audit';
 import { executionIdSchema } from '../shared/deploy-plan';
-import { defineHandler } from '../shared/handler';
+import type { FleetService } from '../../lib/fleet/fleet';
+import { defineHandler, type HandlerDeps } from '../shared/handler';
 import { haltSchema } from '../shared/halt-plan';
+import { rollBackInFlightDeployment } from '../shared/service-deployments';
 
 export const stopDeployExecutions = defineHandler({
   name: 'stop-deploy-executions',
-  description: 'Stops every running deploy execution when trading halts',
-  clients: ['dynamodb', 'sfn'],
+  description: 'Stops every running deploy execution when trading halts, rolling back the ECS deployments they left in flight',
+  clients: ['dynamodb', 'sfn', 'ecs'],
   input: z.object({ executionId: executionIdSchema, halt: haltSchema }),
   core: async ({ executionId, halt }, deps) =>
     audited(
@@ -17,6 +23,7 @@ export const stopDeployExecutions = defineHandler({
       { action: 'halt.stop-deploys', subject: 'fleet', actor: halt.actor, source: halt.source, executionId, reason: halt.reason },
       async () => {
         const stopped: string[] = [];
+        const rolledBack: string[] = [];
         let nextToken: string | undefined;
         do {
           const page = await deps.clients.sfn.send(
@@ -28,11 +35,24 @@ export const stopDeployExecutions = defineHandler({
               new StopExecutionCommand({ executionArn: execution.executionArn, error: 'TradingHalted', cause: `Halt ${halt.haltId}: ${halt.reason}` }),
             );
             stopped.push(execution.executionArn);
+            const service = await deployedService(deps, execution.executionArn);
+            if (service && (await rollBackInFlightDeployment(deps, deps.fleet.cluster, service.ecsServiceName))) rolledBack.push(service.id);
           }
           nextToken = page.nextToken;
         } while (nextToken);
-        return { stopped };
+        return { stopped, rolledBack };
       },
-      (result) => ({ stopped: result.stopped }),
+      (result) => ({ stopped: result.stopped, rolledBack: result.rolledBack }),
     ),
 });
+
+/** The fleet service a deploy execution was deploying, from its input. */
+async function deployedService(deps: HandlerDeps<'sfn'>, executionArn: string): Promise<FleetService | undefined> {
+  const described = await deps.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+  try {
+    const { service } = JSON.parse(described.input ?? '{}') as { service?: unknown };
+    return typeof service === 'string' ? deps.fleet.services[service] : undefined;
+  } catch {
+    return undefined;
+  }
+}

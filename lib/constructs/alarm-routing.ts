@@ -15,7 +15,8 @@ export class AlarmRouting extends WorkflowResources<typeof alarmRouting> {
     p.grant(
       this.functions.RouteAlarmEvent,
       p.appendAudit(),
-      p.controlState('PutItem', 'UpdateItem'),
+      // Guard-rail claims, and giving them back when the action they guard fails to start.
+      p.controlState('PutItem', 'UpdateItem', 'DeleteItem'),
       p.table(callbackTable, 'GetItem'),
       p.table(lockTable, 'GetItem'),
       p.describeServices(),

@@ -62,7 +62,7 @@ export class FleetPermissions {
   }
 
   /** Guard-rail claims, capacity snapshots and approvals in the control-state table. */
-  controlState(...actions: ('GetItem' | 'PutItem' | 'UpdateItem')[]): PolicyStatement {
+  controlState(...actions: ('GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem')[]): PolicyStatement {
     return this.table(this.resources.stateTable, ...actions);
   }
 

@@ -16,7 +16,12 @@ export class HaltWorkflow extends WorkflowResources<typeof haltWorkflow> {
 
     p.grant(fn.SetHaltFlag, p.writeHaltFlag(), p.appendAudit());
     p.grant(fn.SendHaltCommands, ...p.clusterTasks(h.SendHaltCommands), ...p.readAdminToken(h.SendHaltCommands), p.appendAudit());
-    p.grant(fn.StopDeployExecutions, ...p.stopExecutions(h.StopDeployExecutions, 'deploy', { list: true }), p.appendAudit());
+    p.grant(
+      fn.StopDeployExecutions,
+      ...p.stopExecutions(h.StopDeployExecutions, 'deploy', { list: true }),
+      ...p.serviceDeployments(h.StopDeployExecutions),
+      p.appendAudit(),
+    );
     p.grant(fn.HardStopServices, p.describeServices(), p.updateServices(p.tradingServiceArns()), p.controlState('PutItem'), p.appendAudit());
     p.grant(fn.VerifyHalt, ...p.clusterTasks(h.VerifyHalt), ...p.readAdminToken(h.VerifyHalt), p.appendAudit());
     p.grant(fn.RecordHaltOutcome, p.appendAudit());

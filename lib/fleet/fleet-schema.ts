@@ -204,8 +204,7 @@ export const networkSchema = z.strictObject({
 export const haltSettingsSchema = z.strictObject({
   /** Secrets Manager secret (name) holding the bearer token of the trading services' admin API. */
   adminTokenSecret: z.string().regex(/^[\w/+=.@-]{1,512}$/, 'must be a Secrets Manager secret name'),
-  /** How long trading services have to confirm halted with no open orders before they are escalated by name. */
-  // At most 14 minutes: verification runs inside one 15-minute Lambda invocation.
+  /** How long trading services have to confirm halted with no open orders before they are escalated by name (at most 14 minutes: verification runs inside one 15-minute Lambda invocation). */
   verifyDeadlineSeconds: z.number().int().min(5).max(840).default(60),
   alarms: z.array(haltAlarmSchema).default([]),
 });

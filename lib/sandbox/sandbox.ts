@@ -342,6 +342,25 @@ export class Sandbox {
     return this.stepFunctions.whenClosed(executionArn);
   }
 
+  /** Runs virtual time until `work` settles (an invocation, an API call that waits); its result. */
+  async complete<T>(work: Promise<T>, maxVirtualMs = 15 * 60_000): Promise<T> {
+    let finished = false;
+    const settled = work.finally(() => {
+      finished = true;
+    });
+    settled.catch(() => undefined);
+    const outcome = await this.clock.runUntil(() => finished, maxVirtualMs);
+    if (outcome !== 'done') throw new Error(`Work did not finish within ${maxVirtualMs / 60_000} virtual minutes (${outcome})`);
+    return settled;
+  }
+
+  /** Invokes one of a workflow's functions as `aws lambda invoke` would (RequestResponse). */
+  async invokeFunction(workflow: string, key: string, payload: unknown): Promise<unknown> {
+    const arn = this.functionArns[workflow]?.[key];
+    if (!arn) throw new Error(`No function ${key} in the ${workflow} workflow`);
+    return this.complete(this.lambda.invoke(arn, payload));
+  }
+
   /** Lets ECS finish whatever it is doing (draining, rollouts), up to a limit. */
   async settleEcs(maxVirtualMs = 30 * 60_000): Promise<void> {
     await this.clock.runUntil(() => !this.ecs.isBusy(), maxVirtualMs);

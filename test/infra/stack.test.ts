@@ -143,10 +143,12 @@ describe('Assure stack', () => {
     expect(tradingServiceArns.length).toBeLessThan(allServiceArns.length);
   });
 
-  it('lets only the rollback stop an ECS service deployment, only on the fleet cluster', () => {
-    expect(allowedTo(template, 'ecs:StopServiceDeployment')).toEqual(['RollbackRollBackService']);
-    const stop = statementsOf(template, 'RollbackRollBackService').find((s) => actions(s).includes('ecs:StopServiceDeployment'));
-    expect(JSON.stringify(stop?.Resource)).toContain(':service-deployment/trading-prod/*');
+  it('lets only the rollback and the halt (for deploys it stops) stop an ECS service deployment, only on the fleet cluster', () => {
+    expect(allowedTo(template, 'ecs:StopServiceDeployment').sort()).toEqual(['HaltStopDeployExecutions', 'RollbackRollBackService']);
+    for (const id of ['HaltStopDeployExecutions', 'RollbackRollBackService']) {
+      const stop = statementsOf(template, id).find((s) => actions(s).includes('ecs:StopServiceDeployment'));
+      expect(JSON.stringify(stop?.Resource), id).toContain(':service-deployment/trading-prod/*');
+    }
   });
 
   it('lets only the registering function pass roles, and only the fleet’s task and execution roles, to ECS tasks', () => {
