@@ -52,7 +52,7 @@ export const finalizeInterruptedDeploy = defineHandler({
         actor: 'assure',
         source: 'eventbridge',
         executionId: detail.executionArn,
-        reason: `the deploy execution ended ${detail.status} without recording its outcome${detail.error ? ` (${detail.error}: ${detail.cause ?? ""})` : ""}`.slice(0, 500),
+        reason: `the deploy execution ended ${detail.status} without recording its outcome${detail.error ? ` (${detail.error}: ${detail.cause ?? ''})` : ''}`.slice(0, 500),
         phase: 'outcome',
         status: 'failed',
         at: new Date().toISOString(),

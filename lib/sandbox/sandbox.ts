@@ -33,7 +33,7 @@ import { SimulatedLambda } from './simulated-lambda';
 import { type SecretRecord, SimulatedSecretsManager } from './simulated-secrets-manager';
 import { SimulatedSns } from './simulated-sns';
 import { type ParameterRecord, SimulatedSsm } from './simulated-ssm';
-import { type ExecutionRecord, SimulatedStepFunctions } from './simulated-step-functions';
+import { type ExecutionRecord, type PausedExecution, SimulatedStepFunctions } from './simulated-step-functions';
 import { type ImageBehaviour, ImageCatalogue } from './simulated-workloads';
 import { VirtualClock } from './virtual-clock';
 
@@ -42,7 +42,7 @@ export const DEFAULT_SANDBOX_START = Date.parse('2026-01-05T05:20:00Z');
 /** Alarms and metrics settle before the first command runs. */
 const WARM_UP_MS = 10 * 60_000;
 const TELEMETRY_INTERVAL_MS = 10_000;
-const SNAPSHOT_VERSION = 3;
+const SNAPSHOT_VERSION = 4;
 export const SANDBOX_ACCOUNT = '111122223333';
 export const SANDBOX_REGION = 'eu-west-2';
 
@@ -64,6 +64,8 @@ interface SandboxSnapshot {
   readonly ssm: ParameterRecord[];
   readonly tables: TableSnapshot[];
   readonly executions: ExecutionRecord[];
+  /** Executions waiting on a task token (a resume awaiting approval) go on in the next session. */
+  readonly pausedExecutions: PausedExecution[];
   readonly images: [string, ImageBehaviour][];
   readonly secrets: SecretRecord[];
   readonly applications: AppState[];
@@ -301,6 +303,7 @@ export class Sandbox {
       for (const item of table.items) await this.dynamodb.handle('PutItem', { TableName: table.definition.TableName, Item: item });
     }
     this.stepFunctions.restoreExecutions(snapshot.executions);
+    this.stepFunctions.restorePausedExecutions(snapshot.pausedExecutions);
     this.startBackgroundActivity();
   }
 
@@ -378,6 +381,7 @@ export class Sandbox {
       ssm: this.ssm.snapshot(),
       tables: await this.dynamodb.snapshot(),
       executions: this.stepFunctions.listExecutionRecords().filter((e) => e.status !== 'RUNNING'),
+      pausedExecutions: this.stepFunctions.pausedExecutions(),
       images: this.images.entries(),
       secrets: this.secretsManager.snapshot(),
       applications: this.applications.snapshot(),

@@ -55,6 +55,8 @@ export interface TaskIntegrations {
 interface TokenEntry {
   readonly executionArn: string;
   stateName?: string;
+  /** When the state waiting on this token times out (epoch ms); absent for no timeout. */
+  timeoutAt?: number;
   closed: boolean;
   readonly promise: Promise<unknown>;
   readonly resolve: (value: unknown) => void;
@@ -64,6 +66,26 @@ interface TokenEntry {
 interface RunningExecution {
   readonly abort: () => void;
   readonly done: Promise<void>;
+  /** The raw input of each top-level state as last entered (to resume a paused execution there). */
+  readonly stateInputs: Map<string, unknown>;
+}
+
+/**
+ * An execution waiting on a task token at a top-level state, as persisted between
+ * sandbox sessions: Step Functions keeps such executions for up to a year.
+ */
+export interface PausedExecution {
+  readonly record: ExecutionRecord;
+  readonly stateName: string;
+  readonly stateInput: unknown;
+  readonly taskToken: string;
+  readonly timeoutAt?: number;
+}
+
+/** Where a restored execution picks up: the state it waits in, on its token. */
+interface ResumePoint {
+  readonly stateName: string;
+  readonly token: TokenEntry;
 }
 
 /** AWS's longest Task timeout when none is given is 99999999 s; timers here cap at ~24.8 days. */
@@ -118,6 +140,68 @@ export class SimulatedStepFunctions implements SimulatedService {
   /** Closed executions kept from an earlier sandbox session (persisted history). */
   restoreExecutions(records: readonly ExecutionRecord[]): void {
     for (const record of records) this.executions.set(record.executionArn, record);
+  }
+
+  /** Running executions that wait only on a task token at a top-level state: they can be persisted. */
+  pausedExecutions(): PausedExecution[] {
+    const paused: PausedExecution[] = [];
+    for (const record of this.executions.values()) {
+      if (record.status !== 'RUNNING') continue;
+      const open = [...this.tokens.entries()].filter(([, t]) => t.executionArn === record.executionArn && !t.closed && t.stateName !== undefined);
+      const [first] = open;
+      if (open.length !== 1 || !first) continue;
+      const [taskToken, entry] = first;
+      const stateName = entry.stateName as string;
+      const stateInputs = this.running.get(record.executionArn)?.stateInputs;
+      const state = (this.stateMachines.get(record.stateMachineArn)?.definition as unknown as { States: Record<string, AslState> } | undefined)?.States[stateName];
+      if (!stateInputs?.has(stateName) || !state) continue;
+      const stateInput = stateInputs.get(stateName);
+      // The state's timeout runs from when it was entered, as the interpreter applies it (TimeoutSeconds, or TimeoutSecondsPath on the raw input).
+      const enteredAt = record.history.findLast((e) => e.type.endsWith('StateEntered') && e.stateName === stateName)?.timestamp;
+      const timeoutSeconds = stateTimeoutSeconds(state, stateInput);
+      const timeoutAt = entry.timeoutAt ?? (enteredAt !== undefined && timeoutSeconds !== undefined ? enteredAt + timeoutSeconds * 1000 : undefined);
+      paused.push({
+        record: structuredClone(record),
+        stateName,
+        stateInput: structuredClone(stateInput),
+        taskToken,
+        ...(timeoutAt === undefined ? {} : { timeoutAt }),
+      });
+    }
+    return paused;
+  }
+
+  /** Running executions that are not paused on a task token (they cannot be persisted). */
+  busyExecutions(): ExecutionRecord[] {
+    const paused = new Set(this.pausedExecutions().map((p) => p.record.executionArn));
+    return [...this.executions.values()].filter((e) => e.status === 'RUNNING' && !paused.has(e.executionArn));
+  }
+
+  /** Brings back executions paused in an earlier session, waiting on the same tokens with the time they had left. */
+  restorePausedExecutions(paused: readonly PausedExecution[]): void {
+    for (const p of paused) {
+      const machine = this.stateMachines.get(p.record.stateMachineArn);
+      if (!machine) continue;
+      const record: ExecutionRecord = structuredClone(p.record);
+      this.executions.set(record.executionArn, record);
+      const token = this.newToken(p.taskToken, record.executionArn);
+      token.stateName = p.stateName;
+      if (p.timeoutAt !== undefined) token.timeoutAt = p.timeoutAt;
+      this.run(machine, record, p.stateInput, { stateName: p.stateName, token });
+    }
+  }
+
+  private newToken(token: string, executionArn: string): TokenEntry {
+    let resolve!: (value: unknown) => void;
+    let reject!: (error: Error) => void;
+    const promise = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    promise.catch(() => undefined);
+    const entry: TokenEntry = { executionArn, closed: false, promise, resolve, reject };
+    this.tokens.set(token, entry);
+    return entry;
   }
 
   async handle(operation: string, input: Record<string, unknown>): Promise<unknown> {
@@ -181,13 +265,25 @@ export class SimulatedStepFunctions implements SimulatedService {
     return { executionArn, startDate: new Date(record.startDate) };
   }
 
-  private run(machine: StateMachineRecord, record: ExecutionRecord, input: unknown): void {
-    const stateMachine = new StateMachine(machine.definition, { validationOptions: { noValidate: true } });
+  private run(machine: StateMachineRecord, record: ExecutionRecord, input: unknown, resumeAt?: ResumePoint): void {
+    const definition = resumeAt ? resumedDefinition(machine.definition, resumeAt) : machine.definition;
+    const stateMachine = new StateMachine(definition, { validationOptions: { noValidate: true } });
     const overrides: Record<string, (taskInput: unknown) => Promise<unknown>> = {};
-    for (const [stateName, state] of taskStates(machine.definition)) {
-      overrides[stateName] = (taskInput) => this.runTask(record, stateName, state.Resource, taskInput);
+    let pendingResume = resumeAt;
+    for (const [stateName, state] of taskStates(definition)) {
+      overrides[stateName] = (taskInput) => {
+        // A restored execution re-enters its waiting state: it waits on the token it had, without invoking anything again.
+        if (pendingResume?.stateName === stateName) {
+          const { token } = pendingResume;
+          pendingResume = undefined;
+          return token.promise;
+        }
+        return this.runTask(record, stateName, state, taskInput);
+      };
     }
-    const tokens = this.tokens;
+    const newToken = (token: string): void => {
+      this.newToken(token, record.executionArn);
+    };
     const random = this.context.random;
     const context = {
       Execution: { Id: record.executionArn, Name: record.name, RoleArn: machine.roleArn, StartTime: new Date(record.startDate).toISOString() },
@@ -196,14 +292,7 @@ export class SimulatedStepFunctions implements SimulatedService {
         // Each read of $$.Task.Token is one task's token.
         get Token(): string {
           const token = `AQC${random.chars(120, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')}`;
-          let resolve!: (value: unknown) => void;
-          let reject!: (error: Error) => void;
-          const promise = new Promise<unknown>((res, rej) => {
-            resolve = res;
-            reject = rej;
-          });
-          promise.catch(() => undefined);
-          tokens.set(token, { executionArn: record.executionArn, closed: false, promise, resolve, reject });
+          newToken(token);
           return token;
         },
       },
@@ -213,8 +302,23 @@ export class SimulatedStepFunctions implements SimulatedService {
       overrides: { taskResourceLocalHandlers: overrides as never },
       noThrowOnAbort: true,
     });
+    const stateInputs = new Map<string, unknown>(resumeAt ? [[resumeAt.stateName, input]] : []);
+    const topLevel = new Set(Object.keys((definition as unknown as { States: Record<string, unknown> }).States));
+    let skipResumedEntry = resumeAt !== undefined;
     const followHistory = (async () => {
-      for await (const event of execution.eventLogs) this.recordHistory(record, event as unknown as InterpreterEvent);
+      for await (const raw of execution.eventLogs) {
+        const event = raw as unknown as InterpreterEvent;
+        if (event.type === 'StateEntered' && event.state && topLevel.has(event.state.name) && event.index === undefined) {
+          stateInputs.set(event.state.name, event.state.input);
+        }
+        // A restored execution's history goes on where it stopped: no second start, no second entry into the waiting state.
+        if (resumeAt && event.type === 'ExecutionStarted') continue;
+        if (skipResumedEntry && event.type === 'StateEntered' && event.state?.name === resumeAt?.stateName) {
+          skipResumedEntry = false;
+          continue;
+        }
+        this.recordHistory(record, event);
+      }
     })();
     const done = (async () => {
       try {
@@ -237,11 +341,12 @@ export class SimulatedStepFunctions implements SimulatedService {
       this.running.delete(record.executionArn);
       this.emitStatusChange(record);
     })();
-    this.running.set(record.executionArn, { abort: execution.abort, done });
-    this.emitStatusChange(record);
+    this.running.set(record.executionArn, { abort: execution.abort, done, stateInputs });
+    if (!resumeAt) this.emitStatusChange(record);
   }
 
-  private async runTask(record: ExecutionRecord, stateName: string, resource: string, input: unknown): Promise<unknown> {
+  private async runTask(record: ExecutionRecord, stateName: string, state: AslState, input: unknown): Promise<unknown> {
+    const resource = state.Resource;
     if (resource === 'arn:aws:states:::lambda:invoke' || resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
       const { FunctionName, Payload } = input as { FunctionName: string; Payload?: unknown };
       if (resource.endsWith('.waitForTaskToken')) {
@@ -455,7 +560,8 @@ export class SimulatedStepFunctions implements SimulatedService {
 
 interface InterpreterEvent {
   readonly type: string;
-  readonly state?: { readonly name: string; readonly type: string };
+  readonly state?: { readonly name: string; readonly type: string; readonly input?: unknown };
+  readonly index?: number;
   readonly Error?: string;
   readonly Cause?: unknown;
   readonly retry?: { readonly attempt: number };
@@ -496,4 +602,26 @@ function withAwsTaskDefaults(definition: StateMachineDefinition): StateMachineDe
     if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) state.TimeoutSeconds = MAX_TIMER_SECONDS;
   }
   return copy as unknown as StateMachineDefinition;
+}
+
+/** The definition a restored execution runs: it starts at its waiting state, which keeps only the time it had left. */
+function resumedDefinition(definition: StateMachineDefinition, resumeAt: ResumePoint): StateMachineDefinition {
+  const copy = structuredClone(definition) as unknown as { StartAt: string; States: Record<string, AslState> };
+  copy.StartAt = resumeAt.stateName;
+  const state = copy.States[resumeAt.stateName];
+  if (state && resumeAt.token.timeoutAt !== undefined) {
+    delete state.TimeoutSecondsPath;
+    state.TimeoutSeconds = Math.max(1, Math.ceil((resumeAt.token.timeoutAt - Date.now()) / 1000));
+  }
+  return copy as unknown as StateMachineDefinition;
+}
+
+function stateTimeoutSeconds(state: AslState, rawInput: unknown): number | undefined {
+  if (typeof state.TimeoutSeconds === 'number') return state.TimeoutSeconds;
+  if (typeof state.TimeoutSecondsPath !== 'string') return undefined;
+  const value = state.TimeoutSecondsPath.replace(/^\$\.?/, '')
+    .split('.')
+    .filter((key) => key !== '')
+    .reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), rawInput);
+  return typeof value === 'number' ? value : undefined;
 }
