@@ -77,7 +77,8 @@ export function createHandler<Schema extends z.ZodType, Output, N extends Client
   deps: HandlerDeps<N>,
 ): LambdaHandler {
   const { logger } = deps;
-  return middy<unknown, unknown, Error, Context>()
+  // No early-timeout response: Step Functions retries a timed-out invocation itself, and the early-timeout timer would outlive a failed invocation.
+  return middy<unknown, unknown, Error, Context>({ timeoutEarlyInMillis: 0 })
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({
       before: (request) => {

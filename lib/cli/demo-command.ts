@@ -1,11 +1,16 @@
 /**
  * `assure demo`: the sandbox tour. A good release, a release whose tasks crash
  * (ECS's circuit breaker rolls it back), a release whose deep health check fails
- * (Assure's health gate rolls it back), then the fleet's status.
+ * (Assure's health gate rolls it back), a release whose error rate trips its
+ * alarm during the soak (rolled back by the alarm); then a loss-limit alarm that
+ * halts trading (verified), and a resume that a second person approves.
  */
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import type { Sandbox } from '../sandbox/sandbox';
 import type { ImageBehaviour } from '../sandbox/simulated-workloads';
-import { runDeploy, printDeployResult } from './deploy-command';
+import { ApprovalRefused, decideApproval, observeSignal, printPages, printSignalReport, setAlarmState, startResume } from './control-commands';
+import { runDeploy } from './deploy-command';
+import { printWorkflowResult } from './workflow-run';
 import { fleetStatus, printStatus } from './fleet-report';
 import type { Output } from './output';
 
@@ -44,34 +49,93 @@ export const DEMO_STEPS: readonly DemoStep[] = [
     expect: 'FAILED',
     evidence: 'HealthGateFailedError',
   },
+  {
+    title: 'An order-gateway release whose error rate climbs after it goes live: its alarm fires during the soak and the release is rolled back',
+    service: 'order-gateway',
+    tag: '3.3.0',
+    behaviour: 'high-error-rate',
+    expect: 'FAILED',
+    evidence: 'RollbackAlarmFiredError',
+  },
 ];
+
+const LOSS_LIMIT_ALARM = 'prod-daily-loss-limit';
 
 export async function runDemo(sandbox: Sandbox, output: Output, steps: readonly DemoStep[] = DEMO_STEPS): Promise<boolean> {
   output.line(`Assure sandbox demo: ${sandbox.fleet.environment} fleet, cluster ${sandbox.fleet.cluster}, ${Object.keys(sandbox.fleet.services).length} services.`);
   output.line(`Virtual time starts at ${new Date(sandbox.clock.now()).toISOString()}.`);
-  let allAsExpected = true;
-  for (const [index, step] of steps.entries()) {
+  const failures: string[] = [];
+  const check = (ok: boolean, expected: string, got: string): void => {
+    if (ok) return;
+    failures.push(expected);
+    output.error(`   !! expected ${expected}, got ${got}`);
+  };
+  let act = 0;
+  const heading = (title: string): void => {
+    act += 1;
+    output.line();
+    output.line(`${act}. ${title}`);
+  };
+
+  for (const step of steps) {
     const service = sandbox.fleet.services[step.service];
     if (!service) throw new Error(`The demo needs a ${step.service} service in the fleet file`);
     const image = `${service.imageRepository}:${step.tag}`;
     sandbox.images.set(image, step.behaviour);
-    output.line();
-    output.line(`${index + 1}. ${step.title}`);
+    heading(step.title);
     output.line(`   sandbox image ${image} --behaviour ${step.behaviour}`);
     const result = await runDeploy(sandbox, { service: step.service, image, requestedBy: 'demo', reason: step.title }, output);
-    printDeployResult(result, output, false);
-    const asExpected = result.status === step.expect && result.message.includes(step.evidence);
-    if (!asExpected) {
-      allAsExpected = false;
-      output.error(`   !! expected ${step.expect} with "${step.evidence}", got ${result.status}: ${result.message}`);
-    }
+    printWorkflowResult(result, output, false);
+    check(result.status === step.expect && result.message.includes(step.evidence), `${step.expect} with "${step.evidence}"`, `${result.status}: ${result.message}`);
     await sandbox.settleEcs();
   }
+
+  if (sandbox.fleet.halt?.alarms.some((a) => a.name === LOSS_LIMIT_ALARM)) {
+    heading(`The equities desk breaches its daily loss limit: ${LOSS_LIMIT_ALARM} goes into ALARM and trading halts`);
+    output.line(`   sandbox alarm ${LOSS_LIMIT_ALARM} ALARM`);
+    const report = await observeSignal(sandbox, () => setAlarmState(sandbox, LOSS_LIMIT_ALARM, 'ALARM', 'Desk P&L -1.4m USD is below the -1m USD daily loss limit'), output);
+    printSignalReport(report, output, false);
+    const halt = report.executions.find((e) => e.workflow === 'halt');
+    check(halt?.result.status === 'SUCCEEDED' && halt.result.message.includes('Trading stopped'), 'a halt SUCCEEDED with "Trading stopped"', halt ? `${halt.result.status}: ${halt.result.message}` : 'no halt');
+
+    heading('Trading resumes: the requester asks, cannot approve it themselves, and a second person approves once the alarm has cleared');
+    output.line('   resume --as head-of-trading');
+    const resume = await startResume(sandbox, { requestedBy: 'head-of-trading', reason: 'Loss limit reviewed with risk; positions flat' }, output);
+    printWorkflowResult(resume, output, false);
+    const approvalId = resume.executionArn.split(':').pop() ?? '';
+    output.line(`   approve ${approvalId} --as head-of-trading`);
+    try {
+      await decideApproval(sandbox, { approvalId, approver: 'head-of-trading', reject: false }, output, { quiet: true });
+      check(false, 'the requester to be refused', 'their approval was accepted');
+    } catch (error) {
+      if (!(error instanceof ApprovalRefused)) throw error;
+      output.line(`✗ ${error.message}`);
+    }
+    output.line(`   (the risk desk reviews while ${LOSS_LIMIT_ALARM} returns to OK on its own data)`);
+    await waitForAlarmState(sandbox, LOSS_LIMIT_ALARM, 'OK', 15 * 60_000);
+    output.line(`   approve ${approvalId} --as chief-risk-officer`);
+    const pagesBefore = sandbox.sns.messages.length;
+    const approved = await decideApproval(sandbox, { approvalId, approver: 'chief-risk-officer', reject: false }, output);
+    printPages(sandbox.sns.messages.slice(pagesBefore), output);
+    printWorkflowResult(approved, output, false);
+    check(approved.status === 'SUCCEEDED', 'the resume to SUCCEED', `${approved.status}: ${approved.message}`);
+  }
+
   output.line();
   output.line('Fleet status:');
   printStatus(await fleetStatus(sandbox), output);
   output.line();
-  output.line(allAsExpected ? 'Every step ended as expected.' : 'Some steps did not end as expected.');
+  output.line(failures.length === 0 ? 'Every step ended as expected.' : `${failures.length} step(s) did not end as expected.`);
   output.line('Try: ./bin/assure status | health | history (the sandbox state is kept in .assure/).');
-  return allAsExpected;
+  return failures.length === 0;
+}
+
+/** Runs virtual time until the alarm is in `state` (CloudWatch re-evaluates it from its metric), up to a limit. */
+async function waitForAlarmState(sandbox: Sandbox, alarmName: string, state: string, maxVirtualMs: number): Promise<void> {
+  const deadline = sandbox.clock.now() + maxVirtualMs;
+  while (sandbox.clock.now() < deadline) {
+    const described = await sandbox.complete(sandbox.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [alarmName] })));
+    if (described.MetricAlarms?.[0]?.StateValue === state) return;
+    await sandbox.clock.advance(30_000);
+  }
 }

@@ -7,10 +7,25 @@ import { FleetFileError } from '../fleet/fleet';
 import { Sandbox, SandboxStateError } from '../sandbox/sandbox';
 import { BEHAVIOUR_DESCRIPTIONS, IMAGE_BEHAVIOURS, type ImageBehaviour } from '../sandbox/simulated-workloads';
 import { runDemo } from './demo-command';
-import { printDeployResult, runDeploy } from './deploy-command';
+import {
+  ALARM_STATES,
+  ApprovalRefused,
+  decideApproval,
+  EventFileError,
+  observeSignal,
+  printPages,
+  printSignalReport,
+  readEventFile,
+  runHalt,
+  runRollback,
+  setAlarmState,
+  startResume,
+} from './control-commands';
+import { currentUser, runDeploy } from './deploy-command';
 import { auditHistory, fleetHealth, fleetStatus, printHealth, printHistory, printStatus, UnknownServiceError } from './fleet-report';
 import { consoleOutput, type Output } from './output';
 import { type GlobalOptions, withSandbox } from './sandbox-session';
+import { printWorkflowResult, type WorkflowResult } from './workflow-run';
 
 export const DEFAULT_FLEET_FILE = 'examples/trading-fleet.yaml';
 export const DEFAULT_STATE_DIRECTORY = '.assure';
@@ -43,8 +58,98 @@ export function createProgram(output: Output = consoleOutput): { program: Comman
           quiet: globals().json,
         }),
       );
-      printDeployResult(result, output, globals().json);
-      if (result.status !== 'SUCCEEDED') exitCode = result.message.startsWith('InvalidDeployRequestError') ? EXIT.invalid : EXIT.failed;
+      printWorkflowResult(result, output, globals().json);
+      exitCode = exitFor(result, 'InvalidDeployRequestError');
+    });
+
+  program
+    .command('rollback')
+    .description("return a service to a known-good revision: stops a deploy in flight with rollback, or redeploys the last COMPLETED revision (within the fleet's rollback window) or the one named")
+    .argument('<service>', 'fleet service id')
+    .option('--revision <n>', 'task-definition revision to return to', parsePositiveInteger)
+    .option('--reason <text>', 'why (recorded and paged)', 'rollback requested from the CLI')
+    .option('--requested-by <name>', 'who asks (default: the current user)')
+    .action(async (service: string, options: { revision?: number; reason: string; requestedBy?: string }) => {
+      const result = await withSandbox(globals(), async (sandbox) => {
+        const pagesBefore = sandbox.sns.messages.length;
+        const run = await runRollback(
+          sandbox,
+          { service, reason: options.reason, requestedBy: options.requestedBy ?? currentUser(), ...(options.revision ? { targetRevision: options.revision } : {}) },
+          output,
+          { quiet: globals().json },
+        );
+        if (!globals().json) printPages(sandbox.sns.messages.slice(pagesBefore), output);
+        return run;
+      });
+      printWorkflowResult(result, output, globals().json);
+      exitCode = exitFor(result, 'InvalidRollbackRequestError');
+    });
+
+  program
+    .command('halt')
+    .description('the kill switch: set the halt flag, tell trading services to halt, stop deploys, hard-stop where the policy says, verify, page')
+    .requiredOption('--reason <text>', 'why trading must stop (recorded and paged)')
+    .option('--service <id...>', 'trading services to halt (default: every trading service)')
+    .option('--as <name>', 'who halts (default: the current user)')
+    .action(async (options: { reason: string; service?: string[]; as?: string }) => {
+      const result = await withSandbox(globals(), async (sandbox) => {
+        const pagesBefore = sandbox.sns.messages.length;
+        const run = await runHalt(sandbox, { reason: options.reason, actor: options.as ?? currentUser(), ...(options.service ? { services: options.service } : {}) }, output, {
+          quiet: globals().json,
+        });
+        if (!globals().json) printPages(sandbox.sns.messages.slice(pagesBefore), output);
+        return run;
+      });
+      printWorkflowResult(result, output, globals().json);
+      exitCode = exitFor(result, 'InvalidHaltRequestError');
+    });
+
+  program
+    .command('resume')
+    .description('ask to resume trading after a halt: waits for a second person to approve (assure approve <id>), then restores gradually')
+    .requiredOption('--reason <text>', 'why it is safe to resume')
+    .option('--as <name>', 'who asks (default: the current user); they cannot approve it')
+    .action(async (options: { reason: string; as?: string }) => {
+      const result = await withSandbox(globals(), async (sandbox) => {
+        const pagesBefore = sandbox.sns.messages.length;
+        const run = await startResume(sandbox, { reason: options.reason, requestedBy: options.as ?? currentUser() }, output, { quiet: globals().json });
+        if (!globals().json) printPages(sandbox.sns.messages.slice(pagesBefore), output);
+        return run;
+      });
+      printWorkflowResult(result, output, globals().json);
+      if (result.status === 'WAITING' && !globals().json) {
+        output.line(`  Approval id: ${result.executionArn.split(':').pop() ?? ''}. A second person runs: assure approve ${result.executionArn.split(':').pop() ?? ''} --as <name>`);
+      }
+      exitCode = result.status === 'WAITING' ? EXIT.ok : exitFor(result, 'InvalidResumeRequestError');
+    });
+
+  program
+    .command('approve')
+    .description('decide on a waiting resume (the requester cannot approve); approval runs the resume to its end')
+    .argument('<approval id>', 'the id `assure resume` printed')
+    .option('--as <name>', 'who decides (default: the current user)')
+    .option('--reject', 'reject instead of approve', false)
+    .option('--comment <text>', 'recorded with the decision')
+    .action(async (approvalId: string, options: { as?: string; reject: boolean; comment?: string }) => {
+      try {
+        const result = await withSandbox(globals(), async (sandbox) => {
+          const pagesBefore = sandbox.sns.messages.length;
+          const run = await decideApproval(
+            sandbox,
+            { approvalId, approver: options.as ?? currentUser(), reject: options.reject, ...(options.comment ? { comment: options.comment } : {}) },
+            output,
+            { quiet: globals().json },
+          );
+          if (!globals().json) printPages(sandbox.sns.messages.slice(pagesBefore), output);
+          return run;
+        });
+        printWorkflowResult(result, output, globals().json);
+        exitCode = exitFor(result);
+      } catch (error) {
+        if (!(error instanceof ApprovalRefused)) throw error;
+        output.error(`✗ ${error.message}`);
+        exitCode = EXIT.invalid;
+      }
     });
 
   program
@@ -89,6 +194,32 @@ export function createProgram(output: Output = consoleOutput): { program: Comman
       output.line(`${ref}: ${options.behaviour} (${BEHAVIOUR_DESCRIPTIONS[options.behaviour]})`);
     });
   sandbox
+    .command('alarm')
+    .description("set a CloudWatch alarm's state (as set-alarm-state does) and show what Assure does about it")
+    .argument('<name>', 'alarm name')
+    .argument('<state>', ALARM_STATES.join('|'))
+    .option('--reason <text>', 'the state reason', 'set from the Assure sandbox CLI')
+    .action(async (name: string, state: string, options: { reason: string }) => {
+      if (!(ALARM_STATES as readonly string[]).includes(state)) throw new InvalidArgumentError(`state: must be one of ${ALARM_STATES.join(', ')}, not ${state}`);
+      const report = await withSandbox(globals(), (box) =>
+        observeSignal(box, () => setAlarmState(box, name, state as (typeof ALARM_STATES)[number], options.reason), output, { quiet: globals().json }),
+      );
+      printSignalReport(report, output, globals().json);
+      if (report.executions.some((e) => e.result.status !== 'SUCCEEDED' && e.result.status !== 'WAITING')) exitCode = EXIT.failed;
+    });
+  sandbox
+    .command('emit')
+    .description('deliver an event to the simulated bus as if the AWS service in its source had emitted it (id, time, account and region default to now and this account)')
+    .argument('<event.json>', 'an EventBridge event (see examples/events/)')
+    .action(async (file: string) => {
+      const report = await withSandbox(globals(), (box) => {
+        const event = readEventFile(box, file);
+        return observeSignal(box, async () => box.eventBridge.put(event), output, { quiet: globals().json });
+      });
+      printSignalReport(report, output, globals().json);
+      if (report.executions.some((e) => e.result.status !== 'SUCCEEDED' && e.result.status !== 'WAITING')) exitCode = EXIT.failed;
+    });
+  sandbox
     .command('reset')
     .description('forget the sandbox state and start again from the fleet file')
     .action(() => {
@@ -118,7 +249,11 @@ export async function runCli(argv: readonly string[], output: Output = consoleOu
     const e = error as Error & { code?: string; exitCode?: number };
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT.ok;
     if (e.code?.startsWith('commander.')) return EXIT.invalid;
-    if (error instanceof FleetFileError || error instanceof UnknownServiceError) {
+    if (error instanceof InvalidArgumentError) {
+      output.error(e.message);
+      return EXIT.invalid;
+    }
+    if (error instanceof FleetFileError || error instanceof UnknownServiceError || error instanceof EventFileError) {
       output.error(e.message);
       return EXIT.invalid;
     }
@@ -128,6 +263,12 @@ export async function runCli(argv: readonly string[], output: Output = consoleOu
     }
     throw error;
   }
+}
+
+/** 0 when the workflow succeeded, 2 when it refused the request as invalid, 1 otherwise. */
+function exitFor(result: WorkflowResult, invalidRequestError?: string): number {
+  if (result.status === 'SUCCEEDED') return EXIT.ok;
+  return invalidRequestError && result.error === invalidRequestError ? EXIT.invalid : EXIT.failed;
 }
 
 function parsePositiveInteger(value: string): number {

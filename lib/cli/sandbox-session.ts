@@ -32,11 +32,12 @@ export async function withSandbox<T>(options: GlobalOptions, work: (sandbox: San
 /**
  * Prints each state an execution enters, the errors its tasks end with (which
  * Retry/Catch then handle), and the AWS events that move it, with virtual times.
- * Call it before starting the execution, so the first state is shown too.
+ * Call it before starting the execution, so the first state is shown too;
+ * call what it returns to stop following.
  */
-export function followExecution(sandbox: Sandbox, executionName: string, label: string, output: Output): void {
+export function followExecution(sandbox: Sandbox, executionName: string, label: string, output: Output): () => void {
   let executionArn: string | undefined;
-  sandbox.stepFunctions.onHistoryEvent((execution: ExecutionRecord, event) => {
+  const stopHistory = sandbox.stepFunctions.onHistoryEvent((execution: ExecutionRecord, event) => {
     if (execution.name !== executionName) return;
     executionArn = execution.executionArn;
     if (event.type.endsWith('StateEntered') && event.stateName) {
@@ -47,7 +48,7 @@ export function followExecution(sandbox: Sandbox, executionName: string, label: 
       output.line(`${clockTime(event.timestamp)}  ${label}    ↳ ${error}${cause && cause !== error ? `: ${cause}` : ''}`);
     }
   });
-  sandbox.eventBridge.onEvent((event) => {
+  const stopEvents = sandbox.eventBridge.onEvent((event) => {
     const running = executionArn !== undefined && sandbox.stepFunctions.execution(executionArn)?.status === 'RUNNING';
     if (!running) return;
     const time = clockTime(Date.parse(event.time));
@@ -58,6 +59,10 @@ export function followExecution(sandbox: Sandbox, executionName: string, label: 
       if (state.value === 'ALARM') output.line(`${time}  ${label}    CloudWatch ${String(event.detail.alarmName)} → ALARM`);
     }
   });
+  return () => {
+    stopHistory();
+    stopEvents();
+  };
 }
 
 /** A Step Functions cause in words (a Lambda error payload's message), shortened for a terminal line. */

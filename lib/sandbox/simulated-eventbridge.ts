@@ -75,8 +75,12 @@ export class SimulatedEventBridge implements SimulatedService {
   }
 
   /** Observes every event put on the bus (for the CLI's progress output and for tests). */
-  onEvent(listener: (event: AwsEvent) => void): void {
+  onEvent(listener: (event: AwsEvent) => void): () => void {
     this.listeners.push(listener);
+    return () => {
+      const index = this.listeners.indexOf(listener);
+      if (index >= 0) this.listeners.splice(index, 1);
+    };
   }
 
   /** An AWS service emitting an event (source `aws.*`), as the real service would. */

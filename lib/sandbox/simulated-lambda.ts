@@ -40,6 +40,14 @@ export const LAMBDA_INVOKE_LATENCY_MS = 25;
 
 const currentLogGroup = new AsyncLocalStorage<string>();
 
+/**
+ * Runs `work` outside any function's invocation: what a service does on its own
+ * account (an execution a function started) does not write to that function's logs.
+ */
+export function outsideFunctionInvocations<T>(work: () => T): T {
+  return currentLogGroup.exit(work);
+}
+
 export class SimulatedLambda {
   private readonly functions = new Map<string, FunctionConfig & { arn: string }>();
   readonly logs = new Map<string, LogLine[]>();

@@ -9,7 +9,7 @@
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { SimulatedAwsError } from './aws-error';
 import type { SeededRandom } from './deterministic';
-import { LambdaFunctionError } from './simulated-lambda';
+import { LambdaFunctionError, outsideFunctionInvocations } from './simulated-lambda';
 import type { SimulatedService } from './sdk-transport';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -57,6 +57,8 @@ interface TokenEntry {
   stateName?: string;
   /** When the state waiting on this token times out (epoch ms); absent for no timeout. */
   timeoutAt?: number;
+  /** The task's own invocation (which hands the token out) has returned. */
+  handedOut?: boolean;
   closed: boolean;
   readonly promise: Promise<unknown>;
   readonly resolve: (value: unknown) => void;
@@ -117,8 +119,12 @@ export class SimulatedStepFunctions implements SimulatedService {
   }
 
   /** Observes history events as executions run (the CLI prints progress from these). */
-  onHistoryEvent(listener: (execution: ExecutionRecord, event: HistoryEvent) => void): void {
+  onHistoryEvent(listener: (execution: ExecutionRecord, event: HistoryEvent) => void): () => void {
     this.historyListeners.push(listener);
+    return () => {
+      const index = this.historyListeners.indexOf(listener);
+      if (index >= 0) this.historyListeners.splice(index, 1);
+    };
   }
 
   execution(executionArn: string): ExecutionRecord | undefined {
@@ -142,12 +148,19 @@ export class SimulatedStepFunctions implements SimulatedService {
     for (const record of records) this.executions.set(record.executionArn, record);
   }
 
+  /** True while the execution waits on a task token that nothing has answered yet. */
+  isWaitingOnToken(executionArn: string): boolean {
+    if (this.executions.get(executionArn)?.status !== 'RUNNING') return false;
+    for (const entry of this.tokens.values()) if (entry.executionArn === executionArn && !entry.closed && entry.handedOut) return true;
+    return false;
+  }
+
   /** Running executions that wait only on a task token at a top-level state: they can be persisted. */
   pausedExecutions(): PausedExecution[] {
     const paused: PausedExecution[] = [];
     for (const record of this.executions.values()) {
       if (record.status !== 'RUNNING') continue;
-      const open = [...this.tokens.entries()].filter(([, t]) => t.executionArn === record.executionArn && !t.closed && t.stateName !== undefined);
+      const open = [...this.tokens.entries()].filter(([, t]) => t.executionArn === record.executionArn && !t.closed && t.handedOut === true);
       const [first] = open;
       if (open.length !== 1 || !first) continue;
       const [taskToken, entry] = first;
@@ -186,6 +199,7 @@ export class SimulatedStepFunctions implements SimulatedService {
       this.executions.set(record.executionArn, record);
       const token = this.newToken(p.taskToken, record.executionArn);
       token.stateName = p.stateName;
+      token.handedOut = true;
       if (p.timeoutAt !== undefined) token.timeoutAt = p.timeoutAt;
       this.run(machine, record, p.stateInput, { stateName: p.stateName, token });
     }
@@ -261,7 +275,8 @@ export class SimulatedStepFunctions implements SimulatedService {
       transitions: 0,
     };
     this.executions.set(executionArn, record);
-    this.run(machine, record, parsedInput);
+    // The execution runs on Step Functions' side, not inside the caller (a Lambda function's logs must not get its events).
+    outsideFunctionInvocations(() => this.run(machine, record, parsedInput));
     return { executionArn, startDate: new Date(record.startDate) };
   }
 
@@ -352,6 +367,7 @@ export class SimulatedStepFunctions implements SimulatedService {
       if (resource.endsWith('.waitForTaskToken')) {
         const token = this.claimToken(record.executionArn, stateName, Payload);
         await this.invokeLambda(FunctionName, Payload);
+        token.handedOut = true;
         return token.promise;
       }
       return {
