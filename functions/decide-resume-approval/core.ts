@@ -45,6 +45,9 @@ export const decideResumeApproval = defineHandler({
     };
     if (!approval) return refuse(`approvalId: no resume is waiting for approval ${approvalId}`);
     if (approval.status !== 'pending') return refuse(`approval ${approvalId} was already ${String(approval.status)}`);
+    if (typeof approval.lapsesAt === 'string' && Date.now() >= Date.parse(approval.lapsesAt)) {
+      return refuse(`approval ${approvalId} lapsed at ${approval.lapsesAt}: trading stays halted; ask again with a new resume`);
+    }
     if (approver === approval.requestedBy) return refuse(`${approver} asked for this resume and cannot approve it: a second person must`);
     const approvers = (approval.approvers as string[] | undefined) ?? [];
     if (approvers.length > 0 && !approvers.includes(approver)) return refuse(`${approver} is not a resume approver (${approvers.join(', ')})`);
@@ -75,6 +78,8 @@ export const decideResumeApproval = defineHandler({
             ? { output: { approvedBy: approver, decidedAt: new Date().toISOString(), comment: comment ?? null } }
             : { error: 'ResumeRejected', cause: `Rejected by ${approver}${comment ? `: ${comment}` : ''}` },
         );
+        // The execution stopped waiting (timed out, or was stopped) between the checks and now: nothing was decided.
+        if (delivery === 'task-already-closed') throw new ApprovalRefusedError(`the resume ${approvalId} is no longer waiting for approval (it timed out or was stopped)`);
         return { approvalId, decision, delivery };
       },
       (result) => ({ decision: result.decision, delivery: result.delivery }),

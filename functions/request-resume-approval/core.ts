@@ -31,6 +31,7 @@ export const requestResumeApproval = defineHandler({
           approvers: resume.approvers ?? [],
           status: 'pending',
           requestedAt: new Date().toISOString(),
+          lapsesAt: new Date(expiresAt).toISOString(),
           expiresAt: Math.floor(expiresAt / 1000) + 7 * 86_400,
         }),
       }),

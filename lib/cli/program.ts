@@ -248,11 +248,12 @@ export async function runCli(argv: readonly string[], output: Output = consoleOu
   } catch (error) {
     const e = error as Error & { code?: string; exitCode?: number };
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT.ok;
-    if (e.code?.startsWith('commander.')) return EXIT.invalid;
-    if (error instanceof InvalidArgumentError) {
+    // Thrown from an action (commander reports its own parsing errors itself).
+    if (error instanceof InvalidArgumentError && !e.message.startsWith('error:')) {
       output.error(e.message);
       return EXIT.invalid;
     }
+    if (e.code?.startsWith('commander.')) return EXIT.invalid;
     if (error instanceof FleetFileError || error instanceof UnknownServiceError || error instanceof EventFileError) {
       output.error(e.message);
       return EXIT.invalid;

@@ -30,12 +30,14 @@ export interface WorkflowResult {
   readonly virtualMs: number;
 }
 
+/** `<prefix>-<UTC timestamp>-<4 random>`: readable, sortable, and unique even for two requests in one second. */
 export function executionName(sandbox: Sandbox, prefix: string): string {
   const stamp = new Date(sandbox.clock.now()).toISOString().replace(/[-:]/g, '').slice(0, 15);
-  return `${prefix}-${stamp}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
+  const suffix = sandbox.random.chars(4, 'abcdefghijkmnpqrstuvwxyz23456789');
+  return `${prefix.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 58)}-${stamp}-${suffix}`;
 }
 
-/** Starts the workflow and runs it until it ends, or (with `untilWaiting`) until it waits on a task token. */
+/** Starts the workflow and runs it until it ends, or (with `untilWaiting`) until it waits for a person. */
 export async function runWorkflow(
   sandbox: Sandbox,
   request: WorkflowRequest,
@@ -52,12 +54,28 @@ export async function runWorkflow(
   }
 }
 
-/** Runs an execution already started (or resumed from a saved session) to its end, or until it waits on a token. */
+/**
+ * True while the execution waits for a person: a resume waiting on its approval
+ * token. (Deploys and rollbacks also wait on tokens, but for ECS and CloudWatch,
+ * which answer as virtual time runs.)
+ */
+export function waitsForPeople(sandbox: Sandbox, executionArn: string): boolean {
+  const record = sandbox.stepFunctions.execution(executionArn);
+  return record?.stateMachineArn === sandbox.stateMachines.resume && sandbox.stepFunctions.isWaitingOnToken(executionArn);
+}
+
+/** Runs virtual time until every execution has ended or waits for a person. */
+export async function runUntilSettled(sandbox: Sandbox, maxVirtualMs = 12 * 3600_000): Promise<void> {
+  const settled = (): boolean => sandbox.stepFunctions.listExecutionRecords().every((e) => e.status !== 'RUNNING' || waitsForPeople(sandbox, e.executionArn));
+  if ((await sandbox.clock.runUntil(settled, maxVirtualMs)) !== 'done') throw new Error(`Executions still running after ${maxVirtualMs / 3600_000} virtual hours`);
+}
+
+/** Runs an execution already started (or resumed from a saved session) to its end, or (with `untilWaiting`) until it waits for a person. */
 export async function finishExecution(sandbox: Sandbox, executionArn: string, { untilWaiting = false } = {}): Promise<WorkflowResult> {
   const record = sandbox.stepFunctions.execution(executionArn);
   if (!record) throw new Error(`No execution ${executionArn}`);
-  await sandbox.clock.runUntil(() => record.status !== 'RUNNING' || (untilWaiting && sandbox.stepFunctions.isWaitingOnToken(executionArn)), 12 * 3600_000);
-  if (record.status === 'RUNNING' && !sandbox.stepFunctions.isWaitingOnToken(executionArn)) {
+  await sandbox.clock.runUntil(() => record.status !== 'RUNNING' || (untilWaiting && waitsForPeople(sandbox, executionArn)), 12 * 3600_000);
+  if (record.status === 'RUNNING' && !waitsForPeople(sandbox, executionArn)) {
     throw new Error(`${executionArn} did not finish within 12 virtual hours`);
   }
   const virtualMs = (record.stopDate ?? sandbox.clock.now()) - record.startDate;

@@ -184,12 +184,6 @@ export class SimulatedStepFunctions implements SimulatedService {
     return paused;
   }
 
-  /** Running executions that are not paused on a task token (they cannot be persisted). */
-  busyExecutions(): ExecutionRecord[] {
-    const paused = new Set(this.pausedExecutions().map((p) => p.record.executionArn));
-    return [...this.executions.values()].filter((e) => e.status === 'RUNNING' && !paused.has(e.executionArn));
-  }
-
   /** Brings back executions paused in an earlier session, waiting on the same tokens with the time they had left. */
   restorePausedExecutions(paused: readonly PausedExecution[]): void {
     for (const p of paused) {

@@ -111,4 +111,82 @@ describe('assure CLI', () => {
     expect(reset.code).toBe(0);
     expect(existsSync(join(state, 'sandbox.json'))).toBe(false);
   });
+
+  it('halts from an alarm, refuses the requester as approver, and resumes once a second person approves, across invocations', async () => {
+    const alarm = await assure('sandbox', 'alarm', 'prod-daily-loss-limit', 'ALARM', '--reason', 'P&L below the limit');
+    expect(alarm.code).toBe(0);
+    expect(alarm.out).toMatch(/^05:30:00 {2}halt {2}Set halt flag$/m);
+    expect(alarm.out).toContain('Routed prod-daily-loss-limit: halt-started');
+    expect(alarm.out).toMatch(/✓ halt alarm-[0-9a-f-]+: SUCCEEDED: Halt halt-/);
+    expect(alarm.out).toContain('Trading stopped: market-data, risk-engine, order-gateway confirmed');
+    expect(alarm.out).toMatch(/^Page \d\d:\d\d:\d\d {2}Trading halted \(halt-/m);
+
+    // Refused while the alarm is in ALARM? Not yet asked: first the request, from alice.
+    const resume = await assure('resume', '--reason', 'reviewed', '--as', 'alice');
+    expect(resume.code).toBe(0);
+    const approvalId = /Approval id: (\S+)\./.exec(resume.out)?.[1] ?? '';
+    expect(approvalId).toMatch(/^resume-/);
+    expect(resume.out).toContain(`assure approve ${approvalId}`);
+
+    const self = await assure('approve', approvalId, '--as', 'alice');
+    expect(self.code).toBe(2);
+    expect(self.err).toContain('alice asked for this resume and cannot approve it');
+
+    await assure('sandbox', 'alarm', 'prod-daily-loss-limit', 'OK', '--reason', 'P&L back inside the limit');
+    const approved = await assure('approve', approvalId, '--as', 'chief-risk-officer');
+    expect(approved.code).toBe(0);
+    expect(approved.out).toContain('Restore hard-stopped capacity');
+    expect(approved.out).toContain('✓ Trading resumed after halt');
+    const status = JSON.parse((await assure('--json', 'status')).out) as ServiceStatus[];
+    expect(status.find((s) => s.service === 'market-data')).toMatchObject({ desiredCount: 3, runningCount: 3 });
+  });
+
+  it('rolls a service back to a named revision, and halts named services from the command line', async () => {
+    await assure('deploy', 'reference-data', '--image', image('reference-data', '1.1.0'));
+    const rollback = await assure('rollback', 'reference-data', '--revision', '1', '--reason', 'pin to 1.0.0');
+    expect(rollback.code).toBe(0);
+    expect(rollback.out).toContain('reference-data rolled back to reference-data:1 and verified healthy');
+    expect(rollback.out).toContain('Page');
+    const unknownService = await assure('rollback', 'pricing-engine');
+    expect(unknownService.code).toBe(2);
+    expect(unknownService.out).toContain('service: pricing-engine is not in the prod fleet');
+    const badRevision = await assure('rollback', 'reference-data', '--revision', 'two');
+    expect(badRevision.code).toBe(2);
+
+    const bad = await assure('halt', '--reason', 'venue outage', '--service', 'web-gui');
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain('web-gui is not a trading service');
+    const halted = await assure('halt', '--reason', 'venue outage', '--service', 'order-gateway', '--as', 'bob');
+    expect(halted.code).toBe(0);
+    expect(halted.out).toContain('Trading stopped: order-gateway confirmed');
+    // While halted, deploys are refused.
+    const refused = await assure('deploy', 'web-gui', '--image', image('web-gui', '2.0.0'));
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain('trading is halted');
+  });
+
+  it('emits events from files as their AWS service would: a forged one is refused and recorded, a real one halts', async () => {
+    const forged = await assure('sandbox', 'emit', 'examples/events/foreign-account-alarm.json');
+    expect(forged.code).toBe(0);
+    expect(forged.out).toContain('Routed prod-daily-loss-limit: rejected — event from foreign account 999999999999');
+    expect(forged.out).toContain('[assure prod] prod-daily-loss-limit: rejected');
+    const stale = await assure('sandbox', 'emit', 'examples/events/stale-alarm.json');
+    expect(stale.out).toContain('rejected — stale event');
+    const replayed = await assure('sandbox', 'emit', 'examples/events/replayed-alarm.json');
+    expect(replayed.out).toContain('rejected — replayed event (replay incident-2025-12-replay)');
+
+    const real = await assure('sandbox', 'emit', 'examples/events/daily-loss-limit-alarm.json');
+    expect(real.code).toBe(0);
+    expect(real.out).toContain('halt-started');
+
+    const missing = await assure('sandbox', 'emit', join(state, 'nope.json'));
+    expect(missing.code).toBe(2);
+    writeFileSync(join(state, 'bad.json'), JSON.stringify({ source: 'aws.cloudwatch', detail: {} }));
+    const invalid = await assure('sandbox', 'emit', join(state, 'bad.json'));
+    expect(invalid.code).toBe(2);
+    expect(invalid.err).toContain('detail-type');
+    const badState = await assure('sandbox', 'alarm', 'prod-daily-loss-limit', 'RED');
+    expect(badState.code).toBe(2);
+    expect(badState.err).toContain('state: must be one of ALARM, OK, INSUFFICIENT_DATA');
+  });
 });

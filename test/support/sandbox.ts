@@ -2,12 +2,16 @@
  * Sandbox helpers for scenario tests: a fresh simulated account per test, and
  * small verbs (deploy, read the lock, read the audit trail) over its real APIs.
  */
+import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach } from 'vitest';
 import { readAuditTrail, type AuditRecord } from '../../functions/shared/audit';
 import { parseFleet, type Fleet } from '../../lib/fleet/fleet';
+import { runUntilSettled } from '../../lib/cli/workflow-run';
 import { Sandbox } from '../../lib/sandbox/sandbox';
+import type { AwsEvent } from '../../lib/sandbox/simulated-eventbridge';
 import type { ExecutionRecord } from '../../lib/sandbox/simulated-step-functions';
 import type { ImageBehaviour } from '../../lib/sandbox/simulated-workloads';
 import { readFileSync } from 'node:fs';
@@ -72,4 +76,70 @@ export function servicePrimary(sandbox: Sandbox, service: string): { taskDefinit
   const record = sandbox.ecs.serviceRecord(sandbox.fleet.cluster, sandbox.fleet.services[service]?.ecsServiceName ?? service);
   const primary = record?.deployments.find((d) => d.status === 'PRIMARY');
   return { taskDefinition: primary?.taskDefinition ?? '', rolloutState: primary?.rolloutState ?? '', deployments: record?.deployments.length ?? 0 };
+}
+
+/** A `CloudWatch Alarm State Change` event as CloudWatch emits it for this sandbox's account, with fields to override. */
+export function alarmEvent(
+  sandbox: Sandbox,
+  alarmName: string,
+  change: { value?: string; previous?: string; reason?: string } = {},
+  overrides: Partial<AwsEvent> = {},
+): AwsEvent {
+  const now = new Date(sandbox.clock.now());
+  const timestamp = now.toISOString().replace('Z', '+0000');
+  return {
+    version: '0',
+    id: sandbox.random.uuid(),
+    'detail-type': 'CloudWatch Alarm State Change',
+    source: 'aws.cloudwatch',
+    account: sandbox.context.account,
+    time: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: sandbox.context.region,
+    resources: [`arn:aws:cloudwatch:${sandbox.context.region}:${sandbox.context.account}:alarm:${alarmName}`],
+    detail: {
+      alarmName,
+      state: { value: change.value ?? 'ALARM', reason: change.reason ?? 'Threshold Crossed (test)', timestamp },
+      previousState: { value: change.previous ?? 'OK', reason: 'Threshold not crossed', timestamp },
+      configuration: { metrics: [] },
+    },
+    ...overrides,
+  };
+}
+
+/** The router's recorded decisions (audit `alarm.route`), oldest first. */
+export async function routingDecisions(sandbox: Sandbox): Promise<{ alarm: string; decision: string; why: string; eventId: string }[]> {
+  const trail = await readAuditTrail(sandbox, { limit: 1000 });
+  return trail
+    .filter((r) => r.action === 'alarm.route')
+    .reverse()
+    .map((r) => ({ alarm: String(r.after?.alarm ?? ''), decision: String(r.after?.decision ?? ''), why: r.reason ?? '', eventId: r.source.replace(/^eventbridge:/, '') }));
+}
+
+/** Executions of one workflow, oldest first. */
+export function executionsOf(sandbox: Sandbox, workflow: string): ExecutionRecord[] {
+  const arn = sandbox.stateMachines[workflow];
+  return sandbox.stepFunctions.listExecutionRecords(arn).sort((a, b) => a.startDate - b.startDate);
+}
+
+/** The halt flag as services read it. */
+export async function haltFlag(sandbox: Sandbox): Promise<{ halted: boolean; haltId?: string; reason?: string; services?: string[]; version: number }> {
+  const result = (await sandbox.complete(sandbox.clients.ssm.send(new GetParameterCommand({ Name: sandbox.config.haltParameterName })))).Parameter;
+  return { ...(JSON.parse(result?.Value ?? '{}') as { halted: boolean }), version: result?.Version ?? 0 };
+}
+
+/** Puts events on the bus as their AWS services would, then runs until every execution they started has ended or waits on a person. */
+export async function deliver(sandbox: Sandbox, ...events: AwsEvent[]): Promise<void> {
+  for (const event of events) sandbox.eventBridge.put(event);
+  await runUntilQuiet(sandbox);
+}
+
+/** Lets events reach their targets, then runs until every execution has ended or waits for a person. */
+export async function runUntilQuiet(sandbox: Sandbox, maxVirtualMs = 3 * 3600_000): Promise<void> {
+  await sandbox.clock.advance(5_000);
+  await runUntilSettled(sandbox, maxVirtualMs);
+}
+
+/** Sets an alarm's state through CloudWatch's API (it emits the state change). */
+export async function setAlarm(sandbox: Sandbox, alarmName: string, value: 'ALARM' | 'OK' | 'INSUFFICIENT_DATA', reason = 'set by test'): Promise<void> {
+  await sandbox.complete(sandbox.clients.cloudwatch.send(new SetAlarmStateCommand({ AlarmName: alarmName, StateValue: value, StateReason: reason })));
 }

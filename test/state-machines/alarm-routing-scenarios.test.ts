@@ -1,0 +1,158 @@
+/**
+ * Alarm routing in the sandbox: CloudWatch alarm state changes reach the router
+ * through the EventBridge rule the stack creates, and the router turns them into
+ * halts, rollbacks, pages, or recorded refusals. Events are put on the bus as
+ * CloudWatch would emit them (or changed, to forge them).
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  alarmEvent,
+  deliver,
+  executionsOf,
+  fleetWith,
+  haltFlag,
+  openSandbox,
+  routingDecisions,
+  runUntilQuiet,
+  setAlarm,
+} from '../support/sandbox';
+
+const LOSS_LIMIT = 'prod-daily-loss-limit';
+
+describe('alarm routing', () => {
+  const rejections = [
+    { name: 'a foreign account', change: {}, overrides: { account: '999999999999' }, why: 'foreign account 999999999999' },
+    { name: 'a foreign region', change: {}, overrides: { region: 'us-east-1' }, why: 'foreign region us-east-1' },
+    { name: 'a replayed event', change: {}, overrides: { 'replay-name': 'incident-replay' }, why: 'replayed event' },
+    { name: 'an event older than the maximum age', change: {}, overrides: { time: '2026-01-05T04:00:00Z' }, why: 'stale event' },
+    { name: 'INSUFFICIENT_DATA', change: { value: 'INSUFFICIENT_DATA' }, overrides: {}, why: 'INSUFFICIENT_DATA is no evidence' },
+    { name: 'a change into OK', change: { value: 'OK', previous: 'ALARM' }, overrides: {}, why: 'not a change into ALARM (ALARM → OK)' },
+    { name: 'ALARM to ALARM (a reason update)', change: { value: 'ALARM', previous: 'ALARM' }, overrides: {}, why: 'not a change into ALARM (ALARM → ALARM)' },
+  ] as const;
+
+  for (const rejection of rejections) {
+    it(`refuses ${rejection.name} on a halt alarm: recorded, paged, nothing done`, async () => {
+      const sandbox = await openSandbox();
+      const pagesBefore = sandbox.sns.messages.length;
+      const event = alarmEvent(sandbox, LOSS_LIMIT, rejection.change, rejection.overrides);
+      await deliver(sandbox, event);
+
+      const decision = (await routingDecisions(sandbox)).find((d) => d.eventId === event.id);
+      expect(decision).toMatchObject({ alarm: LOSS_LIMIT, decision: 'rejected' });
+      expect(decision?.why).toContain(rejection.why);
+      expect(sandbox.sns.messages.slice(pagesBefore).some((m) => m.subject?.includes(`${LOSS_LIMIT}: rejected`) && m.message.includes(event.id))).toBe(true);
+      expect(executionsOf(sandbox, 'halt')).toHaveLength(0);
+      expect(await haltFlag(sandbox)).toMatchObject({ halted: false, version: 1 });
+    });
+  }
+
+  it('refuses an alarm that is not in the fleet file, and a malformed event, naming the field', async () => {
+    const sandbox = await openSandbox();
+    const unknown = alarmEvent(sandbox, 'prod-someone-elses-alarm');
+    const { state: _state, ...detailWithoutState } = alarmEvent(sandbox, LOSS_LIMIT).detail;
+    const malformed = { ...alarmEvent(sandbox, LOSS_LIMIT), detail: detailWithoutState };
+    await deliver(sandbox, unknown, malformed);
+
+    const decisions = await routingDecisions(sandbox);
+    expect(decisions.find((d) => d.eventId === unknown.id)).toMatchObject({ decision: 'rejected', why: 'alarm not in the fleet file' });
+    const refusedMalformed = decisions.find((d) => d.eventId === malformed.id);
+    expect(refusedMalformed?.decision).toBe('rejected');
+    expect(refusedMalformed?.why).toMatch(/^malformed event: .*detail\.state/);
+    expect(executionsOf(sandbox, 'halt')).toHaveLength(0);
+    expect(executionsOf(sandbox, 'rollback')).toHaveLength(0);
+    expect((await haltFlag(sandbox)).halted).toBe(false);
+  });
+
+  it('a halt alarm going into ALARM sets the flag and starts one verified halt; the same event delivered again starts nothing', async () => {
+    const sandbox = await openSandbox();
+    const event = alarmEvent(sandbox, LOSS_LIMIT, { reason: 'Desk P&L below the limit' });
+    // EventBridge delivers at least once: the duplicate arrives while the first is still being handled, and once more later.
+    sandbox.eventBridge.put(event);
+    sandbox.eventBridge.put(event);
+    await runUntilQuiet(sandbox);
+    await deliver(sandbox, event);
+
+    const halts = executionsOf(sandbox, 'halt');
+    expect(halts).toHaveLength(1);
+    expect(halts[0]).toMatchObject({ name: `alarm-${event.id}`, status: 'SUCCEEDED' });
+    const flag = await haltFlag(sandbox);
+    expect(flag).toMatchObject({ halted: true, reason: `${LOSS_LIMIT}: Desk P&L below the limit`, services: ['market-data', 'risk-engine', 'order-gateway'] });
+    // Written once: the duplicates found the same halt and did not write again.
+    expect(flag.version).toBe(2);
+    const decisions = (await routingDecisions(sandbox)).filter((d) => d.eventId === event.id).map((d) => d.decision);
+    expect(decisions.sort()).toEqual(['duplicate', 'duplicate', 'halt-started']);
+  });
+
+  it('a second halt alarm while trading is halted keeps the first halt', async () => {
+    const sandbox = await openSandbox();
+    const first = alarmEvent(sandbox, LOSS_LIMIT);
+    await deliver(sandbox, first);
+    const firstHaltId = (await haltFlag(sandbox)).haltId;
+    const second = alarmEvent(sandbox, 'prod-order-reject-rate');
+    await deliver(sandbox, second);
+
+    expect((await haltFlag(sandbox)).haltId).toBe(firstHaltId);
+    expect((await routingDecisions(sandbox)).find((d) => d.eventId === second.id)).toMatchObject({ decision: 'already-halted' });
+    expect(executionsOf(sandbox, 'halt')).toHaveLength(1);
+  });
+
+  it('in notify-only mode an alarm pages and acts on nothing; in dry-run it records what it would have done', async () => {
+    for (const [guardRails, decision, why] of [
+      [{ automation: 'notify-only' }, 'suppressed', 'automation is notify-only: would halt trading'],
+      [{ dryRun: true }, 'dry-run', 'dry run: would halt trading'],
+    ] as const) {
+      const sandbox = await openSandbox(fleetWith((raw) => Object.assign(raw.guardRails as object, guardRails)));
+      const event = alarmEvent(sandbox, LOSS_LIMIT);
+      await deliver(sandbox, event);
+      expect((await routingDecisions(sandbox)).find((d) => d.eventId === event.id)).toMatchObject({ decision, why });
+      expect(executionsOf(sandbox, 'halt')).toHaveLength(0);
+      expect((await haltFlag(sandbox)).halted).toBe(false);
+      expect(sandbox.sns.messages.some((m) => m.subject?.includes(`${LOSS_LIMIT}: ${decision}`))).toBe(true);
+      sandbox.dispose();
+    }
+  });
+
+  it('a notify alarm only pages', async () => {
+    const sandbox = await openSandbox();
+    const event = alarmEvent(sandbox, 'prod-position-service-lag');
+    await deliver(sandbox, event);
+    expect((await routingDecisions(sandbox)).find((d) => d.eventId === event.id)).toMatchObject({ decision: 'notified' });
+    expect(executionsOf(sandbox, 'halt')).toHaveLength(0);
+    expect(executionsOf(sandbox, 'rollback')).toHaveLength(0);
+  });
+
+  it('an alarm storm (hundreds of state changes in a minute) acts at most once per service per cooldown, and the hourly budget holds', async () => {
+    const sandbox = await openSandbox();
+    const { maxAutomatedActionsPerHour } = sandbox.fleet.guardRails;
+    const rollbackAlarms = Object.values(sandbox.fleet.services).flatMap((s) => s.rollbackAlarms.map((a) => ({ service: s.id, alarm: a.name })));
+    expect(new Set(rollbackAlarms.map((a) => a.service)).size).toBeGreaterThan(maxAutomatedActionsPerHour);
+
+    // Every rollback alarm flaps ALARM/OK through CloudWatch's own API: 300 state changes within 60 seconds.
+    let changes = 0;
+    for (let i = 0; changes < 300; i += 1) {
+      for (const { alarm } of rollbackAlarms) {
+        await setAlarm(sandbox, alarm, i % 2 === 0 ? 'ALARM' : 'OK', `flap ${i}`);
+        changes += 1;
+      }
+      await sandbox.clock.advance(60_000 / Math.ceil(300 / rollbackAlarms.length));
+    }
+    await runUntilQuiet(sandbox);
+
+    const rollbacks = executionsOf(sandbox, 'rollback');
+    const perService = new Map<string, number>();
+    for (const r of rollbacks) {
+      const service = String((JSON.parse(r.input) as { service: string }).service);
+      perService.set(service, (perService.get(service) ?? 0) + 1);
+    }
+    expect(Math.max(...perService.values())).toBe(1);
+    expect(rollbacks.length).toBe(maxAutomatedActionsPerHour);
+
+    const decisions = await routingDecisions(sandbox);
+    const intoAlarm = decisions.filter((d) => d.decision !== 'rejected');
+    expect(intoAlarm.filter((d) => d.decision === 'rollback-started')).toHaveLength(maxAutomatedActionsPerHour);
+    expect(intoAlarm.some((d) => d.decision === 'suppressed' && d.why.includes('cooldown'))).toBe(true);
+    expect(intoAlarm.some((d) => d.decision === 'suppressed' && d.why.includes(`budget of ${maxAutomatedActionsPerHour} automatic actions this hour is spent`))).toBe(true);
+    // Over budget a human is paged.
+    expect(sandbox.sns.messages.some((m) => m.message.includes('a human must decide'))).toBe(true);
+  });
+});
