@@ -37,12 +37,16 @@ export const recordHaltOutcome = defineHandler({
       .filter(({ a }) => 'failed' in a && a.failed === true)
       .map(({ a, name }) => `${name}: ${describeFailure((a as { error: { Error: string; Cause?: string } }).error)}`);
     const status = unconfirmed.length === 0 && failedActions.length === 0 ? 'CONFIRMED' : 'ESCALATED';
+    const notConfirmed =
+      unconfirmed.length > 0
+        ? `NOT CONFIRMED, act now: ${unconfirmed.map((u) => `${u.service} (${u.evidence})`).join('; ')}`
+        : `Every service confirmed, but part of the halt failed: check by hand.`;
     const lines = [
       `Halt ${halt.haltId}${halt.alreadyHalted ? ' (trading was already halted)' : ''}: ${halt.reason}`,
       `Requested by ${halt.actor} via ${halt.source}; flag set at ${halt.flaggedAt}.`,
       status === 'CONFIRMED'
         ? `Trading stopped: ${halt.services.join(', ')} confirmed within ${verification?.deadlineSeconds ?? '?'} s.`
-        : `NOT CONFIRMED, act now: ${unconfirmed.map((u) => `${u.service} (${u.evidence})`).join('; ')}`,
+        : notConfirmed,
       ...failedActions.map((f) => `Failed: ${f}`),
       `Execution ${executionId}`,
     ];
@@ -63,8 +67,21 @@ export const recordHaltOutcome = defineHandler({
       status,
       haltId: halt.haltId,
       unconfirmed: unconfirmed.map((u) => u.service),
-      subject: status === 'CONFIRMED' ? `Trading halted (${halt.haltId})` : `HALT NOT CONFIRMED: ${unconfirmed.map((u) => u.service).join(', ')}`,
+      subject: pageSubject(status, halt.haltId, unconfirmed.map((u) => u.service), failedActions.length),
       message,
     };
   },
 });
+
+/** The page subject: SNS takes at most 100 characters, so services that do not fit are counted instead. */
+export function pageSubject(status: 'CONFIRMED' | 'ESCALATED', haltId: string, unconfirmed: readonly string[], failedActions: number): string {
+  if (status === 'CONFIRMED') return `Trading halted (${haltId})`.slice(0, 100);
+  if (unconfirmed.length === 0) return `HALT INCOMPLETE: ${failedActions} halt action${failedActions === 1 ? '' : 's'} failed`;
+  const head = 'HALT NOT CONFIRMED: ';
+  for (let shown = unconfirmed.length; shown > 0; shown -= 1) {
+    const rest = unconfirmed.length - shown;
+    const subject = `${head}${unconfirmed.slice(0, shown).join(', ')}${rest > 0 ? ` and ${rest} more` : ''}`;
+    if (subject.length <= 100) return subject;
+  }
+  return `${head}${unconfirmed.length} services`;
+}

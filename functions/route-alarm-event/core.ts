@@ -18,7 +18,7 @@ import * as z from 'zod';
 import { classifyAlarm, type AlarmClass } from '../../lib/fleet/fleet';
 import { writeAuditRecord } from '../shared/audit';
 import { cloudWatchAlarmStateChangeSchema, type CloudWatchAlarmStateChange } from '../shared/aws-events';
-import { type Claim, claimCooldown, claimHourlyBudget, claimOnce, holdingClaims } from '../shared/guard-rails';
+import { type Claim, claimCooldown, claimHourlyBudget, claimOnce, holdingClaims, releaseClaims } from '../shared/guard-rails';
 import { defineHandler, describeIssues, type HandlerDeps } from '../shared/handler';
 import { setHaltFlag } from '../shared/halt-flag';
 import { page } from '../shared/paging';
@@ -96,7 +96,8 @@ export const routeAlarmEvent = defineHandler({
 async function halt(deps: RouterDeps, event: CloudWatchAlarmStateChange, alarm: Extract<AlarmClass, { kind: 'halt' }>, reason: string): Promise<RoutingResult> {
   const base = { eventId: event.id, alarmName: event.detail.alarmName };
   const haltId = haltIdForEvent(event);
-  const { flag, alreadyHalted } = await setHaltFlag(deps, { haltId, reason, source: `alarm:${alarm.alarm.name}`, actor: 'assure', services: alarm.services });
+  const { flag, alreadyHalted, alreadyResumed } = await setHaltFlag(deps, { haltId, reason, source: `alarm:${alarm.alarm.name}`, actor: 'assure', services: alarm.services });
+  if (alreadyResumed) return decide(deps, { ...base, decision: 'duplicate', why: `this event's halt ${haltId} already ran and was resumed` }, alarm);
   if (alreadyHalted && flag.haltId !== haltId) {
     return decide(deps, { ...base, decision: 'already-halted', why: `trading is already halted (${flag.haltId ?? 'unknown'}: ${flag.reason ?? ''})` }, alarm);
   }
@@ -111,58 +112,68 @@ async function halt(deps: RouterDeps, event: CloudWatchAlarmStateChange, alarm: 
 
 async function rollBack(deps: RouterDeps, event: CloudWatchAlarmStateChange, alarm: Extract<AlarmClass, { kind: 'rollback' }>, reason: string): Promise<RoutingResult> {
   const base = { eventId: event.id, alarmName: event.detail.alarmName };
-  const service = alarm.service;
   const claims: Claim[] = [];
   const eventClaim = await claimOnce(deps, `event#${event.id}`, event.id, { alarm: alarm.alarm.name });
   if (!eventClaim) return decide(deps, { ...base, decision: 'duplicate', why: 'this event was already routed' }, alarm);
   claims.push(eventClaim);
-  // Any failure from here gives the claims back before EventBridge retries the event.
-  return holdingClaims(
-    claims,
-    async () => {
-      // A deploy of the service in progress owns its rollback: one automatic rollback per deployment.
-      const soak = unmarshall(
-        (await deps.clients.dynamodb.send(new GetItemCommand({ TableName: deps.config.callbackTableName, Key: marshall({ pk: soakWaitKey(service.id) }), ConsistentRead: true })))
-          .Item ?? {},
-      );
-      if (typeof soak.taskToken === 'string') {
-        const delivery = await completeTask(deps, soak.taskToken, {
-          error: 'RollbackAlarmFiredError',
-          cause: `${alarm.alarm.name} went into ALARM at ${event.detail.state.timestamp}: ${event.detail.state.reason}`,
-        });
-        if (delivery === 'delivered') {
-          return decide(deps, { ...base, decision: 'delegated-to-deploy', why: `ended the soak of ${service.id}'s deploy; it rolls itself back` }, alarm);
-        }
-      }
-      const lock = unmarshall(
-        (await deps.clients.dynamodb.send(new GetItemCommand({ TableName: deps.config.lockTableName, Key: marshall({ pk: `service#${service.id}` }), ConsistentRead: true }))).Item ??
-          {},
-      );
-      const deployExecutions = deps.config.deployStateMachineArn.replace(':stateMachine:', ':execution:');
-      if (typeof lock.owner === 'string' && Number(lock.leaseExpiresAt) * 1000 > Date.now() && lock.owner.startsWith(deployExecutions)) {
-        return decide(deps, { ...base, decision: 'left-to-ecs', why: `${service.id} is being deployed (${lock.owner}): ECS deployment alarms and the health gate handle it` }, alarm);
-      }
-      const cooldownMinutes = deps.fleet.guardRails.serviceCooldownMinutes;
-      const cooldown = await claimCooldown(deps, `rollback#${service.id}`, Date.now() + cooldownMinutes * 60_000, event.id, { alarm: alarm.alarm.name });
-      if (!cooldown) return decide(deps, { ...base, decision: 'suppressed', why: `${service.id} is in its ${cooldownMinutes}-minute cooldown after an automatic action` }, alarm);
-      claims.push(cooldown);
-      const described = await deps.clients.ecs.send(new DescribeServicesCommand({ cluster: deps.fleet.cluster, services: [service.ecsServiceName] }));
-      const deploymentId = described.services?.[0]?.deployments?.find((d) => d.status === 'PRIMARY')?.id ?? 'unknown';
-      const once = await claimOnce(deps, `auto-rollback#${service.id}#${deploymentId}`, event.id, { alarm: alarm.alarm.name });
-      if (!once) return decide(deps, { ...base, decision: 'suppressed', why: `deployment ${deploymentId} of ${service.id} was already rolled back automatically once` }, alarm);
-      claims.push(once);
-      const budget = await claimHourlyBudget(deps, deps.fleet.guardRails.maxAutomatedActionsPerHour);
-      if (!budget) {
-        return decide(deps, { ...base, decision: 'suppressed', why: `the budget of ${deps.fleet.guardRails.maxAutomatedActionsPerHour} automatic actions this hour is spent: a human must decide` }, alarm);
-      }
-      claims.push(budget);
-      const input = { service: service.id, reason, source: `alarm:${alarm.alarm.name}`, requestedBy: 'assure' };
-      const started = await startExecution(deps, deps.config.rollbackStateMachineArn, executionNameForEvent(event.id), input);
-      if (!started) return decide(deps, { ...base, decision: 'duplicate', why: 'this event already started a rollback' }, alarm);
-      return decide(deps, { ...base, decision: 'rollback-started', why: `rolling back ${service.id}: ${reason}`, executionArn: started }, alarm);
-    },
-    releaseFailed(deps),
+  // Any failure up to the start gives the claims back before EventBridge retries the event;
+  // recording and paging the decision happen after, so their failure keeps the claims of a running rollback.
+  const result = await holdingClaims(claims, () => decideRollback(deps, event, alarm, reason, claims), releaseFailed(deps));
+  return decide(deps, result, alarm);
+}
+
+async function decideRollback(
+  deps: RouterDeps,
+  event: CloudWatchAlarmStateChange,
+  alarm: Extract<AlarmClass, { kind: 'rollback' }>,
+  reason: string,
+  claims: Claim[],
+): Promise<RoutingResult> {
+  const base = { eventId: event.id, alarmName: event.detail.alarmName };
+  const service = alarm.service;
+  // A deploy of the service in progress owns its rollback: one automatic rollback per deployment.
+  const soak = unmarshall(
+    (await deps.clients.dynamodb.send(new GetItemCommand({ TableName: deps.config.callbackTableName, Key: marshall({ pk: soakWaitKey(service.id) }), ConsistentRead: true }))).Item ??
+      {},
   );
+  if (typeof soak.taskToken === 'string') {
+    const delivery = await completeTask(deps, soak.taskToken, {
+      error: 'RollbackAlarmFiredError',
+      cause: `${alarm.alarm.name} went into ALARM at ${event.detail.state.timestamp}: ${event.detail.state.reason}`,
+    });
+    if (delivery === 'delivered') return { ...base, decision: 'delegated-to-deploy', why: `ended the soak of ${service.id}'s deploy; it rolls itself back` };
+  }
+  const lock = unmarshall(
+    (await deps.clients.dynamodb.send(new GetItemCommand({ TableName: deps.config.lockTableName, Key: marshall({ pk: `service#${service.id}` }), ConsistentRead: true }))).Item ?? {},
+  );
+  const deployExecutions = deps.config.deployStateMachineArn.replace(':stateMachine:', ':execution:');
+  if (typeof lock.owner === 'string' && Number(lock.leaseExpiresAt) * 1000 > Date.now() && lock.owner.startsWith(deployExecutions)) {
+    return { ...base, decision: 'left-to-ecs', why: `${service.id} is being deployed (${lock.owner}): ECS deployment alarms and the health gate handle it` };
+  }
+  // Guard-rail claims refused further down are given back: an action that never happened must not count.
+  const guards: Claim[] = [];
+  const refused = async (why: string): Promise<RoutingResult> => {
+    await releaseClaims(guards, releaseFailed(deps));
+    return { ...base, decision: 'suppressed', why };
+  };
+  const cooldownMinutes = deps.fleet.guardRails.serviceCooldownMinutes;
+  const cooldown = await claimCooldown(deps, `rollback#${service.id}`, Date.now() + cooldownMinutes * 60_000, event.id, { alarm: alarm.alarm.name });
+  if (!cooldown) return refused(`${service.id} is in its ${cooldownMinutes}-minute cooldown after an automatic action`);
+  guards.push(cooldown);
+  claims.push(cooldown);
+  const described = await deps.clients.ecs.send(new DescribeServicesCommand({ cluster: deps.fleet.cluster, services: [service.ecsServiceName] }));
+  const deploymentId = described.services?.[0]?.deployments?.find((d) => d.status === 'PRIMARY')?.id ?? 'unknown';
+  const once = await claimOnce(deps, `auto-rollback#${service.id}#${deploymentId}`, event.id, { alarm: alarm.alarm.name });
+  if (!once) return refused(`deployment ${deploymentId} of ${service.id} was already rolled back automatically once`);
+  guards.push(once);
+  claims.push(once);
+  const budget = await claimHourlyBudget(deps, deps.fleet.guardRails.maxAutomatedActionsPerHour);
+  if (!budget) return refused(`the budget of ${deps.fleet.guardRails.maxAutomatedActionsPerHour} automatic actions this hour is spent: a human must decide`);
+  claims.push(budget);
+  const input = { service: service.id, reason, source: `alarm:${alarm.alarm.name}`, requestedBy: 'assure' };
+  const started = await startExecution(deps, deps.config.rollbackStateMachineArn, executionNameForEvent(event.id), input);
+  if (!started) return { ...base, decision: 'duplicate', why: 'this event already started a rollback' };
+  return { ...base, decision: 'rollback-started', why: `rolling back ${service.id}: ${reason}`, executionArn: started };
 }
 
 const releaseFailed =

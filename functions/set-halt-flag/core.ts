@@ -39,13 +39,15 @@ export const setHaltFlagHandler = defineHandler({
       throw new InvalidHaltRequestError(`Invalid halt request: services: ${unknown.join(', ')} ${unknown.length === 1 ? 'is not a trading service' : 'are not trading services'} (trading: ${trading.join(', ')})`);
     }
     const haltId = parsed.data.haltId ?? `halt-${executionId.split(':').pop() ?? executionId}`.slice(0, 80);
-    const { flag, alreadyHalted } = await setHaltFlag(deps, { ...parsed.data, haltId });
+    const { flag, alreadyHalted, alreadyResumed } = await setHaltFlag(deps, { ...parsed.data, haltId });
+    if (alreadyResumed) throw new InvalidHaltRequestError(`Invalid halt request: haltId: halt ${haltId} already ran and was resumed; a new halt needs a new id`);
     const halt: Halt = {
       haltId: flag.haltId ?? haltId,
       reason: flag.reason ?? parsed.data.reason,
       source: parsed.data.source,
       actor: parsed.data.actor,
-      services: flag.services ?? parsed.data.services ?? trading,
+      // The flag is the truth: a fleet-wide halt stores no services, whoever asks later.
+      services: flag.services ?? trading,
       alreadyHalted: alreadyHalted && flag.haltId !== haltId,
       flaggedAt: flag.at ?? new Date().toISOString(),
     };

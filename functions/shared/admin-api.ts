@@ -26,6 +26,10 @@ export class AdminToken {
   toString(): string {
     return '[redacted]';
   }
+  /** Removes the token from text a task sent back (some 401 pages echo the credentials). */
+  redactFrom(text: string): string {
+    return this.#value.length === 0 ? text : text.split(this.#value).join('[redacted]');
+  }
 }
 
 export async function readAdminToken(deps: AdminDeps): Promise<AdminToken | undefined> {
@@ -65,9 +69,9 @@ export async function callAdminApi(
           ...(body ? { body: JSON.stringify(body) } : {}),
           timeoutMs: 3_000,
         });
-        return { task: taskId(task), ip, status: response.status, body: response.body.slice(0, 300) };
+        return { task: taskId(task), ip, status: response.status, body: token.redactFrom(response.body).slice(0, 300) };
       } catch (error) {
-        return { task: taskId(task), ip, status: 'unreachable', body: (error as Error).message.slice(0, 200) };
+        return { task: taskId(task), ip, status: 'unreachable', body: token.redactFrom((error as Error).message).slice(0, 200) };
       }
     }),
   );

@@ -85,7 +85,9 @@ export function claimOnce(deps: StateDeps, key: string, claimId: string, details
 }
 
 /** Takes one unit of the hourly budget of automatic actions; undefined when the hour's budget is spent. */
-export function claimHourlyBudget(deps: StateDeps, maxPerHour: number): Promise<Claim | undefined> {
+export async function claimHourlyBudget(deps: StateDeps, maxPerHour: number): Promise<Claim | undefined> {
+  // A budget of 0 means no automatic action at all; the condition below would grant an hour's first unit.
+  if (maxPerHour <= 0) return undefined;
   const pk = `budget#${new Date().toISOString().slice(0, 13)}`;
   return claimed(
     deps.clients.dynamodb.send(
@@ -122,13 +124,18 @@ export async function holdingClaims<T>(claims: readonly Claim[], action: () => P
   try {
     return await action();
   } catch (error) {
-    for (const claim of [...claims].reverse()) {
-      try {
-        await claim.release();
-      } catch (releaseError) {
-        onReleaseFailure(claim, releaseError);
-      }
-    }
+    await releaseClaims(claims, onReleaseFailure);
     throw error;
+  }
+}
+
+/** Gives back claims, newest first, each failure reported to `onReleaseFailure` (the claim then expires on its own). */
+export async function releaseClaims(claims: readonly Claim[], onReleaseFailure: (claim: Claim, error: unknown) => void): Promise<void> {
+  for (const claim of [...claims].reverse()) {
+    try {
+      await claim.release();
+    } catch (releaseError) {
+      onReleaseFailure(claim, releaseError);
+    }
   }
 }

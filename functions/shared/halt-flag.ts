@@ -53,15 +53,18 @@ export interface HaltRequest {
 
 /**
  * Sets the halt flag: an idempotent set, never a toggle. When trading is already
- * halted the flag is left as it is (the first halt's id stands) and reported.
+ * halted the flag is left as it is (the first halt's id stands) and reported;
+ * so is a halt id that was already resumed.
  * Fails closed: a flag that cannot be read is overwritten with the new halt.
  */
 export async function setHaltFlag(
   deps: Pick<HandlerDeps<'ssm'>, 'clients' | 'config'>,
   request: HaltRequest,
-): Promise<{ readonly flag: HaltFlag; readonly alreadyHalted: boolean }> {
+): Promise<{ readonly flag: HaltFlag; readonly alreadyHalted: boolean; readonly alreadyResumed: boolean }> {
   const current = await readHaltFlag(deps);
-  if (current.readable && current.flag.halted) return { flag: current.flag, alreadyHalted: true };
+  if (current.readable && current.flag.halted) return { flag: current.flag, alreadyHalted: true, alreadyResumed: false };
+  // A halt id is used once: a redelivered signal of a halt since resumed must not halt trading again.
+  if (current.readable && current.flag.lastHaltId === request.haltId) return { flag: current.flag, alreadyHalted: false, alreadyResumed: true };
   const flag: HaltFlag = {
     halted: true,
     haltId: request.haltId,
@@ -74,7 +77,7 @@ export async function setHaltFlag(
   await deps.clients.ssm.send(
     new PutParameterCommand({ Name: deps.config.haltParameterName, Value: JSON.stringify(flag), Type: 'String', Overwrite: true }),
   );
-  return { flag, alreadyHalted: false };
+  return { flag, alreadyHalted: false, alreadyResumed: false };
 }
 
 /** Clears the flag, but only for the halt that set it (a newer halt stays in force). */
