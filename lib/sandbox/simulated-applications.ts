@@ -94,7 +94,7 @@ export class SimulatedApplications {
       secrets,
       secretVersions: versions,
       startedAt: Date.now(),
-      openOrders: trading ? 10 + Math.floor(this.context.random.next() * 30) : 0,
+      openOrders: trading ? workingOrders(this.context.random) : 0,
       resumedHaltIds: [],
     });
   }
@@ -177,11 +177,15 @@ export class SimulatedApplications {
       if (typeof payload.haltId !== 'string') return json(400, { error: 'haltId is required' });
       if (!app.resumedHaltIds.includes(payload.haltId)) app.resumedHaltIds.push(payload.haltId);
       if (app.halt?.haltId === payload.haltId) delete app.halt;
-      Object.assign(app, { openOrders: 0 });
+      // Trading again: the service works a fresh book of orders.
+      Object.assign(app, { openOrders: workingOrders(this.context.random) });
       return json(200, { halted: false });
     }
     return json(404, { error: 'not found' });
   }
 }
+
+/** The open orders of a trading service at work: 10 to 39. */
+const workingOrders = (random: { next(): number }): number => 10 + Math.floor(random.next() * 30);
 
 const json = (status: number, body: unknown): HttpResponse => ({ status, body: JSON.stringify(body) });

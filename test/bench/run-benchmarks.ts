@@ -6,6 +6,7 @@
  *    state transitions, Lambda invocations, and virtual seconds from ECS finishing
  *    the deployment to the state machine acting on it.
  * 2. The real Lambda bundles (CDK synth with esbuild): minified size of each.
+ * 3. The kill switch on 50 trading services (halt-benchmark.ts).
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,9 @@ import type { ExecutionRecord } from '../../lib/sandbox/simulated-step-functions
 import type { ImageBehaviour } from '../../lib/sandbox/simulated-workloads';
 import { substitute } from '../../lib/workflows/asl';
 import { functionArnPlaceholder } from '../../lib/workflows/workflow-spec';
+import { haltBenchmark } from './halt-benchmark';
 import { pollDeploymentStatus } from './poll-deployment-status';
+import { fmt, mean, pct } from './stats';
 import { POLL_INTERVAL_SECONDS, pollingDeployDefinition } from './polling-deploy';
 
 const TARGETS = { reactionSeconds: 1, transitions: 40, bundleBytes: 500 * 1024 };
@@ -43,7 +46,7 @@ async function measure(variant: 'event-driven' | 'polling', service: string, beh
     let workflow = 'deploy';
     if (variant === 'polling') {
       const { asl, placeholders } = pollingDeployDefinition();
-      const arns = { ...sandbox.functionArns.deploy, PollDeploymentStatus: sandbox.createHandlerFunction(pollDeploymentStatus, "deploy-polling") };
+      const arns = { ...sandbox.functionArns.deploy, PollDeploymentStatus: sandbox.createHandlerFunction(pollDeploymentStatus, 'deploy-polling') };
       const definition = JSON.parse(substitute(asl, Object.fromEntries(placeholders.map((k) => [functionArnPlaceholder(k), arns[k as keyof typeof arns] as string])))) as StateMachineDefinition;
       sandbox.stateMachines.pollingDeploy = sandbox.stepFunctions.createStateMachine('assure-prod-deploy-polling', definition);
       workflow = 'pollingDeploy';
@@ -78,12 +81,6 @@ function stateEnteredAt(record: ExecutionRecord, state: string): number {
   return record.history.find((e) => e.type.endsWith('StateEntered') && e.stateName === state)?.timestamp ?? Number.NaN;
 }
 
-const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
-const pct = (values: readonly number[], p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-};
-const fmt = (n: number, digits = 2): string => n.toFixed(digits);
 
 async function deployBenchmark(): Promise<boolean> {
   console.log(`1. One rolling deploy in the sandbox (${RUNS} runs per variant, spread over the ${POLL_INTERVAL_SECONDS}-s poll grid)\n`);
@@ -166,6 +163,11 @@ function bundleBenchmark(): boolean {
   }
 }
 
-const deployOk = await deployBenchmark();
-const bundlesOk = bundleBenchmark();
-process.exitCode = deployOk && bundlesOk ? 0 : 1;
+const only = process.argv.slice(2);
+const selected = (name: string): boolean => only.length === 0 || only.includes(name);
+const results = [
+  selected('deploy') ? await deployBenchmark() : true,
+  selected('bundles') ? bundleBenchmark() : true,
+  selected('halt') ? await haltBenchmark() : true,
+];
+process.exitCode = results.every(Boolean) ? 0 : 1;
