@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { parseFleet, type Fleet } from '../../lib/fleet/fleet';
 import { Sandbox } from '../../lib/sandbox/sandbox';
-import type { AwsEvent } from '../../lib/sandbox/simulated-eventbridge';
+import { alarmEvent } from '../../lib/sandbox/alarm-event';
 import { runUntilSettled } from '../../lib/cli/workflow-run';
 import { fmt, pct } from './stats';
 
@@ -58,27 +58,6 @@ interface HaltMeasurement {
   readonly overheadMs: number;
   readonly verifiedSeconds: number;
   readonly confirmed: boolean;
-}
-
-function alarmEvent(sandbox: Sandbox): AwsEvent {
-  const now = new Date(sandbox.clock.now());
-  const stamp = now.toISOString().replace('Z', '+0000');
-  return {
-    version: '0',
-    id: sandbox.random.uuid(),
-    'detail-type': 'CloudWatch Alarm State Change',
-    source: 'aws.cloudwatch',
-    account: sandbox.context.account,
-    time: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    region: sandbox.context.region,
-    resources: [`arn:aws:cloudwatch:${sandbox.context.region}:${sandbox.context.account}:alarm:${HALT_ALARM}`],
-    detail: {
-      alarmName: HALT_ALARM,
-      state: { value: 'ALARM', reason: 'Threshold Crossed: desk P&L below the daily loss limit', timestamp: stamp },
-      previousState: { value: 'OK', reason: 'Threshold not crossed', timestamp: stamp },
-      configuration: { metrics: [] },
-    },
-  };
 }
 
 interface FlagWrite {
@@ -133,7 +112,7 @@ function watchFlagWrites(sandbox: Sandbox): { flagWritten: () => FlagWrite | und
 
 async function haltOnce(sandbox: Sandbox, watch: ReturnType<typeof watchFlagWrites>): Promise<HaltMeasurement> {
   const transitionsBefore = sandbox.stepFunctions.listExecutionRecords().reduce((sum, e) => sum + e.transitions, 0);
-  const event = alarmEvent(sandbox);
+  const event = alarmEvent(sandbox, HALT_ALARM, { reason: 'Threshold Crossed: desk P&L below the daily loss limit' });
   const eventAt = sandbox.clock.now();
   watch.reset();
   sandbox.eventBridge.put(event);
