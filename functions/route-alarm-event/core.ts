@@ -83,6 +83,8 @@ export const routeAlarmEvent = defineHandler({
     const reason = `${event.detail.alarmName}: ${event.detail.state.reason}`.slice(0, 500);
 
     if (alarm.kind === 'notify') return decide(deps, { ...base, decision: 'notified', why: 'notify-only alarm' }, alarm);
+    // Interim until the scale workflow exists: scaling alarms page and do nothing else.
+    if (alarm.kind === 'scale') return decide(deps, { ...base, decision: 'notified', why: `scaling alarm (${alarm.alarm.direction}): scaling is not routed yet` }, alarm);
     if (guardRails.automation === 'notify-only') {
       return decide(deps, { ...base, decision: 'suppressed', why: `automation is notify-only: would ${alarm.kind === 'halt' ? 'halt trading' : `roll back ${alarm.service.id}`}` }, alarm);
     }

@@ -69,5 +69,7 @@ function defaultDescription(classified: AlarmClass): string {
       return `Trading risk: this alarm halts trading on ${classified.services.join(', ')}`;
     case 'notify':
       return 'Pages on-call; Assure takes no automatic action';
+    case 'scale':
+      return `${classified.service.id}: ${classified.alarm.direction} by step adjustment`;
   }
 }

@@ -142,6 +142,57 @@ const capacitySchema = z
   .refine((c) => c.min <= c.desired, { message: 'min must not exceed desired', path: ['min'] })
   .refine((c) => c.desired <= c.max, { message: 'desired must not exceed max', path: ['max'] });
 
+/**
+ * One step of a step-scaling policy, as Application Auto Scaling defines it: bounds are
+ * relative to the alarm's threshold (metric − threshold), the lower inclusive, the upper
+ * exclusive; `adjustment` is a change in task count (negative to scale in).
+ */
+export const stepAdjustmentSchema = z
+  .strictObject({
+    lowerBound: z.number().optional(),
+    upperBound: z.number().optional(),
+    adjustment: z.number().int().min(-1000).max(1000).refine((n) => n !== 0, { message: 'must not be 0' }),
+  })
+  .refine((s) => s.lowerBound === undefined || s.upperBound === undefined || s.lowerBound < s.upperBound, {
+    message: 'lowerBound must be below upperBound',
+    path: ['upperBound'],
+  });
+
+/** An alarm whose ALARM scales the service out or in by the step its breach falls into. */
+export const scalingAlarmSchema = z
+  .strictObject({
+    ...alarmFields,
+    direction: z.enum(['scale-out', 'scale-in']),
+    steps: z.array(stepAdjustmentSchema).min(1),
+  })
+  .refine(datapointsWithinPeriods.check, datapointsWithinPeriods.params)
+  .refine((a) => a.steps.every((s) => (a.direction === 'scale-out' ? s.adjustment > 0 : s.adjustment < 0)), {
+    message: 'scale-out steps add tasks (adjustment > 0), scale-in steps remove them (adjustment < 0)',
+    path: ['steps'],
+  });
+
+/** Capacity set on a schedule (EventBridge Scheduler), e.g. raise the order gateway before the open. */
+export const scheduledCapacitySchema = z.strictObject({
+  name: kebabName,
+  /** EventBridge Scheduler cron: `cron(minutes hours day-of-month month day-of-week year)`. */
+  schedule: z
+    .string()
+    .regex(/^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/, 'must be an EventBridge Scheduler cron expression such as cron(45 7 ? * MON-FRI *)'),
+  timeZone: z.string().refine(isKnownTimeZone, { message: 'must be an IANA time zone such as Europe/London' }).default('UTC'),
+  /** The task count to set (still bounded by capacity.min and capacity.max). */
+  desired: z.number().int().min(0).max(5000),
+});
+
+export const scalingSchema = z.strictObject({
+  alarms: z.array(scalingAlarmSchema).default([]),
+  /** After a scaling action, further actions in the same direction wait this long. */
+  scaleOutCooldownSeconds: z.number().int().min(0).max(86_400).default(120),
+  scaleInCooldownSeconds: z.number().int().min(0).max(86_400).default(600),
+  /** Whether the service may scale out while trading is halted (scale-in is always allowed). */
+  scaleOutWhileHalted: z.boolean().default(false),
+  schedule: z.array(scheduledCapacitySchema).default([]),
+});
+
 /** How a trading service stops when trading halts. */
 export const serviceHaltPolicySchema = z.strictObject({
   /** soft: told to halt through its admin API; hard: also scaled to zero tasks. */
@@ -165,6 +216,8 @@ export const serviceSchema = z.strictObject({
   rollbackAlarms: z.array(alarmDefinitionSchema).default([]),
   /** For trading services: how the service stops when trading halts. */
   halt: serviceHaltPolicySchema.optional(),
+  /** Alarm-driven step scaling, cooldowns per direction, and scheduled capacity. */
+  scaling: scalingSchema.optional(),
   /** Roles the service's task definition uses; the deploy role may pass only these. */
   taskRoleName: iamRoleName.optional(),
   executionRoleName: iamRoleName,
@@ -209,6 +262,57 @@ export const haltSettingsSchema = z.strictObject({
   alarms: z.array(haltAlarmSchema).default([]),
 });
 
+const secretName = z.string().regex(/^[\w/+=.@-]{1,512}$/, 'must be a Secrets Manager secret name');
+const envVariable = z.string().regex(/^[A-Z_][A-Z0-9_]{0,254}$/, 'must be an environment variable name such as ADMIN_API_TOKEN');
+
+const managedSecretFields = {
+  /** The secret's name in Secrets Manager. */
+  name: secretName,
+  /** The environment variable consumers' containers receive it as. */
+  variable: envVariable,
+  /** Services whose tasks read the secret (at start): they are redeployed after a rotation. */
+  consumers: z.array(kebabName).default([]),
+  /** Rotation schedule: every N days (Secrets Manager rotation rules). */
+  rotationDays: z.number().int().min(1).max(1000).default(30),
+};
+
+/** How a new value is generated: a token of `length` characters from `alphabet`. */
+const generatedTokenSecret = z.strictObject({
+  kind: z.literal('generated-token'),
+  ...managedSecretFields,
+  length: z.number().int().min(16).max(4096).default(40),
+  alphabet: z.enum(['alphanumeric', 'hex', 'base64url']).default('alphanumeric'),
+});
+
+/** A symmetric signing key (HMAC): `bytes` random bytes, stored encoded. */
+const signingKeySecret = z.strictObject({
+  kind: z.literal('signing-key'),
+  ...managedSecretFields,
+  bytes: z.number().int().min(32).max(512).default(64),
+  encoding: z.enum(['base64', 'hex']).default('base64'),
+});
+
+/**
+ * A credential a downstream system must accept: setSecret installs the new value there,
+ * testSecret logs in with it. `http-credential-api` is an HTTP API that takes a new
+ * password from a caller authenticated with the current one.
+ */
+const downstreamSecret = z.strictObject({
+  kind: z.literal('downstream'),
+  ...managedSecretFields,
+  length: z.number().int().min(16).max(4096).default(32),
+  alphabet: z.enum(['alphanumeric', 'hex', 'base64url']).default('alphanumeric'),
+  provider: z.strictObject({
+    type: z.literal('http-credential-api'),
+    /** Base URL; the provider calls POST <url>/credentials and GET <url>/session. */
+    url: z.url({ protocol: /^https?$/ }),
+    /** The account whose password rotates. */
+    username: z.string().min(1).max(128),
+  }),
+});
+
+export const managedSecretSchema = z.discriminatedUnion('kind', [generatedTokenSecret, signingKeySecret, downstreamSecret]);
+
 export const guardRailsSchema = z.strictObject({
   /** act: alarms start rollbacks and halts; notify-only: they only page. */
   automation: z.enum(['act', 'notify-only']).default('act'),
@@ -252,6 +356,8 @@ export const fleetSchema = z.strictObject({
   notifyAlarms: z.array(alarmDefinitionSchema).default([]),
   guardRails: guardRailsSchema.prefault({}),
   approvals: approvalsSchema.prefault({}),
+  /** Secrets Assure rotates, with their consumers. */
+  secrets: z.record(kebabName, managedSecretSchema).default({}),
   /** E-mail addresses subscribed to the paging topic. */
   paging: z.strictObject({ emails: z.array(z.email()).default([]) }).prefault({}),
   services: z.record(kebabName, serviceSchema).refine((s) => Object.keys(s).length > 0, {
@@ -264,6 +370,9 @@ export type ParsedFleet = z.output<typeof fleetSchema>;
 export type AlarmDefinition = z.output<typeof alarmDefinitionSchema>;
 export type HaltAlarmDefinition = z.output<typeof haltAlarmSchema>;
 export type DeployStrategy = z.output<typeof deployStrategySchema>;
+export type ScalingAlarmDefinition = z.output<typeof scalingAlarmSchema>;
+export type ScalingPolicy = z.output<typeof scalingSchema>;
+export type ManagedSecret = z.output<typeof managedSecretSchema>;
 export type DeployWindow = z.output<typeof deployWindowSchema>;
 export type ServiceRole = z.output<typeof serviceSchema>['role'];
 

@@ -9,7 +9,10 @@ import {
   type AlarmDefinition,
   type DeployStrategy,
   type HaltAlarmDefinition,
+  type ManagedSecret,
   type ParsedFleet,
+  type ScalingAlarmDefinition,
+  type ScalingPolicy,
   type ServiceRole,
 } from './fleet-schema';
 
@@ -46,7 +49,12 @@ export interface FleetService {
   readonly executionRoleName: string;
   /** Trading services only: how the service stops on a halt, and its admin API port. */
   readonly halt?: { readonly mode: 'soft' | 'hard'; readonly adminPort: number };
+  /** Alarm-driven step scaling, cooldowns and scheduled capacity, when the service scales. */
+  readonly scaling?: ScalingPolicy;
 }
+
+/** A secret Assure rotates, keyed by its id in the fleet file. */
+export type FleetSecret = ManagedSecret & { readonly id: string };
 
 export interface Fleet {
   readonly environment: string;
@@ -60,6 +68,7 @@ export interface Fleet {
   readonly guardRails: ParsedFleet['guardRails'];
   readonly approvals: ParsedFleet['approvals'];
   readonly paging: ParsedFleet['paging'];
+  readonly secrets: Readonly<Record<string, FleetSecret>>;
   readonly services: Readonly<Record<string, FleetService>>;
   /** Service ids with every dependency before its dependants. */
   readonly deployOrder: readonly string[];
@@ -104,6 +113,12 @@ function resolveFleet(fleet: ParsedFleet, sourceName: string): Fleet {
       }
     });
     service.rollbackAlarms.forEach((alarm, index) => claimAlarm(alarm.name, `services.${id}.rollbackAlarms.${index}.name`, id));
+    service.scaling?.alarms.forEach((alarm, index) => claimAlarm(alarm.name, `services.${id}.scaling.alarms.${index}.name`, id));
+    service.scaling?.schedule.forEach((entry, index) => {
+      if (entry.desired < service.capacity.min || entry.desired > service.capacity.max) {
+        issues.push({ path: `services.${id}.scaling.schedule.${index}.desired`, message: `must be within capacity.min (${service.capacity.min}) and capacity.max (${service.capacity.max})` });
+      }
+    });
     if (service.halt && service.role !== 'trading') {
       issues.push({ path: `services.${id}.halt`, message: 'only trading services have a halt policy' });
     }
@@ -130,6 +145,7 @@ function resolveFleet(fleet: ParsedFleet, sourceName: string): Fleet {
       ...(service.role === 'trading'
         ? { halt: { mode: service.halt?.mode ?? 'soft', adminPort: service.halt?.adminPort ?? service.health.http?.port ?? 8080 } }
         : {}),
+      ...(service.scaling === undefined ? {} : { scaling: service.scaling }),
     };
   }
   fleet.halt?.alarms.forEach((alarm, index) => {
@@ -141,6 +157,17 @@ function resolveFleet(fleet: ParsedFleet, sourceName: string): Fleet {
     });
   });
   fleet.notifyAlarms.forEach((alarm, index) => claimAlarm(alarm.name, `notifyAlarms.${index}.name`, 'notifyAlarms'));
+  const secretNames = new Map<string, string>();
+  const secrets: Record<string, FleetSecret> = {};
+  for (const [id, secret] of Object.entries(fleet.secrets)) {
+    const clash = secretNames.get(secret.name);
+    if (clash) issues.push({ path: `secrets.${id}.name`, message: `secret ${secret.name} is already managed as ${clash}` });
+    secretNames.set(secret.name, id);
+    secret.consumers.forEach((consumer, index) => {
+      if (!(consumer in fleet.services)) issues.push({ path: `secrets.${id}.consumers.${index}`, message: `unknown service ${consumer}` });
+    });
+    secrets[id] = { ...secret, id };
+  }
 
   const { order, cycle } = dependencyOrder(services);
   if (cycle) {
@@ -160,6 +187,7 @@ function resolveFleet(fleet: ParsedFleet, sourceName: string): Fleet {
     guardRails: fleet.guardRails,
     approvals: fleet.approvals,
     paging: fleet.paging,
+    secrets,
     services,
     deployOrder: order,
   };
@@ -209,7 +237,8 @@ export function fleetAlarms(fleet: Fleet): { service: FleetService; alarm: Alarm
 export type AlarmClass =
   | { readonly kind: 'rollback'; readonly alarm: AlarmDefinition; readonly service: FleetService }
   | { readonly kind: 'halt'; readonly alarm: HaltAlarmDefinition; readonly services: readonly string[] }
-  | { readonly kind: 'notify'; readonly alarm: AlarmDefinition };
+  | { readonly kind: 'notify'; readonly alarm: AlarmDefinition }
+  | { readonly kind: 'scale'; readonly alarm: ScalingAlarmDefinition; readonly service: FleetService };
 
 /** Every alarm the fleet defines (rollback, halt and notify), classified. */
 export function classifiedAlarms(fleet: Fleet): AlarmClass[] {
@@ -217,6 +246,7 @@ export function classifiedAlarms(fleet: Fleet): AlarmClass[] {
     ...fleetAlarms(fleet).map(({ service, alarm }) => ({ kind: 'rollback' as const, alarm, service })),
     ...(fleet.halt?.alarms ?? []).map((alarm) => ({ kind: 'halt' as const, alarm, services: alarm.services ?? tradingServices(fleet) })),
     ...fleet.notifyAlarms.map((alarm) => ({ kind: 'notify' as const, alarm })),
+    ...Object.values(fleet.services).flatMap((service) => (service.scaling?.alarms ?? []).map((alarm) => ({ kind: 'scale' as const, alarm, service }))),
   ];
 }
 
@@ -227,4 +257,17 @@ export function classifyAlarm(fleet: Fleet, alarmName: string): AlarmClass | und
 /** Ids of the fleet's trading services, in deploy order. */
 export function tradingServices(fleet: Fleet): string[] {
   return fleet.deployOrder.filter((id) => fleet.services[id]?.role === 'trading');
+}
+
+/** The consumers of a secret, in dependency order (dependencies first). */
+export function secretConsumers(fleet: Fleet, secretId: string): string[] {
+  const consumers = new Set(fleet.secrets[secretId]?.consumers ?? []);
+  return fleet.deployOrder.filter((id) => consumers.has(id));
+}
+
+/** The managed secret with this id, Secrets Manager name or ARN (ARNs end in the name plus a 6-character suffix). */
+export function findSecret(fleet: Fleet, idNameOrArn: string): FleetSecret | undefined {
+  return Object.values(fleet.secrets).find(
+    (s) => s.id === idNameOrArn || s.name === idNameOrArn || new RegExp(`:secret:${s.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-[A-Za-z0-9]{6}$`).test(idNameOrArn),
+  );
 }

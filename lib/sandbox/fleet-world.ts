@@ -4,7 +4,7 @@
  * alarms, the trading services' admin-API token, and the halt flag cleared.
  * Also what the applications publish: the metrics the fleet's alarms watch.
  */
-import { classifiedAlarms, tradingServices, type Fleet } from '../fleet/fleet';
+import { classifiedAlarms, tradingServices, type Fleet, type FleetSecret } from '../fleet/fleet';
 import type { AccountContext } from '../naming';
 import type { SeededRandom } from './deterministic';
 import { ADMIN_TOKEN_VARIABLE, type SimulatedApplications } from './simulated-applications';
@@ -27,10 +27,26 @@ export interface FleetWorld {
 
 export function seedFleet(world: FleetWorld): void {
   const { fleet, context, random, ecs, cloudwatch, secretsManager } = world;
+  // The managed secrets, each with a first value, and the containers that read them at start.
+  const secretArns = new Map<string, string>();
+  const containerSecrets = new Map<string, { name: string; valueFrom: string }[]>();
+  const give = (serviceId: string, name: string, valueFrom: string): void => {
+    const list = containerSecrets.get(serviceId) ?? [];
+    if (!list.some((s) => s.name === name)) list.push({ name, valueFrom });
+    containerSecrets.set(serviceId, list);
+  };
+  for (const secret of Object.values(fleet.secrets)) {
+    const arn = secretsManager.createSecret({ Name: secret.name, SecretString: initialSecretValue(secret, random) }).ARN;
+    secretArns.set(secret.name, arn);
+    for (const consumer of secret.consumers) give(consumer, secret.variable, arn);
+  }
   // The admin API token the trading services read at start and Assure reads to call them.
-  const adminSecretArn = fleet.halt
-    ? secretsManager.createSecret({ Name: fleet.halt.adminTokenSecret, SecretString: random.chars(40, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789') }).ARN
-    : undefined;
+  if (fleet.halt) {
+    const adminSecretArn =
+      secretArns.get(fleet.halt.adminTokenSecret) ??
+      secretsManager.createSecret({ Name: fleet.halt.adminTokenSecret, SecretString: random.chars(40, ALPHANUMERIC) }).ARN;
+    for (const id of tradingServices(fleet)) give(id, ADMIN_TOKEN_VARIABLE, adminSecretArn);
+  }
   ecs.createCluster(fleet.cluster);
   for (const service of Object.values(fleet.services)) {
     const port = service.health.http?.port ?? 8080;
@@ -60,7 +76,7 @@ export function seedFleet(world: FleetWorld): void {
             essential: true,
             portMappings: ports.map((containerPort) => ({ containerPort, protocol: 'tcp' })),
             environment: [{ name: 'ASSURE_ENVIRONMENT', value: fleet.environment }],
-            ...(service.halt && adminSecretArn ? { secrets: [{ name: ADMIN_TOKEN_VARIABLE, valueFrom: adminSecretArn }] } : {}),
+            ...(containerSecrets.has(service.id) ? { secrets: containerSecrets.get(service.id) } : {}),
           },
         ],
         ...(service.taskRoleName ? { taskRoleArn: `arn:aws:iam::${context.account}:role/${service.taskRoleName}` } : {}),
@@ -89,6 +105,14 @@ export function seedFleet(world: FleetWorld): void {
       TreatMissingData: alarm.treatMissingData,
     });
   }
+}
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** A first value of the secret's kind (rotation makes the next ones). */
+function initialSecretValue(secret: FleetSecret, random: SeededRandom): string {
+  if (secret.kind === 'signing-key') return random.hex(secret.bytes * 2);
+  return random.chars(secret.length, ALPHANUMERIC);
 }
 
 /**
