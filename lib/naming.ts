@@ -18,7 +18,7 @@ export const functionName = (environment: string, workflow: string, handlerName:
 
 export const stateMachineName = (environment: string, workflow: string): string => `${resourcePrefix(environment)}-${workflow}`;
 
-export const WORKFLOWS = ['deploy', 'rollback', 'halt', 'resume'] as const;
+export const WORKFLOWS = ['deploy', 'rollback', 'halt', 'resume', 'rotate-secret', 'scale'] as const;
 export type WorkflowName = (typeof WORKFLOWS)[number];
 
 export const stateMachineArn = (context: AccountContext, environment: string, workflow: WorkflowName): string =>
@@ -44,6 +44,8 @@ export function assureConfig(fleet: Fleet, context: AccountContext): AssureConfi
     rollbackStateMachineArn: stateMachineArn(context, env, 'rollback'),
     haltStateMachineArn: stateMachineArn(context, env, 'halt'),
     resumeStateMachineArn: stateMachineArn(context, env, 'resume'),
+    rotateSecretStateMachineArn: stateMachineArn(context, env, 'rotate-secret'),
+    scaleStateMachineArn: stateMachineArn(context, env, 'scale'),
   };
 }
 

@@ -21,6 +21,8 @@ export interface AssureConfig {
   readonly rollbackStateMachineArn: string;
   readonly haltStateMachineArn: string;
   readonly resumeStateMachineArn: string;
+  readonly rotateSecretStateMachineArn: string;
+  readonly scaleStateMachineArn: string;
 }
 
 /** Environment variable names, shared by the CDK constructs that set them. */
@@ -37,6 +39,8 @@ export const CONFIG_ENVIRONMENT_VARIABLES = {
   rollbackStateMachineArn: 'ASSURE_ROLLBACK_STATE_MACHINE',
   haltStateMachineArn: 'ASSURE_HALT_STATE_MACHINE',
   resumeStateMachineArn: 'ASSURE_RESUME_STATE_MACHINE',
+  rotateSecretStateMachineArn: 'ASSURE_ROTATE_SECRET_STATE_MACHINE',
+  scaleStateMachineArn: 'ASSURE_SCALE_STATE_MACHINE',
 } as const satisfies Record<Exclude<keyof AssureConfig, 'region'>, string>;
 
 const required = z.string().min(1, 'is not set');

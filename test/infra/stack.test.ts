@@ -40,6 +40,8 @@ const CONSTRUCT_IDS: Record<WorkflowSpec['name'], string> = {
   rollback: 'Rollback',
   halt: 'Halt',
   resume: 'Resume',
+  'rotate-secret': 'RotateSecret',
+  scale: 'Scale',
   'alarm-routing': 'AlarmRouting',
 };
 

@@ -34,6 +34,8 @@ export const testConfig: AssureConfig = {
   rollbackStateMachineArn: 'arn:aws:states:eu-west-2:111122223333:stateMachine:assure-prod-rollback',
   haltStateMachineArn: 'arn:aws:states:eu-west-2:111122223333:stateMachine:assure-prod-halt',
   resumeStateMachineArn: 'arn:aws:states:eu-west-2:111122223333:stateMachine:assure-prod-resume',
+  rotateSecretStateMachineArn: 'arn:aws:states:eu-west-2:111122223333:stateMachine:assure-prod-rotate-secret',
+  scaleStateMachineArn: 'arn:aws:states:eu-west-2:111122223333:stateMachine:assure-prod-scale',
 };
 
 export function exampleFleet(): Fleet {
