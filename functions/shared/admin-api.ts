@@ -11,14 +11,25 @@ import type { HandlerDeps } from './handler';
 
 type AdminDeps = Pick<HandlerDeps<'ecs' | 'secretsManager'>, 'clients' | 'fleet' | 'http'>;
 
-/** A token that cannot leak by accident: it does not serialise. */
+/**
+ * A token that cannot leak by accident: it does not serialise. It also holds the
+ * previous value (AWSPREVIOUS) while a rotation is under way: tasks read the
+ * token only when they start, so until every task is replaced some still expect
+ * the old one, and a halt must not fail on a 401 in that window.
+ */
 export class AdminToken {
   readonly #value: string;
-  constructor(value: string) {
+  readonly #previous: string | undefined;
+  constructor(value: string, previous?: string) {
     this.#value = value;
+    this.#previous = previous === value ? undefined : previous;
   }
   get authorization(): string {
     return `Bearer ${this.#value}`;
+  }
+  /** The previous token's header, to retry a task that refused the current one. */
+  get previousAuthorization(): string | undefined {
+    return this.#previous === undefined ? undefined : `Bearer ${this.#previous}`;
   }
   toJSON(): string {
     return '[redacted]';
@@ -28,7 +39,9 @@ export class AdminToken {
   }
   /** Removes the token from text a task sent back (some 401 pages echo the credentials). */
   redactFrom(text: string): string {
-    return this.#value.length === 0 ? text : text.split(this.#value).join('[redacted]');
+    let redacted = text;
+    for (const value of [this.#value, this.#previous]) if (value) redacted = redacted.split(value).join('[redacted]');
+    return redacted;
   }
 }
 
@@ -37,7 +50,14 @@ export async function readAdminToken(deps: AdminDeps): Promise<AdminToken | unde
   if (!secretId) return undefined;
   const secret = await deps.clients.secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }));
   if (!secret.SecretString) throw new Error(`Secret ${secretId} has no string value`);
-  return new AdminToken(secret.SecretString);
+  let previous: string | undefined;
+  try {
+    previous = (await deps.clients.secretsManager.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSPREVIOUS' }))).SecretString;
+  } catch (error) {
+    // Never rotated: there is no AWSPREVIOUS version.
+    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+  }
+  return new AdminToken(secret.SecretString, previous);
 }
 
 export interface TaskAnswer {
@@ -62,13 +82,18 @@ export async function callAdminApi(
     tasks.map(async (task): Promise<TaskAnswer> => {
       const ip = privateIp(task) ?? 'unknown';
       try {
-        const response = await deps.http({
-          method,
-          url: `http://${ip}:${port}${path}`,
-          headers: { authorization: token.authorization, 'content-type': 'application/json' },
-          ...(body ? { body: JSON.stringify(body) } : {}),
-          timeoutMs: 3_000,
-        });
+        const call = (authorization: string) =>
+          deps.http({
+            method,
+            url: `http://${ip}:${port}${path}`,
+            headers: { authorization, 'content-type': 'application/json' },
+            ...(body ? { body: JSON.stringify(body) } : {}),
+            timeoutMs: 3_000,
+          });
+        let response = await call(token.authorization);
+        // A task started before the token's last rotation still expects the previous one.
+        const previous = token.previousAuthorization;
+        if (response.status === 401 && previous) response = await call(previous);
         return { task: taskId(task), ip, status: response.status, body: token.redactFrom(response.body).slice(0, 300) };
       } catch (error) {
         return { task: taskId(task), ip, status: 'unreachable', body: token.redactFrom((error as Error).message).slice(0, 200) };

@@ -126,9 +126,14 @@ export function stubServiceTasks(ecs: AwsClientStub<ECSClient>, tasks: Record<st
 }
 
 /** Stubs Secrets Manager to hold the admin API token under the fleet's secret name. */
-export function stubAdminToken(deps: TestDeps, token = ADMIN_TOKEN): AwsClientStub<SecretsManagerClient> {
+export function stubAdminToken(deps: TestDeps, token = ADMIN_TOKEN, previous?: string): AwsClientStub<SecretsManagerClient> {
   const secrets = mockClient(deps.clients.secretsManager);
-  secrets.on(GetSecretValueCommand, { SecretId: ADMIN_TOKEN_SECRET }).resolves({ Name: ADMIN_TOKEN_SECRET, SecretString: token, VersionId: 'v1' });
+  secrets.on(GetSecretValueCommand, { SecretId: ADMIN_TOKEN_SECRET }).resolves({ Name: ADMIN_TOKEN_SECRET, SecretString: token, VersionId: 'v2' });
+  // As Secrets Manager answers for a secret never rotated: no version holds AWSPREVIOUS.
+  const noPrevious = Object.assign(new Error("Secrets Manager can't find the specified secret value for staging label: AWSPREVIOUS"), { name: 'ResourceNotFoundException' });
+  const previousStage = secrets.on(GetSecretValueCommand, { SecretId: ADMIN_TOKEN_SECRET, VersionStage: 'AWSPREVIOUS' });
+  if (previous === undefined) previousStage.rejects(noPrevious);
+  else previousStage.resolves({ Name: ADMIN_TOKEN_SECRET, SecretString: previous, VersionId: 'v1' });
   return secrets;
 }
 

@@ -93,11 +93,25 @@ describe('send-halt-commands', () => {
     expect(requestsTo(deps, '10.0.3.13')[0]?.url).toBe('http://10.0.3.13:8080/admin/halt');
   });
 
-  it('reads the token once, from the secret the fleet file names', async () => {
+  it('reads the token once, from the secret the fleet file names, with its previous value if any', async () => {
     await send();
 
-    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
-    expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: ADMIN_TOKEN_SECRET });
+    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
+    expect(secrets).toHaveReceivedNthCommandWith(GetSecretValueCommand, 1, { SecretId: ADMIN_TOKEN_SECRET });
+    expect(secrets).toHaveReceivedNthCommandWith(GetSecretValueCommand, 2, { SecretId: ADMIN_TOKEN_SECRET, VersionStage: 'AWSPREVIOUS' });
+  });
+
+  it('halts a task that still expects the token from before a rotation, with the previous value', async () => {
+    const PREVIOUS_TOKEN = 'tok_live_previous_0a1b2c3d4e5f60718293a4b5c6d7e8f9';
+    secrets = stubAdminToken(deps, ADMIN_TOKEN, PREVIOUS_TOKEN);
+    // 10.0.4.11 started before the rotation: it knows only the previous token.
+    stubAdminApi(deps, (request) => (new URL(request.url).hostname === '10.0.4.11' && request.headers?.authorization !== `Bearer ${PREVIOUS_TOKEN}` ? { status: 401, body: '{"error":"unauthorized"}' } : ACCEPTED));
+
+    const result = await send();
+
+    expect(requestsTo(deps, '10.0.4.11').map((r) => r.headers?.authorization)).toEqual([`Bearer ${ADMIN_TOKEN}`, `Bearer ${PREVIOUS_TOKEN}`]);
+    expect(result.services.every((s) => s.failures.length === 0)).toBe(true);
+    expect(JSON.stringify(result)).not.toContain(PREVIOUS_TOKEN);
   });
 
   it('asks ECS for every page of running tasks of each service in the fleet cluster', async () => {
