@@ -3,7 +3,7 @@
  * ECS already did (circuit breaker or deployment-alarm rollback) it confirms that
  * instead of starting another deployment. Reports the deployment to wait for.
  */
-import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
 import { audited } from '../shared/audit';
 import {
@@ -11,13 +11,13 @@ import {
   deployPlanSchema,
   executionIdSchema,
   failureSchema,
-  rollingDeploymentConfiguration,
   rolloutSchema,
   serviceBaselineSchema,
 } from '../shared/deploy-plan';
 import { ServiceStateError } from '../shared/errors';
 import { describeFailure } from '../shared/failure';
 import { defineHandler } from '../shared/handler';
+import { startRollout } from '../shared/service-deployments';
 
 export type RollbackAction = 'none' | 'confirmed-ecs-rollback' | 'redeployed-previous';
 
@@ -70,22 +70,13 @@ export const rollBackDeployment = defineHandler({
             startedAt: (primary.updatedAt ?? new Date()).toISOString(),
           };
         }
-        const updated = await deps.clients.ecs.send(
-          new UpdateServiceCommand({
-            cluster: plan.cluster,
-            service: plan.ecsServiceName,
-            taskDefinition: target,
-            deploymentConfiguration: rollingDeploymentConfiguration(plan),
-          }),
-        );
-        const rollback = updated.service?.deployments?.find((d) => d.status === 'PRIMARY');
-        if (!rollback?.id) throw new ServiceStateError(`UpdateService on ${plan.ecsServiceName} returned no primary deployment`);
+        const rollback = await startRollout(deps, plan, target);
         return {
           action: 'redeployed-previous',
           why: `${failure.Error}: redeploying ${target.split('/').pop() ?? target}`,
-          deploymentId: rollback.id,
+          deploymentId: rollback.deploymentId,
           taskDefinitionArn: target,
-          startedAt: (rollback.createdAt ?? new Date()).toISOString(),
+          startedAt: rollback.startedAt,
         };
       },
       (result) => ({ action: result.action, deploymentId: result.deploymentId, taskDefinitionArn: result.taskDefinitionArn }),

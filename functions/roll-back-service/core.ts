@@ -12,16 +12,15 @@ import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ListServiceDeploymentsCommand,
-  UpdateServiceCommand,
   type Deployment,
 } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
 import { audited } from '../shared/audit';
-import { deployAuditAction, executionIdSchema, rollingDeploymentConfiguration } from '../shared/deploy-plan';
+import { deployAuditAction, executionIdSchema } from '../shared/deploy-plan';
 import { RollbackRefusedError, ServiceStateError } from '../shared/errors';
 import { defineHandler, type HandlerDeps } from '../shared/handler';
 import { rollbackPlanSchema, type RollbackPlan } from '../shared/rollback-plan';
-import { rollBackInFlightDeployment } from '../shared/service-deployments';
+import { rollBackInFlightDeployment, startRollout } from '../shared/service-deployments';
 
 interface RollbackStarted {
   readonly action: 'stopped-in-flight-deployment' | 'redeployed-named-revision' | 'redeployed-previous-revision';
@@ -90,21 +89,12 @@ async function redeploy(deps: Deps, plan: RollbackPlan): Promise<RollbackStarted
     target = await previousCompletedRevision(deps, plan, currentArn);
     action = 'redeployed-previous-revision';
   }
-  const updated = await deps.clients.ecs.send(
-    new UpdateServiceCommand({
-      cluster: plan.cluster,
-      service: plan.ecsServiceName,
-      taskDefinition: target,
-      deploymentConfiguration: rollingDeploymentConfiguration(plan),
-    }),
-  );
-  const primary = updated.service?.deployments?.find((d) => d.status === 'PRIMARY');
-  if (!primary?.id) throw new ServiceStateError(`UpdateService on ${plan.ecsServiceName} returned no primary deployment`);
+  const { deploymentId, startedAt } = await startRollout(deps, plan, target);
   return {
     action,
-    deploymentId: primary.id,
+    deploymentId,
     taskDefinitionArn: target,
-    startedAt: (primary.createdAt ?? new Date()).toISOString(),
+    startedAt,
     why: `${revisionName(currentArn)} → ${revisionName(target)}`,
   };
 }

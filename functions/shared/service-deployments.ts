@@ -1,5 +1,7 @@
 /** ECS service deployments: stopping the one in flight with ROLLBACK. */
-import { ListServiceDeploymentsCommand, StopServiceDeploymentCommand } from '@aws-sdk/client-ecs';
+import { ListServiceDeploymentsCommand, StopServiceDeploymentCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { rollingDeploymentConfiguration, type ServiceTarget } from './deploy-plan';
+import { ServiceStateError } from './errors';
 import type { HandlerDeps } from './handler';
 
 /**
@@ -19,4 +21,28 @@ export async function rollBackInFlightDeployment(deps: Pick<HandlerDeps<'ecs'>, 
     throw error;
   }
   return deployment.serviceDeploymentArn;
+}
+
+/**
+ * Starts a rolling deployment of `taskDefinitionArn` with the circuit breaker and the
+ * service's rollback alarms, and returns ECS's new PRIMARY deployment.
+ */
+export async function startRollout(
+  deps: Pick<HandlerDeps<'ecs'>, 'clients'>,
+  plan: Pick<ServiceTarget, 'cluster' | 'ecsServiceName' | 'rolling' | 'rollbackAlarmNames'>,
+  taskDefinitionArn: string,
+  options: { readonly forceNewDeployment?: boolean; readonly healthCheckGracePeriodSeconds?: number } = {},
+): Promise<{ readonly deploymentId: string; readonly startedAt: string }> {
+  const updated = await deps.clients.ecs.send(
+    new UpdateServiceCommand({
+      cluster: plan.cluster,
+      service: plan.ecsServiceName,
+      taskDefinition: taskDefinitionArn,
+      ...options,
+      deploymentConfiguration: rollingDeploymentConfiguration(plan),
+    }),
+  );
+  const primary = updated.service?.deployments?.find((d) => d.status === 'PRIMARY');
+  if (!primary?.id) throw new ServiceStateError(`UpdateService on ${plan.ecsServiceName} returned no primary deployment`);
+  return { deploymentId: primary.id, startedAt: (primary.createdAt ?? new Date()).toISOString() };
 }

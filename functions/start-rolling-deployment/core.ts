@@ -3,7 +3,7 @@
  * circuit breaker (rollback on) and the service's rollback alarms as deployment
  * alarms. A retried step finds its own deployment and does not start another.
  */
-import { DescribeServicesCommand, UpdateServiceCommand, type Deployment } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
 import { audited } from '../shared/audit';
 import {
@@ -11,11 +11,10 @@ import {
   deployPlanSchema,
   executionIdSchema,
   revisionSchema,
-  rollingDeploymentConfiguration,
   serviceBaselineSchema,
 } from '../shared/deploy-plan';
-import { ServiceStateError } from '../shared/errors';
 import { defineHandler } from '../shared/handler';
+import { startRollout } from '../shared/service-deployments';
 
 export const startRollingDeployment = defineHandler({
   name: 'start-rolling-deployment',
@@ -45,22 +44,13 @@ export const startRollingDeployment = defineHandler({
           return { deploymentId: existing.id, startedAt: existing.createdAt.toISOString(), taskDefinitionArn: revision.taskDefinitionArn };
         }
 
-        const updated = await deps.clients.ecs.send(
-          new UpdateServiceCommand({
-            cluster: plan.cluster,
-            service: plan.ecsServiceName,
-            taskDefinition: revision.taskDefinitionArn,
-            // Same image as running: restart the tasks rather than do nothing.
-            forceNewDeployment: revision.taskDefinitionArn === baseline.previousTaskDefinitionArn,
-            healthCheckGracePeriodSeconds: plan.rolling.healthCheckGracePeriodSeconds,
-            deploymentConfiguration: rollingDeploymentConfiguration(plan),
-          }),
-        );
-        const primary: Deployment | undefined = updated.service?.deployments?.find((d) => d.status === 'PRIMARY');
-        if (!primary?.id) throw new ServiceStateError(`UpdateService on ${plan.ecsServiceName} returned no primary deployment`);
+        const rollout = await startRollout(deps, plan, revision.taskDefinitionArn, {
+          // Same image as running: restart the tasks rather than do nothing.
+          forceNewDeployment: revision.taskDefinitionArn === baseline.previousTaskDefinitionArn,
+          healthCheckGracePeriodSeconds: plan.rolling.healthCheckGracePeriodSeconds,
+        });
         return {
-          deploymentId: primary.id,
-          startedAt: (primary.createdAt ?? new Date()).toISOString(),
+          ...rollout,
           taskDefinitionArn: revision.taskDefinitionArn,
         };
       },
