@@ -23,6 +23,8 @@ import { FleetPermissions } from './constructs/fleet-permissions';
 import { HaltWorkflow } from './constructs/halt-workflow';
 import { ResumeWorkflow } from './constructs/resume-workflow';
 import { RollbackWorkflow } from './constructs/rollback-workflow';
+import { RotateSecretWorkflow } from './constructs/rotate-secret-workflow';
+import { ScaleWorkflow } from './constructs/scale-workflow';
 import { fleetNetwork, type WorkflowConstructProps } from './constructs/workflow-resources';
 
 export interface AssureStackProps extends StackProps {
@@ -35,6 +37,8 @@ export class AssureStack extends Stack {
   readonly rollback: RollbackWorkflow;
   readonly halt: HaltWorkflow;
   readonly resume: ResumeWorkflow;
+  readonly rotateSecret: RotateSecretWorkflow;
+  readonly scale: ScaleWorkflow;
   readonly alarmRouting: AlarmRouting;
 
   constructor(scope: Construct, id: string, props: AssureStackProps) {
@@ -92,14 +96,18 @@ export class AssureStack extends Stack {
     this.rollback = new RollbackWorkflow(this, 'Rollback', workflowProps);
     this.halt = new HaltWorkflow(this, 'Halt', workflowProps);
     this.resume = new ResumeWorkflow(this, 'Resume', workflowProps);
+    this.rotateSecret = new RotateSecretWorkflow(this, 'RotateSecret', { ...workflowProps, deploymentEventHandler: this.deploy.functions.HandleDeploymentEvent });
+    this.scale = new ScaleWorkflow(this, 'Scale', workflowProps);
     this.alarmRouting = new AlarmRouting(this, 'AlarmRouting', workflowProps);
     // The workflows name the alarms; they must exist before anything describes or watches them.
-    for (const workflow of [this.deploy, this.rollback, this.halt, this.resume, this.alarmRouting]) workflow.node.addDependency(alarms);
+    for (const workflow of [this.deploy, this.rollback, this.halt, this.resume, this.rotateSecret, this.scale, this.alarmRouting]) workflow.node.addDependency(alarms);
 
     new CfnOutput(this, 'DeployStateMachineArn', { value: config.deployStateMachineArn });
     new CfnOutput(this, 'RollbackStateMachineArn', { value: config.rollbackStateMachineArn });
     new CfnOutput(this, 'HaltStateMachineArn', { value: config.haltStateMachineArn });
     new CfnOutput(this, 'ResumeStateMachineArn', { value: config.resumeStateMachineArn });
+    new CfnOutput(this, 'RotateSecretStateMachineArn', { value: config.rotateSecretStateMachineArn });
+    new CfnOutput(this, 'ScaleStateMachineArn', { value: config.scaleStateMachineArn });
     new CfnOutput(this, 'ResumeApprovalFunctionName', { value: this.resume.functions.DecideResumeApproval.functionName });
     new CfnOutput(this, 'HaltParameterName', { value: haltParameter.parameterName });
     new CfnOutput(this, 'PagingTopicArn', { value: pagingTopic.topicArn });

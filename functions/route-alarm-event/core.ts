@@ -8,6 +8,9 @@
  *   alarms; otherwise the rollback workflow, within cooldown and budget.
  * - halt alarm → the halt flag (the first write on this path), then the halt workflow.
  * - notify alarm → a page.
+ * - scale alarm → the scale workflow, named from the event (a duplicate starts
+ *   nothing), with the breach (metric − threshold) from the alarm's reasonData;
+ *   cooldowns, bounds, halts and deployments are the scale workflow's to judge.
  * - anything else → no action: a recorded refusal and a page.
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
@@ -22,6 +25,7 @@ import { type Claim, claimCooldown, claimHourlyBudget, claimOnce, holdingClaims,
 import { defineHandler, describeIssues, type HandlerDeps } from '../shared/handler';
 import { setHaltFlag } from '../shared/halt-flag';
 import { page } from '../shared/paging';
+import { breachFromReasonData } from '../shared/scaling';
 import { completeTask, soakWaitKey } from '../shared/task-callbacks';
 
 export type RoutingDecision =
@@ -34,7 +38,8 @@ export type RoutingDecision =
   | 'already-halted'
   | 'rollback-started'
   | 'delegated-to-deploy'
-  | 'left-to-ecs';
+  | 'left-to-ecs'
+  | 'scale-started';
 
 export interface RoutingResult {
   readonly eventId: string;
@@ -83,17 +88,45 @@ export const routeAlarmEvent = defineHandler({
     const reason = `${event.detail.alarmName}: ${event.detail.state.reason}`.slice(0, 500);
 
     if (alarm.kind === 'notify') return decide(deps, { ...base, decision: 'notified', why: 'notify-only alarm' }, alarm);
-    // Interim until the scale workflow exists: scaling alarms page and do nothing else.
-    if (alarm.kind === 'scale') return decide(deps, { ...base, decision: 'notified', why: `scaling alarm (${alarm.alarm.direction}): scaling is not routed yet` }, alarm);
     if (guardRails.automation === 'notify-only') {
-      return decide(deps, { ...base, decision: 'suppressed', why: `automation is notify-only: would ${alarm.kind === 'halt' ? 'halt trading' : `roll back ${alarm.service.id}`}` }, alarm);
+      return decide(deps, { ...base, decision: 'suppressed', why: `automation is notify-only: would ${wouldDo(alarm)}` }, alarm);
     }
     if (guardRails.dryRun) {
-      return decide(deps, { ...base, decision: 'dry-run', why: `dry run: would ${alarm.kind === 'halt' ? 'halt trading' : `roll back ${alarm.service.id}`}` }, alarm);
+      return decide(deps, { ...base, decision: 'dry-run', why: `dry run: would ${wouldDo(alarm)}` }, alarm);
     }
+    if (alarm.kind === 'scale') return scale(deps, event, alarm, reason);
     return alarm.kind === 'halt' ? halt(deps, event, alarm, reason) : rollBack(deps, event, alarm, reason);
   },
 });
+
+const wouldDo = (alarm: Exclude<AlarmClass, { kind: 'notify' }>): string =>
+  alarm.kind === 'halt' ? 'halt trading' : alarm.kind === 'scale' ? `${alarm.alarm.direction} ${alarm.service.id}` : `roll back ${alarm.service.id}`;
+
+/**
+ * A scaling alarm starts the scale workflow, once per event: the execution is named
+ * from the event and the event is claimed first (StartExecution returns the running
+ * execution for a repeated name and input, so only the claim tells a duplicate apart).
+ */
+async function scale(deps: RouterDeps, event: CloudWatchAlarmStateChange, alarm: Extract<AlarmClass, { kind: 'scale' }>, reason: string): Promise<RoutingResult> {
+  const base = { eventId: event.id, alarmName: event.detail.alarmName };
+  const eventClaim = await claimOnce(deps, `event#${event.id}`, event.id, { alarm: alarm.alarm.name });
+  if (!eventClaim) return decide(deps, { ...base, decision: 'duplicate', why: 'this event already started a scaling decision' }, alarm);
+  const breach = breachFromReasonData(event.detail.state.reasonData);
+  const input = {
+    service: alarm.service.id,
+    alarm: alarm.alarm.name,
+    direction: alarm.alarm.direction,
+    ...(breach === undefined ? {} : { breach }),
+    source: `alarm:${alarm.alarm.name}`,
+    requestedBy: 'assure',
+    reason,
+    eventId: event.id,
+  };
+  const started = await holdingClaims([eventClaim], () => startExecution(deps, deps.config.scaleStateMachineArn, executionNameForEvent(event.id), input), releaseFailed(deps));
+  if (!started) return decide(deps, { ...base, decision: 'duplicate', why: 'this event already started a scaling decision' }, alarm);
+  const breachText = breach === undefined ? 'breach unknown (no reasonData)' : `breach ${breach}`;
+  return decide(deps, { ...base, decision: 'scale-started', why: `${alarm.alarm.direction} ${alarm.service.id} (${breachText}): ${reason}`, executionArn: started }, alarm);
+}
 
 async function halt(deps: RouterDeps, event: CloudWatchAlarmStateChange, alarm: Extract<AlarmClass, { kind: 'halt' }>, reason: string): Promise<RoutingResult> {
   const base = { eventId: event.id, alarmName: event.detail.alarmName };
@@ -196,7 +229,7 @@ async function startExecution(deps: RouterDeps, stateMachineArn: string, name: s
 
 /** Records the routing decision and pages for every decision a human should know about. */
 async function decide(deps: RouterDeps, result: RoutingResult, alarm?: AlarmClass): Promise<RoutingResult> {
-  const subject = alarm?.kind === 'rollback' ? alarm.service.id : 'fleet';
+  const subject = alarm?.kind === 'rollback' || alarm?.kind === 'scale' ? alarm.service.id : 'fleet';
   await writeAuditRecord(deps, {
     action: 'alarm.route',
     subject,
@@ -210,7 +243,8 @@ async function decide(deps: RouterDeps, result: RoutingResult, alarm?: AlarmClas
     after: { decision: result.decision, alarm: result.alarmName, kind: alarm?.kind },
   });
   deps.logger.info('Alarm routed', { ...result });
-  const quiet: RoutingDecision[] = ['duplicate', 'delegated-to-deploy'];
+  // Scaling is routine: the scale workflow pages the decisions a person should know about.
+  const quiet: RoutingDecision[] = ['duplicate', 'delegated-to-deploy', 'scale-started'];
   if (!quiet.includes(result.decision)) {
     await page(deps, `${result.alarmName ?? 'alarm event'}: ${result.decision}`, `${result.why}\n\nEvent ${result.eventId}${result.executionArn ? `\nExecution ${result.executionArn}` : ''}`);
   }

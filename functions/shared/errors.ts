@@ -106,3 +106,78 @@ export class ResumeNotReadyError extends AssureError {
 export class ApprovalRefusedError extends AssureError {
   override readonly name = 'ApprovalRefusedError';
 }
+
+/*
+ * Secret rotation. Messages name the secret, the version and the reason, never a
+ * secret value: a rotation function's errors reach CloudWatch Logs and CloudTrail.
+ */
+
+/** Secrets Manager invoked the rotation function for a secret whose rotation is not enabled. */
+export class RotationNotEnabledError extends AssureError {
+  override readonly name = 'RotationNotEnabledError';
+}
+
+/** The ClientRequestToken is not a version of the secret, or that version is not staged AWSPENDING. */
+export class UnknownRotationTokenError extends AssureError {
+  override readonly name = 'UnknownRotationTokenError';
+}
+
+/** The secret is not one the fleet file manages, so Assure does not know how to make its next value. */
+export class UnmanagedSecretError extends AssureError {
+  override readonly name = 'UnmanagedSecretError';
+}
+
+/** The secret's versions are not in the shape rotation needs (no AWSCURRENT value, no pending value). */
+export class SecretVersionStateError extends AssureError {
+  override readonly name = 'SecretVersionStateError';
+}
+
+/** The pending value does not meet its kind's policy (length, alphabet, encoding), or repeats the current one. */
+export class SecretValuePolicyError extends AssureError {
+  override readonly name = 'SecretValuePolicyError';
+}
+
+/** The downstream system refused a credential (the message names the HTTP status, never the credential). */
+export class CredentialRejectedError extends AssureError {
+  override readonly name = 'CredentialRejectedError';
+}
+
+/** The downstream credential API could not be reached (timeout, connection refused). */
+export class CredentialProviderUnavailableError extends AssureError {
+  override readonly name = 'CredentialProviderUnavailableError';
+}
+
+/** A scale request is malformed, or names a service or schedule the fleet does not scale. */
+export class InvalidScaleRequestError extends AssureError {
+  override readonly name = 'InvalidScaleRequestError';
+}
+
+/** A rotate-secret request is malformed, names no managed secret, or names a version that is not (or no longer) current. */
+export class InvalidRotationRequestError extends AssureError {
+  override readonly name = 'InvalidRotationRequestError';
+}
+
+/** The fleet file's consumers of a secret and the task definitions that reference it disagree in a way that makes rotating unsafe. */
+export class SecretConsumersMismatchError extends AssureError {
+  override readonly name = 'SecretConsumersMismatchError';
+}
+
+/** The rotation function has not finished yet: the new version is still AWSPENDING (retried by the state machine). */
+export class SecretRotationPendingError extends AssureError {
+  override readonly name = 'SecretRotationPendingError';
+}
+
+/** The rotation did not make the new version AWSCURRENT. */
+export class SecretRotationFailedError extends AssureError {
+  override readonly name = 'SecretRotationFailedError';
+}
+
+/** Running tasks of a consumer started before the secret version they should hold became current. */
+export class StaleSecretTasksError extends AssureError {
+  override readonly name = 'StaleSecretTasksError';
+}
+
+/** The previous secret version could not be made AWSCURRENT again (someone else changed the secret). */
+export class SecretRestoreError extends AssureError {
+  override readonly name = 'SecretRestoreError';
+}

@@ -24,6 +24,8 @@ import {
 import { currentUser, runDeploy } from './deploy-command';
 import { auditHistory, fleetHealth, fleetStatus, printHealth, printHistory, printStatus, UnknownServiceError } from './fleet-report';
 import { consoleOutput, type Output } from './output';
+import { addRotateCommand } from './rotate-command';
+import { addScaleCommand } from './scale-command';
 import { type GlobalOptions, withSandbox } from './sandbox-session';
 import { printWorkflowResult, type WorkflowResult } from './workflow-run';
 
@@ -226,6 +228,13 @@ export function createProgram(output: Output = consoleOutput): { program: Comman
       Sandbox.reset(globals().state);
       output.line(`Sandbox state in ${globals().state} removed; the next command starts a fresh account.`);
     });
+
+  addScaleCommand(program, globals, output, (code) => {
+    exitCode = code;
+  });
+  addRotateCommand(program, globals, output, (code) => {
+    exitCode = code;
+  });
 
   program
     .command('demo')

@@ -22,7 +22,7 @@ export class AlarmRouting extends WorkflowResources<typeof alarmRouting> {
       p.describeServices(),
       p.writeHaltFlag(),
       p.page(),
-      p.startExecution('rollback', 'halt'),
+      p.startExecution('rollback', 'halt', 'scale'),
       // A rollback alarm during a deploy's soak completes the soak's wait: the deploy rolls itself back.
       p.taskResponses('deploy'),
     );

@@ -22,7 +22,7 @@ import type { EventPattern as PatternObject } from '../event-patterns';
 import type { Fleet } from '../fleet/fleet';
 import { functionName, resourcePrefix, stateMachineName } from '../naming';
 import { aslPath } from '../workflows/asl';
-import { allFunctions, functionArnPlaceholder, type WorkflowSpec } from '../workflows/workflow-spec';
+import { allFunctions, functionArnPlaceholder, rulesFor, type WorkflowSpec } from '../workflows/workflow-spec';
 import { HandlerFunction } from './handler-function';
 import type { FleetPermissions } from './fleet-permissions';
 import { acknowledgeWildcards } from './nag';
@@ -122,7 +122,8 @@ export class WorkflowResources<S extends WorkflowSpec> extends Construct {
       acknowledgeWildcards(this.stateMachine, ['*'], 'Step Functions logging (vended log delivery) and X-Ray tracing actions support no resource-level permissions.');
     }
 
-    if (spec.rules.length > 0) {
+    const rules = rulesFor(spec, fleet);
+    if (rules.length > 0) {
       const deadLetterQueue = new Queue(this, 'RuleDeadLetters', {
         retentionPeriod: Duration.days(14),
         encryption: QueueEncryption.SQS_MANAGED,
@@ -142,7 +143,7 @@ export class WorkflowResources<S extends WorkflowSpec> extends Construct {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
       alarm.addAlarmAction(new SnsAction(props.permissions.resources.pagingTopic));
-      for (const rule of spec.rules) {
+      for (const rule of rules) {
         const target = handlers[rule.target];
         if (!target) throw new Error(`Rule ${rule.id} of ${spec.name} targets ${rule.target}, which is not one of its functions`);
         new Rule(this, rule.id, {

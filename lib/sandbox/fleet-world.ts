@@ -4,6 +4,7 @@
  * alarms, the trading services' admin-API token, and the halt flag cleared.
  * Also what the applications publish: the metrics the fleet's alarms watch.
  */
+import { TOKEN_ALPHABETS } from '../../functions/shared/secret-values';
 import { classifiedAlarms, tradingServices, type Fleet, type FleetSecret } from '../fleet/fleet';
 import type { AccountContext } from '../naming';
 import type { SeededRandom } from './deterministic';
@@ -11,7 +12,7 @@ import { ADMIN_TOKEN_VARIABLE, type SimulatedApplications } from './simulated-ap
 import type { SimulatedCloudWatch } from './simulated-cloudwatch';
 import type { SimulatedEcs, TaskRecord } from './simulated-ecs';
 import type { SimulatedSecretsManager } from './simulated-secrets-manager';
-import { combineSamples, metricSample } from './simulated-workloads';
+import { combineSamples, metricSample, ServiceLoad } from './simulated-workloads';
 
 export const INITIAL_IMAGE_TAG = '1.0.0';
 
@@ -23,6 +24,8 @@ export interface FleetWorld {
   readonly cloudwatch: SimulatedCloudWatch;
   readonly secretsManager: SimulatedSecretsManager;
   readonly applications: SimulatedApplications;
+  /** The load on each service (its CPU demand); resting load when absent. */
+  readonly load?: ServiceLoad;
 }
 
 export function seedFleet(world: FleetWorld): void {
@@ -107,12 +110,21 @@ export function seedFleet(world: FleetWorld): void {
   }
 }
 
+const RESTING_LOAD = new ServiceLoad();
+
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
-/** A first value of the secret's kind (rotation makes the next ones). */
+/**
+ * A first value of the secret's kind, meeting the policy the rotation function's
+ * testSecret holds values to (rotation makes the next ones). Seeded, so the
+ * sandbox stays deterministic.
+ */
 function initialSecretValue(secret: FleetSecret, random: SeededRandom): string {
-  if (secret.kind === 'signing-key') return random.hex(secret.bytes * 2);
-  return random.chars(secret.length, ALPHANUMERIC);
+  if (secret.kind === 'signing-key') {
+    const hex = random.hex(secret.bytes * 2);
+    return secret.encoding === 'hex' ? hex : Buffer.from(hex, 'hex').toString(secret.encoding);
+  }
+  return random.chars(secret.length, TOKEN_ALPHABETS[secret.alphabet]);
 }
 
 /**
@@ -134,9 +146,17 @@ export function publishTelemetry(world: FleetWorld, now = Date.now()): void {
     const key = `${metric.namespace}|${metric.name}|${JSON.stringify(metric.dimensions)}`;
     if (published.has(key)) continue;
     published.add(key);
-    const producers = metric.dimensions.Service ? [metric.dimensions.Service] : tradingServices(fleet);
-    const samples = serving(producers)
-      .map((t) => metricSample(metric.name, applications.behaviourOf(t), now - (t.startedAt ?? now), applications.haltState(t, now).halted))
+    // `Service` is the applications' own dimension; `ServiceName` is ECS's (AWS/ECS CPUUtilization).
+    const byEcsName = Object.values(fleet.services).find((s) => s.ecsServiceName === metric.dimensions.ServiceName)?.id;
+    const producers = metric.dimensions.Service ? [metric.dimensions.Service] : byEcsName ? [byEcsName] : tradingServices(fleet);
+    const load = world.load ?? RESTING_LOAD;
+    const samples = producers
+      .flatMap((id) => {
+        const tasks = serving([id]);
+        // The service's load is shared by its serving tasks: more tasks, less CPU each.
+        const share = { cpuPercent: load.cpuPerTask(id, fleet.services[id]?.capacity.desired ?? 1, tasks.length) };
+        return tasks.map((t) => metricSample(metric.name, applications.behaviourOf(t), now - (t.startedAt ?? now), applications.haltState(t, now).halted, share));
+      })
       .filter((v): v is number => v !== undefined);
     if (samples.length === 0) continue;
     cloudwatch.record(

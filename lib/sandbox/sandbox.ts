@@ -19,7 +19,8 @@ import { type AccountContext, assureConfig, functionName, pagingTopicName, resou
 import { TABLE_LAYOUTS, createTableInput, tableNames } from '../tables';
 import { readAsl, substitute } from '../workflows/asl';
 import { WORKFLOW_SPECS } from '../workflows/all-workflows';
-import { allFunctions, functionArnPlaceholder, type AnyHandlerDefinition, type WorkflowSpec } from '../workflows/workflow-spec';
+import { scaleSchedules } from '../workflows/scale-workflow';
+import { allFunctions, functionArnPlaceholder, rulesFor, type AnyHandlerDefinition, type WorkflowSpec } from '../workflows/workflow-spec';
 import { SeededRandom, seedMathRandom } from './deterministic';
 import { publishTelemetry, seedFleet, type FleetWorld } from './fleet-world';
 import { type AppState, SimulatedApplications } from './simulated-applications';
@@ -30,11 +31,13 @@ import { type TableSnapshot, SimulatedDynamoDb } from './simulated-dynamodb';
 import { type EcsSnapshot, SimulatedEcs } from './simulated-ecs';
 import { SimulatedEventBridge } from './simulated-eventbridge';
 import { SimulatedLambda } from './simulated-lambda';
+import { SimulatedScheduler } from './simulated-scheduler';
+import { type CredentialAccountState, SimulatedCredentialApi } from './simulated-credential-api';
 import { type SecretRecord, SimulatedSecretsManager } from './simulated-secrets-manager';
 import { SimulatedSns } from './simulated-sns';
 import { type ParameterRecord, SimulatedSsm } from './simulated-ssm';
 import { type ExecutionRecord, type PausedExecution, SimulatedStepFunctions } from './simulated-step-functions';
-import { type ImageBehaviour, ImageCatalogue } from './simulated-workloads';
+import { type ImageBehaviour, ImageCatalogue, ServiceLoad } from './simulated-workloads';
 import { VirtualClock } from './virtual-clock';
 
 /** Monday 5 January 2026, 05:20 UTC: before the London open, inside the example fleet's deploy window. */
@@ -69,6 +72,8 @@ interface SandboxSnapshot {
   readonly images: [string, ImageBehaviour][];
   readonly secrets: SecretRecord[];
   readonly applications: AppState[];
+  /** The downstream credential APIs' passwords (absent in older snapshots: seeded from the secrets then). */
+  readonly credentials?: CredentialAccountState[];
 }
 
 export class SandboxStateError extends Error {
@@ -82,12 +87,18 @@ export class Sandbox {
   readonly random: SeededRandom;
   readonly faults = new FaultInjector();
   readonly images = new ImageCatalogue();
+  /** Each service's CPU demand (scaling scenarios raise it); resting load unless set. */
+  readonly load = new ServiceLoad();
+  /** EventBridge Scheduler: the fleet's scheduled capacity, fired on the virtual clock in each schedule's time zone. */
+  readonly scheduler = new SimulatedScheduler((arn, input) => this.stepFunctions.startExecution(arn, input));
   readonly ecs: SimulatedEcs;
   readonly cloudwatch: SimulatedCloudWatch;
   readonly eventBridge: SimulatedEventBridge;
   readonly dynamodb = new SimulatedDynamoDb();
   readonly ssm: SimulatedSsm;
   readonly secretsManager: SimulatedSecretsManager;
+  /** The downstream systems of `downstream` secrets, reached through `http` at their provider URLs. */
+  readonly credentialApi: SimulatedCredentialApi;
   readonly sns: SimulatedSns;
   readonly applications: SimulatedApplications;
   readonly lambda: SimulatedLambda;
@@ -137,9 +148,14 @@ export class Sandbox {
     });
     this.ssm = new SimulatedSsm(this.context);
     this.sns = new SimulatedSns(shared);
-    this.secretsManager = new SimulatedSecretsManager(shared, async (functionArn, event) => {
-      await this.lambda.invoke(functionArn, event);
-    });
+    this.secretsManager = new SimulatedSecretsManager(
+      shared,
+      async (functionArn, event) => {
+        await this.lambda.invoke(functionArn, event);
+      },
+      (detailType, resources, detail) => this.eventBridge.emit({ source: 'aws.secretsmanager', detailType, resources, detail }),
+    );
+    this.credentialApi = new SimulatedCredentialApi(fleet);
     this.applications = new SimulatedApplications({
       fleet,
       images: this.images,
@@ -242,6 +258,9 @@ export class Sandbox {
     const topic = this.sns.createTopic(pagingTopicName(this.fleet.environment));
     for (const email of this.fleet.paging.emails) this.sns.subscribe(topic, 'email', email);
     for (const workflow of WORKFLOW_SPECS) this.deployWorkflow(workflow);
+    for (const s of scaleSchedules(this.fleet)) {
+      this.scheduler.createSchedule({ name: s.name, scheduleExpression: s.scheduleExpression, timeZone: s.timeZone, targetArn: this.stateMachines.scale ?? '', input: JSON.stringify(s.input) });
+    }
   }
 
   private deployWorkflow(spec: WorkflowSpec): void {
@@ -257,7 +276,7 @@ export class Sandbox {
       const definition = JSON.parse(substitute(readAsl(spec.aslFile), substitutions)) as StateMachineDefinition;
       this.stateMachines[spec.name] = this.stepFunctions.createStateMachine(stateMachineName(this.fleet.environment, spec.name), definition);
     }
-    for (const rule of spec.rules) {
+    for (const rule of rulesFor(spec, this.fleet)) {
       const target = arns[rule.target];
       if (!target) throw new Error(`Rule ${rule.id} of ${spec.name} targets ${rule.target}, which is not one of its functions`);
       this.eventBridge.putRule(`${prefix}-${rule.id}`, rule.pattern(this.fleet, this.context), [{ id: rule.target, arn: target }]);
@@ -286,14 +305,32 @@ export class Sandbox {
   /** The fleet as it runs before Assure's first action (see fleet-world.ts), then ten quiet minutes. */
   private async seed(): Promise<void> {
     seedFleet(this.world);
+    this.seedCredentialApi();
+    await this.attachRotationFunction();
     await this.ssm.handle('PutParameter', { Name: this.config.haltParameterName, Value: JSON.stringify({ halted: false }), Type: 'String' });
     this.startBackgroundActivity();
     await this.clock.advance(WARM_UP_MS);
   }
 
+  /** Each managed secret rotates with the rotate-secret workflow's rotation function, every `rotationDays`, as CDK's RotationSchedule sets it up (without rotating now). */
+  private async attachRotationFunction(): Promise<void> {
+    const rotationFunction = this.functionArns['rotate-secret']?.RotateSecretValue;
+    if (!rotationFunction) return;
+    for (const secret of Object.values(this.fleet.secrets)) {
+      await this.secretsManager.handle('RotateSecret', {
+        SecretId: secret.name,
+        RotationLambdaARN: rotationFunction,
+        RotationRules: { AutomaticallyAfterDays: secret.rotationDays },
+        RotateImmediately: false,
+      });
+    }
+  }
+
   private async restore(snapshot: SandboxSnapshot): Promise<void> {
     snapshot.images.forEach(([image, behaviour]) => this.images.set(image, behaviour));
     this.secretsManager.restore(snapshot.secrets);
+    if (snapshot.credentials) this.credentialApi.restore(snapshot.credentials);
+    else this.seedCredentialApi();
     this.applications.restore(snapshot.applications);
     this.ecs.restore(snapshot.ecs);
     this.cloudwatch.restore(snapshot.cloudwatch);
@@ -309,6 +346,7 @@ export class Sandbox {
 
   private startBackgroundActivity(): void {
     this.cloudwatch.start();
+    this.scheduler.start();
     const publish = (): void => {
       const now = Date.now();
       const next = Math.floor(now / TELEMETRY_INTERVAL_MS) * TELEMETRY_INTERVAL_MS + TELEMETRY_INTERVAL_MS;
@@ -324,8 +362,13 @@ export class Sandbox {
     publishTelemetry(this.world);
   }
 
-  /** The handlers' HTTP client: requests to task IPs reach the simulated applications. */
-  readonly http: HttpClient = (request) => this.applications.request(request);
+  /** Downstream accounts start with their secret's first value. */
+  private seedCredentialApi(): void {
+    this.credentialApi.seed((name) => this.secretsManager.versionWithStage(name)?.secretString);
+  }
+
+  /** The handlers' HTTP client: requests to task IPs reach the simulated applications, to a credential API's host that API. */
+  readonly http: HttpClient = (request) => (this.credentialApi.handles(request.url) ? this.credentialApi.request(request) : this.applications.request(request));
 
   /** Starts the deploy workflow as StartExecution would. */
   async startExecution(workflow: string, input: unknown, name?: string): Promise<string> {
@@ -385,6 +428,7 @@ export class Sandbox {
       images: this.images.entries(),
       secrets: this.secretsManager.snapshot(),
       applications: this.applications.snapshot(),
+      credentials: this.credentialApi.snapshot(),
     };
     mkdirSync(this.stateDirectory, { recursive: true });
     const file = join(this.stateDirectory, 'sandbox.json');
@@ -394,6 +438,7 @@ export class Sandbox {
 
   dispose(): void {
     clearTimeout(this.telemetryTimer);
+    this.scheduler.stop();
     this.cloudwatch.stop();
     this.ecs.dispose();
     this.lambda.dispose();

@@ -63,12 +63,52 @@ export function answerHttp(behaviour: ImageBehaviour, path: string): HttpAnswer 
   return { status: 200, body: JSON.stringify({ status: 'ok', checks: { 'venue-session': 'up', 'risk-limits': 'loaded', database: 'ok' } }) };
 }
 
+/** A service's CPU demand at rest: half of its desired tasks' CPU (50 % utilisation at the fleet file's desired count). */
+export const RESTING_DEMAND_PER_DESIRED_TASK = 0.5;
+
+/**
+ * The load on each service, in tasks' worth of CPU (a sandbox knob: `sandbox.load.set('order-gateway', 3.4)`).
+ * The service's tasks share it, so ECS's CPUUtilization falls as tasks are added: scaling out relieves it.
+ */
+export class ServiceLoad {
+  private readonly demand = new Map<string, number>();
+
+  set(serviceId: string, tasksOfCpu: number): void {
+    if (!(tasksOfCpu >= 0)) throw new Error(`Load must be a non-negative number of tasks' CPU, not ${tasksOfCpu}`);
+    this.demand.set(serviceId, tasksOfCpu);
+  }
+
+  reset(serviceId?: string): void {
+    if (serviceId) this.demand.delete(serviceId);
+    else this.demand.clear();
+  }
+
+  /** Tasks' worth of CPU the service must serve; `restingDesired × 0.5` unless set. */
+  demandOf(serviceId: string, restingDesired: number): number {
+    return this.demand.get(serviceId) ?? restingDesired * RESTING_DEMAND_PER_DESIRED_TASK;
+  }
+
+  /** Each serving task's CPU utilisation (%): the demand shared by the tasks, at most 100. */
+  cpuPerTask(serviceId: string, restingDesired: number, servingTasks: number): number {
+    if (servingTasks <= 0) return 0;
+    return Math.min(100, Number(((this.demandOf(serviceId, restingDesired) * 100) / servingTasks).toFixed(3)));
+  }
+}
+
+/** What a task's share of its service's load is, for the metrics that depend on it. */
+export interface TaskLoad {
+  readonly cpuPercent: number;
+}
+
 /**
  * The metrics an application publishes, by metric name, from one task serving
  * traffic. Unknown metric names are not published (the alarm sees missing data).
+ * `CPUUtilization` is ECS's own service metric (AWS/ECS), from the task's share of the load.
  */
-export function metricSample(metricName: string, behaviour: ImageBehaviour, runningForMs: number, halted: boolean): number | undefined {
+export function metricSample(metricName: string, behaviour: ImageBehaviour, runningForMs: number, halted: boolean, load?: TaskLoad): number | undefined {
   switch (metricName) {
+    case 'CPUUtilization':
+      return load?.cpuPercent;
     case 'ErrorRate':
       return behaviour === 'high-error-rate' && runningForMs >= ERROR_ONSET_MS ? 25 : 0.2;
     case 'LatencyP99':

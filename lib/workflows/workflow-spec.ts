@@ -14,7 +14,12 @@ export interface WorkflowRuleSpec {
   readonly pattern: (fleet: Fleet, context: AccountContext) => EventPattern;
   /** Key of the event handler the rule invokes. */
   readonly target: string;
+  /** Whether the fleet needs the rule (EventBridge refuses a pattern with an empty list). @default - always */
+  readonly appliesTo?: (fleet: Fleet) => boolean;
 }
+
+/** The rules a workflow has for this fleet. */
+export const rulesFor = (spec: WorkflowSpec, fleet: Fleet): readonly WorkflowRuleSpec[] => spec.rules.filter((rule) => rule.appliesTo?.(fleet) ?? true);
 
 export interface WorkflowSpec {
   readonly name: WorkflowName | 'alarm-routing';

@@ -46,9 +46,12 @@ export function fleetOfTradingServices(count: number): Fleet {
       executionRoleName: `${id}-execution`,
       taskRoleName: `${id}-task`,
       rollbackAlarms: [],
+      // The order gateway's scaling policy (its alarms and schedule) belongs to it alone.
+      scaling: undefined,
     };
   }
-  return parseFleet({ ...raw, services }, `example fleet with ${count} trading services`);
+  // The example's managed secrets name services this fleet does not have; the admin token (halt.adminTokenSecret) stays.
+  return parseFleet({ ...raw, secrets: {}, services }, `example fleet with ${count} trading services`);
 }
 
 interface HaltMeasurement {

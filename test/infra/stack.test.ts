@@ -128,12 +128,13 @@ describe('Assure stack', () => {
       'assure-prod-resume-check-resume-readiness',
       'assure-prod-resume-send-resume-commands',
       'assure-prod-rollback-run-health-gate',
+      'assure-prod-rotate-secret-run-health-gate',
     ]);
   });
 
-  it('lets only rollout, rollback, hard stop and capacity restore update ECS services; the halt and resume roles only trading services', () => {
+  it('lets only rollout, rollback, hard stop, capacity restore and scaling update ECS services; the halt and resume roles only trading services, scaling only services that scale', () => {
     expect(allowedTo(template, 'ecs:UpdateService').sort()).toEqual(
-      ['DeployRollBackDeployment', 'DeployStartRollingDeployment', 'HaltHardStopServices', 'ResumeRestoreCapacity', 'RollbackRollBackService'].sort(),
+      ['DeployRollBackDeployment', 'DeployStartRollingDeployment', 'HaltHardStopServices', 'ResumeRestoreCapacity', 'RollbackRollBackService', 'RotateSecretRestartConsumerTasks', 'ScaleApplyScalingDecision'].sort(),
     );
     const updated = (id: string): string[] =>
       statementsOf(template, id)
@@ -142,6 +143,13 @@ describe('Assure stack', () => {
         .sort();
     for (const id of ['DeployRollBackDeployment', 'DeployStartRollingDeployment', 'RollbackRollBackService']) expect(updated(id), id).toEqual(allServiceArns);
     for (const id of ['HaltHardStopServices', 'ResumeRestoreCapacity']) expect(updated(id), id).toEqual(tradingServiceArns);
+    const scalingServiceArns = Object.values(fleet.services).filter((s) => s.scaling).map((s) => serviceArn(s.ecsServiceName));
+    expect(scalingServiceArns).toEqual([serviceArn('order-gateway')]);
+    expect(updated('ScaleApplyScalingDecision')).toEqual(scalingServiceArns);
+    // A rotation restarts the managed secrets' consumers, and only them.
+    const consumerArns = [...new Set(Object.values(fleet.secrets).flatMap((s) => s.consumers))].map((id) => serviceArn(fleet.services[id]?.ecsServiceName as string)).sort();
+    expect(updated('RotateSecretRestartConsumerTasks')).toEqual(consumerArns);
+    expect(consumerArns.length).toBeLessThan(allServiceArns.length);
     expect(tradingServiceArns.length).toBeLessThan(allServiceArns.length);
   });
 
@@ -166,7 +174,8 @@ describe('Assure stack', () => {
   });
 
   it('lets only the admin-API callers read the admin token, and only that secret', () => {
-    expect(allowedTo(template, 'secretsmanager:GetSecretValue').sort()).toEqual(['HaltSendHaltCommands', 'HaltVerifyHalt', 'ResumeSendResumeCommands']);
+    // And the rotation function, which Secrets Manager invokes (test/infra/rotate-secret.test.ts scopes it).
+    expect(allowedTo(template, 'secretsmanager:GetSecretValue').sort()).toEqual(['HaltSendHaltCommands', 'HaltVerifyHalt', 'ResumeSendResumeCommands', 'RotateSecretRotateSecretValue']);
     for (const id of ['HaltSendHaltCommands', 'HaltVerifyHalt', 'ResumeSendResumeCommands']) {
       const read = statementsOf(template, id).filter((s) => actions(s).includes('secretsmanager:GetSecretValue'));
       expect(read).toHaveLength(1);
@@ -174,12 +183,14 @@ describe('Assure stack', () => {
     }
   });
 
-  it('lets the router alone start rollbacks and halts, and only those state machines', () => {
-    expect(allowedTo(template, 'states:StartExecution')).toEqual(['AlarmRoutingRouteAlarmEvent']);
+  it('lets the router alone start rollbacks, halts and scaling, and only those state machines', () => {
+    // Besides the rotation-event handler, which may start the rotate-secret state machine only (test/infra/rotate-secret.test.ts).
+    expect(allowedTo(template, 'states:StartExecution').sort()).toEqual(['AlarmRoutingRouteAlarmEvent', 'RotateSecretStartRotationFromEvent']);
     const start = statementsOf(template, 'AlarmRoutingRouteAlarmEvent').find((s) => actions(s).includes('states:StartExecution')) as Statement;
     expect(JSON.stringify(resources(start))).toContain(':stateMachine:assure-prod-rollback');
     expect(JSON.stringify(resources(start))).toContain(':stateMachine:assure-prod-halt');
-    expect(resources(start)).toHaveLength(2);
+    expect(JSON.stringify(resources(start))).toContain(':stateMachine:assure-prod-scale');
+    expect(resources(start)).toHaveLength(3);
     // Stopping executions: the halt (every running deploy) and the rollback (the deploy it replaces), deploy executions only.
     expect(allowedTo(template, 'states:StopExecution').sort()).toEqual(['HaltStopDeployExecutions', 'RollbackStopDeployForRollback']);
     for (const id of ['HaltStopDeployExecutions', 'RollbackStopDeployForRollback']) {
@@ -215,6 +226,7 @@ describe('Assure stack', () => {
       'logs:PutResourcePolicy',
       'logs:DescribeResourcePolicies',
       'logs:DescribeLogGroups',
+      'secretsmanager:GetRandomPassword',
     ]);
     for (const statement of allStatements(template)) {
       for (const action of actions(statement)) expect(action).not.toMatch(/\*/);
@@ -249,7 +261,8 @@ describe('Assure stack', () => {
     expect(ecsDeploymentEventPattern(fleet, context).resources).toContain(serviceArn('order-gateway'));
     // Each dead-letter queue has an alarm on its depth that pages.
     const queues = Object.keys(template.findResources('AWS::SQS::Queue'));
-    expect(queues).toHaveLength(WORKFLOW_SPECS.filter((s) => s.rules.length > 0).length);
+    // One per workflow with rules, and one for the scale workflow's EventBridge Scheduler schedules.
+    expect(queues).toHaveLength(WORKFLOW_SPECS.filter((s) => s.rules.length > 0).length + 1);
     const depthAlarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'ApproximateNumberOfMessagesVisible' } })) as {
       Properties: { AlarmActions: unknown[]; Threshold: number };
     }[];
@@ -269,7 +282,7 @@ describe('Assure stack', () => {
     expect(haltMachineRole.Properties.PolicyDocument.Statement).toContainEqual(expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: topicId } }));
   });
 
-  it("creates the fleet's rollback, halt and notify alarms from the fleet file", () => {
+  it("creates the fleet's rollback, halt, notify and scaling alarms from the fleet file", () => {
     const latency = fleetAlarms(fleet).find((a) => a.alarm.name === 'prod-order-gateway-latency-p99')?.alarm;
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'prod-order-gateway-latency-p99',
@@ -285,8 +298,30 @@ describe('Assure stack', () => {
     });
     const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => (a as { Properties: { AlarmName?: string } }).Properties.AlarmName);
     const kinds = new Set(classifiedAlarms(fleet).map((a) => a.kind));
-    expect([...kinds].sort()).toEqual(['halt', 'notify', 'rollback']);
+    expect([...kinds].sort()).toEqual(['halt', 'notify', 'rollback', 'scale']);
     for (const { alarm } of classifiedAlarms(fleet)) expect(names).toContain(alarm.name);
+  });
+
+  it('creates one EventBridge Scheduler schedule per scheduled-capacity entry, in its time zone, whose role may start the scale state machine only', () => {
+    const schedules = template.findResources('AWS::Scheduler::Schedule') as Record<string, { Properties: Record<string, unknown> & { Target: { Arn: unknown; Input: string; RoleArn: unknown; DeadLetterConfig?: unknown } } }>;
+    const byName = Object.fromEntries(Object.values(schedules).map((s) => [s.Properties.Name as string, s.Properties]));
+    expect(Object.keys(byName).sort()).toEqual(['assure-prod-scale-order-gateway-london-close', 'assure-prod-scale-order-gateway-london-open']);
+    const open = byName['assure-prod-scale-order-gateway-london-open'];
+    expect(open).toMatchObject({ ScheduleExpression: 'cron(45 7 ? * MON-FRI *)', ScheduleExpressionTimezone: 'Europe/London', State: 'ENABLED', FlexibleTimeWindow: { Mode: 'OFF' } });
+    expect(JSON.parse(open?.Target.Input ?? '{}')).toEqual({ service: 'order-gateway', desiredCount: 6, source: 'schedule:london-open', requestedBy: 'scheduler' });
+    expect(JSON.stringify(open?.Target.Arn)).toContain('ScaleStateMachine');
+    expect(open?.Target.DeadLetterConfig).toBeDefined();
+    // The schedules' role: assumed by Scheduler for this account, allowed StartExecution on the scale state machine alone.
+    const roleId = JSON.stringify(open?.Target.RoleArn).match(/"(Scale\w*SchedulerRole\w*)"/)?.[1] ?? '';
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as { Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: Statement[] } } }[];
+    const statements = policies.filter((p) => p.Properties.Roles.some((r) => r.Ref === roleId)).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    // (and may put an undeliverable start in the schedules' dead-letter queue).
+    expect(new Set(statements.flatMap(actions))).toEqual(new Set(['states:StartExecution', 'sqs:SendMessage']));
+    const starts = statements.filter((st) => actions(st).includes('states:StartExecution')).flatMap(resources);
+    expect(new Set(starts.map((r) => JSON.stringify(r))).size).toBe(1);
+    expect(JSON.stringify(starts)).toContain('ScaleStateMachine');
+    const sends = statements.filter((st) => actions(st).includes('sqs:SendMessage')).flatMap(resources);
+    expect(JSON.stringify(sends)).toContain('ScaleScheduleDeadLetters');
   });
 
   it('logs every state machine without execution data and traces it', () => {

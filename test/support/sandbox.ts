@@ -31,8 +31,8 @@ export function fleetWith(change: (raw: Record<string, unknown>) => void = () =>
   return parseFleet(raw, 'test fleet');
 }
 
-export async function openSandbox(fleet: Fleet = fleetWith()): Promise<Sandbox> {
-  const sandbox = await Sandbox.open({ fleet });
+export async function openSandbox(fleet: Fleet = fleetWith(), startAt?: number): Promise<Sandbox> {
+  const sandbox = await Sandbox.open({ fleet, ...(startAt === undefined ? {} : { startAt }) });
   open.push(sandbox);
   return sandbox;
 }

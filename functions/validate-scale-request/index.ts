@@ -1,0 +1,4 @@
+import { lambdaHandler } from '../shared/lambda-runtime';
+import { validateScaleRequest } from './core';
+
+export const handler = lambdaHandler(validateScaleRequest, {});
