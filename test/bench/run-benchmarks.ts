@@ -7,6 +7,8 @@
  *    the deployment to the state machine acting on it.
  * 2. The real Lambda bundles (CDK synth with esbuild): minified size of each.
  * 3. The kill switch on 50 trading services (halt-benchmark.ts).
+ * 4. Rotating a secret with 5 consumers (rotation-benchmark.ts).
+ * 5. Scaling decisions from load alarms (scale-benchmark.ts).
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +23,8 @@ import type { ImageBehaviour } from '../../lib/sandbox/simulated-workloads';
 import { substitute } from '../../lib/workflows/asl';
 import { functionArnPlaceholder } from '../../lib/workflows/workflow-spec';
 import { haltBenchmark } from './halt-benchmark';
+import { rotationBenchmark } from './rotation-benchmark';
+import { scaleBenchmark } from './scale-benchmark';
 import { pollDeploymentStatus } from './poll-deployment-status';
 import { fmt, mean, pct } from './stats';
 import { POLL_INTERVAL_SECONDS, pollingDeployDefinition } from './polling-deploy';
@@ -169,5 +173,7 @@ const results = [
   selected('deploy') ? await deployBenchmark() : true,
   selected('bundles') ? bundleBenchmark() : true,
   selected('halt') ? await haltBenchmark() : true,
+  selected('rotation') ? await rotationBenchmark() : true,
+  selected('scale') ? await scaleBenchmark() : true,
 ];
 process.exitCode = results.every(Boolean) ? 0 : 1;
