@@ -3,13 +3,16 @@
  * (ECS's circuit breaker rolls it back), a release whose deep health check fails
  * (Assure's health gate rolls it back), a release whose error rate trips its
  * alarm during the soak (rolled back by the alarm); then a loss-limit alarm that
- * halts trading (verified), and a resume that a second person approves.
+ * halts trading (verified), a load alarm whose scale-out the halt refuses, and
+ * a resume that a second person approves; then a secret rotation that redeploys
+ * its consumers, and a load alarm that scales a service out.
  */
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import type { Sandbox } from '../sandbox/sandbox';
 import type { ImageBehaviour } from '../sandbox/simulated-workloads';
 import { ApprovalRefused, decideApproval, observeSignal, printPages, printSignalReport, setAlarmState, startResume } from './control-commands';
 import { runDeploy } from './deploy-command';
+import { runRotate } from './rotate-command';
 import { printWorkflowResult } from './workflow-run';
 import { fleetStatus, printStatus } from './fleet-report';
 import type { Output } from './output';
@@ -60,6 +63,8 @@ export const DEMO_STEPS: readonly DemoStep[] = [
 ];
 
 const LOSS_LIMIT_ALARM = 'prod-daily-loss-limit';
+const SCALED_SERVICE = 'order-gateway';
+const ROTATED_SECRET = 'order-signing-key';
 
 export async function runDemo(sandbox: Sandbox, output: Output, steps: readonly DemoStep[] = DEMO_STEPS): Promise<boolean> {
   output.line(`Assure sandbox demo: ${sandbox.fleet.environment} fleet, cluster ${sandbox.fleet.cluster}, ${Object.keys(sandbox.fleet.services).length} services.`);
@@ -98,6 +103,13 @@ export async function runDemo(sandbox: Sandbox, output: Output, steps: readonly 
     const halt = report.executions.find((e) => e.workflow === 'halt');
     check(halt?.result.status === 'SUCCEEDED' && halt.result.message.includes('Trading stopped'), 'a halt SUCCEEDED with "Trading stopped"', halt ? `${halt.result.status}: ${halt.result.message}` : 'no halt');
 
+    if (sandbox.fleet.services[SCALED_SERVICE]?.scaling) {
+      heading(`While trading is halted, load climbs on ${SCALED_SERVICE}: its CPU alarm asks for more tasks, and the scale-out is refused`);
+      const outcome = await loadScalesService(sandbox, output);
+      check(outcome?.outcome === 'refused' && /halt/i.test(outcome.message), 'a scale-out refused because trading is halted', outcome ? `${outcome.outcome}: ${outcome.message}` : 'no scale execution');
+      sandbox.load.reset(SCALED_SERVICE);
+    }
+
     heading('Trading resumes: the requester asks, cannot approve it themselves, and a second person approves once the alarm has cleared');
     output.line('   resume --as head-of-trading');
     const resume = await startResume(sandbox, { requestedBy: 'head-of-trading', reason: 'Loss limit reviewed with risk; positions flat' }, output);
@@ -121,6 +133,24 @@ export async function runDemo(sandbox: Sandbox, output: Output, steps: readonly 
     check(approved.status === 'SUCCEEDED', 'the resume to SUCCEED', `${approved.status}: ${approved.message}`);
   }
 
+  if (sandbox.fleet.secrets[ROTATED_SECRET]) {
+    const consumers = sandbox.fleet.secrets[ROTATED_SECRET].consumers.join(' and ');
+    heading(`${ROTATED_SECRET} is rotated: ECS injects secrets only at task start, so ${consumers} are redeployed, dependencies first, through the health gate`);
+    output.line(`   rotate ${ROTATED_SECRET}`);
+    const rotation = await runRotate(sandbox, { secret: ROTATED_SECRET, requestedBy: 'demo', reason: 'Quarterly rotation of the order signing key' }, output);
+    printWorkflowResult(rotation, output, false);
+    check(rotation.status === 'SUCCEEDED', 'the rotation to SUCCEED with every consumer on the new version', `${rotation.status}: ${rotation.message}`);
+    await sandbox.settleEcs();
+  }
+
+  if (sandbox.fleet.services[SCALED_SERVICE]?.scaling) {
+    heading(`Load climbs on ${SCALED_SERVICE} with trading live: its CPU alarm scales it out by the step the breach falls in`);
+    const outcome = await loadScalesService(sandbox, output);
+    check(outcome?.outcome === 'scaled', `${SCALED_SERVICE} scaled out`, outcome ? `${outcome.outcome}: ${outcome.message}` : 'no scale execution');
+    sandbox.load.reset(SCALED_SERVICE);
+    await sandbox.settleEcs();
+  }
+
   output.line();
   output.line('Fleet status:');
   printStatus(await fleetStatus(sandbox), output);
@@ -128,6 +158,23 @@ export async function runDemo(sandbox: Sandbox, output: Output, steps: readonly 
   output.line(failures.length === 0 ? 'Every step ended as expected.' : `${failures.length} step(s) did not end as expected.`);
   output.line('Try: ./bin/assure status | health | history (the sandbox state is kept in .assure/).');
   return failures.length === 0;
+}
+
+/**
+ * Raises the service's CPU demand to 90 % of its tasks and runs until its CPU
+ * alarm has started a scale execution and that execution has ended; returns its output.
+ */
+async function loadScalesService(sandbox: Sandbox, output: Output): Promise<{ outcome: string; message: string } | undefined> {
+  const scaleExecutions = (): number => sandbox.stepFunctions.listExecutionRecords(sandbox.stateMachines.scale).length;
+  const before = scaleExecutions();
+  const desired = sandbox.fleet.services[SCALED_SERVICE]?.capacity.desired ?? 4;
+  output.line(`   (sandbox: ${SCALED_SERVICE} now needs ${desired * 0.9} tasks' worth of CPU)`);
+  sandbox.load.set(SCALED_SERVICE, desired * 0.9);
+  const report = await observeSignal(sandbox, async () => void (await sandbox.clock.runUntil(() => scaleExecutions() > before, 15 * 60_000)), output);
+  printSignalReport(report, output, false);
+  const scale = report.executions.find((e) => e.workflow === 'scale');
+  const record = scale ? sandbox.stepFunctions.execution(scale.result.executionArn) : undefined;
+  return record?.output ? (JSON.parse(record.output) as { outcome: string; message: string }) : undefined;
 }
 
 /** Runs virtual time until the alarm is in `state` (CloudWatch re-evaluates it from its metric), up to a limit. */

@@ -238,7 +238,7 @@ export function createProgram(output: Output = consoleOutput): { program: Comman
 
   program
     .command('demo')
-    .description('a fresh sandbox: a good release, a crashing release, a release failing its health gate, a release rolled back by its alarm, a loss-limit halt (verified), an approved resume, then the status')
+    .description('a fresh sandbox: a good release, a crashing release, a release failing its health gate, a release rolled back by its alarm, a loss-limit halt (verified) that refuses a scale-out, an approved resume, a secret rotation, a scale-out, then the status')
     .action(async () => {
       Sandbox.reset(globals().state);
       const ok = await withSandbox(globals(), (box) => runDemo(box, output));
