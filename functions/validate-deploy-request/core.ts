@@ -3,7 +3,7 @@
  * resolves everything later steps need into a deploy plan.
  */
 import * as z from 'zod';
-import { writeAuditRecord } from '../shared/audit';
+import { rejectRequest, writeAuditRecord } from '../shared/audit';
 import { type DeployPlan, executionIdSchema, serviceTarget } from '../shared/deploy-plan';
 import { InvalidDeployRequestError } from '../shared/errors';
 import { defineHandler, describeIssues } from '../shared/handler';
@@ -62,20 +62,8 @@ export const validateDeployRequest = defineHandler({
   clients: ['dynamodb'],
   input: inputSchema,
   core: async ({ executionId, request }, deps): Promise<DeployState> => {
-    const reject = async (service: string, message: string): Promise<never> => {
-      await writeAuditRecord(deps, {
-        action: 'deploy',
-        subject: service,
-        actor: requesterOf(request),
-        source: 'step-functions',
-        executionId,
-        phase: 'outcome',
-        status: 'failed',
-        at: new Date().toISOString(),
-        error: { name: 'InvalidDeployRequestError', message },
-      });
-      throw new InvalidDeployRequestError(message);
-    };
+    const reject = (subject: string, message: string): Promise<never> =>
+      rejectRequest(deps, { action: 'deploy', subject, actor: requesterOf(request), executionId }, new InvalidDeployRequestError(message));
 
     const parsed = deployRequestSchema.safeParse(request);
     if (!parsed.success) return reject('fleet', `Invalid deploy request: ${describeIssues(parsed.error)}`);

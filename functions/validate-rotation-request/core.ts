@@ -6,7 +6,7 @@
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { findSecret } from '../../lib/fleet/fleet';
-import { writeAuditRecord } from '../shared/audit';
+import { rejectRequest, writeAuditRecord } from '../shared/audit';
 import { executionIdSchema } from '../shared/deploy-plan';
 import { InvalidRotationRequestError } from '../shared/errors';
 import { defineHandler, describeIssues } from '../shared/handler';
@@ -58,20 +58,8 @@ export const validateRotationRequest = defineHandler({
   clients: ['dynamodb', 'secretsManager'],
   input: z.object({ executionId: executionIdSchema, request: z.unknown() }),
   core: async ({ executionId, request }, deps): Promise<RotationState> => {
-    const reject = async (subject: string, message: string): Promise<never> => {
-      await writeAuditRecord(deps, {
-        action: 'secret.rotate',
-        subject,
-        actor: requesterOf(request),
-        source: 'step-functions',
-        executionId,
-        phase: 'outcome',
-        status: 'failed',
-        at: new Date().toISOString(),
-        error: { name: 'InvalidRotationRequestError', message },
-      });
-      throw new InvalidRotationRequestError(message);
-    };
+    const reject = (subject: string, message: string): Promise<never> =>
+      rejectRequest(deps, { action: 'secret.rotate', subject, actor: requesterOf(request), executionId }, new InvalidRotationRequestError(message));
 
     const parsed = rotationRequestSchema.safeParse(request);
     if (!parsed.success) return reject('fleet', `Invalid rotation request: ${describeIssues(parsed.error)}`);
