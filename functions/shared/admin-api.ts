@@ -12,24 +12,32 @@ import type { HandlerDeps } from './handler';
 type AdminDeps = Pick<HandlerDeps<'ecs' | 'secretsManager'>, 'clients' | 'fleet' | 'http'>;
 
 /**
- * A token that cannot leak by accident: it does not serialise. It also holds the
- * previous value (AWSPREVIOUS) while a rotation is under way: tasks read the
+ * A token that cannot leak by accident: it does not serialise. It can also give
+ * the previous value (AWSPREVIOUS) while a rotation is under way: tasks read the
  * token only when they start, so until every task is replaced some still expect
- * the old one, and a halt must not fail on a 401 in that window.
+ * the old one, and a halt must not fail on a 401 in that window. The previous
+ * value is read only when a task refuses the current one, and then once.
  */
 export class AdminToken {
   readonly #value: string;
-  readonly #previous: string | undefined;
-  constructor(value: string, previous?: string) {
+  readonly #readPrevious: () => Promise<string | undefined>;
+  #previous: Promise<string | undefined> | undefined;
+  #previousValue: string | undefined;
+  constructor(value: string, readPrevious: () => Promise<string | undefined> = async () => undefined) {
     this.#value = value;
-    this.#previous = previous === value ? undefined : previous;
+    this.#readPrevious = readPrevious;
   }
   get authorization(): string {
     return `Bearer ${this.#value}`;
   }
-  /** The previous token's header, to retry a task that refused the current one. */
-  get previousAuthorization(): string | undefined {
-    return this.#previous === undefined ? undefined : `Bearer ${this.#previous}`;
+  /** The previous token's header, to retry a task that refused the current one; undefined when there is none. */
+  async previousAuthorization(): Promise<string | undefined> {
+    this.#previous ??= this.#readPrevious().then((previous) => {
+      this.#previousValue = previous === this.#value ? undefined : previous;
+      return this.#previousValue;
+    });
+    const previous = await this.#previous;
+    return previous === undefined ? undefined : `Bearer ${previous}`;
   }
   toJSON(): string {
     return '[redacted]';
@@ -37,10 +45,10 @@ export class AdminToken {
   toString(): string {
     return '[redacted]';
   }
-  /** Removes the token from text a task sent back (some 401 pages echo the credentials). */
+  /** Removes the token (and the previous one, if sent) from text a task sent back (some 401 pages echo the credentials). */
   redactFrom(text: string): string {
     let redacted = text;
-    for (const value of [this.#value, this.#previous]) if (value) redacted = redacted.split(value).join('[redacted]');
+    for (const value of [this.#value, this.#previousValue]) if (value) redacted = redacted.split(value).join('[redacted]');
     return redacted;
   }
 }
@@ -50,14 +58,15 @@ export async function readAdminToken(deps: AdminDeps): Promise<AdminToken | unde
   if (!secretId) return undefined;
   const secret = await deps.clients.secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }));
   if (!secret.SecretString) throw new Error(`Secret ${secretId} has no string value`);
-  let previous: string | undefined;
-  try {
-    previous = (await deps.clients.secretsManager.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSPREVIOUS' }))).SecretString;
-  } catch (error) {
-    // Never rotated: there is no AWSPREVIOUS version.
-    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
-  }
-  return new AdminToken(secret.SecretString, previous);
+  return new AdminToken(secret.SecretString, async () => {
+    try {
+      return (await deps.clients.secretsManager.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSPREVIOUS' }))).SecretString;
+    } catch (error) {
+      // Never rotated: there is no AWSPREVIOUS version.
+      if ((error as Error).name === 'ResourceNotFoundException') return undefined;
+      throw error;
+    }
+  });
 }
 
 export interface TaskAnswer {
@@ -92,8 +101,10 @@ export async function callAdminApi(
           });
         let response = await call(token.authorization);
         // A task started before the token's last rotation still expects the previous one.
-        const previous = token.previousAuthorization;
-        if (response.status === 401 && previous) response = await call(previous);
+        if (response.status === 401) {
+          const previous = await token.previousAuthorization();
+          if (previous) response = await call(previous);
+        }
         return { task: taskId(task), ip, status: response.status, body: token.redactFrom(response.body).slice(0, 300) };
       } catch (error) {
         return { task: taskId(task), ip, status: 'unreachable', body: token.redactFrom((error as Error).message).slice(0, 200) };

@@ -93,12 +93,12 @@ describe('send-halt-commands', () => {
     expect(requestsTo(deps, '10.0.3.13')[0]?.url).toBe('http://10.0.3.13:8080/admin/halt');
   });
 
-  it('reads the token once, from the secret the fleet file names, with its previous value if any', async () => {
+  it('reads the token once, from the secret the fleet file names, and not its previous value while every task accepts it', async () => {
     await send();
 
-    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
-    expect(secrets).toHaveReceivedNthCommandWith(GetSecretValueCommand, 1, { SecretId: ADMIN_TOKEN_SECRET });
-    expect(secrets).toHaveReceivedNthCommandWith(GetSecretValueCommand, 2, { SecretId: ADMIN_TOKEN_SECRET, VersionStage: 'AWSPREVIOUS' });
+    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+    expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: ADMIN_TOKEN_SECRET });
+    expect(secrets).not.toHaveReceivedCommandWith(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' });
   });
 
   it('halts a task that still expects the token from before a rotation, with the previous value', async () => {
@@ -110,6 +110,9 @@ describe('send-halt-commands', () => {
     const result = await send();
 
     expect(requestsTo(deps, '10.0.4.11').map((r) => r.headers?.authorization)).toEqual([`Bearer ${ADMIN_TOKEN}`, `Bearer ${PREVIOUS_TOKEN}`]);
+    // The previous value is read once, however many tasks refuse the current one.
+    expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: ADMIN_TOKEN_SECRET, VersionStage: 'AWSPREVIOUS' });
+    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
     expect(result.services.every((s) => s.failures.length === 0)).toBe(true);
     expect(JSON.stringify(result)).not.toContain(PREVIOUS_TOKEN);
   });
