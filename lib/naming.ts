@@ -2,7 +2,7 @@
  * Physical names of the environment's resources, shared by the CDK stack and the
  * sandbox so both address the same things the same way.
  */
-import type { AssureConfig } from '../functions/shared/config';
+import type { AssureConfig } from '../functions/shared/runtime/config';
 import type { Fleet } from './fleet/fleet';
 
 export interface AccountContext {

@@ -1,8 +1,8 @@
 /**
  * The DynamoDB tables' key layouts, shared by the CDK stack and the sandbox.
  */
-import { AUDIT_TRAIL_INDEX } from '../functions/shared/audit';
-import type { AssureConfig } from '../functions/shared/config';
+import { AUDIT_TRAIL_INDEX } from '../functions/shared/domain/audit';
+import type { AssureConfig } from '../functions/shared/runtime/config';
 
 export interface TableLayout {
   readonly partitionKey: string;

@@ -6,10 +6,10 @@
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
-import { audited } from '../shared/audit';
-import { deployAuditAction, serviceTargetSchema, executionIdSchema } from '../shared/deploy-plan';
-import { DeployLockHeldError } from '../shared/errors';
-import { defineHandler } from '../shared/handler';
+import { audited } from '../shared/domain/audit';
+import { deployAuditAction, serviceTargetSchema, executionIdSchema } from '../shared/domain/deploy-plan';
+import { DeployLockHeldError } from '../shared/runtime/errors';
+import { defineHandler } from '../shared/runtime/handler';
 
 export const lockKey = (service: string): Record<string, { S: string }> => ({ pk: { S: `service#${service}` } });
 

@@ -6,10 +6,10 @@
  */
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
-import { audited } from '../shared/audit';
-import { executionIdSchema } from '../shared/deploy-plan';
-import { defineHandler } from '../shared/handler';
-import { scaleDecisionSchema, scalePlanSchema } from '../shared/scaling';
+import { audited } from '../shared/domain/audit';
+import { executionIdSchema } from '../shared/domain/deploy-plan';
+import { defineHandler } from '../shared/runtime/handler';
+import { scaleDecisionSchema, scalePlanSchema } from '../shared/domain/scaling';
 
 export const applyScalingDecision = defineHandler({
   name: 'apply-scaling-decision',

@@ -5,9 +5,9 @@
  */
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
-import { serviceTargetSchema, type DeploymentOutcome, executionIdSchema } from '../shared/deploy-plan';
-import { defineHandler } from '../shared/handler';
-import { deliverDeploymentOutcome, deploymentWaitKey, outcomeForWait, storeDeploymentOutcome, storeTaskToken } from '../shared/task-callbacks';
+import { serviceTargetSchema, type DeploymentOutcome, executionIdSchema } from '../shared/domain/deploy-plan';
+import { defineHandler } from '../shared/runtime/handler';
+import { deliverDeploymentOutcome, deploymentWaitKey, outcomeForWait, storeDeploymentOutcome, storeTaskToken } from '../shared/domain/task-callbacks';
 
 export const awaitDeploymentOutcome = defineHandler({
   name: 'await-deployment-outcome',

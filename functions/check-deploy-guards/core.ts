@@ -5,12 +5,12 @@
  */
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
-import { audited } from '../shared/audit';
-import { deployAuditAction, deployPlanSchema, executionIdSchema, type ServiceBaseline } from '../shared/deploy-plan';
-import { describeWindows, insideDeployWindow } from '../shared/deploy-window';
-import { DeploymentInProgressError, DeployWindowClosedError, ServiceStateError, TradingHaltedError } from '../shared/errors';
-import { defineHandler } from '../shared/handler';
-import { readHaltFlag } from '../shared/halt-flag';
+import { audited } from '../shared/domain/audit';
+import { deployAuditAction, deployPlanSchema, executionIdSchema, type ServiceBaseline } from '../shared/domain/deploy-plan';
+import { describeWindows, insideDeployWindow } from '../shared/domain/deploy-window';
+import { DeploymentInProgressError, DeployWindowClosedError, ServiceStateError, TradingHaltedError } from '../shared/runtime/errors';
+import { defineHandler } from '../shared/runtime/handler';
+import { readHaltFlag } from '../shared/domain/halt-flag';
 
 export const checkDeployGuards = defineHandler({
   name: 'check-deploy-guards',

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { lambdaHandler } from '../shared/lambda-runtime';
+import { lambdaHandler } from '../shared/runtime/lambda-runtime';
 import { checkDeployGuards } from './core';
 
 export const handler = lambdaHandler(checkDeployGuards, { dynamodb: DynamoDBClient, ssm: SSMClient, ecs: ECSClient });

@@ -7,13 +7,13 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
-import { executionIdSchema } from '../shared/deploy-plan';
-import { ResumeNotReadyError } from '../shared/errors';
-import { defineHandler } from '../shared/handler';
-import { capacitySnapshotKey } from '../shared/halt-plan';
-import { readHaltFlag } from '../shared/halt-flag';
-import { resumeSchema } from '../shared/resume-plan';
-import { assessServiceHealth } from '../shared/service-health';
+import { executionIdSchema } from '../shared/domain/deploy-plan';
+import { ResumeNotReadyError } from '../shared/runtime/errors';
+import { defineHandler } from '../shared/runtime/handler';
+import { capacitySnapshotKey } from '../shared/domain/halt-plan';
+import { readHaltFlag } from '../shared/domain/halt-flag';
+import { resumeSchema } from '../shared/domain/resume-plan';
+import { assessServiceHealth } from '../shared/domain/service-health';
 
 export const checkResumeReadiness = defineHandler({
   name: 'check-resume-readiness',

@@ -16,12 +16,12 @@
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, type Service } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
 import { secretConsumers } from '../../lib/fleet/fleet';
-import { audited } from '../shared/audit';
-import { executionIdSchema, serviceTarget } from '../shared/deploy-plan';
-import { DeploymentInProgressError, SecretConsumersMismatchError, ServiceStateError } from '../shared/errors';
-import { defineHandler } from '../shared/handler';
-import { readHaltFlag } from '../shared/halt-flag';
-import { type ConsumerTarget, referencesSecret, rotationAuditAction, type RotationGuards, rotationPlanSchema } from '../shared/rotation-plan';
+import { audited } from '../shared/domain/audit';
+import { executionIdSchema, serviceTarget } from '../shared/domain/deploy-plan';
+import { DeploymentInProgressError, SecretConsumersMismatchError, ServiceStateError } from '../shared/runtime/errors';
+import { defineHandler } from '../shared/runtime/handler';
+import { readHaltFlag } from '../shared/domain/halt-flag';
+import { type ConsumerTarget, referencesSecret, rotationAuditAction, type RotationGuards, rotationPlanSchema } from '../shared/domain/rotation-plan';
 
 export const checkRotationGuards = defineHandler({
   name: 'check-rotation-guards',

@@ -1,11 +1,11 @@
 /** The last step of a resume: the halt flag cleared, for the halt that was resumed only. */
 import * as z from 'zod';
-import { audited } from '../shared/audit';
-import { executionIdSchema } from '../shared/deploy-plan';
-import { ServiceStateError } from '../shared/errors';
-import { defineHandler } from '../shared/handler';
-import { clearHaltFlag } from '../shared/halt-flag';
-import { approvalDecisionSchema, resumeSchema } from '../shared/resume-plan';
+import { audited } from '../shared/domain/audit';
+import { executionIdSchema } from '../shared/domain/deploy-plan';
+import { ServiceStateError } from '../shared/runtime/errors';
+import { defineHandler } from '../shared/runtime/handler';
+import { clearHaltFlag } from '../shared/domain/halt-flag';
+import { approvalDecisionSchema, resumeSchema } from '../shared/domain/resume-plan';
 
 export const clearHaltFlagHandler = defineHandler({
   name: 'clear-halt-flag',

@@ -6,10 +6,10 @@
  */
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
-import { executionIdSchema } from '../shared/deploy-plan';
-import { SecretRotationFailedError, SecretRotationPendingError } from '../shared/errors';
-import { defineHandler } from '../shared/handler';
-import { rotationPlanSchema, type RotationResult, rotationResultSchema } from '../shared/rotation-plan';
+import { executionIdSchema } from '../shared/domain/deploy-plan';
+import { SecretRotationFailedError, SecretRotationPendingError } from '../shared/runtime/errors';
+import { defineHandler } from '../shared/runtime/handler';
+import { rotationPlanSchema, type RotationResult, rotationResultSchema } from '../shared/domain/rotation-plan';
 
 export const confirmSecretRotation = defineHandler({
   name: 'confirm-secret-rotation',

@@ -7,11 +7,11 @@
 import { ConditionalCheckFailedException, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
-import { audited, writeAuditRecord } from '../shared/audit';
-import { ApprovalRefusedError } from '../shared/errors';
-import { defineHandler } from '../shared/handler';
-import { approvalKey } from '../shared/resume-plan';
-import { completeTask } from '../shared/task-callbacks';
+import { audited, writeAuditRecord } from '../shared/domain/audit';
+import { ApprovalRefusedError } from '../shared/runtime/errors';
+import { defineHandler } from '../shared/runtime/handler';
+import { approvalKey } from '../shared/domain/resume-plan';
+import { completeTask } from '../shared/domain/task-callbacks';
 
 export const approvalDecisionRequestSchema = z.strictObject({
   approvalId: z.string().min(1, 'is required'),

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { lambdaHandler } from '../shared/lambda-runtime';
+import { lambdaHandler } from '../shared/runtime/lambda-runtime';
 import { decideResumeApproval } from './core';
 
 export const handler = lambdaHandler(decideResumeApproval, { dynamodb: DynamoDBClient, sfn: SFNClient });

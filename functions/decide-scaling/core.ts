@@ -1,7 +1,7 @@
 /**
  * "Decide desired count": reads what the decision needs (ECS's desired and
  * running counts and its rollouts, the halt flag, the service's deploy lock,
- * the cooldowns), decides (functions/shared/scaling.ts), and for a change takes
+ * the cooldowns), decides (functions/shared/domain/scaling.ts), and for a change takes
  * the direction's cooldown with a conditional write, so two executions racing
  * on the same service cannot both scale the same way within one cooldown.
  */
@@ -10,12 +10,12 @@ import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { lockKey } from '../acquire-deploy-lock/core';
-import { audited } from '../shared/audit';
-import { executionIdSchema } from '../shared/deploy-plan';
-import { AwsTransientError, ServiceStateError } from '../shared/errors';
-import { defineHandler, type HandlerDeps } from '../shared/handler';
-import { readHaltFlag } from '../shared/halt-flag';
-import { decideScaling, type HaltView, type ScaleDecision, type ScaleDirection, type ScalePlan, scalePlanSchema, scalingCooldownKey } from '../shared/scaling';
+import { audited } from '../shared/domain/audit';
+import { executionIdSchema } from '../shared/domain/deploy-plan';
+import { AwsTransientError, ServiceStateError } from '../shared/runtime/errors';
+import { defineHandler, type HandlerDeps } from '../shared/runtime/handler';
+import { readHaltFlag } from '../shared/domain/halt-flag';
+import { decideScaling, type HaltView, type ScaleDecision, type ScaleDirection, type ScalePlan, scalePlanSchema, scalingCooldownKey } from '../shared/domain/scaling';
 
 type DecideDeps = HandlerDeps<'dynamodb' | 'ssm' | 'ecs'>;
 

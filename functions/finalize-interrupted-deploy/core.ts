@@ -8,8 +8,8 @@ import { ConditionalCheckFailedException, DeleteItemCommand } from '@aws-sdk/cli
 import { marshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { lockKey } from '../acquire-deploy-lock/core';
-import { hasOutcomeRecord, writeAuditRecord } from '../shared/audit';
-import { defineHandler } from '../shared/handler';
+import { hasOutcomeRecord, writeAuditRecord } from '../shared/domain/audit';
+import { defineHandler } from '../shared/runtime/handler';
 
 export const stepFunctionsStatusChangeSchema = z.looseObject({
   source: z.literal('aws.states'),

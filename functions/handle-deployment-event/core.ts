@@ -2,9 +2,9 @@
  * EventBridge target for `ECS Deployment State Change`: records a deployment's
  * final outcome and completes the task token of the state waiting for it.
  */
-import { defineHandler } from '../shared/handler';
-import { ecsDeploymentStateChangeSchema } from '../shared/aws-events';
-import { deliverDeploymentOutcome, outcomeForWait, storeDeploymentOutcome } from '../shared/task-callbacks';
+import { defineHandler } from '../shared/runtime/handler';
+import { ecsDeploymentStateChangeSchema } from '../shared/domain/aws-events';
+import { deliverDeploymentOutcome, outcomeForWait, storeDeploymentOutcome } from '../shared/domain/task-callbacks';
 
 export const handleDeploymentEvent = defineHandler({
   name: 'handle-deployment-event',

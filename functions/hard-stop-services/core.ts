@@ -6,10 +6,10 @@ import { ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client
 import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
-import { audited } from '../shared/audit';
-import { executionIdSchema } from '../shared/deploy-plan';
-import { defineHandler } from '../shared/handler';
-import { capacitySnapshotKey, haltSchema } from '../shared/halt-plan';
+import { audited } from '../shared/domain/audit';
+import { executionIdSchema } from '../shared/domain/deploy-plan';
+import { defineHandler } from '../shared/runtime/handler';
+import { capacitySnapshotKey, haltSchema } from '../shared/domain/halt-plan';
 
 export const hardStopServices = defineHandler({
   name: 'hard-stop-services',

@@ -3,10 +3,10 @@
  * validated): what ran before, what runs now, and why it ended as it did.
  */
 import * as z from 'zod';
-import { writeAuditRecord } from '../shared/audit';
-import { deployPlanSchema, executionIdSchema, failureSchema, revisionSchema, rolloutSchema, serviceBaselineSchema } from '../shared/deploy-plan';
-import { describeFailure, failureMessage } from '../shared/failure';
-import { defineHandler } from '../shared/handler';
+import { writeAuditRecord } from '../shared/domain/audit';
+import { deployPlanSchema, executionIdSchema, failureSchema, revisionSchema, rolloutSchema, serviceBaselineSchema } from '../shared/domain/deploy-plan';
+import { describeFailure, failureMessage } from '../shared/runtime/failure';
+import { defineHandler } from '../shared/runtime/handler';
 
 export const deployOutcomeStatus = z.enum(['SUCCEEDED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'REFUSED']);
 export type DeployOutcomeStatus = z.output<typeof deployOutcomeStatus>;

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { lambdaHandler } from '../shared/lambda-runtime';
+import { lambdaHandler } from '../shared/runtime/lambda-runtime';
 import { recordDeployOutcome } from './core';
 
 export const handler = lambdaHandler(recordDeployOutcome, { dynamodb: DynamoDBClient });

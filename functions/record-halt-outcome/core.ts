@@ -3,11 +3,11 @@
  * service confirmed, ESCALATED (naming each service that did not) otherwise.
  */
 import * as z from 'zod';
-import { writeAuditRecord } from '../shared/audit';
-import { executionIdSchema, failureSchema } from '../shared/deploy-plan';
-import { describeFailure } from '../shared/failure';
-import { defineHandler } from '../shared/handler';
-import { haltSchema } from '../shared/halt-plan';
+import { writeAuditRecord } from '../shared/domain/audit';
+import { executionIdSchema, failureSchema } from '../shared/domain/deploy-plan';
+import { describeFailure } from '../shared/runtime/failure';
+import { defineHandler } from '../shared/runtime/handler';
+import { haltSchema } from '../shared/domain/halt-plan';
 
 const verificationSchema = z.object({
   deadlineSeconds: z.number(),

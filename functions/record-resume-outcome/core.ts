@@ -1,11 +1,11 @@
 /** The resume's outcome record and page: resumed, not approved, refused, or failed. */
 import * as z from 'zod';
-import { writeAuditRecord } from '../shared/audit';
-import { executionIdSchema, failureSchema } from '../shared/deploy-plan';
-import { describeFailure } from '../shared/failure';
-import { defineHandler } from '../shared/handler';
-import { page } from '../shared/paging';
-import { approvalDecisionSchema, resumeSchema } from '../shared/resume-plan';
+import { writeAuditRecord } from '../shared/domain/audit';
+import { executionIdSchema, failureSchema } from '../shared/domain/deploy-plan';
+import { describeFailure } from '../shared/runtime/failure';
+import { defineHandler } from '../shared/runtime/handler';
+import { page } from '../shared/domain/paging';
+import { approvalDecisionSchema, resumeSchema } from '../shared/domain/resume-plan';
 
 export const recordResumeOutcome = defineHandler({
   name: 'record-resume-outcome',

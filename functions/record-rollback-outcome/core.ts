@@ -1,11 +1,11 @@
 /** The rollback's outcome record, and a page: on-call hears of every rollback, however it ended. */
 import * as z from 'zod';
-import { writeAuditRecord } from '../shared/audit';
-import { executionIdSchema, failureSchema } from '../shared/deploy-plan';
-import { describeFailure } from '../shared/failure';
-import { defineHandler } from '../shared/handler';
-import { page } from '../shared/paging';
-import { rollbackPlanSchema, rollbackResultSchema } from '../shared/rollback-plan';
+import { writeAuditRecord } from '../shared/domain/audit';
+import { executionIdSchema, failureSchema } from '../shared/domain/deploy-plan';
+import { describeFailure } from '../shared/runtime/failure';
+import { defineHandler } from '../shared/runtime/handler';
+import { page } from '../shared/domain/paging';
+import { rollbackPlanSchema, rollbackResultSchema } from '../shared/domain/rollback-plan';
 
 export const recordRollbackOutcome = defineHandler({
   name: 'record-rollback-outcome',

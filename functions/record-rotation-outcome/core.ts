@@ -5,12 +5,12 @@
  * definitions. Names and version ids only.
  */
 import * as z from 'zod';
-import { writeAuditRecord } from '../shared/audit';
-import { executionIdSchema, failureSchema } from '../shared/deploy-plan';
-import { describeFailure } from '../shared/failure';
-import { defineHandler } from '../shared/handler';
-import { page } from '../shared/paging';
-import { restoreResultSchema, rotationGuardsSchema, rotationPlanSchema, rotationResultSchema, secretSubject } from '../shared/rotation-plan';
+import { writeAuditRecord } from '../shared/domain/audit';
+import { executionIdSchema, failureSchema } from '../shared/domain/deploy-plan';
+import { describeFailure } from '../shared/runtime/failure';
+import { defineHandler } from '../shared/runtime/handler';
+import { page } from '../shared/domain/paging';
+import { restoreResultSchema, rotationGuardsSchema, rotationPlanSchema, rotationResultSchema, secretSubject } from '../shared/domain/rotation-plan';
 
 export const ROTATION_STATUSES = ['SUCCEEDED', 'REFUSED', 'ROLLED_BACK', 'RESTORE_FAILED'] as const;
 

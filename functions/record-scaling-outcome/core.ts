@@ -12,13 +12,13 @@
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
-import { writeAuditRecord } from '../shared/audit';
-import { executionIdSchema, failureSchema } from '../shared/deploy-plan';
-import { describeFailure } from '../shared/failure';
-import { claimOnce } from '../shared/guard-rails';
-import { defineHandler, type HandlerDeps } from '../shared/handler';
-import { page } from '../shared/paging';
-import { lastScalingDecisionKey, type ScaleDecision, scaleDecisionSchema, type ScalePlan, scalePlanSchema, scalingCooldownKey } from '../shared/scaling';
+import { writeAuditRecord } from '../shared/domain/audit';
+import { executionIdSchema, failureSchema } from '../shared/domain/deploy-plan';
+import { describeFailure } from '../shared/runtime/failure';
+import { claimOnce } from '../shared/domain/guard-rails';
+import { defineHandler, type HandlerDeps } from '../shared/runtime/handler';
+import { page } from '../shared/domain/paging';
+import { lastScalingDecisionKey, type ScaleDecision, scaleDecisionSchema, type ScalePlan, scalePlanSchema, scalingCooldownKey } from '../shared/domain/scaling';
 
 type RecordDeps = HandlerDeps<'dynamodb' | 'sns'>;
 

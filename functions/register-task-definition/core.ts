@@ -11,10 +11,10 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
-import { audited } from '../shared/audit';
-import { deployAuditAction, deployPlanSchema, executionIdSchema, serviceBaselineSchema } from '../shared/deploy-plan';
-import { ServiceStateError } from '../shared/errors';
-import { defineHandler } from '../shared/handler';
+import { audited } from '../shared/domain/audit';
+import { deployAuditAction, deployPlanSchema, executionIdSchema, serviceBaselineSchema } from '../shared/domain/deploy-plan';
+import { ServiceStateError } from '../shared/runtime/errors';
+import { defineHandler } from '../shared/runtime/handler';
 
 /** The fields of a described task definition that RegisterTaskDefinition accepts. */
 const REGISTRABLE_FIELDS = [

@@ -6,9 +6,9 @@ import { ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand } fr
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { lockKey } from '../acquire-deploy-lock/core';
-import { audited } from '../shared/audit';
-import { deployAuditAction, serviceTargetSchema, executionIdSchema } from '../shared/deploy-plan';
-import { defineHandler } from '../shared/handler';
+import { audited } from '../shared/domain/audit';
+import { deployAuditAction, serviceTargetSchema, executionIdSchema } from '../shared/domain/deploy-plan';
+import { defineHandler } from '../shared/runtime/handler';
 
 export interface LockRelease {
   readonly released: boolean;

@@ -6,10 +6,10 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
-import { executionIdSchema } from '../shared/deploy-plan';
-import { defineHandler } from '../shared/handler';
-import { page } from '../shared/paging';
-import { approvalKey, resumeSchema } from '../shared/resume-plan';
+import { executionIdSchema } from '../shared/domain/deploy-plan';
+import { defineHandler } from '../shared/runtime/handler';
+import { page } from '../shared/domain/paging';
+import { approvalKey, resumeSchema } from '../shared/domain/resume-plan';
 
 export const requestResumeApproval = defineHandler({
   name: 'request-resume-approval',

@@ -8,12 +8,12 @@
  */
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
-import { audited } from '../shared/audit';
-import { executionIdSchema } from '../shared/deploy-plan';
-import { ServiceStateError } from '../shared/errors';
-import { defineHandler } from '../shared/handler';
-import { consumerTargetSchema, rotationAuditAction, rotationPlanSchema } from '../shared/rotation-plan';
-import { startRollout } from '../shared/service-deployments';
+import { audited } from '../shared/domain/audit';
+import { executionIdSchema } from '../shared/domain/deploy-plan';
+import { ServiceStateError } from '../shared/runtime/errors';
+import { defineHandler } from '../shared/runtime/handler';
+import { consumerTargetSchema, rotationAuditAction, rotationPlanSchema } from '../shared/domain/rotation-plan';
+import { startRollout } from '../shared/domain/service-deployments';
 
 export interface ConsumerRestart {
   readonly service: string;

@@ -6,12 +6,12 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
-import { audited } from '../shared/audit';
-import { executionIdSchema } from '../shared/deploy-plan';
-import { ServiceStateError } from '../shared/errors';
-import { defineHandler } from '../shared/handler';
-import { capacitySnapshotKey } from '../shared/halt-plan';
-import { approvalDecisionSchema, resumeSchema } from '../shared/resume-plan';
+import { audited } from '../shared/domain/audit';
+import { executionIdSchema } from '../shared/domain/deploy-plan';
+import { ServiceStateError } from '../shared/runtime/errors';
+import { defineHandler } from '../shared/runtime/handler';
+import { capacitySnapshotKey } from '../shared/domain/halt-plan';
+import { approvalDecisionSchema, resumeSchema } from '../shared/domain/resume-plan';
 
 const POLL_INTERVAL_MS = 5_000;
 const RESTORE_DEADLINE_MS = 12 * 60_000;

@@ -10,11 +10,11 @@
  */
 import { DescribeSecretCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
-import { audited } from '../shared/audit';
-import { executionIdSchema } from '../shared/deploy-plan';
-import { SecretRestoreError } from '../shared/errors';
-import { defineHandler } from '../shared/handler';
-import { rotationAuditAction, rotationPlanSchema, rotationResultSchema, rotationVersionFor } from '../shared/rotation-plan';
+import { audited } from '../shared/domain/audit';
+import { executionIdSchema } from '../shared/domain/deploy-plan';
+import { SecretRestoreError } from '../shared/runtime/errors';
+import { defineHandler } from '../shared/runtime/handler';
+import { rotationAuditAction, rotationPlanSchema, rotationResultSchema, rotationVersionFor } from '../shared/domain/rotation-plan';
 
 export const restorePreviousSecretVersion = defineHandler({
   name: 'restore-previous-secret-version',

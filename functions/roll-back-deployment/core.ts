@@ -5,7 +5,7 @@
  */
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
-import { audited } from '../shared/audit';
+import { audited } from '../shared/domain/audit';
 import {
   deployAuditAction,
   deployPlanSchema,
@@ -13,11 +13,11 @@ import {
   failureSchema,
   rolloutSchema,
   serviceBaselineSchema,
-} from '../shared/deploy-plan';
-import { ServiceStateError } from '../shared/errors';
-import { describeFailure } from '../shared/failure';
-import { defineHandler } from '../shared/handler';
-import { startRollout } from '../shared/service-deployments';
+} from '../shared/domain/deploy-plan';
+import { ServiceStateError } from '../shared/runtime/errors';
+import { describeFailure } from '../shared/runtime/failure';
+import { defineHandler } from '../shared/runtime/handler';
+import { startRollout } from '../shared/domain/service-deployments';
 
 export type RollbackAction = 'none' | 'confirmed-ecs-rollback' | 'redeployed-previous';
 

@@ -15,12 +15,12 @@ import {
   type Deployment,
 } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
-import { audited } from '../shared/audit';
-import { deployAuditAction, executionIdSchema } from '../shared/deploy-plan';
-import { RollbackRefusedError, ServiceStateError } from '../shared/errors';
-import { defineHandler, type HandlerDeps } from '../shared/handler';
-import { rollbackPlanSchema, type RollbackPlan } from '../shared/rollback-plan';
-import { rollBackInFlightDeployment, startRollout } from '../shared/service-deployments';
+import { audited } from '../shared/domain/audit';
+import { deployAuditAction, executionIdSchema } from '../shared/domain/deploy-plan';
+import { RollbackRefusedError, ServiceStateError } from '../shared/runtime/errors';
+import { defineHandler, type HandlerDeps } from '../shared/runtime/handler';
+import { rollbackPlanSchema, type RollbackPlan } from '../shared/domain/rollback-plan';
+import { rollBackInFlightDeployment, startRollout } from '../shared/domain/service-deployments';
 
 interface RollbackStarted {
   readonly action: 'stopped-in-flight-deployment' | 'redeployed-named-revision' | 'redeployed-previous-revision';

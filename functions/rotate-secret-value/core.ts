@@ -26,7 +26,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { findSecret, type Fleet, type FleetSecret } from '../../lib/fleet/fleet';
-import { credentialProviderFor, type CredentialProviderFactory } from '../shared/credential-providers';
+import { credentialProviderFor, type CredentialProviderFactory } from '../shared/domain/credential-providers';
 import {
   CredentialRejectedError,
   RotationNotEnabledError,
@@ -34,9 +34,9 @@ import {
   SecretVersionStateError,
   UnknownRotationTokenError,
   UnmanagedSecretError,
-} from '../shared/errors';
-import { defineHandler, type HandlerDeps } from '../shared/handler';
-import { generateSecretValue, secretValueProblems } from '../shared/secret-values';
+} from '../shared/runtime/errors';
+import { defineHandler, type HandlerDeps } from '../shared/runtime/handler';
+import { generateSecretValue, secretValueProblems } from '../shared/domain/secret-values';
 
 export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type RotationStep = (typeof ROTATION_STEPS)[number];

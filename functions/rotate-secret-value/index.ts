@@ -1,5 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { lambdaHandler } from '../shared/lambda-runtime';
+import { lambdaHandler } from '../shared/runtime/lambda-runtime';
 import { rotateSecretValue } from './core';
 
 export const handler = lambdaHandler(rotateSecretValue, { secretsManager: SecretsManagerClient });

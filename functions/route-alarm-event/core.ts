@@ -19,14 +19,14 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { classifyAlarm, type AlarmClass } from '../../lib/fleet/fleet';
-import { writeAuditRecord } from '../shared/audit';
-import { cloudWatchAlarmStateChangeSchema, type CloudWatchAlarmStateChange } from '../shared/aws-events';
-import { type Claim, claimCooldown, claimHourlyBudget, claimOnce, holdingClaims, releaseClaims } from '../shared/guard-rails';
-import { defineHandler, describeIssues, type HandlerDeps } from '../shared/handler';
-import { setHaltFlag } from '../shared/halt-flag';
-import { page } from '../shared/paging';
-import { breachFromReasonData } from '../shared/scaling';
-import { completeTask, soakWaitKey } from '../shared/task-callbacks';
+import { writeAuditRecord } from '../shared/domain/audit';
+import { cloudWatchAlarmStateChangeSchema, type CloudWatchAlarmStateChange } from '../shared/domain/aws-events';
+import { type Claim, claimCooldown, claimHourlyBudget, claimOnce, holdingClaims, releaseClaims } from '../shared/domain/guard-rails';
+import { defineHandler, describeIssues, type HandlerDeps } from '../shared/runtime/handler';
+import { setHaltFlag } from '../shared/domain/halt-flag';
+import { page } from '../shared/domain/paging';
+import { breachFromReasonData } from '../shared/domain/scaling';
+import { completeTask, soakWaitKey } from '../shared/domain/task-callbacks';
 
 export type RoutingDecision =
   | 'rejected'

@@ -3,7 +3,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { lambdaHandler } from '../shared/lambda-runtime';
+import { lambdaHandler } from '../shared/runtime/lambda-runtime';
 import { routeAlarmEvent } from './core';
 
 export const handler = lambdaHandler(routeAlarmEvent, { dynamodb: DynamoDBClient, sfn: SFNClient, sns: SNSClient, ssm: SSMClient, ecs: ECSClient });

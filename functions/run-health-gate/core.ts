@@ -4,11 +4,11 @@
  * OK, every task's HTTP health endpoint answering 200). Fails closed otherwise.
  */
 import * as z from 'zod';
-import { audited } from '../shared/audit';
-import { deployAuditAction, serviceTargetSchema, executionIdSchema } from '../shared/deploy-plan';
-import { HealthGateFailedError } from '../shared/errors';
-import { defineHandler } from '../shared/handler';
-import { assessServiceHealth, describeFailedChecks, type HealthReport } from '../shared/service-health';
+import { audited } from '../shared/domain/audit';
+import { deployAuditAction, serviceTargetSchema, executionIdSchema } from '../shared/domain/deploy-plan';
+import { HealthGateFailedError } from '../shared/runtime/errors';
+import { defineHandler } from '../shared/runtime/handler';
+import { assessServiceHealth, describeFailedChecks, type HealthReport } from '../shared/domain/service-health';
 
 export const runHealthGate = defineHandler({
   name: 'run-health-gate',

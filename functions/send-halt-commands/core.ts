@@ -1,10 +1,10 @@
 /** Tells every task of every halted trading service to halt (POST /admin/halt), in parallel. */
 import * as z from 'zod';
-import { callAdminApi, readAdminToken } from '../shared/admin-api';
-import { audited } from '../shared/audit';
-import { executionIdSchema } from '../shared/deploy-plan';
-import { defineHandler } from '../shared/handler';
-import { haltSchema } from '../shared/halt-plan';
+import { callAdminApi, readAdminToken } from '../shared/domain/admin-api';
+import { audited } from '../shared/domain/audit';
+import { executionIdSchema } from '../shared/domain/deploy-plan';
+import { defineHandler } from '../shared/runtime/handler';
+import { haltSchema } from '../shared/domain/halt-plan';
 
 export const sendHaltCommands = defineHandler({
   name: 'send-halt-commands',

@@ -1,11 +1,11 @@
 /** Tells every halted trading service to resume (POST /admin/resume), every task of it. */
 import * as z from 'zod';
-import { callAdminApi, readAdminToken } from '../shared/admin-api';
-import { audited } from '../shared/audit';
-import { executionIdSchema } from '../shared/deploy-plan';
-import { ServiceStateError } from '../shared/errors';
-import { defineHandler } from '../shared/handler';
-import { approvalDecisionSchema, resumeSchema } from '../shared/resume-plan';
+import { callAdminApi, readAdminToken } from '../shared/domain/admin-api';
+import { audited } from '../shared/domain/audit';
+import { executionIdSchema } from '../shared/domain/deploy-plan';
+import { ServiceStateError } from '../shared/runtime/errors';
+import { defineHandler } from '../shared/runtime/handler';
+import { approvalDecisionSchema, resumeSchema } from '../shared/domain/resume-plan';
 
 export const sendResumeCommands = defineHandler({
   name: 'send-resume-commands',

@@ -6,12 +6,12 @@
  */
 import * as z from 'zod';
 import { tradingServices } from '../../lib/fleet/fleet';
-import { writeAuditRecord } from '../shared/audit';
-import { executionIdSchema } from '../shared/deploy-plan';
-import { InvalidHaltRequestError } from '../shared/errors';
-import { defineHandler, describeIssues } from '../shared/handler';
-import type { Halt } from '../shared/halt-plan';
-import { setHaltFlag } from '../shared/halt-flag';
+import { writeAuditRecord } from '../shared/domain/audit';
+import { executionIdSchema } from '../shared/domain/deploy-plan';
+import { InvalidHaltRequestError } from '../shared/runtime/errors';
+import { defineHandler, describeIssues } from '../shared/runtime/handler';
+import type { Halt } from '../shared/domain/halt-plan';
+import { setHaltFlag } from '../shared/domain/halt-flag';
 
 /** The documented input of the halt state machine. */
 export const haltRequestSchema = z.strictObject({

@@ -5,16 +5,16 @@
  */
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
-import { audited } from '../shared/audit';
+import { audited } from '../shared/domain/audit';
 import {
   deployAuditAction,
   deployPlanSchema,
   executionIdSchema,
   revisionSchema,
   serviceBaselineSchema,
-} from '../shared/deploy-plan';
-import { defineHandler } from '../shared/handler';
-import { startRollout } from '../shared/service-deployments';
+} from '../shared/domain/deploy-plan';
+import { defineHandler } from '../shared/runtime/handler';
+import { startRollout } from '../shared/domain/service-deployments';
 
 export const startRollingDeployment = defineHandler({
   name: 'start-rolling-deployment',

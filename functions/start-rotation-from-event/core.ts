@@ -11,10 +11,10 @@ import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import { findSecret } from '../../lib/fleet/fleet';
-import { writeAuditRecord } from '../shared/audit';
-import { claimOnce } from '../shared/guard-rails';
-import { defineHandler, describeIssues } from '../shared/handler';
-import { rotationClaimKey, secretSubject } from '../shared/rotation-plan';
+import { writeAuditRecord } from '../shared/domain/audit';
+import { claimOnce } from '../shared/domain/guard-rails';
+import { defineHandler, describeIssues } from '../shared/runtime/handler';
+import { rotationClaimKey, secretSubject } from '../shared/domain/rotation-plan';
 
 export const rotationSucceededEventSchema = z.object({
   id: z.string().min(1),

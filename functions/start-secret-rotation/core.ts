@@ -8,11 +8,11 @@
  */
 import { DescribeSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
-import { audited } from '../shared/audit';
-import { executionIdSchema } from '../shared/deploy-plan';
-import { defineHandler } from '../shared/handler';
-import { claimOnce } from '../shared/guard-rails';
-import { rotationAuditAction, rotationClaimKey, rotationPlanSchema, type RotationResult, rotationVersionFor } from '../shared/rotation-plan';
+import { audited } from '../shared/domain/audit';
+import { executionIdSchema } from '../shared/domain/deploy-plan';
+import { defineHandler } from '../shared/runtime/handler';
+import { claimOnce } from '../shared/domain/guard-rails';
+import { rotationAuditAction, rotationClaimKey, rotationPlanSchema, type RotationResult, rotationVersionFor } from '../shared/domain/rotation-plan';
 
 export const startSecretRotation = defineHandler({
   name: 'start-secret-rotation',

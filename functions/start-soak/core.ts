@@ -5,9 +5,9 @@
  */
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import * as z from 'zod';
-import { deployPlanSchema, executionIdSchema } from '../shared/deploy-plan';
-import { defineHandler } from '../shared/handler';
-import { completeTask, soakWaitKey, storeTaskToken } from '../shared/task-callbacks';
+import { deployPlanSchema, executionIdSchema } from '../shared/domain/deploy-plan';
+import { defineHandler } from '../shared/runtime/handler';
+import { completeTask, soakWaitKey, storeTaskToken } from '../shared/domain/task-callbacks';
 
 export const startSoak = defineHandler({
   name: 'start-soak',

@@ -5,12 +5,12 @@
  */
 import { DescribeExecutionCommand, ListExecutionsCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
-import { audited } from '../shared/audit';
-import { executionIdSchema } from '../shared/deploy-plan';
+import { audited } from '../shared/domain/audit';
+import { executionIdSchema } from '../shared/domain/deploy-plan';
 import type { FleetService } from '../../lib/fleet/fleet';
-import { defineHandler, type HandlerDeps } from '../shared/handler';
-import { haltSchema } from '../shared/halt-plan';
-import { rollBackInFlightDeployment } from '../shared/service-deployments';
+import { defineHandler, type HandlerDeps } from '../shared/runtime/handler';
+import { haltSchema } from '../shared/domain/halt-plan';
+import { rollBackInFlightDeployment } from '../shared/domain/service-deployments';
 
 export const stopDeployExecutions = defineHandler({
   name: 'stop-deploy-executions',

@@ -8,9 +8,9 @@ import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { lockKey } from '../acquire-deploy-lock/core';
-import { audited } from '../shared/audit';
-import { deployAuditAction, executionIdSchema, serviceTargetSchema } from '../shared/deploy-plan';
-import { defineHandler } from '../shared/handler';
+import { audited } from '../shared/domain/audit';
+import { deployAuditAction, executionIdSchema, serviceTargetSchema } from '../shared/domain/deploy-plan';
+import { defineHandler } from '../shared/runtime/handler';
 
 export const stopDeployForRollback = defineHandler({
   name: 'stop-deploy-for-rollback',

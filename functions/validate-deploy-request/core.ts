@@ -3,10 +3,10 @@
  * resolves everything later steps need into a deploy plan.
  */
 import * as z from 'zod';
-import { rejectRequest, writeAuditRecord } from '../shared/audit';
-import { type DeployPlan, executionIdSchema, serviceTarget } from '../shared/deploy-plan';
-import { InvalidDeployRequestError } from '../shared/errors';
-import { defineHandler, describeIssues } from '../shared/handler';
+import { rejectRequest, writeAuditRecord } from '../shared/domain/audit';
+import { type DeployPlan, executionIdSchema, serviceTarget } from '../shared/domain/deploy-plan';
+import { InvalidDeployRequestError } from '../shared/runtime/errors';
+import { defineHandler, describeIssues } from '../shared/runtime/handler';
 
 const imageTag = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const imageDigest = /^sha256:[a-f0-9]{64}$/;

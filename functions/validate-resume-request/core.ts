@@ -1,12 +1,12 @@
 /** First state of the resume workflow: there must be a halt in force, and the request must say who and why. */
 import * as z from 'zod';
 import { tradingServices } from '../../lib/fleet/fleet';
-import { writeAuditRecord } from '../shared/audit';
-import { executionIdSchema } from '../shared/deploy-plan';
-import { InvalidResumeRequestError } from '../shared/errors';
-import { defineHandler, describeIssues } from '../shared/handler';
-import { readHaltFlag } from '../shared/halt-flag';
-import type { Resume } from '../shared/resume-plan';
+import { writeAuditRecord } from '../shared/domain/audit';
+import { executionIdSchema } from '../shared/domain/deploy-plan';
+import { InvalidResumeRequestError } from '../shared/runtime/errors';
+import { defineHandler, describeIssues } from '../shared/runtime/handler';
+import { readHaltFlag } from '../shared/domain/halt-flag';
+import type { Resume } from '../shared/domain/resume-plan';
 
 /** The documented input of the resume state machine. */
 export const resumeRequestSchema = z.strictObject({

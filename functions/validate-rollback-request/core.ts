@@ -3,11 +3,11 @@
  * resolves the service's settings into the plan.
  */
 import * as z from 'zod';
-import { writeAuditRecord } from '../shared/audit';
-import { executionIdSchema, serviceTarget } from '../shared/deploy-plan';
-import { InvalidRollbackRequestError } from '../shared/errors';
-import { defineHandler, describeIssues } from '../shared/handler';
-import type { RollbackPlan } from '../shared/rollback-plan';
+import { writeAuditRecord } from '../shared/domain/audit';
+import { executionIdSchema, serviceTarget } from '../shared/domain/deploy-plan';
+import { InvalidRollbackRequestError } from '../shared/runtime/errors';
+import { defineHandler, describeIssues } from '../shared/runtime/handler';
+import type { RollbackPlan } from '../shared/domain/rollback-plan';
 
 /** The documented input of the rollback state machine. */
 export const rollbackRequestSchema = z.strictObject({

@@ -6,11 +6,11 @@
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { findSecret } from '../../lib/fleet/fleet';
-import { rejectRequest, writeAuditRecord } from '../shared/audit';
-import { executionIdSchema } from '../shared/deploy-plan';
-import { InvalidRotationRequestError } from '../shared/errors';
-import { defineHandler, describeIssues } from '../shared/handler';
-import { ROTATION_SOURCES, type RotationPlan, secretSubject } from '../shared/rotation-plan';
+import { rejectRequest, writeAuditRecord } from '../shared/domain/audit';
+import { executionIdSchema } from '../shared/domain/deploy-plan';
+import { InvalidRotationRequestError } from '../shared/runtime/errors';
+import { defineHandler, describeIssues } from '../shared/runtime/handler';
+import { ROTATION_SOURCES, type RotationPlan, secretSubject } from '../shared/domain/rotation-plan';
 
 /**
  * The documented input of the rotate-secret state machine:

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { lambdaHandler } from '../shared/lambda-runtime';
+import { lambdaHandler } from '../shared/runtime/lambda-runtime';
 import { validateRotationRequest } from './core';
 
 export const handler = lambdaHandler(validateRotationRequest, { dynamodb: DynamoDBClient, secretsManager: SecretsManagerClient });

@@ -4,10 +4,10 @@
  * service's scaling policy into the plan.
  */
 import * as z from 'zod';
-import { executionIdSchema } from '../shared/deploy-plan';
-import { InvalidScaleRequestError } from '../shared/errors';
-import { defineHandler, describeIssues } from '../shared/handler';
-import { type ScalePlan, scaleRequestSchema, stepsOf } from '../shared/scaling';
+import { executionIdSchema } from '../shared/domain/deploy-plan';
+import { InvalidScaleRequestError } from '../shared/runtime/errors';
+import { defineHandler, describeIssues } from '../shared/runtime/handler';
+import { type ScalePlan, scaleRequestSchema, stepsOf } from '../shared/domain/scaling';
 
 const invalid = (field: string, why: string): InvalidScaleRequestError => new InvalidScaleRequestError(`Invalid scale request: ${field}: ${why}`);
 

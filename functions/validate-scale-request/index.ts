@@ -1,4 +1,4 @@
-import { lambdaHandler } from '../shared/lambda-runtime';
+import { lambdaHandler } from '../shared/runtime/lambda-runtime';
 import { validateScaleRequest } from './core';
 
 export const handler = lambdaHandler(validateScaleRequest, {});

@@ -6,12 +6,12 @@
  * it started later: both times must be on or after it.
  */
 import * as z from 'zod';
-import { audited } from '../shared/audit';
-import { executionIdSchema } from '../shared/deploy-plan';
-import { describeServiceTasks, taskId } from '../shared/ecs-tasks';
-import { StaleSecretTasksError } from '../shared/errors';
-import { defineHandler } from '../shared/handler';
-import { consumerTargetSchema, rotationAuditAction, rotationPlanSchema } from '../shared/rotation-plan';
+import { audited } from '../shared/domain/audit';
+import { executionIdSchema } from '../shared/domain/deploy-plan';
+import { describeServiceTasks, taskId } from '../shared/domain/ecs-tasks';
+import { StaleSecretTasksError } from '../shared/runtime/errors';
+import { defineHandler } from '../shared/runtime/handler';
+import { consumerTargetSchema, rotationAuditAction, rotationPlanSchema } from '../shared/domain/rotation-plan';
 
 export const verifyConsumerTasks = defineHandler({
   name: 'verify-consumer-tasks',

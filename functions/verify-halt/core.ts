@@ -4,11 +4,11 @@
  * runs no task. Services that do not confirm are returned by name, with evidence.
  */
 import * as z from 'zod';
-import { callAdminApi, readAdminToken, type AdminToken } from '../shared/admin-api';
-import { audited } from '../shared/audit';
-import { executionIdSchema } from '../shared/deploy-plan';
-import { defineHandler, type HandlerDeps } from '../shared/handler';
-import { haltSchema } from '../shared/halt-plan';
+import { callAdminApi, readAdminToken, type AdminToken } from '../shared/domain/admin-api';
+import { audited } from '../shared/domain/audit';
+import { executionIdSchema } from '../shared/domain/deploy-plan';
+import { defineHandler, type HandlerDeps } from '../shared/runtime/handler';
+import { haltSchema } from '../shared/domain/halt-plan';
 
 const POLL_INTERVAL_MS = 2_000;
 

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { lambdaHandler } from '../shared/lambda-runtime';
+import { lambdaHandler } from '../shared/runtime/lambda-runtime';
 import { verifyHalt } from './core';
 
 export const handler = lambdaHandler(verifyHalt, { dynamodb: DynamoDBClient, ecs: ECSClient, secretsManager: SecretsManagerClient });

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import * as z from 'zod';
-import { readAuditTrail } from '../../functions/shared/audit';
-import { failureMessage } from '../../functions/shared/failure';
+import { readAuditTrail } from '../../functions/shared/domain/audit';
+import { failureMessage } from '../../functions/shared/runtime/failure';
 import type { Sandbox } from '../sandbox/sandbox';
 import type { AwsEvent } from '../sandbox/simulated-eventbridge';
 import type { PublishedMessage } from '../sandbox/simulated-sns';

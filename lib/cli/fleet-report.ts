@@ -3,8 +3,8 @@
  * pointed at a real account would call.
  */
 import { DescribeTaskDefinitionCommand, DescribeServicesCommand } from '@aws-sdk/client-ecs';
-import { readAuditTrail, type AuditRecord } from '../../functions/shared/audit';
-import { assessServiceHealth, type HealthReport, type HealthStatus } from '../../functions/shared/service-health';
+import { readAuditTrail, type AuditRecord } from '../../functions/shared/domain/audit';
+import { assessServiceHealth, type HealthReport, type HealthStatus } from '../../functions/shared/domain/service-health';
 import type { Sandbox } from '../sandbox/sandbox';
 import { type Output, imageTag, table } from './output';
 

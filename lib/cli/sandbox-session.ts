@@ -2,7 +2,7 @@
  * Opens the sandbox for one CLI command: loads the fleet file, restores the saved
  * sandbox, prints execution progress as it runs, and saves the sandbox after.
  */
-import { failureMessage } from '../../functions/shared/failure';
+import { failureMessage } from '../../functions/shared/runtime/failure';
 import { loadFleetFile } from '../fleet/fleet-file';
 import { Sandbox } from '../sandbox/sandbox';
 import type { ExecutionRecord } from '../sandbox/simulated-step-functions';

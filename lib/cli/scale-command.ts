@@ -9,7 +9,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { type Command, InvalidArgumentError } from 'commander';
-import { lastScalingDecisionKey, SCALE_DIRECTIONS, type ScaleDirection, scalingCooldownKey } from '../../functions/shared/scaling';
+import { lastScalingDecisionKey, SCALE_DIRECTIONS, type ScaleDirection, scalingCooldownKey } from '../../functions/shared/domain/scaling';
 import type { Sandbox } from '../sandbox/sandbox';
 import { scaleSchedules } from '../workflows/scale-workflow';
 import { currentUser } from './deploy-command';

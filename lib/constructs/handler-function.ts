@@ -11,7 +11,7 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { BUNDLED_FLEET_FILE } from '../../functions/shared/lambda-runtime';
+import { BUNDLED_FLEET_FILE } from '../../functions/shared/runtime/lambda-runtime';
 import { handlerEntry, type AnyHandlerDefinition } from '../workflows/workflow-spec';
 import { acknowledgeWildcards, nagArn } from './nag';
 
@@ -19,7 +19,7 @@ const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** In Lambda the SDK's default credential chain always ends at the environment: bundle just that provider. */
 export const LAMBDA_CREDENTIALS_ALIAS = {
-  '@aws-sdk/credential-provider-node': `${PROJECT_ROOT}functions/shared/lambda-credentials.ts`,
+  '@aws-sdk/credential-provider-node': `${PROJECT_ROOT}functions/shared/runtime/lambda-credentials.ts`,
 } as const;
 
 /** esbuild settings shared by every handler (the bundle-size benchmark uses them too). */

@@ -17,7 +17,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { type AssureConfig, configToEnvironment } from '../../functions/shared/config';
+import { type AssureConfig, configToEnvironment } from '../../functions/shared/runtime/config';
 import type { EventPattern as PatternObject } from '../event-patterns';
 import type { Fleet } from '../fleet/fleet';
 import { functionName, resourcePrefix, stateMachineName } from '../naming';

@@ -4,7 +4,7 @@
  * alarms, the trading services' admin-API token, and the halt flag cleared.
  * Also what the applications publish: the metrics the fleet's alarms watch.
  */
-import { TOKEN_ALPHABETS } from '../../functions/shared/secret-values';
+import { TOKEN_ALPHABETS } from '../../functions/shared/domain/secret-values';
 import { classifiedAlarms, tradingServices, type Fleet, type FleetSecret } from '../fleet/fleet';
 import type { AccountContext } from '../naming';
 import type { SeededRandom } from './deterministic';

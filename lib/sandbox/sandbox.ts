@@ -9,11 +9,11 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, rmSync 
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import { ALL_CLIENT_CLASSES } from '../../functions/shared/all-clients';
-import { type AwsClients, createAwsClients } from '../../functions/shared/clients';
-import type { AssureConfig } from '../../functions/shared/config';
-import { createHandler } from '../../functions/shared/handler';
-import type { HttpClient } from '../../functions/shared/http';
+import { ALL_CLIENT_CLASSES } from './all-clients';
+import { type AwsClients, createAwsClients } from '../../functions/shared/runtime/clients';
+import type { AssureConfig } from '../../functions/shared/runtime/config';
+import { createHandler } from '../../functions/shared/runtime/handler';
+import type { HttpClient } from '../../functions/shared/runtime/http';
 import type { Fleet } from '../fleet/fleet';
 import { type AccountContext, assureConfig, functionName, pagingTopicName, resourcePrefix, stateMachineName } from '../naming';
 import { TABLE_LAYOUTS, createTableInput, tableNames } from '../tables';

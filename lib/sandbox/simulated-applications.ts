@@ -12,7 +12,7 @@
  * - The service also polls the halt flag every few seconds, so a halt holds
  *   even if the call is lost.
  */
-import type { HttpRequest, HttpResponse } from '../../functions/shared/http';
+import type { HttpRequest, HttpResponse } from '../../functions/shared/runtime/http';
 import type { Fleet } from '../fleet/fleet';
 import type { SeededRandom } from './deterministic';
 import type { SimulatedEcs, TaskRecord } from './simulated-ecs';

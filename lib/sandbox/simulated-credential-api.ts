@@ -17,7 +17,7 @@
  * time the sandbox seeds the fleet (its first value). Answers never echo a
  * password; `requests` records who called what and the status, not credentials.
  */
-import type { HttpRequest, HttpResponse } from '../../functions/shared/http';
+import type { HttpRequest, HttpResponse } from '../../functions/shared/runtime/http';
 import type { Fleet } from '../fleet/fleet';
 
 export interface CredentialAccountState {

@@ -7,7 +7,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context } from 'aws-lambda';
-import type { LambdaHandler } from '../../functions/shared/handler';
+import type { LambdaHandler } from '../../functions/shared/runtime/handler';
 import type { SeededRandom } from './deterministic';
 import { sleep } from './virtual-clock';
 

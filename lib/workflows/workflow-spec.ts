@@ -1,7 +1,7 @@
-import type { HandlerDefinition } from '../../functions/shared/handler';
+import type { HandlerDefinition } from '../../functions/shared/runtime/handler';
 import type { EventPattern } from '../event-patterns';
 import type { Fleet } from '../fleet/fleet';
-import type { AssureConfig } from '../../functions/shared/config';
+import type { AssureConfig } from '../../functions/shared/runtime/config';
 import type { AccountContext, WorkflowName } from '../naming';
 
 /** A handler definition of any input, output and client set. */

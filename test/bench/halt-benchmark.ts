@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { parseFleet, type Fleet } from '../../lib/fleet/fleet';
 import { Sandbox } from '../../lib/sandbox/sandbox';
-import { alarmEvent } from '../../lib/sandbox/alarm-event';
+import { alarmEvent } from '../support/alarm-event';
 import { runUntilSettled } from '../../lib/cli/workflow-run';
 import { fmt, pct } from './stats';
 

@@ -5,8 +5,8 @@
  */
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
-import { deployPlanSchema, executionIdSchema } from '../../functions/shared/deploy-plan';
-import { defineHandler } from '../../functions/shared/handler';
+import { deployPlanSchema, executionIdSchema } from '../../functions/shared/domain/deploy-plan';
+import { defineHandler } from '../../functions/shared/runtime/handler';
 
 export const pollDeploymentStatus = defineHandler({
   name: 'poll-deployment-status',

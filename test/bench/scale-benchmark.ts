@@ -11,7 +11,7 @@
  * scale-out cooldown is let pass.
  */
 import { Sandbox } from '../../lib/sandbox/sandbox';
-import { alarmEvent } from '../../lib/sandbox/alarm-event';
+import { alarmEvent } from '../support/alarm-event';
 import { runUntilSettled } from '../../lib/cli/workflow-run';
 import { loadFleetFile } from '../../lib/fleet/fleet-file';
 import { fmt, mean, pct } from './stats';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../lib/cli/program';
 import type { ServiceStatus } from '../../lib/cli/fleet-report';
-import type { AuditRecord } from '../../functions/shared/audit';
+import type { AuditRecord } from '../../functions/shared/domain/audit';
 
 interface Run {
   readonly code: number;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AuditRecord } from '../../functions/shared/audit';
+import type { AuditRecord } from '../../functions/shared/domain/audit';
 import { runCli } from '../../lib/cli/program';
 
 let state: string;

@@ -9,7 +9,7 @@ import { DescribeServicesCommand, ServiceNotFoundException, UpdateServiceCommand
 import { DescribeExecutionCommand, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
-import { cloudWatchAlarmStateChangeSchema, ecsDeploymentStateChangeSchema } from '../../functions/shared/aws-events';
+import { cloudWatchAlarmStateChangeSchema, ecsDeploymentStateChangeSchema } from '../../functions/shared/domain/aws-events';
 import { SeededRandom } from '../../lib/sandbox/deterministic';
 import { circuitBreakerThreshold, SimulatedEcs } from '../../lib/sandbox/simulated-ecs';
 import { SimulatedEventBridge } from '../../lib/sandbox/simulated-eventbridge';

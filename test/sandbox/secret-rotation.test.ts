@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { rotateSecretValue } from '../../functions/rotate-secret-value/core';
-import { secretValueProblems } from '../../functions/shared/secret-values';
+import { secretValueProblems } from '../../functions/shared/domain/secret-values';
 import type { Sandbox } from '../../lib/sandbox/sandbox';
 import { openSandbox } from '../support/sandbox';
 

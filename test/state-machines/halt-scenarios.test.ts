@@ -5,8 +5,8 @@
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
-import { readAuditTrail } from '../../functions/shared/audit';
-import { capacitySnapshotKey } from '../../functions/shared/halt-plan';
+import { readAuditTrail } from '../../functions/shared/domain/audit';
+import { capacitySnapshotKey } from '../../functions/shared/domain/halt-plan';
 import type { Sandbox } from '../../lib/sandbox/sandbox';
 import {
   auditTrail,

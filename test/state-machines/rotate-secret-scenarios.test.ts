@@ -7,7 +7,7 @@
  */
 import { DescribeSecretCommand, GetSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
-import { readAuditTrail } from '../../functions/shared/audit';
+import { readAuditTrail } from '../../functions/shared/domain/audit';
 import { secretConsumers } from '../../lib/fleet/fleet';
 import type { Sandbox } from '../../lib/sandbox/sandbox';
 import { auditTrail, deliver, executionsOf, imageOf, lockItem, openSandbox, runUntilQuiet, statesEntered } from '../support/sandbox';

@@ -12,9 +12,9 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import { vi } from 'vitest';
-import type { AssureConfig } from '../../functions/shared/config';
-import type { HandlerDeps } from '../../functions/shared/handler';
-import type { HttpClient } from '../../functions/shared/http';
+import type { AssureConfig } from '../../functions/shared/runtime/config';
+import type { HandlerDeps } from '../../functions/shared/runtime/handler';
+import type { HttpClient } from '../../functions/shared/runtime/http';
 import { loadFleetFile } from '../../lib/fleet/fleet-file';
 import type { Fleet } from '../../lib/fleet/fleet';
 

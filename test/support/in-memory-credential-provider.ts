@@ -3,8 +3,8 @@
  * It records each call (operation, account, whether it was accepted) but never a
  * credential, so a test can print `calls` without leaking anything.
  */
-import type { CredentialProvider } from '../../functions/shared/credential-providers';
-import { CredentialRejectedError } from '../../functions/shared/errors';
+import type { CredentialProvider } from '../../functions/shared/domain/credential-providers';
+import { CredentialRejectedError } from '../../functions/shared/runtime/errors';
 
 export interface CredentialCall {
   readonly operation: 'set' | 'test';

@@ -7,7 +7,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach } from 'vitest';
-import { readAuditTrail, type AuditRecord } from '../../functions/shared/audit';
+import { readAuditTrail, type AuditRecord } from '../../functions/shared/domain/audit';
 import { parseFleet, type Fleet } from '../../lib/fleet/fleet';
 import { runUntilSettled } from '../../lib/cli/workflow-run';
 import { Sandbox } from '../../lib/sandbox/sandbox';
@@ -78,7 +78,7 @@ export function servicePrimary(sandbox: Sandbox, service: string): { taskDefinit
   return { taskDefinition: primary?.taskDefinition ?? '', rolloutState: primary?.rolloutState ?? '', deployments: record?.deployments.length ?? 0 };
 }
 
-export { alarmEvent } from '../../lib/sandbox/alarm-event';
+export { alarmEvent } from './alarm-event';
 
 /** The router's recorded decisions (audit `alarm.route`), oldest first. */
 export async function routingDecisions(sandbox: Sandbox): Promise<{ alarm: string; decision: string; why: string; eventId: string }[]> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { insideDeployWindow } from '../../functions/shared/deploy-window';
+import { insideDeployWindow } from '../../functions/shared/domain/deploy-window';
 import type { DeployWindow } from '../../lib/fleet/fleet-schema';
 
 const londonMornings: DeployWindow = { days: ['MON', 'TUE', 'WED', 'THU', 'FRI'], start: '05:00', end: '07:45', timeZone: 'Europe/London' };

@@ -3,7 +3,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { acquireDeployLock } from '../../../functions/acquire-deploy-lock/core';
-import { DeployLockHeldError } from '../../../functions/shared/errors';
+import { DeployLockHeldError } from '../../../functions/shared/runtime/errors';
 import { EXECUTION_ID, type TestDeps, testDeps } from '../../support/handler-deps';
 import { auditRecords, auditTrail, buildPlan, REPOSITORY } from './builders';
 

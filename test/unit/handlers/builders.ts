@@ -26,10 +26,10 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import type { Mock } from 'vitest';
-import type { AuditRecord } from '../../../functions/shared/audit';
-import type { CloudWatchAlarmStateChange, EcsDeploymentStateChange } from '../../../functions/shared/aws-events';
-import type { DeployPlan, ServiceBaseline } from '../../../functions/shared/deploy-plan';
-import type { HttpClient, HttpResponse } from '../../../functions/shared/http';
+import type { AuditRecord } from '../../../functions/shared/domain/audit';
+import type { CloudWatchAlarmStateChange, EcsDeploymentStateChange } from '../../../functions/shared/domain/aws-events';
+import type { DeployPlan, ServiceBaseline } from '../../../functions/shared/domain/deploy-plan';
+import type { HttpClient, HttpResponse } from '../../../functions/shared/runtime/http';
 import { type TestDeps, testConfig } from '../../support/handler-deps';
 
 export const ACCOUNT = '111122223333';

@@ -9,7 +9,7 @@ import {
   DeployWindowClosedError,
   ServiceStateError,
   TradingHaltedError,
-} from '../../../functions/shared/errors';
+} from '../../../functions/shared/runtime/errors';
 import { EXECUTION_ID, type TestDeps, testDeps } from '../../support/handler-deps';
 import {
   auditRecords,

@@ -1,7 +1,7 @@
 /**
- * The middy wrapper every handler shares (functions/shared/handler.ts) and the client
+ * The middy wrapper every handler shares (functions/shared/runtime/handler.ts) and the client
  * middleware that turns throttling and 5xx errors into AwsTransientError
- * (functions/shared/clients.ts).
+ * (functions/shared/runtime/clients.ts).
  */
 import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ECSClient, DescribeServicesCommand } from '@aws-sdk/client-ecs';
@@ -11,9 +11,9 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
 import { acquireDeployLock } from '../../../functions/acquire-deploy-lock/core';
 import { handleDeploymentEvent } from '../../../functions/handle-deployment-event/core';
-import { createAwsClients } from '../../../functions/shared/clients';
-import { AwsTransientError, InvalidDeployRequestError, InvalidInputError } from '../../../functions/shared/errors';
-import { createHandler, defineHandler } from '../../../functions/shared/handler';
+import { createAwsClients } from '../../../functions/shared/runtime/clients';
+import { AwsTransientError, InvalidDeployRequestError, InvalidInputError } from '../../../functions/shared/runtime/errors';
+import { createHandler, defineHandler } from '../../../functions/shared/runtime/handler';
 import { validateDeployRequest } from '../../../functions/validate-deploy-request/core';
 import { EXECUTION_ID, lambdaContext, type TestDeps, testDeps } from '../../support/handler-deps';
 import { buildPlan, deploymentEvent, FakeCallbackTable } from './builders';

@@ -13,7 +13,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { decideResumeApproval } from '../../../functions/decide-resume-approval/core';
-import { ApprovalRefusedError } from '../../../functions/shared/errors';
+import { ApprovalRefusedError } from '../../../functions/shared/runtime/errors';
 import { type TestDeps, testConfig, testDeps } from '../../support/handler-deps';
 import { auditRecords, auditTrail } from './builders';
 import { APPROVAL_ID, HALT_ID, RESUME_EXECUTION_ID } from './halt-builders';

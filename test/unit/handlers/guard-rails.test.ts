@@ -9,8 +9,8 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AwsTransientError } from '../../../functions/shared/errors';
-import { type Claim, claimCooldown, claimHourlyBudget, claimOnce, holdingClaims } from '../../../functions/shared/guard-rails';
+import { AwsTransientError } from '../../../functions/shared/runtime/errors';
+import { type Claim, claimCooldown, claimHourlyBudget, claimOnce, holdingClaims } from '../../../functions/shared/domain/guard-rails';
 import { type TestDeps, testConfig, testDeps } from '../../support/handler-deps';
 import { SimulatedStateTable } from './simulated-state-table';
 

@@ -16,10 +16,10 @@ import {
 } from '@aws-sdk/client-ssm';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { type Mock, vi } from 'vitest';
-import type { Halt } from '../../../functions/shared/halt-plan';
-import type { HaltFlag } from '../../../functions/shared/halt-flag';
-import type { HttpClient, HttpRequest, HttpResponse } from '../../../functions/shared/http';
-import type { Resume } from '../../../functions/shared/resume-plan';
+import type { Halt } from '../../../functions/shared/domain/halt-plan';
+import type { HaltFlag } from '../../../functions/shared/domain/halt-flag';
+import type { HttpClient, HttpRequest, HttpResponse } from '../../../functions/shared/runtime/http';
+import type { Resume } from '../../../functions/shared/domain/resume-plan';
 import type { Fleet } from '../../../lib/fleet/fleet';
 import { type TestDeps, testConfig } from '../../support/handler-deps';
 import { buildTask, taskDefinitionArn } from './builders';

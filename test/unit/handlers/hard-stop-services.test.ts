@@ -10,7 +10,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { hardStopServices } from '../../../functions/hard-stop-services/core';
-import type { Halt } from '../../../functions/shared/halt-plan';
+import type { Halt } from '../../../functions/shared/domain/halt-plan';
 import type { Fleet } from '../../../lib/fleet/fleet';
 import { type TestDeps, testConfig, testDeps } from '../../support/handler-deps';
 import { auditRecords, auditTrail, buildService } from './builders';

@@ -2,7 +2,7 @@ import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { recordHaltOutcome } from '../../../functions/record-halt-outcome/core';
-import type { Halt } from '../../../functions/shared/halt-plan';
+import type { Halt } from '../../../functions/shared/domain/halt-plan';
 import { type TestDeps, testDeps } from '../../support/handler-deps';
 import { auditRecords, auditTrail } from './builders';
 import { buildHalt, HALT_EXECUTION_ID, HALT_ID, TRADING_SERVICES } from './halt-builders';

@@ -10,7 +10,7 @@ import {
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { registerTaskDefinition } from '../../../functions/register-task-definition/core';
-import { ServiceStateError } from '../../../functions/shared/errors';
+import { ServiceStateError } from '../../../functions/shared/runtime/errors';
 import { EXECUTION_ID, type TestDeps, testDeps } from '../../support/handler-deps';
 import { auditRecords, auditTrail, buildBaseline, buildPlan, NEW_REVISION_ARN, PREVIOUS_REVISION_ARN, REPOSITORY, taskDefinitionArn } from './builders';
 

@@ -4,7 +4,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { requestResumeApproval } from '../../../functions/request-resume-approval/core';
-import type { Resume } from '../../../functions/shared/resume-plan';
+import type { Resume } from '../../../functions/shared/domain/resume-plan';
 import { type TestDeps, testConfig, testDeps } from '../../support/handler-deps';
 import { APPROVAL_ID, buildResume, HALT_ID, RESUME_EXECUTION_ID } from './halt-builders';
 

@@ -3,8 +3,8 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { restorePreviousSecretVersion } from '../../../functions/restore-previous-secret-version/core';
-import { SecretRestoreError } from '../../../functions/shared/errors';
-import type { RotationPlan } from '../../../functions/shared/rotation-plan';
+import { SecretRestoreError } from '../../../functions/shared/runtime/errors';
+import type { RotationPlan } from '../../../functions/shared/domain/rotation-plan';
 import { type TestDeps, testDeps } from '../../support/handler-deps';
 
 const EXECUTION_ID = 'arn:aws:states:eu-west-2:111122223333:execution:assure-prod-rotate-secret:rotate-1';

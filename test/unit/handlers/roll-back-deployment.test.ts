@@ -3,7 +3,7 @@ import { type ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { rollBackDeployment } from '../../../functions/roll-back-deployment/core';
-import { ServiceStateError } from '../../../functions/shared/errors';
+import { ServiceStateError } from '../../../functions/shared/runtime/errors';
 import { EXECUTION_ID, type TestDeps, testDeps } from '../../support/handler-deps';
 import {
   auditRecords,

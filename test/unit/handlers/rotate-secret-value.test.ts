@@ -8,7 +8,7 @@ import {
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createRotateSecretValue, type RotationEvent, type RotationResult, rotateSecretValue, ROTATION_STEPS } from '../../../functions/rotate-secret-value/core';
-import { HttpCredentialApiProvider } from '../../../functions/shared/credential-providers';
+import { HttpCredentialApiProvider } from '../../../functions/shared/domain/credential-providers';
 import {
   CredentialProviderUnavailableError,
   CredentialRejectedError,
@@ -17,10 +17,10 @@ import {
   SecretValuePolicyError,
   UnknownRotationTokenError,
   UnmanagedSecretError,
-} from '../../../functions/shared/errors';
-import { createHandler } from '../../../functions/shared/handler';
-import type { HttpClient, HttpRequest } from '../../../functions/shared/http';
-import { generateSecretValue, randomChars, secretValueProblems, TOKEN_ALPHABETS } from '../../../functions/shared/secret-values';
+} from '../../../functions/shared/runtime/errors';
+import { createHandler } from '../../../functions/shared/runtime/handler';
+import type { HttpClient, HttpRequest } from '../../../functions/shared/runtime/http';
+import { generateSecretValue, randomChars, secretValueProblems, TOKEN_ALPHABETS } from '../../../functions/shared/domain/secret-values';
 import type { FleetSecret } from '../../../lib/fleet/fleet';
 import { SeededRandom } from '../../../lib/sandbox/deterministic';
 import { SimulatedCredentialApi } from '../../../lib/sandbox/simulated-credential-api';

@@ -2,8 +2,8 @@ import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runHealthGate } from '../../../functions/run-health-gate/core';
-import type { DeployPlan } from '../../../functions/shared/deploy-plan';
-import { HealthGateFailedError } from '../../../functions/shared/errors';
+import type { DeployPlan } from '../../../functions/shared/domain/deploy-plan';
+import { HealthGateFailedError } from '../../../functions/shared/runtime/errors';
 import { EXECUTION_ID, type TestDeps, testDeps } from '../../support/handler-deps';
 import {
   auditRecords,

@@ -5,10 +5,10 @@ import { GetSecretValueCommand, ResourceNotFoundException, type SecretsManagerCl
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sendHaltCommands } from '../../../functions/send-halt-commands/core';
-import { AdminToken } from '../../../functions/shared/admin-api';
-import { createHandler } from '../../../functions/shared/handler';
-import type { Halt } from '../../../functions/shared/halt-plan';
-import type { HttpResponse } from '../../../functions/shared/http';
+import { AdminToken } from '../../../functions/shared/domain/admin-api';
+import { createHandler } from '../../../functions/shared/runtime/handler';
+import type { Halt } from '../../../functions/shared/domain/halt-plan';
+import type { HttpResponse } from '../../../functions/shared/runtime/http';
 import { lambdaContext, type TestDeps, testDeps } from '../../support/handler-deps';
 import { auditRecords, auditTrail, buildTask } from './builders';
 import {

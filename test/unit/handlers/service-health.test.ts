@@ -1,7 +1,7 @@
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeTasksCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { assessServiceHealth, type HealthCheck, type HealthTarget } from '../../../functions/shared/service-health';
+import { assessServiceHealth, type HealthCheck, type HealthTarget } from '../../../functions/shared/domain/service-health';
 import { type TestDeps, testDeps } from '../../support/handler-deps';
 import {
   buildDeployment,

@@ -3,7 +3,7 @@ import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-s
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { setHaltFlagHandler } from '../../../functions/set-halt-flag/core';
-import { InvalidHaltRequestError } from '../../../functions/shared/errors';
+import { InvalidHaltRequestError } from '../../../functions/shared/runtime/errors';
 import { type TestDeps, testConfig, testDeps } from '../../support/handler-deps';
 import { auditRecords, auditTrail } from './builders';
 import { FakeParameterStore, HALT_EXECUTION_ID, TRADING_SERVICES } from './halt-builders';

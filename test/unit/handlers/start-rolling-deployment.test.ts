@@ -2,8 +2,8 @@ import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand, type ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { DeployPlan } from '../../../functions/shared/deploy-plan';
-import { ServiceStateError } from '../../../functions/shared/errors';
+import type { DeployPlan } from '../../../functions/shared/domain/deploy-plan';
+import { ServiceStateError } from '../../../functions/shared/runtime/errors';
 import { startRollingDeployment } from '../../../functions/start-rolling-deployment/core';
 import { EXECUTION_ID, type TestDeps, testDeps } from '../../support/handler-deps';
 import {

@@ -3,7 +3,7 @@ import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb
 import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { DeployPlan } from '../../../functions/shared/deploy-plan';
+import type { DeployPlan } from '../../../functions/shared/domain/deploy-plan';
 import { startSoak } from '../../../functions/start-soak/core';
 import { EXECUTION_ID, type TestDeps, testDeps } from '../../support/handler-deps';
 import { buildPlan, FakeCallbackTable, ORDER_GATEWAY_ALARMS } from './builders';

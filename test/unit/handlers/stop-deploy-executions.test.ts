@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Halt } from '../../../functions/shared/halt-plan';
+import type { Halt } from '../../../functions/shared/domain/halt-plan';
 import { stopDeployExecutions } from '../../../functions/stop-deploy-executions/core';
 import { type TestDeps, testConfig, testDeps } from '../../support/handler-deps';
 import { ACCOUNT, auditRecords, auditTrail, CLUSTER } from './builders';

@@ -1,7 +1,7 @@
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { InvalidDeployRequestError } from '../../../functions/shared/errors';
+import { InvalidDeployRequestError } from '../../../functions/shared/runtime/errors';
 import { validateDeployRequest } from '../../../functions/validate-deploy-request/core';
 import type { Fleet } from '../../../lib/fleet/fleet';
 import { EXECUTION_ID, type TestDeps, testDeps } from '../../support/handler-deps';

@@ -2,7 +2,7 @@ import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { InvalidResumeRequestError } from '../../../functions/shared/errors';
+import { InvalidResumeRequestError } from '../../../functions/shared/runtime/errors';
 import { validateResumeRequest } from '../../../functions/validate-resume-request/core';
 import { type TestDeps, testDeps } from '../../support/handler-deps';
 import { auditRecords, auditTrail } from './builders';

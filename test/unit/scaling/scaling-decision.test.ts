@@ -1,6 +1,6 @@
 /** The scaling decision core: every guarded case is refused, bounded or unchanged with its recorded reason. */
 import { describe, expect, it } from 'vitest';
-import { breachFromReasonData, chooseStep, decideScaling, type ScalePlan, type ScalingFacts } from '../../../functions/shared/scaling';
+import { breachFromReasonData, chooseStep, decideScaling, type ScalePlan, type ScalingFacts } from '../../../functions/shared/domain/scaling';
 
 const NOW = Date.parse('2026-01-05T10:00:00Z');
 

@@ -23,7 +23,7 @@
  *   cooldown (a person decided) but start one, like every action.
  */
 import * as z from 'zod';
-import type { ScalingAlarmDefinition } from '../../lib/fleet/fleet-schema';
+import type { ScalingAlarmDefinition } from '../../../lib/fleet/fleet-schema';
 
 export const SCALE_DIRECTIONS = ['scale-out', 'scale-in'] as const;
 export type ScaleDirection = (typeof SCALE_DIRECTIONS)[number];

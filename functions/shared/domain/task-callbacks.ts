@@ -8,7 +8,7 @@ import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { type DeploymentOutcome, deploymentOutcomeSchema } from './deploy-plan';
-import type { HandlerDeps } from './handler';
+import type { HandlerDeps } from '../runtime/handler';
 
 type CallbackDeps = Pick<HandlerDeps<'dynamodb' | 'sfn'>, 'clients' | 'config' | 'logger'>;
 

@@ -5,9 +5,9 @@
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { Task } from '@aws-sdk/client-ecs';
-import type { FleetService } from '../../lib/fleet/fleet';
+import type { FleetService } from '../../../lib/fleet/fleet';
 import { describeServiceTasks, privateIp, taskId } from './ecs-tasks';
-import type { HandlerDeps } from './handler';
+import type { HandlerDeps } from '../runtime/handler';
 
 type AdminDeps = Pick<HandlerDeps<'ecs' | 'secretsManager'>, 'clients' | 'fleet' | 'http'>;
 

@@ -6,7 +6,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import type { ClientClasses, ClientName } from './clients';
+import type { ClientClasses, ClientName } from '../../functions/shared/runtime/clients';
 
 export const ALL_CLIENT_CLASSES: ClientClasses<ClientName> = {
   ecs: ECSClient,

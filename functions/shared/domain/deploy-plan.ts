@@ -4,7 +4,7 @@
  */
 import type { DeploymentConfiguration } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
-import type { Fleet, FleetService } from '../../lib/fleet/fleet';
+import type { Fleet, FleetService } from '../../../lib/fleet/fleet';
 import type { AuditAction } from './audit';
 
 export const executionIdSchema = z.string().min(1);

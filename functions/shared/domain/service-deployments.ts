@@ -1,8 +1,8 @@
 /** ECS service deployments: stopping the one in flight with ROLLBACK. */
 import { ListServiceDeploymentsCommand, StopServiceDeploymentCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { rollingDeploymentConfiguration, type ServiceTarget } from './deploy-plan';
-import { ServiceStateError } from './errors';
-import type { HandlerDeps } from './handler';
+import { ServiceStateError } from '../runtime/errors';
+import type { HandlerDeps } from '../runtime/handler';
 
 /**
  * Stops the service's PENDING or IN_PROGRESS deployment with ROLLBACK (ECS

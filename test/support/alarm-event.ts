@@ -2,8 +2,8 @@
  * A `CloudWatch Alarm State Change` event built as CloudWatch emits it, for the
  * CLI-free paths that put one on the bus directly (tests, benchmarks).
  */
-import type { Sandbox } from './sandbox';
-import type { AwsEvent } from './simulated-eventbridge';
+import type { Sandbox } from '../../lib/sandbox/sandbox';
+import type { AwsEvent } from '../../lib/sandbox/simulated-eventbridge';
 
 /** A `CloudWatch Alarm State Change` event as CloudWatch emits it for this sandbox's account, with fields to override. */
 export function alarmEvent(

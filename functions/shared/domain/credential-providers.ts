@@ -4,9 +4,9 @@
  * with it (testSecret). Credentials travel only in request headers and bodies:
  * never in a URL, a log line, a return value or an error message.
  */
-import type { FleetSecret } from '../../lib/fleet/fleet';
-import { CredentialProviderUnavailableError, CredentialRejectedError } from './errors';
-import type { HttpClient, HttpResponse } from './http';
+import type { FleetSecret } from '../../../lib/fleet/fleet';
+import { CredentialProviderUnavailableError, CredentialRejectedError } from '../runtime/errors';
+import type { HttpClient, HttpResponse } from '../runtime/http';
 
 export interface CredentialProvider {
   /** Changes the account's password from `current` to `pending`, authenticated with `current`. */

@@ -5,7 +5,7 @@
  * characters: they end up in error messages and logs.
  */
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
-import type { FleetSecret } from '../../lib/fleet/fleet';
+import type { FleetSecret } from '../../../lib/fleet/fleet';
 
 export type TokenAlphabet = 'alphanumeric' | 'hex' | 'base64url';
 

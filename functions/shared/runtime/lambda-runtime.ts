@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { parseFleet } from '../../lib/fleet/fleet';
+import { parseFleet } from '../../../lib/fleet/fleet';
 import { createAwsClients, type ClientClasses, type ClientName } from './clients';
 import { configFromEnvironment } from './config';
 import { createHandler, type HandlerDefinition, type LambdaHandler } from './handler';

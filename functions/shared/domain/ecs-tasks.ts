@@ -1,6 +1,6 @@
 /** A service's tasks, with the private IP each one answers on. */
 import { DescribeTasksCommand, ListTasksCommand, type Task } from '@aws-sdk/client-ecs';
-import type { HandlerDeps } from './handler';
+import type { HandlerDeps } from '../runtime/handler';
 
 export async function describeServiceTasks(
   deps: Pick<HandlerDeps<'ecs'>, 'clients'>,

@@ -4,7 +4,7 @@
  */
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
-import type { HandlerDeps } from './handler';
+import type { HandlerDeps } from '../runtime/handler';
 
 export const haltFlagSchema = z.object({
   halted: z.boolean(),

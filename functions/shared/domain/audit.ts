@@ -7,7 +7,7 @@
  */
 import { PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { HandlerDeps } from './handler';
+import type { HandlerDeps } from '../runtime/handler';
 
 type AuditDeps = Pick<HandlerDeps<'dynamodb'>, 'clients' | 'config'>;
 

@@ -9,7 +9,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
-import type { Fleet } from '../../lib/fleet/fleet';
+import type { Fleet } from '../../../lib/fleet/fleet';
 import type { AwsClients, ClientName } from './clients';
 import type { AssureConfig } from './config';
 import { InvalidInputError } from './errors';

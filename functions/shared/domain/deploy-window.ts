@@ -1,4 +1,4 @@
-import type { DeployWindow } from '../../lib/fleet/fleet-schema';
+import type { DeployWindow } from '../../../lib/fleet/fleet-schema';
 
 const weekdays = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as const;
 

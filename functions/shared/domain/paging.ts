@@ -1,6 +1,6 @@
 /** Pages the on-call through the environment's SNS topic. */
 import { PublishCommand } from '@aws-sdk/client-sns';
-import type { HandlerDeps } from './handler';
+import type { HandlerDeps } from '../runtime/handler';
 
 export async function page(deps: Pick<HandlerDeps<'sns'>, 'clients' | 'config'>, subject: string, message: string): Promise<void> {
   await deps.clients.sns.send(

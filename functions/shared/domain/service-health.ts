@@ -5,7 +5,7 @@
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { describeServiceTasks, privateIp } from './ecs-tasks';
-import type { HandlerDeps } from './handler';
+import type { HandlerDeps } from '../runtime/handler';
 
 export type CheckStatus = 'pass' | 'degraded' | 'fail' | 'skipped';
 export type HealthStatus = 'HEALTHY' | 'DEGRADED' | 'UNHEALTHY';

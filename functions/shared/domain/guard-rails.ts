@@ -10,7 +10,7 @@
  */
 import { ConditionalCheckFailedException, DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { HandlerDeps } from './handler';
+import type { HandlerDeps } from '../runtime/handler';
 
 type StateDeps = Pick<HandlerDeps<'dynamodb'>, 'clients' | 'config'>;
 
