@@ -14,7 +14,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import type { Fleet } from './fleet/fleet';
-import { assureConfig, pagingTopicName } from './naming';
+import { assureConfig, pagingTopicName, pascalCase, WORKFLOWS } from './naming';
 import { TABLE_LAYOUTS, type TableLayout } from './tables';
 import { AlarmRouting } from './constructs/alarm-routing';
 import { DeployWorkflow } from './constructs/deploy-workflow';
@@ -102,12 +102,7 @@ export class AssureStack extends Stack {
     // The workflows name the alarms; they must exist before anything describes or watches them.
     for (const workflow of [this.deploy, this.rollback, this.halt, this.resume, this.rotateSecret, this.scale, this.alarmRouting]) workflow.node.addDependency(alarms);
 
-    new CfnOutput(this, 'DeployStateMachineArn', { value: config.deployStateMachineArn });
-    new CfnOutput(this, 'RollbackStateMachineArn', { value: config.rollbackStateMachineArn });
-    new CfnOutput(this, 'HaltStateMachineArn', { value: config.haltStateMachineArn });
-    new CfnOutput(this, 'ResumeStateMachineArn', { value: config.resumeStateMachineArn });
-    new CfnOutput(this, 'RotateSecretStateMachineArn', { value: config.rotateSecretStateMachineArn });
-    new CfnOutput(this, 'ScaleStateMachineArn', { value: config.scaleStateMachineArn });
+    for (const workflow of WORKFLOWS) new CfnOutput(this, `${pascalCase(workflow)}StateMachineArn`, { value: config.stateMachineArns[workflow] });
     new CfnOutput(this, 'ResumeApprovalFunctionName', { value: this.resume.functions.DecideResumeApproval.functionName });
     new CfnOutput(this, 'HaltParameterName', { value: haltParameter.parameterName });
     new CfnOutput(this, 'PagingTopicArn', { value: pagingTopic.topicArn });

@@ -16,6 +16,9 @@ export const resourcePrefix = (environment: string): string => `assure-${environ
 export const functionName = (environment: string, workflow: string, handlerName: string): string =>
   `${resourcePrefix(environment)}-${workflow}-${handlerName}`;
 
+/** `rotate-secret` → `RotateSecret`: a workflow's name in construct ids and stack outputs. */
+export const pascalCase = (name: string): string => name.replace(/(^|-)([a-z])/g, (_m, _dash: string, letter: string) => letter.toUpperCase());
+
 export const stateMachineName = (environment: string, workflow: string): string => `${resourcePrefix(environment)}-${workflow}`;
 
 export const WORKFLOWS = ['deploy', 'rollback', 'halt', 'resume', 'rotate-secret', 'scale'] as const;
@@ -40,12 +43,7 @@ export function assureConfig(fleet: Fleet, context: AccountContext): AssureConfi
     stateTableName: `${prefix}-control-state`,
     haltParameterName: `/assure/${env}/halt`,
     pagingTopicArn: `arn:aws:sns:${context.region}:${context.account}:${pagingTopicName(env)}`,
-    deployStateMachineArn: stateMachineArn(context, env, 'deploy'),
-    rollbackStateMachineArn: stateMachineArn(context, env, 'rollback'),
-    haltStateMachineArn: stateMachineArn(context, env, 'halt'),
-    resumeStateMachineArn: stateMachineArn(context, env, 'resume'),
-    rotateSecretStateMachineArn: stateMachineArn(context, env, 'rotate-secret'),
-    scaleStateMachineArn: stateMachineArn(context, env, 'scale'),
+    stateMachineArns: Object.fromEntries(WORKFLOWS.map((w) => [w, stateMachineArn(context, env, w)])) as Record<WorkflowName, string>,
   };
 }
 

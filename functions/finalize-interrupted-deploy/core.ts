@@ -31,7 +31,7 @@ export const finalizeInterruptedDeploy = defineHandler({
   clients: ['dynamodb'],
   input: stepFunctionsStatusChangeSchema,
   core: async ({ detail }, deps) => {
-    if (detail.stateMachineArn !== deps.config.deployStateMachineArn || !['ABORTED', 'TIMED_OUT', 'FAILED'].includes(detail.status)) {
+    if (detail.stateMachineArn !== deps.config.stateMachineArns.deploy || !['ABORTED', 'TIMED_OUT', 'FAILED'].includes(detail.status)) {
       return { executionArn: detail.executionArn, action: 'none' };
     }
     let service: string | undefined;

@@ -122,7 +122,7 @@ async function scale(deps: RouterDeps, event: CloudWatchAlarmStateChange, alarm:
     reason,
     eventId: event.id,
   };
-  const started = await holdingClaims([eventClaim], () => startExecution(deps, deps.config.scaleStateMachineArn, executionNameForEvent(event.id), input), releaseFailed(deps));
+  const started = await holdingClaims([eventClaim], () => startExecution(deps, deps.config.stateMachineArns.scale, executionNameForEvent(event.id), input), releaseFailed(deps));
   if (!started) return decide(deps, { ...base, decision: 'duplicate', why: 'this event already started a scaling decision' }, alarm);
   const breachText = breach === undefined ? 'breach unknown (no reasonData)' : `breach ${breach}`;
   return decide(deps, { ...base, decision: 'scale-started', why: `${alarm.alarm.direction} ${alarm.service.id} (${breachText}): ${reason}`, executionArn: started }, alarm);
@@ -140,7 +140,7 @@ async function halt(deps: RouterDeps, event: CloudWatchAlarmStateChange, alarm: 
   const eventClaim = await claimOnce(deps, `event#${event.id}`, event.id, { alarm: alarm.alarm.name });
   if (!eventClaim) return decide(deps, { ...base, decision: 'duplicate', why: `this event already started halt ${haltId}` }, alarm);
   const input = { haltId, reason, source: `alarm:${alarm.alarm.name}`, actor: 'assure', services: [...alarm.services] };
-  const started = await holdingClaims([eventClaim], () => startExecution(deps, deps.config.haltStateMachineArn, executionNameForEvent(event.id), input), releaseFailed(deps));
+  const started = await holdingClaims([eventClaim], () => startExecution(deps, deps.config.stateMachineArns.halt, executionNameForEvent(event.id), input), releaseFailed(deps));
   if (!started) return decide(deps, { ...base, decision: 'duplicate', why: `this event already started halt ${haltId}` }, alarm);
   return decide(deps, { ...base, decision: 'halt-started', why: `halt ${haltId}: ${reason}`, executionArn: started }, alarm);
 }
@@ -181,7 +181,7 @@ async function decideRollback(
   const lock = unmarshall(
     (await deps.clients.dynamodb.send(new GetItemCommand({ TableName: deps.config.lockTableName, Key: marshall({ pk: `service#${service.id}` }), ConsistentRead: true }))).Item ?? {},
   );
-  const deployExecutions = deps.config.deployStateMachineArn.replace(':stateMachine:', ':execution:');
+  const deployExecutions = deps.config.stateMachineArns.deploy.replace(':stateMachine:', ':execution:');
   if (typeof lock.owner === 'string' && Number(lock.leaseExpiresAt) * 1000 > Date.now() && lock.owner.startsWith(deployExecutions)) {
     return { ...base, decision: 'left-to-ecs', why: `${service.id} is being deployed (${lock.owner}): ECS deployment alarms and the health gate handle it` };
   }
@@ -206,7 +206,7 @@ async function decideRollback(
   if (!budget) return refused(`the budget of ${deps.fleet.guardRails.maxAutomatedActionsPerHour} automatic actions this hour is spent: a human must decide`);
   claims.push(budget);
   const input = { service: service.id, reason, source: `alarm:${alarm.alarm.name}`, requestedBy: 'assure' };
-  const started = await startExecution(deps, deps.config.rollbackStateMachineArn, executionNameForEvent(event.id), input);
+  const started = await startExecution(deps, deps.config.stateMachineArns.rollback, executionNameForEvent(event.id), input);
   if (!started) return { ...base, decision: 'duplicate', why: 'this event already started a rollback' };
   return { ...base, decision: 'rollback-started', why: `rolling back ${service.id}: ${reason}`, executionArn: started };
 }

@@ -101,7 +101,7 @@ export const startRotationFromEvent = defineHandler({
     };
     try {
       const started = await deps.clients.sfn.send(
-        new StartExecutionCommand({ stateMachineArn: deps.config.rotateSecretStateMachineArn, name: rotationExecutionName(event.id), input: JSON.stringify(input) }),
+        new StartExecutionCommand({ stateMachineArn: deps.config.stateMachineArns['rotate-secret'], name: rotationExecutionName(event.id), input: JSON.stringify(input) }),
       );
       return decide('started', `redeploying the consumers of ${secret.name} on version ${versionId}`, subject, started.executionArn);
     } catch (error) {

@@ -27,7 +27,7 @@ export const stopDeployExecutions = defineHandler({
         let nextToken: string | undefined;
         do {
           const page = await deps.clients.sfn.send(
-            new ListExecutionsCommand({ stateMachineArn: deps.config.deployStateMachineArn, statusFilter: 'RUNNING', nextToken }),
+            new ListExecutionsCommand({ stateMachineArn: deps.config.stateMachineArns.deploy, statusFilter: 'RUNNING', nextToken }),
           );
           for (const execution of page.executions ?? []) {
             if (!execution.executionArn) continue;

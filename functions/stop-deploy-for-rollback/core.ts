@@ -21,7 +21,7 @@ export const stopDeployForRollback = defineHandler({
     const lock = unmarshall(
       (await deps.clients.dynamodb.send(new GetItemCommand({ TableName: deps.config.lockTableName, Key: lockKey(plan.service), ConsistentRead: true }))).Item ?? {},
     );
-    const deployExecutions = deps.config.deployStateMachineArn.replace(':stateMachine:', ':execution:');
+    const deployExecutions = deps.config.stateMachineArns.deploy.replace(':stateMachine:', ':execution:');
     const owner = typeof lock.owner === 'string' ? lock.owner : undefined;
     if (!owner || !owner.startsWith(`${deployExecutions}:`)) return { executionArn: null };
     const described = await deps.clients.sfn.send(new DescribeExecutionCommand({ executionArn: owner }));

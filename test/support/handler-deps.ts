@@ -16,31 +16,17 @@ import type { AssureConfig } from '../../functions/shared/runtime/config';
 import type { HandlerDeps } from '../../functions/shared/runtime/handler';
 import type { HttpClient } from '../../functions/shared/runtime/http';
 import { loadFleetFile } from '../../lib/fleet/fleet-file';
+import { assureConfig } from '../../lib/naming';
 import type { Fleet } from '../../lib/fleet/fleet';
 
 export const EXAMPLE_FLEET_FILE = 'examples/trading-fleet.yaml';
 
-export const testConfig: AssureConfig = {
-  environment: 'prod',
-  region: 'eu-west-2',
-  account: '111122223333',
-  lockTableName: 'locks',
-  callbackTableName: 'callbacks',
-  auditTableName: 'audit',
-  stateTableName: 'state',
-  haltParameterName: '/assure/prod/halt',
-  pagingTopicArn: 'arn:aws:sns:eu-west-2:111122223333:assure-prod-paging',
-  deployStateMachineArn: 'arn:aws:states:eu-west-2:111122223333:stateMachine:assure-prod-deploy',
-  rollbackStateMachineArn: 'arn:aws:states:eu-west-2:111122223333:stateMachine:assure-prod-rollback',
-  haltStateMachineArn: 'arn:aws:states:eu-west-2:111122223333:stateMachine:assure-prod-halt',
-  resumeStateMachineArn: 'arn:aws:states:eu-west-2:111122223333:stateMachine:assure-prod-resume',
-  rotateSecretStateMachineArn: 'arn:aws:states:eu-west-2:111122223333:stateMachine:assure-prod-rotate-secret',
-  scaleStateMachineArn: 'arn:aws:states:eu-west-2:111122223333:stateMachine:assure-prod-scale',
-};
-
 export function exampleFleet(): Fleet {
   return loadFleetFile(EXAMPLE_FLEET_FILE);
 }
+
+/** The example fleet's configuration in the test account, derived as the stack and the sandbox derive it. */
+export const testConfig: AssureConfig = assureConfig(exampleFleet(), { account: '111122223333', region: 'eu-west-2' });
 
 export interface TestDeps extends HandlerDeps {
   readonly http: HttpClient & ReturnType<typeof vi.fn>;

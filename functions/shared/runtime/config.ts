@@ -3,6 +3,7 @@
  * them from the same names, and the sandbox builds the same object directly.
  */
 import * as z from 'zod';
+import { WORKFLOWS, type WorkflowName } from '../../../lib/naming';
 
 export interface AssureConfig {
   readonly environment: string;
@@ -17,12 +18,8 @@ export interface AssureConfig {
   /** SSM parameter holding the environment's halt flag (JSON). */
   readonly haltParameterName: string;
   readonly pagingTopicArn: string;
-  readonly deployStateMachineArn: string;
-  readonly rollbackStateMachineArn: string;
-  readonly haltStateMachineArn: string;
-  readonly resumeStateMachineArn: string;
-  readonly rotateSecretStateMachineArn: string;
-  readonly scaleStateMachineArn: string;
+  /** Every workflow's state machine, by workflow name. */
+  readonly stateMachineArns: Readonly<Record<WorkflowName, string>>;
 }
 
 /** Environment variable names, shared by the CDK constructs that set them. */
@@ -35,20 +32,17 @@ export const CONFIG_ENVIRONMENT_VARIABLES = {
   stateTableName: 'ASSURE_STATE_TABLE',
   haltParameterName: 'ASSURE_HALT_PARAMETER',
   pagingTopicArn: 'ASSURE_PAGING_TOPIC',
-  deployStateMachineArn: 'ASSURE_DEPLOY_STATE_MACHINE',
-  rollbackStateMachineArn: 'ASSURE_ROLLBACK_STATE_MACHINE',
-  haltStateMachineArn: 'ASSURE_HALT_STATE_MACHINE',
-  resumeStateMachineArn: 'ASSURE_RESUME_STATE_MACHINE',
-  rotateSecretStateMachineArn: 'ASSURE_ROTATE_SECRET_STATE_MACHINE',
-  scaleStateMachineArn: 'ASSURE_SCALE_STATE_MACHINE',
-} as const satisfies Record<Exclude<keyof AssureConfig, 'region'>, string>;
+} as const satisfies Record<Exclude<keyof AssureConfig, 'region' | 'stateMachineArns'>, string>;
+
+/** `ASSURE_<WORKFLOW>_STATE_MACHINE`, one per workflow: the state machine's ARN. */
+export const stateMachineVariable = (workflow: WorkflowName): string => `ASSURE_${workflow.toUpperCase().replace(/-/g, '_')}_STATE_MACHINE`;
 
 const required = z.string().min(1, 'is not set');
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv): AssureConfig {
   const schema = z.object({
     AWS_REGION: required,
-    ...Object.fromEntries(Object.values(CONFIG_ENVIRONMENT_VARIABLES).map((name) => [name, required])),
+    ...Object.fromEntries([...Object.values(CONFIG_ENVIRONMENT_VARIABLES), ...WORKFLOWS.map(stateMachineVariable)].map((name) => [name, required])),
   });
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
@@ -57,11 +51,13 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv): AssureConfig {
   }
   const values = parsed.data as Record<string, string>;
   const fields = Object.fromEntries(Object.entries(CONFIG_ENVIRONMENT_VARIABLES).map(([key, name]) => [key, values[name] as string]));
-  return { ...fields, region: values.AWS_REGION as string } as AssureConfig;
+  const stateMachineArns = Object.fromEntries(WORKFLOWS.map((w) => [w, values[stateMachineVariable(w)] as string])) as Record<WorkflowName, string>;
+  return { ...fields, stateMachineArns, region: values.AWS_REGION as string } as AssureConfig;
 }
 
 export function configToEnvironment(config: Omit<AssureConfig, 'region'>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(CONFIG_ENVIRONMENT_VARIABLES).map(([key, name]) => [name, config[key as keyof typeof CONFIG_ENVIRONMENT_VARIABLES]]),
-  );
+  return Object.fromEntries([
+    ...Object.entries(CONFIG_ENVIRONMENT_VARIABLES).map(([key, name]) => [name, config[key as keyof typeof CONFIG_ENVIRONMENT_VARIABLES]]),
+    ...WORKFLOWS.map((w) => [stateMachineVariable(w), config.stateMachineArns[w]]),
+  ]);
 }

@@ -4,7 +4,7 @@ import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { acquireDeployLock } from '../../../functions/acquire-deploy-lock/core';
 import { DeployLockHeldError } from '../../../functions/shared/runtime/errors';
-import { EXECUTION_ID, type TestDeps, testDeps } from '../../support/handler-deps';
+import { EXECUTION_ID, type TestDeps, testConfig, testDeps } from '../../support/handler-deps';
 import { auditRecords, auditTrail, buildPlan, REPOSITORY } from './builders';
 
 const NOW = new Date('2025-07-05T12:00:00.000Z');
@@ -19,7 +19,7 @@ beforeEach(() => {
   vi.setSystemTime(NOW);
   deps = testDeps();
   ddb = mockClient(deps.clients.dynamodb);
-  ddb.on(PutItemCommand, { TableName: 'audit' }).resolves({});
+  ddb.on(PutItemCommand, { TableName: testConfig.auditTableName }).resolves({});
 });
 
 afterEach(() => {
@@ -28,13 +28,13 @@ afterEach(() => {
 
 const acquire = (plan = buildPlan()) => acquireDeployLock.core({ executionId: EXECUTION_ID, plan }, deps);
 
-const lockPuts = () => ddb.commandCalls(PutItemCommand).filter((c) => c.args[0].input.TableName === 'locks');
+const lockPuts = () => ddb.commandCalls(PutItemCommand).filter((c) => c.args[0].input.TableName === testConfig.lockTableName);
 
 const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
 describe('acquire-deploy-lock', () => {
   it('takes the lock with a conditional put owned by this execution for the lease', async () => {
-    ddb.on(PutItemCommand, { TableName: 'locks' }).resolves({});
+    ddb.on(PutItemCommand, { TableName: testConfig.lockTableName }).resolves({});
 
     const lock = await acquire(buildPlan({ lockLeaseSeconds: 3600 }));
 
@@ -59,7 +59,7 @@ describe('acquire-deploy-lock', () => {
   });
 
   it('may take over the lock of an execution it stopped (a rollback stopping a deploy), and no other', async () => {
-    ddb.on(PutItemCommand, { TableName: 'locks' }).resolves({});
+    ddb.on(PutItemCommand, { TableName: testConfig.lockTableName }).resolves({});
 
     await acquireDeployLock.core({ executionId: EXECUTION_ID, plan: buildPlan(), takeOverFrom: OTHER_EXECUTION }, deps);
 
@@ -69,11 +69,11 @@ describe('acquire-deploy-lock', () => {
   });
 
   it('writes an intent record before taking the lock and an outcome record after', async () => {
-    ddb.on(PutItemCommand, { TableName: 'locks' }).resolves({});
+    ddb.on(PutItemCommand, { TableName: testConfig.lockTableName }).resolves({});
 
     await acquire();
 
-    expect(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.TableName)).toEqual(['audit', 'locks', 'audit']);
+    expect(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.TableName)).toEqual([testConfig.auditTableName, testConfig.lockTableName, testConfig.auditTableName]);
     expect(auditTrail(ddb)).toEqual(['deploy.acquire-lock intent started', 'deploy.acquire-lock outcome succeeded']);
     expect(auditRecords(ddb)[1]).toMatchObject({
       subject: 'order-gateway',
@@ -84,7 +84,7 @@ describe('acquire-deploy-lock', () => {
   });
 
   it('refuses with DeployLockHeldError naming the holding execution and its image', async () => {
-    ddb.on(PutItemCommand, { TableName: 'locks' }).rejects(conditionFailed());
+    ddb.on(PutItemCommand, { TableName: testConfig.lockTableName }).rejects(conditionFailed());
     ddb.on(GetItemCommand).resolves({
       Item: marshall({
         pk: 'service#order-gateway',
@@ -102,18 +102,18 @@ describe('acquire-deploy-lock', () => {
       name: 'DeployLockHeldError',
       message: `order-gateway is locked by ${OTHER_EXECUTION} (image ${REPOSITORY}:2.3.9, requested by bob@example.com, lease until 2025-07-05T12:10:00.000Z)`,
     });
-    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: 'locks', Key: { pk: { S: 'service#order-gateway' } }, ConsistentRead: true });
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: testConfig.lockTableName, Key: { pk: { S: 'service#order-gateway' } }, ConsistentRead: true });
   });
 
   it('still refuses when the holder released the lock between the put and the read', async () => {
-    ddb.on(PutItemCommand, { TableName: 'locks' }).rejects(conditionFailed());
+    ddb.on(PutItemCommand, { TableName: testConfig.lockTableName }).rejects(conditionFailed());
     ddb.on(GetItemCommand).resolves({});
 
     await expect(acquire()).rejects.toThrow(new DeployLockHeldError('order-gateway deploy lock is held by another execution'));
   });
 
   it('records the refusal as a failed outcome', async () => {
-    ddb.on(PutItemCommand, { TableName: 'locks' }).rejects(conditionFailed());
+    ddb.on(PutItemCommand, { TableName: testConfig.lockTableName }).rejects(conditionFailed());
     ddb.on(GetItemCommand).resolves({ Item: marshall({ owner: OTHER_EXECUTION, image: 'x', requestedBy: 'bob', leaseExpiresAt: NOW_SECONDS }) });
 
     await expect(acquire()).rejects.toThrow(DeployLockHeldError);
@@ -124,7 +124,7 @@ describe('acquire-deploy-lock', () => {
 
   it('re-throws any other DynamoDB error unchanged, after recording it', async () => {
     const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
-    ddb.on(PutItemCommand, { TableName: 'locks' }).rejects(throttled);
+    ddb.on(PutItemCommand, { TableName: testConfig.lockTableName }).rejects(throttled);
 
     const error = await acquire().catch((e: unknown) => e);
 

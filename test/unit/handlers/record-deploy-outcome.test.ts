@@ -2,7 +2,7 @@ import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type DeployOutcomeStatus, recordDeployOutcome } from '../../../functions/record-deploy-outcome/core';
-import { EXECUTION_ID, type TestDeps, testDeps } from '../../support/handler-deps';
+import { EXECUTION_ID, type TestDeps, testConfig, testDeps } from '../../support/handler-deps';
 import { auditRecords, buildBaseline, buildPlan, NEW_REVISION_ARN, PREVIOUS_REVISION_ARN, REPOSITORY } from './builders';
 
 type Failure = { Error: string; Cause?: string };
@@ -165,6 +165,6 @@ describe('record-deploy-outcome', () => {
     await record({ status: 'SUCCEEDED' });
 
     expect(ddb).toHaveReceivedCommandTimes(PutItemCommand, 1);
-    expect(ddb).toHaveReceivedCommandWith(PutItemCommand, { TableName: 'audit', ConditionExpression: 'attribute_not_exists(pk)' });
+    expect(ddb).toHaveReceivedCommandWith(PutItemCommand, { TableName: testConfig.auditTableName, ConditionExpression: 'attribute_not_exists(pk)' });
   });
 });

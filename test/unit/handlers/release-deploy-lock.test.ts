@@ -9,7 +9,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { releaseDeployLock } from '../../../functions/release-deploy-lock/core';
-import { EXECUTION_ID, type TestDeps, testDeps } from '../../support/handler-deps';
+import { EXECUTION_ID, type TestDeps, testConfig, testDeps } from '../../support/handler-deps';
 import { auditRecords, auditTrail, buildPlan } from './builders';
 
 const NEW_OWNER = 'arn:aws:states:eu-west-2:111122223333:execution:assure-prod-deploy:order-gateway-2';
@@ -35,7 +35,7 @@ describe('release-deploy-lock', () => {
 
     expect(ddb).toHaveReceivedCommandTimes(DeleteItemCommand, 1);
     expect(ddb).toHaveReceivedCommandWith(DeleteItemCommand, {
-      TableName: 'locks',
+      TableName: testConfig.lockTableName,
       Key: { pk: { S: 'service#order-gateway' } },
       ConditionExpression: '#owner = :owner',
       ExpressionAttributeNames: { '#owner': 'owner' },
@@ -49,7 +49,7 @@ describe('release-deploy-lock', () => {
 
     await expect(release()).resolves.toEqual({ released: false, heldBy: NEW_OWNER });
 
-    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: 'locks', Key: { pk: { S: 'service#order-gateway' } }, ConsistentRead: true });
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: testConfig.lockTableName, Key: { pk: { S: 'service#order-gateway' } }, ConsistentRead: true });
     expect(ddb).toHaveReceivedCommandTimes(DeleteItemCommand, 1);
   });
 

@@ -147,6 +147,14 @@ interface CallInput {
 const WRITE_OPERATIONS = new Set(['PutParameter', 'PutItem', 'UpdateItem', 'DeleteItem', 'Publish', 'StartExecution', 'SendTaskFailure', 'SendTaskSuccess']);
 
 /** Every write the router attempted, across all clients in call order, as "<client> <operation> <target>". */
+/** Tables by what they hold, so write labels read the same in any environment. */
+const TABLE_LABELS: Readonly<Record<string, string>> = {
+  [testConfig.auditTableName]: 'audit',
+  [testConfig.stateTableName]: 'state',
+  [testConfig.lockTableName]: 'locks',
+  [testConfig.callbackTableName]: 'callbacks',
+};
+
 function writes(): string[] {
   const calls = [
     ...ddb.calls().map((spy) => ({ client: 'dynamodb', spy, command: spy.args[0] })),
@@ -162,7 +170,7 @@ function writes(): string[] {
       const input = command.input as CallInput;
       const target =
         client === 'dynamodb'
-          ? `${input.TableName ?? '?'} ${input.Key?.pk?.S ?? input.Item?.pk?.S ?? '?'}`
+          ? `${TABLE_LABELS[input.TableName ?? ''] ?? '?'} ${input.Key?.pk?.S ?? input.Item?.pk?.S ?? '?'}`
           : client === 'ssm'
             ? (input.Name ?? '?')
             : client === 'sns'
@@ -308,7 +316,7 @@ describe('route-alarm-event: refusals', () => {
       at: NOW.toISOString(),
       after: { decision: 'rejected', alarm: HALT_ALARM },
     });
-    expect(ddb.commandCalls(PutItemCommand)[0]?.args[0].input).toMatchObject({ TableName: 'audit', ConditionExpression: 'attribute_not_exists(pk)' });
+    expect(ddb.commandCalls(PutItemCommand)[0]?.args[0].input).toMatchObject({ TableName: testConfig.auditTableName, ConditionExpression: 'attribute_not_exists(pk)' });
     expect(pages()).toEqual([
       {
         TopicArn: testConfig.pagingTopicArn,
@@ -502,7 +510,7 @@ describe('route-alarm-event: halt alarms', () => {
     });
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
     const input = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
-    expect(input).toMatchObject({ stateMachineArn: testConfig.haltStateMachineArn, name: EXECUTION_NAME });
+    expect(input).toMatchObject({ stateMachineArn: testConfig.stateMachineArns.halt, name: EXECUTION_NAME });
     expect(JSON.parse(input?.input ?? '')).toEqual({ haltId: HALT_ID, reason: haltReason, source: `alarm:${HALT_ALARM}`, actor: 'assure', services: TRADING_SERVICES });
   });
 
@@ -677,7 +685,7 @@ describe('route-alarm-event: rollback alarms', () => {
     expect(writes()).toEqual([EVENT_CLAIM, COOLDOWN_CLAIM, DEPLOYMENT_CLAIM, BUDGET_CLAIM, `sfn StartExecution assure-prod-rollback ${EXECUTION_NAME}`, AUDIT_ORDER_GATEWAY, PAGE]);
     expect(ssm).not.toHaveReceivedAnyCommand();
     const input = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
-    expect(input).toMatchObject({ stateMachineArn: testConfig.rollbackStateMachineArn, name: EXECUTION_NAME });
+    expect(input).toMatchObject({ stateMachineArn: testConfig.stateMachineArns.rollback, name: EXECUTION_NAME });
     expect(JSON.parse(input?.input ?? '')).toEqual({ service: 'order-gateway', reason: rollbackReason, source: `alarm:${ROLLBACK_ALARM}`, requestedBy: 'assure' });
   });
 

@@ -84,8 +84,8 @@ describe('stop-deploy-executions', () => {
 
     expect(result.stopped).toEqual([ORDER_GATEWAY_DEPLOY, RISK_ENGINE_DEPLOY]);
     expect(sfn).toHaveReceivedCommandTimes(ListExecutionsCommand, 2);
-    expect(sfn).toHaveReceivedNthCommandWith(ListExecutionsCommand, 1, { stateMachineArn: testConfig.deployStateMachineArn, statusFilter: 'RUNNING' });
-    expect(sfn).toHaveReceivedNthCommandWith(ListExecutionsCommand, 2, { stateMachineArn: testConfig.deployStateMachineArn, statusFilter: 'RUNNING', nextToken: 'page-1' });
+    expect(sfn).toHaveReceivedNthCommandWith(ListExecutionsCommand, 1, { stateMachineArn: testConfig.stateMachineArns.deploy, statusFilter: 'RUNNING' });
+    expect(sfn).toHaveReceivedNthCommandWith(ListExecutionsCommand, 2, { stateMachineArn: testConfig.stateMachineArns.deploy, statusFilter: 'RUNNING', nextToken: 'page-1' });
     expect(sfn).toHaveReceivedCommandTimes(StopExecutionCommand, 2);
     expect(sfn).toHaveReceivedCommandWith(StopExecutionCommand, {
       executionArn: ORDER_GATEWAY_DEPLOY,
