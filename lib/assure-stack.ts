@@ -2,10 +2,6 @@
  * One stack per fleet file: the environment's tables, halt flag, paging topic,
  * the fleet's alarms, and one construct per workflow.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Alias } from 'aws-cdk-lib/aws-kms';
@@ -14,18 +10,27 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import type { Fleet } from './fleet/fleet';
-import { assureConfig, pagingTopicName, pascalCase, WORKFLOWS } from './naming';
+import { assureConfig, pagingTopicName, pascalCase, type WorkflowName, WORKFLOWS } from './naming';
 import { TABLE_LAYOUTS, type TableLayout } from './tables';
-import { AlarmRouting } from './constructs/alarm-routing';
-import { DeployWorkflow } from './constructs/deploy-workflow';
 import { FleetAlarms } from './constructs/fleet-alarms';
 import { FleetPermissions } from './constructs/fleet-permissions';
-import { HaltWorkflow } from './constructs/halt-workflow';
-import { ResumeWorkflow } from './constructs/resume-workflow';
-import { RollbackWorkflow } from './constructs/rollback-workflow';
 import { RotateSecretWorkflow } from './constructs/rotate-secret-workflow';
+import { stagedFile } from './constructs/staged-file';
 import { ScaleWorkflow } from './constructs/scale-workflow';
-import { fleetNetwork, type WorkflowConstructProps } from './constructs/workflow-resources';
+import { fleetNetwork, type WorkflowConstructProps, WorkflowResources } from './constructs/workflow-resources';
+import { ALL_SPECS } from './workflows/registry';
+import type { EventRouteName, ResourceGroupSpec } from './workflows/workflow-spec';
+
+type WorkflowConstruct = (scope: Construct, id: string, props: WorkflowConstructProps) => WorkflowResources;
+
+/** Workflows with resources of their own beyond what every workflow has; the others get WorkflowResources alone. */
+const OWN_CONSTRUCTS: { readonly [W in WorkflowName]?: WorkflowConstruct } = {
+  'rotate-secret': (scope, id, props) => new RotateSecretWorkflow(scope, id, props),
+  scale: (scope, id, props) => new ScaleWorkflow(scope, id, props),
+};
+
+const constructFor = (spec: ResourceGroupSpec): WorkflowConstruct =>
+  (spec.kind === 'workflow' ? OWN_CONSTRUCTS[spec.name] : undefined) ?? ((scope, id, props) => new WorkflowResources(scope, id, { ...props, spec }));
 
 export interface AssureStackProps extends StackProps {
   /** The resolved fleet file this stack serves. */
@@ -33,13 +38,8 @@ export interface AssureStackProps extends StackProps {
 }
 
 export class AssureStack extends Stack {
-  readonly deploy: DeployWorkflow;
-  readonly rollback: RollbackWorkflow;
-  readonly halt: HaltWorkflow;
-  readonly resume: ResumeWorkflow;
-  readonly rotateSecret: RotateSecretWorkflow;
-  readonly scale: ScaleWorkflow;
-  readonly alarmRouting: AlarmRouting;
+  /** One construct per workflow and event route, by name (construct id: the name in PascalCase). */
+  readonly workflows: Readonly<Record<WorkflowName | EventRouteName, WorkflowResources>>;
 
   constructor(scope: Construct, id: string, props: AssureStackProps) {
     super(scope, id, props);
@@ -88,34 +88,25 @@ export class AssureStack extends Stack {
     const workflowProps: WorkflowConstructProps = {
       fleet,
       config,
-      bundledFleetPath: stageFleetJson(fleet),
+      // The resolved fleet, where bundling can copy it beside each handler.
+      bundledFleetPath: stagedFile(JSON.stringify(fleet), 'json'),
       permissions: new FleetPermissions(this, { fleet, lockTable, callbackTable, auditTable, stateTable, haltParameter, pagingTopic }),
       ...(fleet.network ? { network: fleetNetwork(this, fleet) } : {}),
     };
-    this.deploy = new DeployWorkflow(this, 'Deploy', workflowProps);
-    this.rollback = new RollbackWorkflow(this, 'Rollback', workflowProps);
-    this.halt = new HaltWorkflow(this, 'Halt', workflowProps);
-    this.resume = new ResumeWorkflow(this, 'Resume', workflowProps);
-    this.rotateSecret = new RotateSecretWorkflow(this, 'RotateSecret', { ...workflowProps, deploymentEventHandler: this.deploy.functions.HandleDeploymentEvent });
-    this.scale = new ScaleWorkflow(this, 'Scale', workflowProps);
-    this.alarmRouting = new AlarmRouting(this, 'AlarmRouting', workflowProps);
-    // The workflows name the alarms; they must exist before anything describes or watches them.
-    for (const workflow of [this.deploy, this.rollback, this.halt, this.resume, this.rotateSecret, this.scale, this.alarmRouting]) workflow.node.addDependency(alarms);
+    const workflows: Partial<Record<WorkflowName | EventRouteName, WorkflowResources>> = {};
+    for (const spec of ALL_SPECS) {
+      const workflow = constructFor(spec)(this, pascalCase(spec.name), workflowProps);
+      // The workflows name the alarms; they must exist before anything describes or watches them.
+      workflow.node.addDependency(alarms);
+      workflows[spec.name] = workflow;
+    }
+    this.workflows = workflows as Record<WorkflowName | EventRouteName, WorkflowResources>;
 
     for (const workflow of WORKFLOWS) new CfnOutput(this, `${pascalCase(workflow)}StateMachineArn`, { value: config.stateMachineArns[workflow] });
-    new CfnOutput(this, 'ResumeApprovalFunctionName', { value: this.resume.functions.DecideResumeApproval.functionName });
+    const approvals = this.workflows.resume.functions.DecideResumeApproval;
+    if (approvals) new CfnOutput(this, 'ResumeApprovalFunctionName', { value: approvals.functionName });
     new CfnOutput(this, 'HaltParameterName', { value: haltParameter.parameterName });
     new CfnOutput(this, 'PagingTopicArn', { value: pagingTopic.topicArn });
     new CfnOutput(this, 'AuditTableName', { value: auditTable.tableName });
   }
-}
-
-/** Writes the resolved fleet where bundling can copy it beside each handler (content-addressed). */
-function stageFleetJson(fleet: Fleet): string {
-  const json = JSON.stringify(fleet);
-  const directory = join(tmpdir(), 'assure-fleet');
-  mkdirSync(directory, { recursive: true });
-  const file = join(directory, `${createHash('sha256').update(json).digest('hex').slice(0, 20)}.json`);
-  writeFileSync(file, json);
-  return file;
 }

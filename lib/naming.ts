@@ -27,6 +27,18 @@ export type WorkflowName = (typeof WORKFLOWS)[number];
 export const stateMachineArn = (context: AccountContext, environment: string, workflow: WorkflowName): string =>
   `arn:aws:states:${context.region}:${context.account}:stateMachine:${stateMachineName(environment, workflow)}`;
 
+/** An EventBridge rule of a workflow or event route: `assure-<env>-<group>-<ruleId>`. */
+export const ruleName = (environment: string, group: string, ruleId: string): string => `${resourcePrefix(environment)}-${group}-${ruleId}`;
+
+/** The alarm on a workflow's rule dead-letter queue: an event EventBridge could not deliver to it. */
+export const undeliveredEventsAlarmName = (environment: string, group: string): string => `${resourcePrefix(environment)}-${group}-undelivered-events`;
+
+/** The alarm on the scale workflow's schedule dead-letter queue: a scheduled capacity change that did not start. */
+export const undeliveredSchedulesAlarmName = (environment: string): string => `${resourcePrefix(environment)}-scale-undelivered-schedules`;
+
+/** EventBridge Scheduler's schedule name for a scheduled-capacity entry (at most 64 characters). */
+export const scaleScheduleName = (environment: string, service: string, entry: string): string => `${resourcePrefix(environment)}-scale-${service}-${entry}`.slice(0, 64);
+
 export const pagingTopicName = (environment: string): string => `${resourcePrefix(environment)}-paging`;
 
 /** Every name and ARN the handlers need, derived from the environment and the account (no resource lookups). */

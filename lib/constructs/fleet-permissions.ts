@@ -10,7 +10,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { classifiedAlarms, type Fleet } from '../fleet/fleet';
+import { classifiedAlarms, type Fleet, secretConsumers } from '../fleet/fleet';
 import { type AccountContext, ecsClusterArn, ecsServiceArn, stateMachineName, type WorkflowName } from '../naming';
 import { acknowledgeWildcards, nagArn } from './nag';
 
@@ -74,6 +74,17 @@ export class FleetPermissions {
     return this.serviceArns(Object.values(this.fleet.services).filter((s) => s.role === 'trading'));
   }
 
+  /** The services a rotation may restart: the managed secrets' consumers. */
+  secretConsumerArns(): string[] {
+    const consumers = new Set(Object.values(this.fleet.secrets).flatMap((s) => secretConsumers(this.fleet, s.id)));
+    return this.serviceArns([...consumers].map((id) => this.fleet.services[id]).filter((s) => s !== undefined));
+  }
+
+  /** The services that have a scaling policy. */
+  scalingServiceArns(): string[] {
+    return this.serviceArns(Object.values(this.fleet.services).filter((s) => s.scaling));
+  }
+
   describeServices(): PolicyStatement {
     return new PolicyStatement({ actions: ['ecs:DescribeServices'], resources: this.serviceArns() });
   }
@@ -96,6 +107,41 @@ export class FleetPermissions {
       new PolicyStatement({ actions: ['ecs:ListServiceDeployments'], resources: this.serviceArns() }),
       new PolicyStatement({ actions: ['ecs:DescribeServiceDeployments', 'ecs:StopServiceDeployment'], resources: [deployments] }),
       new PolicyStatement({ actions: ['ecs:DescribeServiceRevisions'], resources: [revisions] }),
+    ];
+  }
+
+  /**
+   * Registering a revision of a fleet service's task definition: tagging it at
+   * registration on the fleet's own families, and passing the services' task and
+   * execution roles to ECS tasks only.
+   */
+  registerTaskDefinitions(scope: Construct): PolicyStatement[] {
+    const services = Object.values(this.fleet.services);
+    const familyArns = services.map((s) => this.stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${s.ecsServiceName}:*` }));
+    const roleArns = services.flatMap((s) =>
+      [s.taskRoleName, s.executionRoleName]
+        .filter((r): r is string => r !== undefined)
+        .map((r) => this.stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: r })),
+    );
+    acknowledgeWildcards(
+      scope,
+      services.map((s) => nagArn(scope, 'ecs', `task-definition/${s.ecsServiceName}:*`)),
+      "ecs:TagResource at registration, on the fleet's own task-definition families: the revision number is assigned by ECS.",
+    );
+    acknowledgeWildcards(scope, ['*'], 'ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition support no resource-level permissions.');
+    return [
+      // Neither action supports resource-level permissions (AWS requires "*").
+      new PolicyStatement({ actions: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'], resources: ['*'] }),
+      new PolicyStatement({
+        actions: ['ecs:TagResource'],
+        resources: familyArns,
+        conditions: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+      }),
+      new PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [...new Set(roleArns)],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      }),
     ];
   }
 
@@ -151,9 +197,25 @@ export class FleetPermissions {
     return [
       new PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],
-        resources: [this.stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${secret}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        resources: [this.secretArn(secret)],
       }),
     ];
+  }
+
+  /** Secrets Manager actions on the fleet's managed secrets only. */
+  managedSecrets(scope: Construct, ...actions: string[]): PolicyStatement {
+    const secrets = Object.values(this.fleet.secrets);
+    acknowledgeWildcards(
+      scope,
+      secrets.map((s) => nagArn(scope, 'secretsmanager', `secret:${s.name}-??????`)),
+      "The fleet's managed secrets: Secrets Manager appends six random characters to every secret ARN.",
+    );
+    return new PolicyStatement({ actions: actions.map((a) => `secretsmanager:${a}`), resources: secrets.map((s) => this.secretArn(s.name)) });
+  }
+
+  /** Secrets Manager appends six random characters to a secret's name in its ARN. */
+  private secretArn(name: string): string {
+    return this.stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${name}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
   }
 
   stateMachineArn(workflow: WorkflowName): string {

@@ -1,21 +1,16 @@
 /**
- * The scale workflow in AWS: its functions, the state machine from
- * state-machines/scale.asl.json, each function's grants (UpdateService only on
- * the services that have a scaling policy), and one EventBridge Scheduler
- * schedule per scheduled-capacity entry, whose role may start this state
- * machine and nothing else.
+ * The scale workflow in AWS: what every workflow has, plus one EventBridge
+ * Scheduler schedule per scheduled-capacity entry, whose role may start this
+ * state machine and nothing else, with a dead-letter queue that pages.
  */
-import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import { Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { scaleSchedules, scaleWorkflow } from '../workflows/scale-workflow';
-import { WorkflowResources, type WorkflowConstructProps } from './workflow-resources';
+import { undeliveredSchedulesAlarmName } from '../naming';
+import { deadLettersThatPage, WorkflowResources, type WorkflowConstructProps } from './workflow-resources';
 
 export class ScaleWorkflow extends WorkflowResources<typeof scaleWorkflow> {
   /** The fleet's scheduled capacity, by schedule name. */
@@ -24,23 +19,6 @@ export class ScaleWorkflow extends WorkflowResources<typeof scaleWorkflow> {
   constructor(scope: Construct, id: string, props: WorkflowConstructProps) {
     super(scope, id, { ...props, spec: scaleWorkflow });
     const { permissions: p, fleet } = props;
-    const { lockTable } = p.resources;
-    const fn = this.functions;
-    const scaling = Object.values(fleet.services).filter((s) => s.scaling);
-    const scalingArns = p.serviceArns(scaling);
-
-    // Validation reads only the bundled fleet file.
-    p.grant(
-      fn.DecideScaling,
-      ...(scalingArns.length > 0 ? [p.describeServices()] : []),
-      p.readHaltFlag(),
-      p.table(lockTable, 'GetItem'),
-      p.controlState('GetItem', 'PutItem'),
-      p.appendAudit(),
-    );
-    if (scalingArns.length > 0) p.grant(fn.ApplyScalingDecision, p.updateServices(scalingArns));
-    p.grant(fn.ApplyScalingDecision, p.appendAudit());
-    p.grant(fn.RecordScalingOutcome, p.controlState('PutItem', 'DeleteItem'), p.appendAudit(), p.page());
 
     const schedules: Record<string, Schedule> = {};
     const entries = scaleSchedules(fleet);
@@ -51,20 +29,12 @@ export class ScaleWorkflow extends WorkflowResources<typeof scaleWorkflow> {
         assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
         description: `EventBridge Scheduler starts ${fleet.environment}'s scale state machine for scheduled capacity`,
       });
-      const deadLetterQueue = new Queue(this, 'ScheduleDeadLetters', { retentionPeriod: Duration.days(14), encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true });
-      Validations.of(deadLetterQueue).acknowledge({
-        id: 'AwsSolutions-SQS3',
-        reason: "This queue is the dead-letter queue of the scheduled-capacity schedules' target; nothing redrives into it.",
-      });
-      new Alarm(this, 'ScheduleDeadLettersAlarm', {
-        alarmName: `assure-${fleet.environment}-scale-undelivered-schedules`,
+      const deadLetterQueue = deadLettersThatPage(this, 'ScheduleDeadLetters', {
+        alarmName: undeliveredSchedulesAlarmName(fleet.environment),
         alarmDescription: 'EventBridge Scheduler could not start the scale state machine: a scheduled capacity change did not happen',
-        metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
-        threshold: 0,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }).addAlarmAction(new SnsAction(p.resources.pagingTopic));
+        deliveredBy: "the scheduled-capacity schedules' target",
+        pagingTopic: p.resources.pagingTopic,
+      });
       for (const entry of entries) {
         schedules[entry.name] = new Schedule(this, `Schedule-${entry.service}-${entry.entry}`, {
           scheduleName: entry.name,

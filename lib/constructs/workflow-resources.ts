@@ -1,9 +1,10 @@
 /**
- * What every workflow has, built from its WorkflowSpec: one Lambda function per
- * handler, the state machine from its ASL file (when it has one) with its logs,
- * and the EventBridge rules that feed it, each target with a dead-letter queue
- * and an alarm on that queue's depth that pages. Grants are the workflow
- * construct's business: this construct grants nothing but invoke.
+ * What every workflow and event route has, built from its spec through the
+ * provisioning plan the sandbox uses too: one Lambda function per handler with
+ * that handler's grants (handler-grants.ts), the state machine from its ASL
+ * file (when it has one) with its logs, and the EventBridge rules that feed it,
+ * each target with a dead-letter queue and an alarm on that queue's depth that
+ * pages. A workflow's own construct adds only what is specific to it.
  */
 import { Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
@@ -18,12 +19,14 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type AssureConfig, configToEnvironment } from '../../functions/shared/runtime/config';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { EventPattern as PatternObject } from '../event-patterns';
 import type { Fleet } from '../fleet/fleet';
-import { functionName, resourcePrefix, stateMachineName } from '../naming';
-import { aslPath } from '../workflows/asl';
-import { allFunctions, functionArnPlaceholder, rulesFor, type WorkflowSpec } from '../workflows/workflow-spec';
+import { provisioningPlan } from '../workflows/provisioning';
+import type { ResourceGroupSpec, WorkflowSpec } from '../workflows/workflow-spec';
+import { grantsFor, STATE_MACHINE_GRANTS } from './handler-grants';
 import { HandlerFunction } from './handler-function';
+import { stagedFile } from './staged-file';
 import type { FleetPermissions } from './fleet-permissions';
 import { acknowledgeWildcards } from './nag';
 
@@ -52,110 +55,132 @@ export interface WorkflowConstructProps {
   readonly executionTimeout?: Duration;
 }
 
-export interface WorkflowResourcesProps<S extends WorkflowSpec> extends WorkflowConstructProps {
-  /** The workflow as data (functions, ASL file, rules). */
+export interface WorkflowResourcesProps<S extends ResourceGroupSpec> extends WorkflowConstructProps {
+  /** The workflow or event route as data (functions, ASL file, rules). */
   readonly spec: S;
-  /** Functions (by spec key) that run in the fleet's VPC. @default - none */
-  readonly inVpc?: readonly FunctionKeys<S>[];
 }
 
-export type FunctionKeys<S extends WorkflowSpec> = Extract<keyof S['functions'] | keyof S['standaloneFunctions'], string>;
+export type FunctionKeys<S extends ResourceGroupSpec> = Extract<
+  S extends WorkflowSpec ? keyof S['functions'] | keyof S['standaloneFunctions'] : keyof S['functions'],
+  string
+>;
 
-export class WorkflowResources<S extends WorkflowSpec> extends Construct {
+export class WorkflowResources<S extends ResourceGroupSpec = ResourceGroupSpec> extends Construct {
   /** Every function of the workflow, keyed as in the spec. */
   readonly functions: Readonly<Record<FunctionKeys<S>, IFunction>>;
   /** The same functions' constructs, for acknowledging findings on their roles. */
   readonly handlers: Readonly<Record<FunctionKeys<S>, HandlerFunction>>;
-  /** Absent for a workflow with no ASL file (event routing). */
+  /** Absent for an event route (no state machine). */
   readonly stateMachine?: StateMachine;
   /** Events EventBridge could not deliver to the workflow's functions. @default - absent when the workflow has no rules */
   readonly deadLetterQueue?: Queue;
 
   constructor(scope: Construct, id: string, props: WorkflowResourcesProps<S>) {
     super(scope, id);
-    const { spec, fleet } = props;
+    const { spec, fleet, permissions } = props;
     const stack = Stack.of(this);
-    const context = { account: stack.account, region: stack.region };
+    const plan = provisioningPlan(spec, fleet, { account: stack.account, region: stack.region }, props.config);
     const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
     const environment = configToEnvironment(props.config);
-    const inVpc = new Set<string>(props.inVpc ?? []);
 
     const handlers: Record<string, HandlerFunction> = {};
-    for (const [key, definition] of allFunctions(spec)) {
-      handlers[key] = new HandlerFunction(this, key, {
-        definition,
-        functionName: functionName(fleet.environment, spec.name, definition.name),
+    for (const planned of plan.functions) {
+      handlers[planned.key] = new HandlerFunction(this, planned.key, {
+        definition: planned.definition,
+        functionName: planned.functionName,
         environment,
         bundledFleetPath: props.bundledFleetPath,
         logRetention,
-        ...(inVpc.has(key) && props.network ? { vpc: props.network } : {}),
+        ...(grantsFor(planned.definition.name).inVpc && props.network ? { vpc: props.network } : {}),
       });
+    }
+    const functionArn = (key: string): string => {
+      const handler = handlers[key];
+      if (!handler) throw new Error(`${spec.name} has no function ${key}`);
+      return handler.function.functionArn;
+    };
+    // Each handler's grants, declared once per handler (handler-grants.ts).
+    for (const planned of plan.functions) {
+      const handler = handlers[planned.key] as HandlerFunction;
+      const context = { p: permissions, workflow: spec.name, scope: handler, functionArn };
+      for (const statement of grantsFor(planned.definition.name).statements(context)) handler.function.addToRolePolicy(statement);
     }
     this.handlers = handlers as Record<FunctionKeys<S>, HandlerFunction>;
     this.functions = Object.fromEntries(Object.entries(handlers).map(([key, h]) => [key, h.function])) as unknown as Record<FunctionKeys<S>, IFunction>;
 
-    const alarmPrefix = spec.aslFile ? stateMachineName(fleet.environment, spec.name) : `${resourcePrefix(fleet.environment)}-${spec.name}`;
-
-    if (spec.aslFile) {
-      const machineName = stateMachineName(fleet.environment, spec.name);
+    if (plan.stateMachine && spec.kind === 'workflow') {
       const logGroup = new LogGroup(this, 'StateMachineLogs', {
-        logGroupName: `/aws/vendedlogs/states/${machineName}`,
+        logGroupName: `/aws/vendedlogs/states/${plan.stateMachine.name}`,
         retention: logRetention,
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      const invoked = Object.keys(spec.functions).map((key) => (handlers[key] as HandlerFunction).function.functionArn);
       this.stateMachine = new StateMachine(this, 'StateMachine', {
-        stateMachineName: machineName,
+        stateMachineName: plan.stateMachine.name,
         stateMachineType: StateMachineType.STANDARD,
-        definitionBody: DefinitionBody.fromFile(aslPath(spec.aslFile)),
-        definitionSubstitutions: {
-          ...spec.substitutions?.(props.config),
-          ...Object.fromEntries(Object.keys(spec.functions).map((key) => [functionArnPlaceholder(key), (handlers[key] as HandlerFunction).function.functionArn])),
-        },
+        // An S3 asset, as from the ASL file itself, with the standard retriers expanded.
+        definitionBody: DefinitionBody.fromFile(stagedFile(plan.stateMachine.definition, 'asl.json')),
+        definitionSubstitutions: { ...plan.stateMachine.substitutions(functionArn) },
         timeout: props.executionTimeout ?? Duration.hours(6),
         tracingEnabled: true,
         // Execution data stays out of the logs: inputs and outputs live only in execution history.
         logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
       });
       // A file-based definition gets no automatic grants: the functions it names, unqualified (no `:*`).
-      this.stateMachine.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: invoked }));
+      this.stateMachine.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: Object.keys(spec.functions).map(functionArn) }));
+      for (const statement of STATE_MACHINE_GRANTS[spec.name]?.(permissions) ?? []) this.stateMachine.addToRolePolicy(statement);
       acknowledgeWildcards(this.stateMachine, ['*'], 'Step Functions logging (vended log delivery) and X-Ray tracing actions support no resource-level permissions.');
     }
 
-    const rules = rulesFor(spec, fleet);
-    if (rules.length > 0) {
-      const deadLetterQueue = new Queue(this, 'RuleDeadLetters', {
-        retentionPeriod: Duration.days(14),
-        encryption: QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-      });
-      Validations.of(deadLetterQueue).acknowledge({
-        id: 'AwsSolutions-SQS3',
-        reason: "This queue is the dead-letter queue of the EventBridge rules' targets; nothing redrives into it.",
-      });
-      const alarm = new Alarm(this, 'RuleDeadLettersAlarm', {
-        alarmName: `${alarmPrefix}-undelivered-events`,
+    if (plan.rules.length > 0) {
+      const deadLetterQueue = deadLettersThatPage(this, 'RuleDeadLetters', {
+        alarmName: plan.undeliveredEventsAlarmName,
         alarmDescription: `EventBridge could not deliver an event to a ${spec.name} function: a signal Assure should have acted on is sitting in ${spec.name}'s dead-letter queue`,
-        metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
-        threshold: 0,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
+        deliveredBy: "the EventBridge rules' targets",
+        pagingTopic: permissions.resources.pagingTopic,
       });
-      alarm.addAlarmAction(new SnsAction(props.permissions.resources.pagingTopic));
-      for (const rule of rules) {
-        const target = handlers[rule.target];
-        if (!target) throw new Error(`Rule ${rule.id} of ${spec.name} targets ${rule.target}, which is not one of its functions`);
+      for (const rule of plan.rules) {
         new Rule(this, rule.id, {
-          ruleName: `${alarmPrefix}-${rule.id}`,
+          ruleName: rule.name,
           description: rule.description,
-          eventPattern: toCdkEventPattern(rule.pattern(fleet, context)),
-          targets: [new LambdaFunction(target.function, { deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) })],
+          eventPattern: toCdkEventPattern(rule.pattern),
+          targets: [new LambdaFunction((handlers[rule.target] as HandlerFunction).function, { deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) })],
         });
       }
       this.deadLetterQueue = deadLetterQueue;
     }
   }
+}
+
+export interface DeadLettersThatPageProps {
+  /** From naming.ts. */
+  readonly alarmName: string;
+  readonly alarmDescription: string;
+  /** Who sends to the queue, in words (for the acknowledgement that nothing redrives into it). */
+  readonly deliveredBy: string;
+  readonly pagingTopic: ITopic;
+}
+
+/**
+ * A dead-letter queue (SSE, TLS only, 14 days) and an alarm that pages when
+ * anything lands in it. Created in the caller's scope, under `id` and
+ * `${id}Alarm`, so the resources keep their logical ids.
+ */
+export function deadLettersThatPage(scope: Construct, id: string, props: DeadLettersThatPageProps): Queue {
+  const queue = new Queue(scope, id, { retentionPeriod: Duration.days(14), encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true });
+  Validations.of(queue).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason: `This queue is the dead-letter queue of ${props.deliveredBy}; nothing redrives into it.`,
+  });
+  new Alarm(scope, `${id}Alarm`, {
+    alarmName: props.alarmName,
+    alarmDescription: props.alarmDescription,
+    metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+    threshold: 0,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  }).addAlarmAction(new SnsAction(props.pagingTopic));
+  return queue;
 }
 
 /** The EventBridge JSON pattern in CDK's property names. */

@@ -15,12 +15,13 @@ import type { AssureConfig } from '../../functions/shared/runtime/config';
 import { createHandler } from '../../functions/shared/runtime/handler';
 import type { HttpClient } from '../../functions/shared/runtime/http';
 import type { Fleet } from '../fleet/fleet';
-import { type AccountContext, assureConfig, functionName, pagingTopicName, resourcePrefix, stateMachineName } from '../naming';
+import { type AccountContext, assureConfig, pagingTopicName } from '../naming';
 import { TABLE_LAYOUTS, createTableInput, tableNames } from '../tables';
-import { readAsl, substitute } from '../workflows/asl';
-import { WORKFLOW_SPECS } from '../workflows/all-workflows';
+import { substitute } from '../workflows/asl';
+import { provisioningPlan } from '../workflows/provisioning';
+import { ALL_SPECS } from '../workflows/registry';
 import { scaleSchedules } from '../workflows/scale-workflow';
-import { allFunctions, functionArnPlaceholder, rulesFor, type AnyHandlerDefinition, type WorkflowSpec } from '../workflows/workflow-spec';
+import type { AnyHandlerDefinition, ResourceGroupSpec } from '../workflows/workflow-spec';
 import { SeededRandom, seedMathRandom } from './deterministic';
 import { publishTelemetry, seedFleet, type FleetWorld } from './fleet-world';
 import { type AppState, SimulatedApplications } from './simulated-applications';
@@ -257,36 +258,30 @@ export class Sandbox {
     await this.clock.advance(0);
     const topic = this.sns.createTopic(pagingTopicName(this.fleet.environment));
     for (const email of this.fleet.paging.emails) this.sns.subscribe(topic, 'email', email);
-    for (const workflow of WORKFLOW_SPECS) this.deployWorkflow(workflow);
+    for (const spec of ALL_SPECS) this.provisionWorkflow(spec);
     for (const s of scaleSchedules(this.fleet)) {
       this.scheduler.createSchedule({ name: s.name, scheduleExpression: s.scheduleExpression, timeZone: s.timeZone, targetArn: this.stateMachines.scale ?? '', input: JSON.stringify(s.input) });
     }
   }
 
-  private deployWorkflow(spec: WorkflowSpec): void {
+  /** Creates a workflow's or event route's functions, state machine and rules, as the CDK stack does (provisioning.ts). */
+  private provisionWorkflow(spec: ResourceGroupSpec): void {
+    const plan = provisioningPlan(spec, this.fleet, this.context, this.config);
     const arns: Record<string, string> = {};
-    for (const [key, definition] of allFunctions(spec)) arns[key] = this.createHandlerFunction(definition, spec.name);
+    for (const planned of plan.functions) arns[planned.key] = this.createHandlerFunction(planned.definition, planned.functionName);
     this.functionArns[spec.name] = arns;
-    const prefix = spec.aslFile ? stateMachineName(this.fleet.environment, spec.name) : `${resourcePrefix(this.fleet.environment)}-${spec.name}`;
-    if (spec.aslFile) {
-      const substitutions = {
-        ...spec.substitutions?.(this.config),
-        ...Object.fromEntries(Object.keys(spec.functions).map((key) => [functionArnPlaceholder(key), arns[key] as string])),
-      };
-      const definition = JSON.parse(substitute(readAsl(spec.aslFile), substitutions)) as StateMachineDefinition;
-      this.stateMachines[spec.name] = this.stepFunctions.createStateMachine(stateMachineName(this.fleet.environment, spec.name), definition);
+    const functionArn = (key: string): string => arns[key] ?? '';
+    if (plan.stateMachine) {
+      const definition = JSON.parse(substitute(plan.stateMachine.definition, plan.stateMachine.substitutions(functionArn))) as StateMachineDefinition;
+      this.stateMachines[spec.name] = this.stepFunctions.createStateMachine(plan.stateMachine.name, definition);
     }
-    for (const rule of rulesFor(spec, this.fleet)) {
-      const target = arns[rule.target];
-      if (!target) throw new Error(`Rule ${rule.id} of ${spec.name} targets ${rule.target}, which is not one of its functions`);
-      this.eventBridge.putRule(`${prefix}-${rule.id}`, rule.pattern(this.fleet, this.context), [{ id: rule.target, arn: target }]);
-    }
+    for (const rule of plan.rules) this.eventBridge.putRule(rule.name, rule.pattern, [{ id: rule.target, arn: functionArn(rule.target) }]);
   }
 
   /** Deploys a handler as a Lambda function of this account, with the sandbox's clients. */
-  createHandlerFunction(definition: AnyHandlerDefinition, workflow: string): string {
+  createHandlerFunction(definition: AnyHandlerDefinition, name: string): string {
     return this.lambda.createFunction({
-      functionName: functionName(this.fleet.environment, workflow, definition.name),
+      functionName: name,
       handler: createHandler(definition, {
         clients: this.clients,
         config: this.config,

@@ -1,12 +1,12 @@
-/** Alarm routing: every fleet alarm's state change goes to the router, which decides what it means. */
+/** Alarm routing, an event route (no state machine): every fleet alarm's state change goes to the router, which decides what it means. */
 import { routeAlarmEvent } from '../../functions/route-alarm-event/core';
 import { alarmEventPattern } from '../event-patterns';
-import type { WorkflowSpec } from './workflow-spec';
+import type { EventRouteSpec } from './workflow-spec';
 
 export const alarmRouting = {
+  kind: 'event-route',
   name: 'alarm-routing',
-  functions: {},
-  standaloneFunctions: { RouteAlarmEvent: routeAlarmEvent },
+  functions: { RouteAlarmEvent: routeAlarmEvent },
   rules: [
     {
       id: 'AlarmStateChanges',
@@ -15,4 +15,4 @@ export const alarmRouting = {
       target: 'RouteAlarmEvent',
     },
   ],
-} as const satisfies WorkflowSpec;
+} as const satisfies EventRouteSpec;

@@ -20,6 +20,7 @@ import { deployExecutionEndPattern, ecsDeploymentEventPattern } from '../event-p
 import type { WorkflowSpec } from './workflow-spec';
 
 export const deployWorkflow = {
+  kind: 'workflow',
   name: 'deploy',
   aslFile: 'deploy.asl.json',
   /** Placeholder `${<Key>FunctionArn}` in the ASL → the handler behind it. */

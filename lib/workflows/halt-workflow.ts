@@ -8,6 +8,7 @@ import { verifyHalt } from '../../functions/verify-halt/core';
 import type { WorkflowSpec } from './workflow-spec';
 
 export const haltWorkflow = {
+  kind: 'workflow',
   name: 'halt',
   aslFile: 'halt.asl.json',
   substitutions: (config) => ({ PagingTopicArn: config.pagingTopicArn }),

@@ -10,6 +10,7 @@ import { validateResumeRequest } from '../../functions/validate-resume-request/c
 import type { WorkflowSpec } from './workflow-spec';
 
 export const resumeWorkflow = {
+  kind: 'workflow',
   name: 'resume',
   aslFile: 'resume.asl.json',
   functions: {

@@ -10,6 +10,7 @@ import { validateRollbackRequest } from '../../functions/validate-rollback-reque
 import type { WorkflowSpec } from './workflow-spec';
 
 export const rollbackWorkflow = {
+  kind: 'workflow',
   name: 'rollback',
   aslFile: 'rollback.asl.json',
   functions: {

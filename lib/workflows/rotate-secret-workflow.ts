@@ -43,6 +43,7 @@ export function rotationSucceededEventPattern(fleet: Fleet, context: AccountCont
 }
 
 export const rotateSecretWorkflow = {
+  kind: 'workflow',
   name: 'rotate-secret',
   aslFile: 'rotate-secret.asl.json',
   functions: {

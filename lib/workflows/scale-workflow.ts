@@ -4,10 +4,11 @@ import { decideScalingHandler } from '../../functions/decide-scaling/core';
 import { recordScalingOutcome } from '../../functions/record-scaling-outcome/core';
 import { validateScaleRequest } from '../../functions/validate-scale-request/core';
 import type { Fleet } from '../fleet/fleet';
-import { resourcePrefix } from '../naming';
+import { scaleScheduleName } from '../naming';
 import type { WorkflowSpec } from './workflow-spec';
 
 export const scaleWorkflow = {
+  kind: 'workflow',
   name: 'scale',
   aslFile: 'scale.asl.json',
   functions: {
@@ -36,7 +37,7 @@ export interface ScaleSchedule {
 export function scaleSchedules(fleet: Fleet): ScaleSchedule[] {
   return Object.values(fleet.services).flatMap((service) =>
     (service.scaling?.schedule ?? []).map((entry) => ({
-      name: `${resourcePrefix(fleet.environment)}-scale-${service.id}-${entry.name}`.slice(0, 64),
+      name: scaleScheduleName(fleet.environment, service.id, entry.name),
       service: service.id,
       entry: entry.name,
       scheduleExpression: entry.schedule,

@@ -20,6 +20,7 @@ import { loadFleetFile } from '../../lib/fleet/fleet-file';
 import { Sandbox } from '../../lib/sandbox/sandbox';
 import type { ExecutionRecord } from '../../lib/sandbox/simulated-step-functions';
 import type { ImageBehaviour } from '../../lib/sandbox/simulated-workloads';
+import { functionName } from '../../lib/naming';
 import { substitute } from '../../lib/workflows/asl';
 import { functionArnPlaceholder } from '../../lib/workflows/workflow-spec';
 import { haltBenchmark } from './halt-benchmark';
@@ -50,7 +51,7 @@ async function measure(variant: 'event-driven' | 'polling', service: string, beh
     let workflow = 'deploy';
     if (variant === 'polling') {
       const { asl, placeholders } = pollingDeployDefinition();
-      const arns = { ...sandbox.functionArns.deploy, PollDeploymentStatus: sandbox.createHandlerFunction(pollDeploymentStatus, 'deploy-polling') };
+      const arns = { ...sandbox.functionArns.deploy, PollDeploymentStatus: sandbox.createHandlerFunction(pollDeploymentStatus, functionName(sandbox.fleet.environment, 'deploy-polling', pollDeploymentStatus.name)) };
       const definition = JSON.parse(substitute(asl, Object.fromEntries(placeholders.map((k) => [functionArnPlaceholder(k), arns[k as keyof typeof arns] as string])))) as StateMachineDefinition;
       sandbox.stateMachines.pollingDeploy = sandbox.stepFunctions.createStateMachine('assure-prod-deploy-polling', definition);
       workflow = 'pollingDeploy';

@@ -13,8 +13,10 @@ import { alarmEventPattern, deployExecutionEndPattern, ecsDeploymentEventPattern
 import type { Fleet } from '../../lib/fleet/fleet';
 import { classifiedAlarms, fleetAlarms, tradingServices } from '../../lib/fleet/fleet';
 import { placeholders, readAsl } from '../../lib/workflows/asl';
-import { WORKFLOW_SPECS } from '../../lib/workflows/all-workflows';
-import { allFunctions, functionArnPlaceholder, type WorkflowSpec } from '../../lib/workflows/workflow-spec';
+import { HANDLER_GRANTS } from '../../lib/constructs/handler-grants';
+import { pascalCase } from '../../lib/naming';
+import { ALL_SPECS, WORKFLOW_SPECS } from '../../lib/workflows/registry';
+import { allFunctions, functionArnPlaceholder } from '../../lib/workflows/workflow-spec';
 import { exampleFleet } from '../support/handler-deps';
 
 interface Statement {
@@ -34,19 +36,8 @@ function synthesize(fleet: Fleet): { stack: AssureStack; template: Template } {
   return { stack, template: Template.fromStack(stack) };
 }
 
-/** The construct id of each workflow in the stack. */
-const CONSTRUCT_IDS: Record<WorkflowSpec['name'], string> = {
-  deploy: 'Deploy',
-  rollback: 'Rollback',
-  halt: 'Halt',
-  resume: 'Resume',
-  'rotate-secret': 'RotateSecret',
-  scale: 'Scale',
-  'alarm-routing': 'AlarmRouting',
-};
-
 /** Every function of every workflow, as `<ConstructId><Key>` (the prefix of its logical ids). */
-const ALL_FUNCTIONS = WORKFLOW_SPECS.flatMap((spec) => allFunctions(spec).map(([key]) => `${CONSTRUCT_IDS[spec.name]}${key}`));
+const ALL_FUNCTIONS = ALL_SPECS.flatMap((spec) => allFunctions(spec).map(([key]) => `${pascalCase(spec.name)}${key}`));
 
 /** Every policy statement of a function's role, by `<ConstructId><Key>`. */
 function statementsOf(template: Template, functionId: string): Statement[] {
@@ -81,10 +72,9 @@ describe('Assure stack', () => {
 
   it('builds one state machine per ASL file, substituting every placeholder and no other', () => {
     const machines = template.findResources('AWS::StepFunctions::StateMachine') as Record<string, { Properties: { StateMachineName: string; DefinitionSubstitutions: Record<string, unknown> } }>;
-    const withAsl = WORKFLOW_SPECS.filter((spec) => spec.aslFile);
-    expect(Object.keys(machines)).toHaveLength(withAsl.length);
-    for (const spec of withAsl) {
-      const expected = placeholders(readAsl(spec.aslFile as string));
+    expect(Object.keys(machines)).toHaveLength(WORKFLOW_SPECS.length);
+    for (const spec of WORKFLOW_SPECS) {
+      const expected = placeholders(readAsl(spec.aslFile));
       const fromSpec = [...Object.keys(spec.functions).map(functionArnPlaceholder), ...Object.keys(spec.substitutions?.({} as never) ?? {})].sort();
       expect(expected, spec.name).toEqual(fromSpec);
       const machine = Object.values(machines).find((m) => m.Properties.StateMachineName === `assure-prod-${spec.name}`);
@@ -262,7 +252,7 @@ describe('Assure stack', () => {
     // Each dead-letter queue has an alarm on its depth that pages.
     const queues = Object.keys(template.findResources('AWS::SQS::Queue'));
     // One per workflow with rules, and one for the scale workflow's EventBridge Scheduler schedules.
-    expect(queues).toHaveLength(WORKFLOW_SPECS.filter((s) => s.rules.length > 0).length + 1);
+    expect(queues).toHaveLength(ALL_SPECS.filter((s) => s.rules.length > 0).length + 1);
     const depthAlarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'ApproximateNumberOfMessagesVisible' } })) as {
       Properties: { AlarmActions: unknown[]; Threshold: number };
     }[];
@@ -324,8 +314,19 @@ describe('Assure stack', () => {
     expect(JSON.stringify(sends)).toContain('ScaleScheduleDeadLetters');
   });
 
+  it('declares grants for every handler, once, and none for a handler no workflow has', () => {
+    const handlerNames = new Set(ALL_SPECS.flatMap((spec) => allFunctions(spec).map(([, definition]) => definition.name)));
+    expect([...handlerNames].sort()).toEqual(Object.keys(HANDLER_GRANTS).sort());
+  });
+
+  it('lets the ECS deployment-event handler complete the waits of exactly the workflows that await deployment outcomes', () => {
+    const sends = statementsOf(template, 'DeployHandleDeploymentEvent').filter((st) => actions(st).includes('states:SendTaskSuccess'));
+    const machines = JSON.stringify(sends.flatMap(resources)).match(/stateMachine:assure-prod-[a-z-]+/g) ?? [];
+    expect(machines.sort()).toEqual(['stateMachine:assure-prod-deploy', 'stateMachine:assure-prod-rollback', 'stateMachine:assure-prod-rotate-secret']);
+  });
+
   it('logs every state machine without execution data and traces it', () => {
-    for (const spec of WORKFLOW_SPECS.filter((s) => s.aslFile)) {
+    for (const spec of WORKFLOW_SPECS) {
       template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
         StateMachineName: `assure-prod-${spec.name}`,
         StateMachineType: 'STANDARD',

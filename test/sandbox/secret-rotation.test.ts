@@ -18,6 +18,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { rotateSecretValue } from '../../functions/rotate-secret-value/core';
 import { secretValueProblems } from '../../functions/shared/domain/secret-values';
+import { functionName } from '../../lib/naming';
 import type { Sandbox } from '../../lib/sandbox/sandbox';
 import { openSandbox } from '../support/sandbox';
 
@@ -88,7 +89,7 @@ describe('RotateSecret with the rotation function', () => {
 
   it('answers at once, with the new version AWSPENDING and no value yet; the steps run after', async () => {
     const sandbox = await openSandbox();
-    const functionArn = sandbox.createHandlerFunction(rotateSecretValue, 'rotate-secret');
+    const functionArn = sandbox.createHandlerFunction(rotateSecretValue, functionName(sandbox.fleet.environment, 'rotate-secret', rotateSecretValue.name));
     const name = 'prod/trading/admin-api-token';
     const current = sandbox.secretsManager.versionWithStage(name)?.versionId ?? '';
 
@@ -104,7 +105,7 @@ describe('RotateSecret with the rotation function', () => {
 
   it('rotates each kind: the new version AWSCURRENT, the old AWSPREVIOUS, no AWSPENDING, a value to policy', async () => {
     const sandbox = await openSandbox();
-    const functionArn = sandbox.createHandlerFunction(rotateSecretValue, 'rotate-secret');
+    const functionArn = sandbox.createHandlerFunction(rotateSecretValue, functionName(sandbox.fleet.environment, 'rotate-secret', rotateSecretValue.name));
     for (const secret of Object.values(sandbox.fleet.secrets)) {
       const before = sandbox.secretsManager.versionWithStage(secret.name);
       const result = await rotate(sandbox, secret.name, functionArn, TOKEN_A);
@@ -125,7 +126,7 @@ describe('RotateSecret with the rotation function', () => {
 
   it('a second rotation works (AWSPENDING ended on no version) and AWSPREVIOUS moves on', async () => {
     const sandbox = await openSandbox();
-    const functionArn = sandbox.createHandlerFunction(rotateSecretValue, 'rotate-secret');
+    const functionArn = sandbox.createHandlerFunction(rotateSecretValue, functionName(sandbox.fleet.environment, 'rotate-secret', rotateSecretValue.name));
     const name = 'prod/trading/order-signing-key';
     const first = sandbox.secretsManager.versionWithStage(name)?.versionId ?? '';
     await rotate(sandbox, name, functionArn, TOKEN_A);
@@ -138,7 +139,7 @@ describe('RotateSecret with the rotation function', () => {
 
   it('changes the downstream password through the simulated credential API; the old one stops working', async () => {
     const sandbox = await openSandbox();
-    const functionArn = sandbox.createHandlerFunction(rotateSecretValue, 'rotate-secret');
+    const functionArn = sandbox.createHandlerFunction(rotateSecretValue, functionName(sandbox.fleet.environment, 'rotate-secret', rotateSecretValue.name));
     const name = 'prod/venue/xlon-session-password';
     const old = valueOf(sandbox, name);
     expect(sandbox.credentialApi.password(VENUE_API, 'ASSURE01')).toBe(old);
@@ -162,7 +163,7 @@ describe('RotateSecret with the rotation function', () => {
 
   it('emits RotationStarted and RotationSucceeded as CloudTrail service events naming the secret ARN', async () => {
     const sandbox = await openSandbox();
-    const functionArn = sandbox.createHandlerFunction(rotateSecretValue, 'rotate-secret');
+    const functionArn = sandbox.createHandlerFunction(rotateSecretValue, functionName(sandbox.fleet.environment, 'rotate-secret', rotateSecretValue.name));
     const arn = sandbox.secretsManager.secret('prod/trading/admin-api-token')?.arn ?? '';
     await rotate(sandbox, arn, functionArn);
 
@@ -185,7 +186,7 @@ describe('RotateSecret with the rotation function', () => {
 
   it('a failed rotation emits RotationFailed, leaves AWSPENDING on the new version, and the next RotateSecret is refused', async () => {
     const sandbox = await openSandbox();
-    const functionArn = sandbox.createHandlerFunction(rotateSecretValue, 'rotate-secret');
+    const functionArn = sandbox.createHandlerFunction(rotateSecretValue, functionName(sandbox.fleet.environment, 'rotate-secret', rotateSecretValue.name));
     const name = 'prod/venue/xlon-session-password';
     const before = sandbox.secretsManager.versionWithStage(name);
     // Someone changed the venue password by hand: the current value no longer logs in.
@@ -222,7 +223,7 @@ describe('RotateSecret with the rotation function', () => {
 
   it("keeps every secret value out of the rotation function's logs", async () => {
     const sandbox = await openSandbox();
-    const functionArn = sandbox.createHandlerFunction(rotateSecretValue, 'rotate-secret');
+    const functionArn = sandbox.createHandlerFunction(rotateSecretValue, functionName(sandbox.fleet.environment, 'rotate-secret', rotateSecretValue.name));
     const values: string[] = [];
     for (const secret of Object.values(sandbox.fleet.secrets)) {
       values.push(valueOf(sandbox, secret.name));

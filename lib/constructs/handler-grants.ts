@@ -1,0 +1,170 @@
+/**
+ * Every handler's permissions, in one place: what each function may do, keyed
+ * by the handler (a handler used by several workflows is deployed once for
+ * each, with the same grants), and whether it runs in the fleet's VPC because it
+ * calls tasks directly. An auditor reads the whole stack's IAM here; workflow
+ * constructs add only what is specific to them (rotation schedules, scheduler
+ * roles).
+ */
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import { type WorkflowName } from '../naming';
+import { WORKFLOW_SPECS } from '../workflows/registry';
+import type { EventRouteName } from '../workflows/workflow-spec';
+import type { FleetPermissions } from './fleet-permissions';
+
+export interface GrantContext {
+  /** The fleet's resources and the statements that reach them. */
+  readonly p: FleetPermissions;
+  /** The workflow (or event route) this copy of the handler serves. */
+  readonly workflow: WorkflowName | EventRouteName;
+  /** The function's construct: cdk-nag findings on its role are acknowledged here. */
+  readonly scope: Construct;
+  /** The ARN of another function of the same workflow, by its spec key. */
+  readonly functionArn: (key: string) => string;
+}
+
+export interface HandlerGrants {
+  /** Calls tasks directly (health checks, the admin API), so runs in the fleet's VPC. @default false */
+  readonly inVpc?: boolean;
+  readonly statements: (context: GrantContext) => PolicyStatement[];
+}
+
+/** Workflows whose executions wait on ECS deployment outcomes (they run AwaitDeploymentOutcome). */
+const waitsOnDeployments = (): WorkflowName[] =>
+  WORKFLOW_SPECS.filter((spec) => Object.values(spec.functions).some((d) => d.name === 'await-deployment-outcome')).map((spec) => spec.name);
+
+/** The workflow a task-token handler answers: its own. */
+const ownWorkflow = (workflow: GrantContext['workflow']): WorkflowName => {
+  if (workflow === 'alarm-routing') throw new Error('Alarm routing has no state machine whose tasks it could complete');
+  return workflow;
+};
+
+export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
+  // Shared by deploy, rollback and rotate-secret.
+  'acquire-deploy-lock': { statements: ({ p }) => [p.table(p.resources.lockTable, 'PutItem', 'GetItem'), p.appendAudit()] },
+  'release-deploy-lock': { statements: ({ p }) => [p.table(p.resources.lockTable, 'DeleteItem', 'GetItem'), p.appendAudit()] },
+  'await-deployment-outcome': {
+    statements: ({ p, workflow }) => [p.table(p.resources.callbackTable, 'UpdateItem'), p.taskResponses(ownWorkflow(workflow)), p.describeServices()],
+  },
+  'run-health-gate': {
+    inVpc: true,
+    statements: ({ p, scope }) => [p.describeServices(), ...p.clusterTasks(scope), p.describeAlarms(), p.appendAudit()],
+  },
+
+  // Deploy.
+  'validate-deploy-request': { statements: ({ p }) => [p.appendAudit()] },
+  'check-deploy-guards': { statements: ({ p }) => [p.readHaltFlag(), p.describeServices(), p.appendAudit()] },
+  'register-task-definition': { statements: ({ p, scope }) => [...p.registerTaskDefinitions(scope), p.appendAudit()] },
+  'start-rolling-deployment': { statements: ({ p }) => [p.describeServices(), p.updateServices(), p.appendAudit()] },
+  'roll-back-deployment': { statements: ({ p }) => [p.describeServices(), p.updateServices(), p.appendAudit()] },
+  'start-soak': { statements: ({ p }) => [p.table(p.resources.callbackTable, 'UpdateItem'), p.taskResponses('deploy'), p.describeAlarms()] },
+  'record-deploy-outcome': { statements: ({ p }) => [p.appendAudit()] },
+  // ECS outcomes complete whichever execution waits on the deployment.
+  'handle-deployment-event': { statements: ({ p }) => [p.table(p.resources.callbackTable, 'UpdateItem'), p.taskResponses(...waitsOnDeployments())] },
+  'finalize-interrupted-deploy': { statements: ({ p }) => [p.queryAudit(), p.appendAudit(), p.table(p.resources.lockTable, 'DeleteItem')] },
+
+  // Rollback.
+  'validate-rollback-request': { statements: ({ p }) => [p.appendAudit()] },
+  // Stopping the deploy that holds the service: its execution records FAILED.
+  'stop-deploy-for-rollback': { statements: ({ p, scope }) => [p.table(p.resources.lockTable, 'GetItem'), ...p.stopExecutions(scope, 'deploy'), p.appendAudit()] },
+  'roll-back-service': {
+    statements: ({ p, scope }) => [p.describeServices(), p.updateServices(), ...p.serviceDeployments(scope), p.describeTaskDefinitions(scope), p.appendAudit()],
+  },
+  'record-rollback-outcome': { statements: ({ p }) => [p.appendAudit(), p.page()] },
+
+  // Halt: it may stop trading and nothing more (UpdateService on trading services only).
+  'set-halt-flag': { statements: ({ p }) => [p.writeHaltFlag(), p.appendAudit()] },
+  'send-halt-commands': { inVpc: true, statements: ({ p, scope }) => [...p.clusterTasks(scope), ...p.readAdminToken(scope), p.appendAudit()] },
+  'stop-deploy-executions': {
+    statements: ({ p, scope }) => [...p.stopExecutions(scope, 'deploy', { list: true }), ...p.serviceDeployments(scope), p.appendAudit()],
+  },
+  'hard-stop-services': {
+    statements: ({ p }) => [p.describeServices(), p.updateServices(p.tradingServiceArns()), p.controlState('PutItem'), p.appendAudit()],
+  },
+  'verify-halt': { inVpc: true, statements: ({ p, scope }) => [...p.clusterTasks(scope), ...p.readAdminToken(scope), p.appendAudit()] },
+  'record-halt-outcome': { statements: ({ p }) => [p.appendAudit()] },
+
+  // Resume.
+  'validate-resume-request': { statements: ({ p }) => [p.readHaltFlag(), p.appendAudit()] },
+  'request-resume-approval': { statements: ({ p }) => [p.controlState('PutItem'), p.page()] },
+  'decide-resume-approval': { statements: ({ p }) => [p.controlState('GetItem', 'UpdateItem'), p.taskResponses('resume'), p.appendAudit()] },
+  'check-resume-readiness': {
+    inVpc: true,
+    statements: ({ p, scope }) => [p.readHaltFlag(), p.describeAlarms(), p.describeServices(), ...p.clusterTasks(scope), p.controlState('GetItem')],
+  },
+  'restore-capacity': {
+    statements: ({ p }) => [p.describeServices(), p.updateServices(p.tradingServiceArns()), p.controlState('GetItem'), p.appendAudit()],
+  },
+  'send-resume-commands': { inVpc: true, statements: ({ p, scope }) => [...p.clusterTasks(scope), ...p.readAdminToken(scope), p.appendAudit()] },
+  'clear-halt-flag': { statements: ({ p }) => [p.writeHaltFlag(), p.appendAudit()] },
+  'record-resume-outcome': { statements: ({ p }) => [p.appendAudit(), p.page()] },
+
+  // Rotate-secret: Secrets Manager actions only on the managed secrets, UpdateService only on their consumers.
+  // No function here may read a secret's value except the rotation function (its grants come with its RotationSchedule).
+  'validate-rotation-request': { statements: ({ p, scope }) => [p.managedSecrets(scope, 'DescribeSecret'), p.appendAudit()] },
+  'check-rotation-guards': { statements: ({ p, scope }) => [p.describeServices(), p.describeTaskDefinitions(scope), p.readHaltFlag(), p.appendAudit()] },
+  'start-secret-rotation': {
+    statements: ({ p, scope, functionArn }) => [
+      p.managedSecrets(scope, 'DescribeSecret', 'RotateSecret'),
+      // RotateSecret runs the secret's rotation function on the caller's behalf.
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [functionArn('RotateSecretValue')] }),
+      p.controlState('PutItem'),
+      p.appendAudit(),
+    ],
+  },
+  'confirm-secret-rotation': { statements: ({ p, scope }) => [p.managedSecrets(scope, 'DescribeSecret')] },
+  'restart-consumer-tasks': { statements: ({ p }) => [p.describeServices(), p.updateServices(p.secretConsumerArns()), p.appendAudit()] },
+  'verify-consumer-tasks': { statements: ({ p, scope }) => [...p.clusterTasks(scope), p.appendAudit()] },
+  'restore-previous-secret-version': { statements: ({ p, scope }) => [p.managedSecrets(scope, 'DescribeSecret', 'UpdateSecretVersionStage'), p.appendAudit()] },
+  'record-rotation-outcome': { statements: ({ p }) => [p.appendAudit(), p.page()] },
+  'start-rotation-from-event': {
+    statements: ({ p, scope }) => [p.managedSecrets(scope, 'DescribeSecret'), p.controlState('PutItem', 'DeleteItem'), p.startExecution('rotate-secret'), p.appendAudit()],
+  },
+  'rotate-secret-value': { statements: () => [] },
+
+  // Scale: UpdateService only on the services that have a scaling policy. Validation reads only the bundled fleet file.
+  'validate-scale-request': { statements: () => [] },
+  'decide-scaling': {
+    statements: ({ p }) => [
+      ...(p.scalingServiceArns().length > 0 ? [p.describeServices()] : []),
+      p.readHaltFlag(),
+      p.table(p.resources.lockTable, 'GetItem'),
+      p.controlState('GetItem', 'PutItem'),
+      p.appendAudit(),
+    ],
+  },
+  'apply-scaling-decision': {
+    statements: ({ p }) => [...(p.scalingServiceArns().length > 0 ? [p.updateServices(p.scalingServiceArns())] : []), p.appendAudit()],
+  },
+  'record-scaling-outcome': { statements: ({ p }) => [p.controlState('PutItem', 'DeleteItem'), p.appendAudit(), p.page()] },
+
+  // Alarm routing: write the halt flag first, start rollbacks, halts and scaling, claim guard rails, page.
+  'route-alarm-event': {
+    statements: ({ p }) => [
+      p.appendAudit(),
+      // Guard-rail claims, and giving them back when the action they guard fails to start.
+      p.controlState('PutItem', 'UpdateItem', 'DeleteItem'),
+      p.table(p.resources.callbackTable, 'GetItem'),
+      p.table(p.resources.lockTable, 'GetItem'),
+      p.describeServices(),
+      p.writeHaltFlag(),
+      p.page(),
+      p.startExecution('rollback', 'halt', 'scale'),
+      // A rollback alarm during a deploy's soak completes the soak's wait: the deploy rolls itself back.
+      p.taskResponses('deploy'),
+    ],
+  },
+};
+
+/** What a state machine's own role may do beyond invoking its functions. */
+export const STATE_MACHINE_GRANTS: { readonly [W in WorkflowName]?: (p: FleetPermissions) => PolicyStatement[] } = {
+  // The halt pages on-call itself (an SNS task), so a page goes out even if a function cannot run.
+  halt: (p) => [p.page()],
+};
+
+export function grantsFor(handlerName: string): HandlerGrants {
+  const grants = HANDLER_GRANTS[handlerName];
+  if (!grants) throw new Error(`No grants are declared for handler ${handlerName}: add it to HANDLER_GRANTS (lib/constructs/handler-grants.ts)`);
+  return grants;
+}
