@@ -9,11 +9,8 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, rmSync 
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import { ALL_CLIENT_CLASSES } from './all-clients';
-import { type AwsClients, createAwsClients } from '../../functions/shared/runtime/clients';
 import type { AssureConfig } from '../../functions/shared/runtime/config';
 import { createHandler } from '../../functions/shared/runtime/handler';
-import type { HttpClient } from '../../functions/shared/runtime/http';
 import type { Fleet } from '../fleet/fleet';
 import { type AccountContext, assureConfig, pagingTopicName } from '../naming';
 import { TABLE_LAYOUTS, createTableInput, tableNames } from '../tables';
@@ -23,22 +20,17 @@ import { ALL_SPECS } from '../workflows/registry';
 import { scaleSchedules } from '../workflows/scale-workflow';
 import type { AnyHandlerDefinition, ResourceGroupSpec } from '../workflows/workflow-spec';
 import { SeededRandom, seedMathRandom } from './deterministic';
+import { type SimulatedAccount, simulatedAccount } from './simulated-account';
 import { publishTelemetry, seedFleet, type FleetWorld } from './fleet-world';
-import { type AppState, SimulatedApplications } from './simulated-applications';
-import { FaultInjector } from './fault-injection';
-import { SdkTransport } from './sdk-transport';
-import { type CloudWatchSnapshot, SimulatedCloudWatch } from './simulated-cloudwatch';
-import { type TableSnapshot, SimulatedDynamoDb } from './simulated-dynamodb';
-import { type EcsSnapshot, SimulatedEcs } from './simulated-ecs';
-import { SimulatedEventBridge } from './simulated-eventbridge';
-import { SimulatedLambda } from './simulated-lambda';
-import { SimulatedScheduler } from './simulated-scheduler';
-import { type CredentialAccountState, SimulatedCredentialApi } from './simulated-credential-api';
-import { type SecretRecord, SimulatedSecretsManager } from './simulated-secrets-manager';
-import { SimulatedSns } from './simulated-sns';
-import { type ParameterRecord, SimulatedSsm } from './simulated-ssm';
-import { type ExecutionRecord, type PausedExecution, SimulatedStepFunctions } from './simulated-step-functions';
-import { type ImageBehaviour, ImageCatalogue, ServiceLoad } from './simulated-workloads';
+import type { AppState } from './simulated-applications';
+import type { CloudWatchSnapshot } from './simulated-cloudwatch';
+import type { TableSnapshot } from './simulated-dynamodb';
+import type { EcsSnapshot } from './simulated-ecs';
+import type { CredentialAccountState } from './simulated-credential-api';
+import type { SecretRecord } from './simulated-secrets-manager';
+import type { ParameterRecord } from './simulated-ssm';
+import type { ExecutionRecord, PausedExecution } from './simulated-step-functions';
+import type { ImageBehaviour } from './simulated-workloads';
 import { VirtualClock } from './virtual-clock';
 
 /** Monday 5 January 2026, 05:20 UTC: before the London open, inside the example fleet's deploy window. */
@@ -81,35 +73,19 @@ export class SandboxStateError extends Error {
   override readonly name = 'SandboxStateError';
 }
 
+/** The simulated services are the sandbox's own fields (`sandbox.ecs`, `sandbox.sns`, ...), assigned once in the constructor. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- Object.assign in the constructor sets every field of SimulatedAccount
+export interface Sandbox extends SimulatedAccount {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class Sandbox {
   readonly context: AccountContext;
   readonly config: AssureConfig;
   readonly clock: VirtualClock;
   readonly random: SeededRandom;
-  readonly faults = new FaultInjector();
-  readonly images = new ImageCatalogue();
-  /** Each service's CPU demand (scaling scenarios raise it); resting load unless set. */
-  readonly load = new ServiceLoad();
-  /** EventBridge Scheduler: the fleet's scheduled capacity, fired on the virtual clock in each schedule's time zone. */
-  readonly scheduler = new SimulatedScheduler((arn, input) => this.stepFunctions.startExecution(arn, input));
-  readonly ecs: SimulatedEcs;
-  readonly cloudwatch: SimulatedCloudWatch;
-  readonly eventBridge: SimulatedEventBridge;
-  readonly dynamodb = new SimulatedDynamoDb();
-  readonly ssm: SimulatedSsm;
-  readonly secretsManager: SimulatedSecretsManager;
-  /** The downstream systems of `downstream` secrets, reached through `http` at their provider URLs. */
-  readonly credentialApi: SimulatedCredentialApi;
-  readonly sns: SimulatedSns;
-  readonly applications: SimulatedApplications;
-  readonly lambda: SimulatedLambda;
-  readonly stepFunctions: SimulatedStepFunctions;
-  readonly transport: SdkTransport;
-  readonly clients: AwsClients;
   /** State machine ARNs by workflow name. */
   readonly stateMachines: Record<string, string> = {};
-  /** Lambda function ARNs by the workflow spec's function key (e.g. `RunHealthGate`). */
-  /** Function ARNs by workflow, then by the spec's key. */
+  /** Function ARNs by workflow, then by the spec's key (e.g. `RunHealthGate`). */
   readonly functionArns: Record<string, Record<string, string>> = {};
   private readonly restoreRandom: () => void;
   private telemetryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -125,102 +101,7 @@ export class Sandbox {
     this.clock = VirtualClock.install(startAt);
     this.random = new SeededRandom(seed);
     this.restoreRandom = seedMathRandom(this.random);
-    const shared = { ...this.context, random: this.random };
-
-    this.lambda = new SimulatedLambda(shared);
-    this.cloudwatch = new SimulatedCloudWatch(shared);
-    this.eventBridge = new SimulatedEventBridge(shared, async (target, input) => {
-      if (target.arn.startsWith('arn:aws:lambda:')) this.lambda.invokeAsync(target.arn, input);
-      else if (target.arn.startsWith('arn:aws:states:')) this.stepFunctions.startExecution(target.arn, JSON.stringify(input));
-      else throw new Error(`The sandbox cannot deliver to ${target.arn}`);
-    });
-    this.ecs = new SimulatedEcs(
-      shared,
-      this.images,
-      (detailType, resources, detail) => this.eventBridge.emit({ source: 'aws.ecs', detailType, resources, detail }),
-      (name) => {
-        const alarm = this.cloudwatch.alarm(name);
-        return alarm ? { state: alarm.StateValue, evaluationWindowMs: alarm.Period * alarm.EvaluationPeriods * 1000 } : undefined;
-      },
-    );
-    this.cloudwatch.onStateChange((alarm, previous) => {
-      this.eventBridge.emit(SimulatedCloudWatch.stateChangeEvent(alarm, previous));
-      this.ecs.alarmChanged(alarm.AlarmName, alarm.StateValue);
-    });
-    this.ssm = new SimulatedSsm(this.context);
-    this.sns = new SimulatedSns(shared);
-    this.secretsManager = new SimulatedSecretsManager(
-      shared,
-      async (functionArn, event) => {
-        await this.lambda.invoke(functionArn, event);
-      },
-      (detailType, resources, detail) => this.eventBridge.emit({ source: 'aws.secretsmanager', detailType, resources, detail }),
-    );
-    this.credentialApi = new SimulatedCredentialApi(fleet);
-    this.applications = new SimulatedApplications({
-      fleet,
-      images: this.images,
-      ecs: this.ecs,
-      random: this.random,
-      haltFlag: () => {
-        const parameter = this.ssm.parameter(this.config.haltParameterName);
-        if (!parameter) return undefined;
-        try {
-          const flag = JSON.parse(parameter.Value) as { halted?: boolean; haltId?: string; reason?: string };
-          return { halted: flag.halted === true, ...(flag.haltId ? { haltId: flag.haltId } : {}), ...(flag.reason ? { reason: flag.reason } : {}), modifiedAt: parameter.LastModifiedDate };
-        } catch {
-          return undefined;
-        }
-      },
-      currentSecret: (id) => {
-        const version = this.secretsManager.versionWithStage(id);
-        return version ? { value: version.secretString, versionId: version.versionId } : undefined;
-      },
-    });
-    this.ecs.onTaskRunning((task) => this.applications.taskStarted(task));
-    this.stepFunctions = new SimulatedStepFunctions(
-      shared,
-      {
-        invokeLambda: (arn, payload) => this.lambda.invoke(arn, payload),
-        publishToTopic: async (topicArn, message, subject) => this.sns.publish(topicArn, message, subject),
-      },
-      (execution) =>
-      this.eventBridge.emit({
-        source: 'aws.states',
-        detailType: 'Step Functions Execution Status Change',
-        resources: [execution.executionArn],
-        detail: {
-          executionArn: execution.executionArn,
-          stateMachineArn: execution.stateMachineArn,
-          name: execution.name,
-          status: execution.status,
-          startDate: execution.startDate,
-          stopDate: execution.stopDate ?? null,
-          input: execution.input,
-          output: execution.output ?? null,
-          ...(execution.error ? { error: execution.error, cause: execution.cause ?? null } : {}),
-        },
-      }),
-    );
-    this.transport = new SdkTransport(
-      {
-        ecs: this.ecs,
-        cloudwatch: this.cloudwatch,
-        dynamodb: this.dynamodb,
-        ssm: this.ssm,
-        sfn: this.stepFunctions,
-        eventbridge: this.eventBridge,
-        secretsmanager: this.secretsManager,
-        sns: this.sns,
-      },
-      this.clock,
-      this.faults,
-    );
-    this.clients = createAwsClients(ALL_CLIENT_CLASSES, {
-      region: this.context.region,
-      credentials: { accessKeyId: 'SANDBOX', secretAccessKey: 'SANDBOX' },
-      plugins: [this.transport.plugin()],
-    });
+    Object.assign(this, simulatedAccount({ fleet, context: this.context, clock: this.clock, random: this.random, haltParameterName: this.config.haltParameterName }));
   }
 
   /** A fresh sandbox, or the one saved in `stateDirectory` if there is one. */
@@ -361,9 +242,6 @@ export class Sandbox {
   private seedCredentialApi(): void {
     this.credentialApi.seed((name) => this.secretsManager.versionWithStage(name)?.secretString);
   }
-
-  /** The handlers' HTTP client: requests to task IPs reach the simulated applications, to a credential API's host that API. */
-  readonly http: HttpClient = (request) => (this.credentialApi.handles(request.url) ? this.credentialApi.request(request) : this.applications.request(request));
 
   /** Starts the deploy workflow as StartExecution would. */
   async startExecution(workflow: string, input: unknown, name?: string): Promise<string> {

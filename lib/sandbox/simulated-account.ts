@@ -1,0 +1,182 @@
+/**
+ * The simulated AWS services of one account, wired to each other as AWS wires
+ * them: ECS, CloudWatch, Secrets Manager and Step Functions emit to the
+ * EventBridge bus, the bus delivers to Lambda and Step Functions, Step
+ * Functions invokes Lambda and publishes to SNS, and every SDK client call
+ * reaches its service through one transport (with fault injection). The
+ * fleet's own applications run on the simulated ECS tasks.
+ */
+import type { AwsClients } from '../../functions/shared/runtime/clients';
+import { createAwsClients } from '../../functions/shared/runtime/clients';
+import type { HttpClient } from '../../functions/shared/runtime/http';
+import type { Fleet } from '../fleet/fleet';
+import type { AccountContext } from '../naming';
+import { ALL_CLIENT_CLASSES } from './all-clients';
+import type { SeededRandom } from './deterministic';
+import { FaultInjector } from './fault-injection';
+import { SdkTransport } from './sdk-transport';
+import { SimulatedApplications } from './simulated-applications';
+import { SimulatedCloudWatch } from './simulated-cloudwatch';
+import { SimulatedCredentialApi } from './simulated-credential-api';
+import { SimulatedDynamoDb } from './simulated-dynamodb';
+import { SimulatedEcs } from './simulated-ecs';
+import { SimulatedEventBridge } from './simulated-eventbridge';
+import { SimulatedLambda } from './simulated-lambda';
+import { SimulatedScheduler } from './simulated-scheduler';
+import { SimulatedSecretsManager } from './simulated-secrets-manager';
+import { SimulatedSns } from './simulated-sns';
+import { SimulatedSsm } from './simulated-ssm';
+import { SimulatedStepFunctions } from './simulated-step-functions';
+import { ImageCatalogue, ServiceLoad } from './simulated-workloads';
+import type { VirtualClock } from './virtual-clock';
+
+export interface SimulatedAccount {
+  readonly faults: FaultInjector;
+  /** How tasks running each image behave. */
+  readonly images: ImageCatalogue;
+  /** Each service's CPU demand (scaling scenarios raise it); resting load unless set. */
+  readonly load: ServiceLoad;
+  /** EventBridge Scheduler: fired on the virtual clock in each schedule's time zone. */
+  readonly scheduler: SimulatedScheduler;
+  readonly ecs: SimulatedEcs;
+  readonly cloudwatch: SimulatedCloudWatch;
+  readonly eventBridge: SimulatedEventBridge;
+  readonly dynamodb: SimulatedDynamoDb;
+  readonly ssm: SimulatedSsm;
+  readonly secretsManager: SimulatedSecretsManager;
+  /** The downstream systems of `downstream` secrets, reached through `http` at their provider URLs. */
+  readonly credentialApi: SimulatedCredentialApi;
+  readonly sns: SimulatedSns;
+  readonly applications: SimulatedApplications;
+  readonly lambda: SimulatedLambda;
+  readonly stepFunctions: SimulatedStepFunctions;
+  readonly transport: SdkTransport;
+  /** SDK clients whose every call reaches the simulated services. */
+  readonly clients: AwsClients;
+  /** HTTP as the account's network answers it: task IPs reach the applications, a credential API's host that API. */
+  readonly http: HttpClient;
+}
+
+export interface AccountWiring {
+  readonly fleet: Fleet;
+  readonly context: AccountContext;
+  readonly clock: VirtualClock;
+  readonly random: SeededRandom;
+  /** The SSM parameter the fleet's applications read as their halt flag. */
+  readonly haltParameterName: string;
+}
+
+export function simulatedAccount({ fleet, context, clock, random, haltParameterName }: AccountWiring): SimulatedAccount {
+  const shared = { ...context, random };
+  const faults = new FaultInjector();
+  const images = new ImageCatalogue();
+  const lambda = new SimulatedLambda(shared);
+  const cloudwatch = new SimulatedCloudWatch(shared);
+  const dynamodb = new SimulatedDynamoDb();
+  const ssm = new SimulatedSsm(context);
+  const sns = new SimulatedSns(shared);
+  // The services call each other only once events flow, so each closure may name one created further down.
+  const scheduler = new SimulatedScheduler((arn, input) => stepFunctions.startExecution(arn, input));
+  const eventBridge = new SimulatedEventBridge(shared, async (target, input) => {
+    if (target.arn.startsWith('arn:aws:lambda:')) lambda.invokeAsync(target.arn, input);
+    else if (target.arn.startsWith('arn:aws:states:')) stepFunctions.startExecution(target.arn, JSON.stringify(input));
+    else throw new Error(`The sandbox cannot deliver to ${target.arn}`);
+  });
+  const ecs = new SimulatedEcs(
+    shared,
+    images,
+    (detailType, resources, detail) => eventBridge.emit({ source: 'aws.ecs', detailType, resources, detail }),
+    (name) => {
+      const alarm = cloudwatch.alarm(name);
+      return alarm ? { state: alarm.StateValue, evaluationWindowMs: alarm.Period * alarm.EvaluationPeriods * 1000 } : undefined;
+    },
+  );
+  cloudwatch.onStateChange((alarm, previous) => {
+    eventBridge.emit(SimulatedCloudWatch.stateChangeEvent(alarm, previous));
+    ecs.alarmChanged(alarm.AlarmName, alarm.StateValue);
+  });
+  const secretsManager = new SimulatedSecretsManager(
+    shared,
+    async (functionArn, event) => {
+      await lambda.invoke(functionArn, event);
+    },
+    (detailType, resources, detail) => eventBridge.emit({ source: 'aws.secretsmanager', detailType, resources, detail }),
+  );
+  const credentialApi = new SimulatedCredentialApi(fleet);
+  const applications = new SimulatedApplications({
+    fleet,
+    images,
+    ecs,
+    random,
+    haltFlag: () => {
+      const parameter = ssm.parameter(haltParameterName);
+      if (!parameter) return undefined;
+      try {
+        const flag = JSON.parse(parameter.Value) as { halted?: boolean; haltId?: string; reason?: string };
+        return { halted: flag.halted === true, ...(flag.haltId ? { haltId: flag.haltId } : {}), ...(flag.reason ? { reason: flag.reason } : {}), modifiedAt: parameter.LastModifiedDate };
+      } catch {
+        return undefined;
+      }
+    },
+    currentSecret: (id) => {
+      const version = secretsManager.versionWithStage(id);
+      return version ? { value: version.secretString, versionId: version.versionId } : undefined;
+    },
+  });
+  ecs.onTaskRunning((task) => applications.taskStarted(task));
+  const stepFunctions = new SimulatedStepFunctions(
+    shared,
+    {
+      invokeLambda: (arn, payload) => lambda.invoke(arn, payload),
+      publishToTopic: async (topicArn, message, subject) => sns.publish(topicArn, message, subject),
+    },
+    (execution) =>
+      eventBridge.emit({
+        source: 'aws.states',
+        detailType: 'Step Functions Execution Status Change',
+        resources: [execution.executionArn],
+        detail: {
+          executionArn: execution.executionArn,
+          stateMachineArn: execution.stateMachineArn,
+          name: execution.name,
+          status: execution.status,
+          startDate: execution.startDate,
+          stopDate: execution.stopDate ?? null,
+          input: execution.input,
+          output: execution.output ?? null,
+          ...(execution.error ? { error: execution.error, cause: execution.cause ?? null } : {}),
+        },
+      }),
+  );
+  const transport = new SdkTransport(
+    { ecs, cloudwatch, dynamodb, ssm, sfn: stepFunctions, eventbridge: eventBridge, secretsmanager: secretsManager, sns },
+    clock,
+    faults,
+  );
+  const clients = createAwsClients(ALL_CLIENT_CLASSES, {
+    region: context.region,
+    credentials: { accessKeyId: 'SANDBOX', secretAccessKey: 'SANDBOX' },
+    plugins: [transport.plugin()],
+  });
+  const http: HttpClient = (request) => (credentialApi.handles(request.url) ? credentialApi.request(request) : applications.request(request));
+  return {
+    faults,
+    images,
+    load: new ServiceLoad(),
+    scheduler,
+    ecs,
+    cloudwatch,
+    eventBridge,
+    dynamodb,
+    ssm,
+    secretsManager,
+    credentialApi,
+    sns,
+    applications,
+    lambda,
+    stepFunctions,
+    transport,
+    clients,
+    http,
+  };
+}
