@@ -21,7 +21,7 @@ import { type AssureConfig, configToEnvironment } from '../../functions/shared/r
 import type { EventPattern as PatternObject } from '../event-patterns';
 import type { Fleet } from '../fleet/fleet';
 import { functionName, resourcePrefix, stateMachineName } from '../naming';
-import { aslPath } from '../workflows/asl';
+import { readAsl } from '../workflows/asl';
 import { allFunctions, functionArnPlaceholder, rulesFor, type WorkflowSpec } from '../workflows/workflow-spec';
 import { HandlerFunction } from './handler-function';
 import type { FleetPermissions } from './fleet-permissions';
@@ -107,7 +107,7 @@ export class WorkflowResources<S extends WorkflowSpec> extends Construct {
       this.stateMachine = new StateMachine(this, 'StateMachine', {
         stateMachineName: machineName,
         stateMachineType: StateMachineType.STANDARD,
-        definitionBody: DefinitionBody.fromFile(aslPath(spec.aslFile)),
+        definitionBody: DefinitionBody.fromString(readAsl(spec.aslFile)),
         definitionSubstitutions: {
           ...spec.substitutions?.(props.config),
           ...Object.fromEntries(Object.keys(spec.functions).map((key) => [functionArnPlaceholder(key), (handlers[key] as HandlerFunction).function.functionArn])),
