@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', '.assure/', '.proto/', 'coverage/', '.scratch/'] },
@@ -18,6 +19,8 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // Layout is Prettier's: no lint rule may disagree with it.
+  prettier,
   {
     files: ['eslint.config.js'],
     extends: [tseslint.configs.disableTypeChecked],
