@@ -1,6 +1,6 @@
-import { userInfo } from 'node:os';
 import type { Sandbox } from '../sandbox/sandbox';
 import type { Output } from './output';
+import { currentUser } from './sandbox-session';
 import { runWorkflow, type WorkflowResult } from './workflow-run';
 
 export interface DeployOptions {
@@ -8,14 +8,6 @@ export interface DeployOptions {
   readonly image: string;
   readonly requestedBy?: string;
   readonly reason?: string;
-}
-
-export function currentUser(): string {
-  try {
-    return process.env.USER ?? userInfo().username;
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** Starts the deploy state machine, follows it to the end, and reports how it ended. */

@@ -21,22 +21,20 @@ import {
   setAlarmState,
   startResume,
 } from './control-commands';
-import { currentUser, runDeploy } from './deploy-command';
+import { runDeploy } from './deploy-command';
 import { auditHistory, fleetHealth, fleetStatus, printHealth, printHistory, printStatus, UnknownServiceError } from './fleet-report';
+import { EXIT, type ExitCode } from './exit-codes';
 import { consoleOutput, type Output } from './output';
 import { addRotateCommand } from './rotate-command';
 import { addScaleCommand } from './scale-command';
-import { type GlobalOptions, withSandbox } from './sandbox-session';
+import { currentUser, type GlobalOptions, withSandbox } from './sandbox-session';
 import { printWorkflowResult, type WorkflowResult } from './workflow-run';
 
 export const DEFAULT_FLEET_FILE = 'examples/trading-fleet.yaml';
 export const DEFAULT_STATE_DIRECTORY = '.assure';
 
-/** Exit codes: 0 the operation succeeded, 1 it ran and failed, 2 the request was invalid. */
-export const EXIT = { ok: 0, failed: 1, invalid: 2 } as const;
-
-export function createProgram(output: Output = consoleOutput): { program: Command; exitCode: () => number } {
-  let exitCode: number = EXIT.ok;
+export function createProgram(output: Output = consoleOutput): { program: Command; exitCode: () => ExitCode } {
+  let exitCode: ExitCode = EXIT.ok;
   const program = new Command('assure')
     .description('Deployment assurance for containerised trading services on AWS ECS (sandbox by default)')
     .option('--config <fleet file>', 'fleet file (YAML)', process.env.ASSURE_FLEET ?? DEFAULT_FLEET_FILE)
@@ -249,7 +247,7 @@ export function createProgram(output: Output = consoleOutput): { program: Comman
 }
 
 /** Runs the CLI; resolves with the process exit code. */
-export async function runCli(argv: readonly string[], output: Output = consoleOutput): Promise<number> {
+export async function runCli(argv: readonly string[], output: Output = consoleOutput): Promise<ExitCode> {
   const { program, exitCode } = createProgram(output);
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -275,8 +273,8 @@ export async function runCli(argv: readonly string[], output: Output = consoleOu
   }
 }
 
-/** 0 when the workflow succeeded, 2 when it refused the request as invalid, 1 otherwise. */
-function exitFor(result: WorkflowResult, invalidRequestError?: string): number {
+/** ok when the workflow succeeded, invalid when it refused the request as invalid, failed otherwise. */
+function exitFor(result: WorkflowResult, invalidRequestError?: string): ExitCode {
   if (result.status === 'SUCCEEDED') return EXIT.ok;
   return invalidRequestError && result.error === invalidRequestError ? EXIT.invalid : EXIT.failed;
 }

@@ -8,9 +8,9 @@
 import type { Command } from 'commander';
 import type { Sandbox } from '../sandbox/sandbox';
 import { printPages } from './control-commands';
-import { currentUser } from './deploy-command';
+import { EXIT, type ExitCode } from './exit-codes';
 import type { Output } from './output';
-import { type GlobalOptions, withSandbox } from './sandbox-session';
+import { currentUser, type GlobalOptions, withSandbox } from './sandbox-session';
 import { printWorkflowResult, runWorkflow, type WorkflowResult } from './workflow-run';
 
 export interface RotateOptions {
@@ -31,12 +31,12 @@ export function runRotate(sandbox: Sandbox, options: RotateOptions, output: Outp
   return runWorkflow(sandbox, { workflow: 'rotate-secret', input, namePrefix: `rotate-${label}`, label: `rotate ${label}` }, output, { quiet });
 }
 
-export function exitCodeForRotation(result: WorkflowResult): number {
-  if (result.status === 'SUCCEEDED') return 0;
-  return result.error === 'InvalidRotationRequestError' ? 2 : 1;
+export function exitCodeForRotation(result: WorkflowResult): ExitCode {
+  if (result.status === 'SUCCEEDED') return EXIT.ok;
+  return result.error === 'InvalidRotationRequestError' ? EXIT.invalid : EXIT.failed;
 }
 
-export function addRotateCommand(program: Command, globals: () => GlobalOptions, output: Output, setExitCode: (code: number) => void): void {
+export function addRotateCommand(program: Command, globals: () => GlobalOptions, output: Output, setExitCode: (code: ExitCode) => void): void {
   program
     .command('rotate')
     .description("rotate a managed secret, then redeploy its consumers in dependency order through the health gate; any failure restores the previous version")

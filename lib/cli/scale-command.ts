@@ -12,11 +12,11 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { lastScalingDecisionKey, SCALE_DIRECTIONS, type ScaleDirection, scalingCooldownKey } from '../../functions/shared/domain/scaling';
 import type { Sandbox } from '../sandbox/sandbox';
 import { scaleSchedules } from '../workflows/scale-workflow';
-import { currentUser } from './deploy-command';
 import { printPages } from './control-commands';
 import { UnknownServiceError } from './fleet-report';
+import { EXIT, type ExitCode } from './exit-codes';
 import { duration, type Output, table } from './output';
-import { type GlobalOptions, withSandbox } from './sandbox-session';
+import { currentUser, type GlobalOptions, withSandbox } from './sandbox-session';
 import { printWorkflowResult, runWorkflow, type WorkflowResult } from './workflow-run';
 
 export interface ScaleOptions {
@@ -124,8 +124,8 @@ function parseCount(value: string): number {
   return n;
 }
 
-/** Registers `scale` on the program; `setExitCode` receives 0, 1 (refused or failed) or 2 (invalid). */
-export function addScaleCommand(program: Command, globals: () => GlobalOptions, output: Output, setExitCode: (code: number) => void): void {
+/** Registers `scale` on the program; `setExitCode` receives ok, failed (refused or failed) or invalid. */
+export function addScaleCommand(program: Command, globals: () => GlobalOptions, output: Output, setExitCode: (code: ExitCode) => void): void {
   program
     .command('scale')
     .description('scale a service through the scale state machine (bounded by min/max; refused while halted, deploying or, for automatic requests, cooling down), or `scale status`')
@@ -137,7 +137,7 @@ export function addScaleCommand(program: Command, globals: () => GlobalOptions, 
       if (service === 'status' && count === undefined) {
         const rows = await withSandbox(globals(), scaleStatus, { save: false });
         printScaleStatus(rows, output, globals().json);
-        setExitCode(0);
+        setExitCode(EXIT.ok);
         return;
       }
       if (count === undefined) throw new InvalidArgumentError('count: is required (assure scale <service> <count>)');
@@ -156,6 +156,6 @@ export function addScaleCommand(program: Command, globals: () => GlobalOptions, 
       });
       printWorkflowResult(result, output, globals().json);
       const outcome = String(result.output?.outcome ?? '');
-      setExitCode(result.status === 'SUCCEEDED' ? (outcome === 'refused' ? 1 : 0) : result.error === 'InvalidScaleRequestError' ? 2 : 1);
+      setExitCode(result.status === 'SUCCEEDED' ? (outcome === 'refused' ? EXIT.failed : EXIT.ok) : result.error === 'InvalidScaleRequestError' ? EXIT.invalid : EXIT.failed);
     });
 }
