@@ -11,7 +11,8 @@ import { failureMessage } from '../../functions/shared/runtime/failure';
 import type { Sandbox } from '../sandbox/sandbox';
 import type { AwsEvent } from '../sandbox/simulated-eventbridge';
 import type { PublishedMessage } from '../sandbox/simulated-sns';
-import { type Output, clockTime } from './output';
+import { EXIT, type ExitCode } from './exit-codes';
+import { type Output, clockTime, printPages } from './output';
 import { followExecution } from './sandbox-session';
 import { finishExecution, type WorkflowResult, runWorkflow } from './workflow-run';
 
@@ -158,11 +159,9 @@ export function printSignalReport(report: SignalReport, output: Output, json: bo
   printPages(report.pages, output);
 }
 
-export function printPages(pages: readonly PublishedMessage[], output: Output): void {
-  for (const page of pages) {
-    output.line(`Page ${clockTime(page.at)}  ${page.subject ?? '(no subject)'}`);
-    for (const line of page.message.split('\n')) if (line.trim()) output.line(`    ${line}`);
-  }
+/** failed when an execution the signal started ended other than SUCCEEDED (or waits on a person). */
+export function signalExitCode(report: SignalReport): ExitCode {
+  return report.executions.some((e) => e.result.status !== 'SUCCEEDED' && e.result.status !== 'WAITING') ? EXIT.failed : EXIT.ok;
 }
 
 const workflowOf = (stateMachineArn: string): string => stateMachineArn.split(':').pop()?.replace(/^assure-[a-z0-9-]+?-(?=[a-z]+$)/, '') ?? stateMachineArn;

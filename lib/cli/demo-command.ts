@@ -10,12 +10,12 @@
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import type { Sandbox } from '../sandbox/sandbox';
 import type { ImageBehaviour } from '../sandbox/simulated-workloads';
-import { ApprovalRefused, decideApproval, observeSignal, printPages, printSignalReport, setAlarmState, startResume } from './control-commands';
+import { ApprovalRefused, decideApproval, observeSignal, printSignalReport, setAlarmState, startResume } from './control-commands';
 import { runDeploy } from './deploy-command';
 import { runRotate } from './rotate-command';
 import { printWorkflowResult } from './workflow-run';
 import { fleetStatus, printStatus } from './fleet-report';
-import type { Output } from './output';
+import { type Output, printPages } from './output';
 
 interface DemoStep {
   readonly title: string;

@@ -7,18 +7,19 @@ import { FleetFileError } from '../fleet/fleet';
 import { Sandbox, SandboxStateError } from '../sandbox/sandbox';
 import { BEHAVIOUR_DESCRIPTIONS, IMAGE_BEHAVIOURS, type ImageBehaviour } from '../sandbox/simulated-workloads';
 import { runDemo } from './demo-command';
+import type { CommandContext } from './command-context';
 import {
   ALARM_STATES,
   ApprovalRefused,
   decideApproval,
   EventFileError,
   observeSignal,
-  printPages,
   printSignalReport,
   readEventFile,
   runHalt,
   runRollback,
   setAlarmState,
+  signalExitCode,
   startResume,
 } from './control-commands';
 import { runDeploy } from './deploy-command';
@@ -28,7 +29,7 @@ import { consoleOutput, type Output } from './output';
 import { addRotateCommand } from './rotate-command';
 import { addScaleCommand } from './scale-command';
 import { currentUser, type GlobalOptions, withSandbox } from './sandbox-session';
-import { printWorkflowResult, type WorkflowResult } from './workflow-run';
+import { runWorkflowCommand, workflowExitCode } from './workflow-command';
 
 export const DEFAULT_FLEET_FILE = 'examples/trading-fleet.yaml';
 export const DEFAULT_STATE_DIRECTORY = '.assure';
@@ -44,6 +45,13 @@ export function createProgram(output: Output = consoleOutput): { program: Comman
     .exitOverride();
   program.configureOutput({ writeOut: (s) => output.line(s.trimEnd()), writeErr: (s) => output.error(s.trimEnd()) });
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  const context: CommandContext = {
+    output,
+    globals,
+    exit: (code) => {
+      exitCode = code;
+    },
+  };
 
   program
     .command('deploy')
@@ -53,13 +61,12 @@ export function createProgram(output: Output = consoleOutput): { program: Comman
     .option('--reason <text>', 'why (recorded in the audit trail)')
     .option('--requested-by <name>', 'who asks (default: the current user)')
     .action(async (service: string, options: { image: string; reason?: string; requestedBy?: string }) => {
-      const result = await withSandbox(globals(), (sandbox) =>
-        runDeploy(sandbox, { service, image: options.image, ...optional('reason', options.reason), ...optional('requestedBy', options.requestedBy) }, output, {
-          quiet: globals().json,
-        }),
-      );
-      printWorkflowResult(result, output, globals().json);
-      exitCode = exitFor(result, 'InvalidDeployRequestError');
+      await runWorkflowCommand(context, {
+        run: (sandbox, { quiet }) =>
+          runDeploy(sandbox, { service, image: options.image, ...optional('reason', options.reason), ...optional('requestedBy', options.requestedBy) }, output, { quiet }),
+        invalidRequestError: 'InvalidDeployRequestError',
+        printPages: false,
+      });
     });
 
   program
@@ -70,19 +77,16 @@ export function createProgram(output: Output = consoleOutput): { program: Comman
     .option('--reason <text>', 'why (recorded and paged)', 'rollback requested from the CLI')
     .option('--requested-by <name>', 'who asks (default: the current user)')
     .action(async (service: string, options: { revision?: number; reason: string; requestedBy?: string }) => {
-      const result = await withSandbox(globals(), async (sandbox) => {
-        const pagesBefore = sandbox.sns.messages.length;
-        const run = await runRollback(
-          sandbox,
-          { service, reason: options.reason, requestedBy: options.requestedBy ?? currentUser(), ...(options.revision ? { targetRevision: options.revision } : {}) },
-          output,
-          { quiet: globals().json },
-        );
-        if (!globals().json) printPages(sandbox.sns.messages.slice(pagesBefore), output);
-        return run;
+      await runWorkflowCommand(context, {
+        run: (sandbox, { quiet }) =>
+          runRollback(
+            sandbox,
+            { service, reason: options.reason, requestedBy: options.requestedBy ?? currentUser(), ...(options.revision ? { targetRevision: options.revision } : {}) },
+            output,
+            { quiet },
+          ),
+        invalidRequestError: 'InvalidRollbackRequestError',
       });
-      printWorkflowResult(result, output, globals().json);
-      exitCode = exitFor(result, 'InvalidRollbackRequestError');
     });
 
   program
@@ -92,16 +96,11 @@ export function createProgram(output: Output = consoleOutput): { program: Comman
     .option('--service <id...>', 'trading services to halt (default: every trading service)')
     .option('--as <name>', 'who halts (default: the current user)')
     .action(async (options: { reason: string; service?: string[]; as?: string }) => {
-      const result = await withSandbox(globals(), async (sandbox) => {
-        const pagesBefore = sandbox.sns.messages.length;
-        const run = await runHalt(sandbox, { reason: options.reason, actor: options.as ?? currentUser(), ...(options.service ? { services: options.service } : {}) }, output, {
-          quiet: globals().json,
-        });
-        if (!globals().json) printPages(sandbox.sns.messages.slice(pagesBefore), output);
-        return run;
+      await runWorkflowCommand(context, {
+        run: (sandbox, { quiet }) =>
+          runHalt(sandbox, { reason: options.reason, actor: options.as ?? currentUser(), ...(options.service ? { services: options.service } : {}) }, output, { quiet }),
+        invalidRequestError: 'InvalidHaltRequestError',
       });
-      printWorkflowResult(result, output, globals().json);
-      exitCode = exitFor(result, 'InvalidHaltRequestError');
     });
 
   program
@@ -110,17 +109,16 @@ export function createProgram(output: Output = consoleOutput): { program: Comman
     .requiredOption('--reason <text>', 'why it is safe to resume')
     .option('--as <name>', 'who asks (default: the current user); they cannot approve it')
     .action(async (options: { reason: string; as?: string }) => {
-      const result = await withSandbox(globals(), async (sandbox) => {
-        const pagesBefore = sandbox.sns.messages.length;
-        const run = await startResume(sandbox, { reason: options.reason, requestedBy: options.as ?? currentUser() }, output, { quiet: globals().json });
-        if (!globals().json) printPages(sandbox.sns.messages.slice(pagesBefore), output);
-        return run;
+      await runWorkflowCommand(context, {
+        run: (sandbox, { quiet }) => startResume(sandbox, { reason: options.reason, requestedBy: options.as ?? currentUser() }, output, { quiet }),
+        // Waiting for the second person is what a resume asks for.
+        exitCode: (result) => (result.status === 'WAITING' ? EXIT.ok : workflowExitCode(result, 'InvalidResumeRequestError')),
+        after: (result) => {
+          if (result.status !== 'WAITING') return;
+          const approvalId = result.executionArn.split(':').pop() ?? '';
+          output.line(`  Approval id: ${approvalId}. A second person runs: assure approve ${approvalId} --as <name>`);
+        },
       });
-      printWorkflowResult(result, output, globals().json);
-      if (result.status === 'WAITING' && !globals().json) {
-        output.line(`  Approval id: ${result.executionArn.split(':').pop() ?? ''}. A second person runs: assure approve ${result.executionArn.split(':').pop() ?? ''} --as <name>`);
-      }
-      exitCode = result.status === 'WAITING' ? EXIT.ok : exitFor(result, 'InvalidResumeRequestError');
     });
 
   program
@@ -132,23 +130,19 @@ export function createProgram(output: Output = consoleOutput): { program: Comman
     .option('--comment <text>', 'recorded with the decision')
     .action(async (approvalId: string, options: { as?: string; reject: boolean; comment?: string }) => {
       try {
-        const result = await withSandbox(globals(), async (sandbox) => {
-          const pagesBefore = sandbox.sns.messages.length;
-          const run = await decideApproval(
-            sandbox,
-            { approvalId, approver: options.as ?? currentUser(), reject: options.reject, ...(options.comment ? { comment: options.comment } : {}) },
-            output,
-            { quiet: globals().json },
-          );
-          if (!globals().json) printPages(sandbox.sns.messages.slice(pagesBefore), output);
-          return run;
+        await runWorkflowCommand(context, {
+          run: (sandbox, { quiet }) =>
+            decideApproval(
+              sandbox,
+              { approvalId, approver: options.as ?? currentUser(), reject: options.reject, ...(options.comment ? { comment: options.comment } : {}) },
+              output,
+              { quiet },
+            ),
         });
-        printWorkflowResult(result, output, globals().json);
-        exitCode = exitFor(result);
       } catch (error) {
         if (!(error instanceof ApprovalRefused)) throw error;
         output.error(`✗ ${error.message}`);
-        exitCode = EXIT.invalid;
+        context.exit(EXIT.invalid);
       }
     });
 
@@ -169,7 +163,7 @@ export function createProgram(output: Output = consoleOutput): { program: Comman
       const health = await withSandbox(globals(), (sandbox) => fleetHealth(sandbox, service), { save: false });
       if (globals().json) output.line(JSON.stringify(health, null, 2));
       else printHealth(health, output);
-      if (health.status !== 'HEALTHY') exitCode = EXIT.failed;
+      if (health.status !== 'HEALTHY') context.exit(EXIT.failed);
     });
 
   program
@@ -205,7 +199,7 @@ export function createProgram(output: Output = consoleOutput): { program: Comman
         observeSignal(box, () => setAlarmState(box, name, state as (typeof ALARM_STATES)[number], options.reason), output, { quiet: globals().json }),
       );
       printSignalReport(report, output, globals().json);
-      if (report.executions.some((e) => e.result.status !== 'SUCCEEDED' && e.result.status !== 'WAITING')) exitCode = EXIT.failed;
+      context.exit(signalExitCode(report));
     });
   sandbox
     .command('emit')
@@ -217,7 +211,7 @@ export function createProgram(output: Output = consoleOutput): { program: Comman
         return observeSignal(box, async () => box.eventBridge.put(event), output, { quiet: globals().json });
       });
       printSignalReport(report, output, globals().json);
-      if (report.executions.some((e) => e.result.status !== 'SUCCEEDED' && e.result.status !== 'WAITING')) exitCode = EXIT.failed;
+      context.exit(signalExitCode(report));
     });
   sandbox
     .command('reset')
@@ -227,12 +221,8 @@ export function createProgram(output: Output = consoleOutput): { program: Comman
       output.line(`Sandbox state in ${globals().state} removed; the next command starts a fresh account.`);
     });
 
-  addScaleCommand(program, globals, output, (code) => {
-    exitCode = code;
-  });
-  addRotateCommand(program, globals, output, (code) => {
-    exitCode = code;
-  });
+  addScaleCommand(program, context);
+  addRotateCommand(program, context);
 
   program
     .command('demo')
@@ -240,7 +230,7 @@ export function createProgram(output: Output = consoleOutput): { program: Comman
     .action(async () => {
       Sandbox.reset(globals().state);
       const ok = await withSandbox(globals(), (box) => runDemo(box, output));
-      if (!ok) exitCode = EXIT.failed;
+      if (!ok) context.exit(EXIT.failed);
     });
 
   return { program, exitCode: () => exitCode };
@@ -271,12 +261,6 @@ export async function runCli(argv: readonly string[], output: Output = consoleOu
     }
     throw error;
   }
-}
-
-/** ok when the workflow succeeded, invalid when it refused the request as invalid, failed otherwise. */
-function exitFor(result: WorkflowResult, invalidRequestError?: string): ExitCode {
-  if (result.status === 'SUCCEEDED') return EXIT.ok;
-  return invalidRequestError && result.error === invalidRequestError ? EXIT.invalid : EXIT.failed;
 }
 
 function parsePositiveInteger(value: string): number {

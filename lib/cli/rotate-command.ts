@@ -7,11 +7,11 @@
  */
 import type { Command } from 'commander';
 import type { Sandbox } from '../sandbox/sandbox';
-import { printPages } from './control-commands';
-import { EXIT, type ExitCode } from './exit-codes';
+import type { CommandContext } from './command-context';
 import type { Output } from './output';
-import { currentUser, type GlobalOptions, withSandbox } from './sandbox-session';
-import { printWorkflowResult, runWorkflow, type WorkflowResult } from './workflow-run';
+import { currentUser } from './sandbox-session';
+import { runWorkflowCommand } from './workflow-command';
+import { runWorkflow, type WorkflowResult } from './workflow-run';
 
 export interface RotateOptions {
   readonly secret: string;
@@ -31,12 +31,7 @@ export function runRotate(sandbox: Sandbox, options: RotateOptions, output: Outp
   return runWorkflow(sandbox, { workflow: 'rotate-secret', input, namePrefix: `rotate-${label}`, label: `rotate ${label}` }, output, { quiet });
 }
 
-export function exitCodeForRotation(result: WorkflowResult): ExitCode {
-  if (result.status === 'SUCCEEDED') return EXIT.ok;
-  return result.error === 'InvalidRotationRequestError' ? EXIT.invalid : EXIT.failed;
-}
-
-export function addRotateCommand(program: Command, globals: () => GlobalOptions, output: Output, setExitCode: (code: ExitCode) => void): void {
+export function addRotateCommand(program: Command, context: CommandContext): void {
   program
     .command('rotate')
     .description("rotate a managed secret, then redeploy its consumers in dependency order through the health gate; any failure restores the previous version")
@@ -44,18 +39,10 @@ export function addRotateCommand(program: Command, globals: () => GlobalOptions,
     .option('--reason <text>', 'why (recorded, and paged on failure)')
     .option('--as <name>', 'who asks (default: the current user)')
     .action(async (secret: string, options: { reason?: string; as?: string }) => {
-      const result = await withSandbox(globals(), async (sandbox) => {
-        const pagesBefore = sandbox.sns.messages.length;
-        const run = await runRotate(
-          sandbox,
-          { secret, requestedBy: options.as ?? currentUser(), ...(options.reason === undefined ? {} : { reason: options.reason }) },
-          output,
-          { quiet: globals().json },
-        );
-        if (!globals().json) printPages(sandbox.sns.messages.slice(pagesBefore), output);
-        return run;
+      await runWorkflowCommand(context, {
+        run: (sandbox, { quiet }) =>
+          runRotate(sandbox, { secret, requestedBy: options.as ?? currentUser(), ...(options.reason === undefined ? {} : { reason: options.reason }) }, context.output, { quiet }),
+        invalidRequestError: 'InvalidRotationRequestError',
       });
-      printWorkflowResult(result, output, globals().json);
-      setExitCode(exitCodeForRotation(result));
     });
 }

@@ -12,12 +12,13 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { lastScalingDecisionKey, SCALE_DIRECTIONS, type ScaleDirection, scalingCooldownKey } from '../../functions/shared/domain/scaling';
 import type { Sandbox } from '../sandbox/sandbox';
 import { scaleSchedules } from '../workflows/scale-workflow';
-import { printPages } from './control-commands';
 import { UnknownServiceError } from './fleet-report';
-import { EXIT, type ExitCode } from './exit-codes';
+import type { CommandContext } from './command-context';
+import { EXIT } from './exit-codes';
 import { duration, type Output, table } from './output';
-import { currentUser, type GlobalOptions, withSandbox } from './sandbox-session';
-import { printWorkflowResult, runWorkflow, type WorkflowResult } from './workflow-run';
+import { currentUser, withSandbox } from './sandbox-session';
+import { runWorkflowCommand, workflowExitCode } from './workflow-command';
+import { runWorkflow, type WorkflowResult } from './workflow-run';
 
 export interface ScaleOptions {
   readonly service: string;
@@ -124,8 +125,9 @@ function parseCount(value: string): number {
   return n;
 }
 
-/** Registers `scale` on the program; `setExitCode` receives ok, failed (refused or failed) or invalid. */
-export function addScaleCommand(program: Command, globals: () => GlobalOptions, output: Output, setExitCode: (code: ExitCode) => void): void {
+/** Registers `scale` on the program: exit failed when the request was refused, as when the workflow failed. */
+export function addScaleCommand(program: Command, context: CommandContext): void {
+  const { output, globals } = context;
   program
     .command('scale')
     .description('scale a service through the scale state machine (bounded by min/max; refused while halted, deploying or, for automatic requests, cooling down), or `scale status`')
@@ -137,25 +139,22 @@ export function addScaleCommand(program: Command, globals: () => GlobalOptions, 
       if (service === 'status' && count === undefined) {
         const rows = await withSandbox(globals(), scaleStatus, { save: false });
         printScaleStatus(rows, output, globals().json);
-        setExitCode(EXIT.ok);
+        context.exit(EXIT.ok);
         return;
       }
       if (count === undefined) throw new InvalidArgumentError('count: is required (assure scale <service> <count>)');
       const desiredCount = parseCount(count);
-      const result = await withSandbox(globals(), async (sandbox) => {
-        if (!sandbox.fleet.services[service]) throw new UnknownServiceError(service, Object.keys(sandbox.fleet.services));
-        const pagesBefore = sandbox.sns.messages.length;
-        const run = await runScale(
-          sandbox,
-          { service, desiredCount, requestedBy: options.as ?? currentUser(), ...(options.reason === undefined ? {} : { reason: options.reason }) },
-          output,
-          { quiet: globals().json },
-        );
-        if (!globals().json) printPages(sandbox.sns.messages.slice(pagesBefore), output);
-        return run;
+      await runWorkflowCommand(context, {
+        run: (sandbox, { quiet }) => {
+          if (!sandbox.fleet.services[service]) throw new UnknownServiceError(service, Object.keys(sandbox.fleet.services));
+          return runScale(
+            sandbox,
+            { service, desiredCount, requestedBy: options.as ?? currentUser(), ...(options.reason === undefined ? {} : { reason: options.reason }) },
+            output,
+            { quiet },
+          );
+        },
+        exitCode: (result) => (result.status === 'SUCCEEDED' && String(result.output?.outcome ?? '') === 'refused' ? EXIT.failed : workflowExitCode(result, 'InvalidScaleRequestError')),
       });
-      printWorkflowResult(result, output, globals().json);
-      const outcome = String(result.output?.outcome ?? '');
-      setExitCode(result.status === 'SUCCEEDED' ? (outcome === 'refused' ? EXIT.failed : EXIT.ok) : result.error === 'InvalidScaleRequestError' ? EXIT.invalid : EXIT.failed);
     });
 }
