@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../lib/cli/program';
-import type { ScaleStatus } from '../../lib/cli/scale-command';
+import type { ScaleStatus } from '../../lib/cli/commands/scale-status';
 
 let state: string;
 beforeEach(() => {

@@ -1,17 +1,17 @@
 /**
  * `assure rotate <secret> [--reason] [--as]`: rotates a managed secret through
  * the rotate-secret state machine (the secret by fleet id, Secrets Manager name
- * or ARN) and prints each state, the pages sent and the outcome. Exit 0 rotated
- * and every consumer verified; 1 refused, or failed and rolled back to the
- * previous version; 2 the request was invalid (the message names the field).
+ * or ARN) and prints each state, the pages sent and the outcome. Exit ok:
+ * rotated and every consumer verified; failed: refused, or failed and rolled
+ * back to the previous version; invalid: the message names the field.
  */
 import type { Command } from 'commander';
-import type { Sandbox } from '../sandbox/sandbox';
-import type { CommandContext } from './command-context';
-import type { Output } from './output';
-import { currentUser } from './sandbox-session';
-import { runWorkflowCommand } from './workflow-command';
-import { runWorkflow, type WorkflowResult } from './workflow-run';
+import type { Sandbox } from '../../sandbox/sandbox';
+import type { CommandContext } from '../command-context';
+import type { Output } from '../output';
+import { currentUser } from '../sandbox-session';
+import { runWorkflowCommand } from '../workflow-command';
+import { runWorkflow, type WorkflowResult } from '../workflow-run';
 
 export interface RotateOptions {
   readonly secret: string;

@@ -1,42 +1,15 @@
 /**
- * `assure scale <service> <count> [--reason] [--as]`: a manual scaling request
- * through the scale state machine (bounded by min/max, refused while halted or
- * deploying like any other; exit 1 when refused), and `assure scale status`:
- * per scaling service its desired/running counts, bounds, cooldowns remaining,
- * last decision with its reason, and next scheduled change.
+ * `assure scale status`: per scaling service its desired/running counts,
+ * bounds, cooldowns remaining, last decision with its reason, and next
+ * scheduled change.
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { type Command, InvalidArgumentError } from 'commander';
-import { lastScalingDecisionKey, SCALE_DIRECTIONS, type ScaleDirection, scalingCooldownKey } from '../../functions/shared/domain/scaling';
-import type { Sandbox } from '../sandbox/sandbox';
-import { scaleSchedules } from '../workflows/scale-workflow';
-import { UnknownServiceError } from './fleet-report';
-import type { CommandContext } from './command-context';
-import { EXIT } from './exit-codes';
-import { duration, type Output, table } from './output';
-import { currentUser, withSandbox } from './sandbox-session';
-import { runWorkflowCommand, workflowExitCode } from './workflow-command';
-import { runWorkflow, type WorkflowResult } from './workflow-run';
-
-export interface ScaleOptions {
-  readonly service: string;
-  readonly desiredCount: number;
-  readonly requestedBy: string;
-  readonly reason?: string;
-}
-
-export function runScale(sandbox: Sandbox, options: ScaleOptions, output: Output, { quiet = false } = {}): Promise<WorkflowResult> {
-  const input = {
-    service: options.service,
-    desiredCount: options.desiredCount,
-    source: 'cli',
-    requestedBy: options.requestedBy,
-    ...(options.reason === undefined ? {} : { reason: options.reason }),
-  };
-  return runWorkflow(sandbox, { workflow: 'scale', input, namePrefix: `scale-${options.service}`, label: `scale ${options.service}` }, output, { quiet });
-}
+import { lastScalingDecisionKey, SCALE_DIRECTIONS, type ScaleDirection, scalingCooldownKey } from '../../../functions/shared/domain/scaling';
+import type { Sandbox } from '../../sandbox/sandbox';
+import { scaleSchedules } from '../../workflows/scale-workflow';
+import { duration, type Output, table } from '../output';
 
 export interface ScaleStatus {
   readonly service: string;
@@ -117,44 +90,4 @@ export function printScaleStatus(rows: readonly ScaleStatus[], output: Output, j
   for (const r of rows) {
     output.line(`${r.service} last decision: ${r.lastDecision ? `${r.lastDecision.outcome} (${r.lastDecision.source}, ${r.lastDecision.at}): ${r.lastDecision.message}` : 'none yet'}`);
   }
-}
-
-function parseCount(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`count: must be a whole number of tasks, not ${value}`);
-  return n;
-}
-
-/** Registers `scale` on the program: exit failed when the request was refused, as when the workflow failed. */
-export function addScaleCommand(program: Command, context: CommandContext): void {
-  const { output, globals } = context;
-  program
-    .command('scale')
-    .description('scale a service through the scale state machine (bounded by min/max; refused while halted, deploying or, for automatic requests, cooling down), or `scale status`')
-    .argument('<service>', 'fleet service id with a scaling policy, or `status`')
-    .argument('[count]', 'the desired task count')
-    .option('--reason <text>', 'why (recorded)')
-    .option('--as <name>', 'who asks (default: the current user)')
-    .action(async (service: string, count: string | undefined, options: { reason?: string; as?: string }) => {
-      if (service === 'status' && count === undefined) {
-        const rows = await withSandbox(globals(), scaleStatus, { save: false });
-        printScaleStatus(rows, output, globals().json);
-        context.exit(EXIT.ok);
-        return;
-      }
-      if (count === undefined) throw new InvalidArgumentError('count: is required (assure scale <service> <count>)');
-      const desiredCount = parseCount(count);
-      await runWorkflowCommand(context, {
-        run: (sandbox, { quiet }) => {
-          if (!sandbox.fleet.services[service]) throw new UnknownServiceError(service, Object.keys(sandbox.fleet.services));
-          return runScale(
-            sandbox,
-            { service, desiredCount, requestedBy: options.as ?? currentUser(), ...(options.reason === undefined ? {} : { reason: options.reason }) },
-            output,
-            { quiet },
-          );
-        },
-        exitCode: (result) => (result.status === 'SUCCEEDED' && String(result.output?.outcome ?? '') === 'refused' ? EXIT.failed : workflowExitCode(result, 'InvalidScaleRequestError')),
-      });
-    });
 }
