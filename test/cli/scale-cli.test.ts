@@ -44,6 +44,13 @@ describe('assure scale', () => {
     expect(refused.out).toContain('did nothing because trading is halted');
   });
 
+  it('has `status` as a subcommand, which takes no arguments', async () => {
+    const help = await assure('scale', '--help');
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^Commands:\n {2}status /m);
+    expect((await assure('scale', 'status', '3')).code).toBe(2);
+  });
+
   it('refuses an invalid request naming the field (exit 2)', async () => {
     expect((await assure('scale', 'order-gateway', 'six')).code).toBe(2);
     const noPolicy = await assure('scale', 'web-gui', '3');

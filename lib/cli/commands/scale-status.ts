@@ -6,10 +6,13 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Command } from 'commander';
 import { lastScalingDecisionKey, SCALE_DIRECTIONS, type ScaleDirection, scalingCooldownKey } from '../../../functions/shared/domain/scaling';
 import type { Sandbox } from '../../sandbox/sandbox';
 import { scaleSchedules } from '../../workflows/scale-workflow';
+import type { CommandContext } from '../command-context';
 import { duration, type Output, table } from '../output';
+import { withSandbox } from '../sandbox-session';
 
 export interface ScaleStatus {
   readonly service: string;
@@ -90,4 +93,15 @@ export function printScaleStatus(rows: readonly ScaleStatus[], output: Output, j
   for (const r of rows) {
     output.line(`${r.service} last decision: ${r.lastDecision ? `${r.lastDecision.outcome} (${r.lastDecision.source}, ${r.lastDecision.at}): ${r.lastDecision.message}` : 'none yet'}`);
   }
+}
+
+/** Adds `status` under `scale`. */
+export function addScaleStatusCommand(scale: Command, context: CommandContext): void {
+  scale
+    .command('status')
+    .description('per scaling service: desired/running, min/max, cooldowns left, the last decision and why, the next scheduled change')
+    .action(async () => {
+      const rows = await withSandbox(context.globals(), scaleStatus, { save: false });
+      printScaleStatus(rows, context.output, context.globals().json);
+    });
 }

@@ -9,10 +9,10 @@ import type { CommandContext } from '../command-context';
 import { UnknownServiceError } from '../errors';
 import { EXIT } from '../exit-codes';
 import type { Output } from '../output';
-import { currentUser, withSandbox } from '../sandbox-session';
+import { currentUser } from '../sandbox-session';
 import { runWorkflowCommand, workflowExitCode } from '../workflow-command';
 import { runWorkflow, type WorkflowResult } from '../workflow-run';
-import { printScaleStatus, scaleStatus } from './scale-status';
+import { addScaleStatusCommand } from './scale-status';
 
 export interface ScaleOptions {
   readonly service: string;
@@ -38,23 +38,18 @@ function parseCount(value: string): number {
   return n;
 }
 
-/** Registers `scale` on the program: exit failed when the request was refused, as when the workflow failed. */
+/** Registers `scale` and its `status` subcommand: exit failed when the request was refused, as when the workflow failed. */
 export function addScaleCommand(program: Command, context: CommandContext): void {
-  const { output, globals } = context;
-  program
+  const { output } = context;
+  const scale = program
     .command('scale')
     .description('scale a service through the scale state machine (bounded by min/max; refused while halted, deploying or, for automatic requests, cooling down), or `scale status`')
-    .argument('<service>', 'fleet service id with a scaling policy, or `status`')
+    .argument('<service>', 'fleet service id with a scaling policy')
+    // Optional only so that a missing count is refused with the field named, as the workflow refuses the rest.
     .argument('[count]', 'the desired task count')
     .option('--reason <text>', 'why (recorded)')
     .option('--as <name>', 'who asks (default: the current user)')
     .action(async (service: string, count: string | undefined, options: { reason?: string; as?: string }) => {
-      if (service === 'status' && count === undefined) {
-        const rows = await withSandbox(globals(), scaleStatus, { save: false });
-        printScaleStatus(rows, output, globals().json);
-        context.exit(EXIT.ok);
-        return;
-      }
       if (count === undefined) throw new InvalidArgumentError('count: is required (assure scale <service> <count>)');
       const desiredCount = parseCount(count);
       await runWorkflowCommand(context, {
@@ -70,4 +65,6 @@ export function addScaleCommand(program: Command, context: CommandContext): void
         exitCode: (result) => (result.status === 'SUCCEEDED' && String(result.output?.outcome ?? '') === 'refused' ? EXIT.failed : workflowExitCode(result, 'InvalidScaleRequestError')),
       });
     });
+  // Commander dispatches `scale status` here before `scale <service> <count>` sees it.
+  addScaleStatusCommand(scale, context);
 }
