@@ -1,4 +1,5 @@
-/** Terminal output: plain lines, aligned tables, and virtual-time stamps. */
+/** Terminal output: plain lines, aligned tables, virtual-time stamps, and the pages sent. */
+import type { PublishedMessage } from '../sandbox/simulated-sns';
 
 export interface Output {
   line(text?: string): void;
@@ -29,6 +30,14 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
       .join('  ')
       .trimEnd();
   return [render(headers), ...rows.map(render)];
+}
+
+/** The pages (SNS messages to the on-call topic) sent while a command ran. */
+export function printPages(pages: readonly PublishedMessage[], output: Output): void {
+  for (const page of pages) {
+    output.line(`Page ${clockTime(page.at)}  ${page.subject ?? '(no subject)'}`);
+    for (const line of page.message.split('\n')) if (line.trim()) output.line(`    ${line}`);
+  }
 }
 
 export const imageTag = (image: string): string => image.split('/').pop() ?? image;

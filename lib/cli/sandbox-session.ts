@@ -1,7 +1,9 @@
 /**
  * Opens the sandbox for one CLI command: loads the fleet file, restores the saved
- * sandbox, prints execution progress as it runs, and saves the sandbox after.
+ * sandbox, prints execution progress as it runs, and saves the sandbox after;
+ * and who is asking, when a command does not say.
  */
+import { userInfo } from 'node:os';
 import { failureMessage } from '../../functions/shared/runtime/failure';
 import { loadFleetFile } from '../fleet/fleet-file';
 import { Sandbox } from '../sandbox/sandbox';
@@ -12,6 +14,15 @@ export interface GlobalOptions {
   readonly config: string;
   readonly state: string;
   readonly json: boolean;
+}
+
+/** The requester recorded when a command has no --as or --requested-by. */
+export function currentUser(): string {
+  try {
+    return process.env.USER ?? userInfo().username;
+  } catch {
+    return 'unknown';
+  }
 }
 
 export async function withSandbox<T>(options: GlobalOptions, work: (sandbox: Sandbox) => Promise<T>, { save = true } = {}): Promise<T> {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../lib/cli/program';
-import type { ServiceStatus } from '../../lib/cli/fleet-report';
+import type { ServiceStatus } from '../../lib/cli/commands/status';
 import type { AuditRecord } from '../../functions/shared/domain/audit';
 
 interface Run {

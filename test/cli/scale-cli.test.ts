@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../lib/cli/program';
-import type { ScaleStatus } from '../../lib/cli/scale-command';
+import type { ScaleStatus } from '../../lib/cli/commands/scale-status';
 
 let state: string;
 beforeEach(() => {
@@ -42,6 +42,13 @@ describe('assure scale', () => {
     const refused = await assure('scale', 'order-gateway', '7', '--as', 'alice');
     expect(refused.code).toBe(1);
     expect(refused.out).toContain('did nothing because trading is halted');
+  });
+
+  it('has `status` as a subcommand, which takes no arguments', async () => {
+    const help = await assure('scale', '--help');
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^Commands:\n {2}status /m);
+    expect((await assure('scale', 'status', '3')).code).toBe(2);
   });
 
   it('refuses an invalid request naming the field (exit 2)', async () => {

@@ -1,12 +1,15 @@
 /**
- * Status, health and history of the fleet, read through the same AWS APIs a CLI
- * pointed at a real account would call.
+ * `assure status`: each service's revision, image, task counts and last
+ * deployment, read through the same AWS APIs a CLI pointed at a real account
+ * would call.
  */
 import { DescribeTaskDefinitionCommand, DescribeServicesCommand } from '@aws-sdk/client-ecs';
-import { readAuditTrail, type AuditRecord } from '../../functions/shared/domain/audit';
-import { assessServiceHealth, type HealthReport, type HealthStatus } from '../../functions/shared/domain/service-health';
-import type { Sandbox } from '../sandbox/sandbox';
-import { type Output, imageTag, table } from './output';
+import type { Command } from 'commander';
+import { readAuditTrail, type AuditRecord } from '../../../functions/shared/domain/audit';
+import type { Sandbox } from '../../sandbox/sandbox';
+import type { CommandContext } from '../command-context';
+import { type Output, imageTag, table } from '../output';
+import { withSandbox } from '../sandbox-session';
 
 export interface ServiceStatus {
   readonly service: string;
@@ -87,68 +90,13 @@ export function printStatus(statuses: readonly ServiceStatus[], output: Output):
   table(['SERVICE', 'ROLE', 'REVISION', 'IMAGE', 'RUNNING', 'ROLLOUT', 'LAST DEPLOY'], rows).forEach((l) => output.line(l));
 }
 
-export interface FleetHealth {
-  readonly status: HealthStatus;
-  readonly services: readonly HealthReport[];
-}
-
-export async function fleetHealth(sandbox: Sandbox, only?: string): Promise<FleetHealth> {
-  const ids = only ? [only] : sandbox.fleet.deployOrder;
-  const reports: HealthReport[] = [];
-  for (const id of ids) {
-    const service = sandbox.fleet.services[id];
-    if (!service) throw new UnknownServiceError(id, Object.keys(sandbox.fleet.services));
-    reports.push(
-      await assessServiceHealth(
-        { clients: sandbox.clients, http: sandbox.http },
-        {
-          service: id,
-          cluster: sandbox.fleet.cluster,
-          ecsServiceName: service.ecsServiceName,
-          rollbackAlarmNames: service.rollbackAlarms.map((a) => a.name),
-          ...(service.health.http ? { http: service.health.http } : {}),
-        },
-      ),
-    );
-  }
-  const status: HealthStatus = reports.some((r) => r.status === 'UNHEALTHY')
-    ? 'UNHEALTHY'
-    : reports.some((r) => r.status === 'DEGRADED')
-      ? 'DEGRADED'
-      : 'HEALTHY';
-  return { status, services: reports };
-}
-
-export function printHealth(health: FleetHealth, output: Output): void {
-  output.line(`Fleet: ${health.status}`);
-  for (const report of health.services) {
-    output.line(`  ${report.service}: ${report.status}`);
-    for (const check of report.checks) output.line(`    ${check.status.padEnd(8)} ${check.name.padEnd(13)} ${check.evidence}`);
-  }
-}
-
-export async function auditHistory(sandbox: Sandbox, subject: string | undefined, limit: number): Promise<AuditRecord[]> {
-  if (subject && !sandbox.fleet.services[subject] && subject !== 'fleet') {
-    throw new UnknownServiceError(subject, Object.keys(sandbox.fleet.services));
-  }
-  return readAuditTrail(sandbox, { ...(subject ? { subject } : {}), limit });
-}
-
-export function printHistory(records: readonly AuditRecord[], output: Output): void {
-  const rows = records.map((r) => [
-    r.at.replace('T', ' ').slice(0, 19),
-    r.subject,
-    r.action,
-    r.phase === 'intent' ? 'intent' : r.status,
-    r.actor,
-    (r.error ? `${r.error.name}: ${r.error.message}` : r.reason ?? '').slice(0, 100),
-  ]);
-  table(['TIME', 'SUBJECT', 'ACTION', 'RECORD', 'ACTOR', 'DETAIL'], rows).forEach((l) => output.line(l));
-}
-
-export class UnknownServiceError extends Error {
-  override readonly name = 'UnknownServiceError';
-  constructor(service: string, known: readonly string[]) {
-    super(`service: ${service} is not in the fleet (known: ${known.join(', ')})`);
-  }
+export function addStatusCommand(program: Command, context: CommandContext): void {
+  program
+    .command('status')
+    .description("each service's revision, image, task counts and last deployment")
+    .action(async () => {
+      const statuses = await withSandbox(context.globals(), (sandbox) => fleetStatus(sandbox), { save: false });
+      if (context.globals().json) context.output.line(JSON.stringify(statuses, null, 2));
+      else printStatus(statuses, context.output);
+    });
 }

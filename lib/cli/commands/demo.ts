@@ -8,14 +8,20 @@
  * its consumers, and a load alarm that scales a service out.
  */
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import type { Sandbox } from '../sandbox/sandbox';
-import type { ImageBehaviour } from '../sandbox/simulated-workloads';
-import { ApprovalRefused, decideApproval, observeSignal, printPages, printSignalReport, setAlarmState, startResume } from './control-commands';
-import { runDeploy } from './deploy-command';
-import { runRotate } from './rotate-command';
-import { printWorkflowResult } from './workflow-run';
-import { fleetStatus, printStatus } from './fleet-report';
-import type { Output } from './output';
+import type { Command } from 'commander';
+import { Sandbox } from '../../sandbox/sandbox';
+import type { ImageBehaviour } from '../../sandbox/simulated-workloads';
+import type { CommandContext } from '../command-context';
+import { EXIT } from '../exit-codes';
+import { type Output, printPages } from '../output';
+import { withSandbox } from '../sandbox-session';
+import { observeSignal, printSignalReport, setAlarmState } from '../signal-report';
+import { printWorkflowResult } from '../workflow-run';
+import { ApprovalRefused, decideApproval } from './approve';
+import { runDeploy } from './deploy';
+import { startResume } from './resume';
+import { runRotate } from './rotate';
+import { fleetStatus, printStatus } from './status';
 
 interface DemoStep {
   readonly title: string;
@@ -61,6 +67,17 @@ export const DEMO_STEPS: readonly DemoStep[] = [
     evidence: 'RollbackAlarmFiredError',
   },
 ];
+
+export function addDemoCommand(program: Command, context: CommandContext): void {
+  program
+    .command('demo')
+    .description('a fresh sandbox: a good release, a crashing release, a release failing its health gate, a release rolled back by its alarm, a loss-limit halt (verified) that refuses a scale-out, an approved resume, a secret rotation, a scale-out, then the status')
+    .action(async () => {
+      Sandbox.reset(context.globals().state);
+      const ok = await withSandbox(context.globals(), (box) => runDemo(box, context.output));
+      if (!ok) context.exit(EXIT.failed);
+    });
+}
 
 const LOSS_LIMIT_ALARM = 'prod-daily-loss-limit';
 const SCALED_SERVICE = 'order-gateway';

@@ -1,0 +1,101 @@
+/**
+ * `assure sandbox image|alarm|emit|reset`: shape the simulated AWS account. The
+ * signal commands (alarm, emit) report what Assure did about the signal.
+ */
+import { readFileSync } from 'node:fs';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import * as z from 'zod';
+import { Sandbox } from '../../sandbox/sandbox';
+import type { AwsEvent } from '../../sandbox/simulated-eventbridge';
+import { BEHAVIOUR_DESCRIPTIONS, IMAGE_BEHAVIOURS, type ImageBehaviour } from '../../sandbox/simulated-workloads';
+import type { CommandContext } from '../command-context';
+import { EventFileError } from '../errors';
+import { withSandbox } from '../sandbox-session';
+import { ALARM_STATES, observeSignal, printSignalReport, setAlarmState, signalExitCode } from '../signal-report';
+
+/** An event file: a complete envelope, or one whose id, time, account and region are filled in as the emitting service would. */
+const eventFileSchema = z.object({
+  version: z.literal('0').default('0'),
+  id: z.string().min(1).optional(),
+  'detail-type': z.string().min(1, 'is required'),
+  source: z.string().min(1, 'is required'),
+  account: z.string().optional(),
+  time: z.string().optional(),
+  region: z.string().optional(),
+  resources: z.array(z.string()).default([]),
+  detail: z.record(z.string(), z.unknown()),
+  'replay-name': z.string().optional(),
+});
+
+export function readEventFile(sandbox: Sandbox, file: string): AwsEvent {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new EventFileError(`${file}: ${(error as Error).message}`);
+  }
+  const parsed = eventFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new EventFileError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'} ${i.message}`).join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    version: '0',
+    id: e.id ?? sandbox.random.uuid(),
+    'detail-type': e['detail-type'],
+    source: e.source,
+    account: e.account ?? sandbox.context.account,
+    time: e.time ?? new Date(sandbox.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: e.region ?? sandbox.context.region,
+    resources: e.resources,
+    detail: e.detail,
+    ...(e['replay-name'] ? { 'replay-name': e['replay-name'] } : {}),
+  };
+}
+
+export function addSandboxCommand(program: Command, context: CommandContext): void {
+  const { output, globals } = context;
+  const sandbox = program.command('sandbox').description('shape the simulated AWS account');
+  sandbox
+    .command('image')
+    .description('set how tasks running an image behave')
+    .argument('<ref>', 'image reference')
+    .addOption(new Option('--behaviour <behaviour>', IMAGE_BEHAVIOURS.map((b) => `${b}: ${BEHAVIOUR_DESCRIPTIONS[b]}`).join('; ')).choices(IMAGE_BEHAVIOURS).makeOptionMandatory())
+    .action(async (ref: string, options: { behaviour: ImageBehaviour }) => {
+      await withSandbox(globals(), async (box) => box.images.set(ref, options.behaviour));
+      output.line(`${ref}: ${options.behaviour} (${BEHAVIOUR_DESCRIPTIONS[options.behaviour]})`);
+    });
+  sandbox
+    .command('alarm')
+    .description("set a CloudWatch alarm's state (as set-alarm-state does) and show what Assure does about it")
+    .argument('<name>', 'alarm name')
+    .argument('<state>', ALARM_STATES.join('|'))
+    .option('--reason <text>', 'the state reason', 'set from the Assure sandbox CLI')
+    .action(async (name: string, state: string, options: { reason: string }) => {
+      if (!(ALARM_STATES as readonly string[]).includes(state)) throw new InvalidArgumentError(`state: must be one of ${ALARM_STATES.join(', ')}, not ${state}`);
+      const report = await withSandbox(globals(), (box) =>
+        observeSignal(box, () => setAlarmState(box, name, state as (typeof ALARM_STATES)[number], options.reason), output, { quiet: globals().json }),
+      );
+      printSignalReport(report, output, globals().json);
+      context.exit(signalExitCode(report));
+    });
+  sandbox
+    .command('emit')
+    .description('deliver an event to the simulated bus as if the AWS service in its source had emitted it (id, time, account and region default to now and this account)')
+    .argument('<event.json>', 'an EventBridge event (see examples/events/)')
+    .action(async (file: string) => {
+      const report = await withSandbox(globals(), (box) => {
+        const event = readEventFile(box, file);
+        return observeSignal(box, async () => box.eventBridge.put(event), output, { quiet: globals().json });
+      });
+      printSignalReport(report, output, globals().json);
+      context.exit(signalExitCode(report));
+    });
+  sandbox
+    .command('reset')
+    .description('forget the sandbox state and start again from the fleet file')
+    .action(() => {
+      Sandbox.reset(globals().state);
+      output.line(`Sandbox state in ${globals().state} removed; the next command starts a fresh account.`);
+    });
+}
