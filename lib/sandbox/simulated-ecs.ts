@@ -23,8 +23,8 @@ import { SimulatedAwsError } from './aws-error';
 import type { SeededRandom } from './deterministic';
 import type { SimulatedService } from './sdk-transport';
 import { crashesOnStart, extraStartMs, type ImageCatalogue } from './simulated-workloads';
+import { TaskDefinitions } from './ecs/task-definitions';
 import {
-  type ContainerDefinition,
   type DeploymentRecord,
   ECS_TIMINGS,
   type EcsEventEmitter,
@@ -57,26 +57,28 @@ export type {
 
 export class SimulatedEcs implements SimulatedService {
   private readonly clusters = new Set<string>();
-  private readonly taskDefinitions = new Map<string, TaskDefinitionRecord[]>();
   private readonly services = new Map<string, ServiceRecord>();
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly taskRunningListeners: ((task: TaskRecord) => void)[] = [];
   private ipCounter = 10;
+  private readonly definitions: TaskDefinitions;
 
   constructor(
     private readonly context: { readonly account: string; readonly region: string; readonly random: SeededRandom },
     private readonly images: ImageCatalogue,
     private readonly emit: EcsEventEmitter,
     private readonly alarmInfo: (alarmName: string) => { state: string; evaluationWindowMs: number } | undefined,
-  ) {}
+  ) {
+    this.definitions = new TaskDefinitions(context);
+  }
 
   // ---------------------------------------------------------------- state
 
   snapshot(): EcsSnapshot {
     return structuredClone({
       clusters: [...this.clusters],
-      taskDefinitions: [...this.taskDefinitions.values()].flat(),
+      taskDefinitions: this.definitions.all(),
       services: [...this.services.values()],
       tasks: [...this.tasks.values()].filter((t) => t.lastStatus !== 'STOPPED' || (t.stoppedAt ?? 0) > Date.now() - STOPPED_TASK_RETENTION_MS),
       ipCounter: this.ipCounter,
@@ -86,11 +88,7 @@ export class SimulatedEcs implements SimulatedService {
   restore(snapshot: EcsSnapshot): void {
     const copy = structuredClone(snapshot);
     copy.clusters.forEach((c) => this.clusters.add(c));
-    for (const definition of copy.taskDefinitions) {
-      const revisions = this.taskDefinitions.get(definition.family) ?? [];
-      revisions.push(definition);
-      this.taskDefinitions.set(definition.family, revisions);
-    }
+    this.definitions.restore(copy.taskDefinitions);
     copy.services.forEach((s) => this.services.set(s.serviceArn, s));
     copy.tasks.forEach((t) => this.tasks.set(t.taskArn, t));
     this.ipCounter = copy.ipCounter;
@@ -129,9 +127,7 @@ export class SimulatedEcs implements SimulatedService {
   }
 
   taskDefinition(arn: string): TaskDefinitionRecord | undefined {
-    const match = /task-definition\/([^:]+):(\d+)$/.exec(arn);
-    if (!match) return undefined;
-    return this.taskDefinitions.get(match[1] as string)?.find((d) => d.revision === Number(match[2]));
+    return this.definitions.byArn(arn);
   }
 
   /** Every service record (for telemetry). */
@@ -157,7 +153,7 @@ export class SimulatedEcs implements SimulatedService {
     healthCheckGracePeriodSeconds: number;
     loadBalancers: TargetGroupConfig[];
   }): void {
-    const definition = this.register(options.taskDefinition);
+    const definition = this.definitions.register(options.taskDefinition);
     const now = Date.now();
     const serviceArn = this.serviceArn(options.cluster, options.serviceName);
     const deployment = this.newDeployment(options.cluster, options.serviceName, definition.taskDefinitionArn, options.desiredCount, {
@@ -213,9 +209,9 @@ export class SimulatedEcs implements SimulatedService {
       case 'UpdateService':
         return { service: this.describeService(this.updateService(input)) };
       case 'DescribeTaskDefinition':
-        return this.describeTaskDefinition(input);
+        return this.definitions.describeTaskDefinition(input);
       case 'RegisterTaskDefinition':
-        return this.registerTaskDefinition(input);
+        return this.definitions.registerTaskDefinition(input);
       case 'ListTasks':
         return this.listTasks(input);
       case 'DescribeTasks':
@@ -307,7 +303,7 @@ export class SimulatedEcs implements SimulatedService {
     const now = Date.now();
     let definition: TaskDefinitionRecord | undefined;
     if (input.taskDefinition !== undefined) {
-      definition = this.resolveTaskDefinition(String(input.taskDefinition));
+      definition = this.definitions.resolve(String(input.taskDefinition));
       if (!definition) throw new SimulatedAwsError('ClientException', 'TaskDefinition not found.');
       if (definition.status !== 'ACTIVE') throw new SimulatedAwsError('ClientException', 'TaskDefinition is inactive');
     }
@@ -359,39 +355,6 @@ export class SimulatedEcs implements SimulatedService {
     }
     this.reconcile(service);
     return service;
-  }
-
-  private describeTaskDefinition(input: Record<string, unknown>): object {
-    const definition = this.resolveTaskDefinition(String(input.taskDefinition ?? ''));
-    if (!definition) throw new SimulatedAwsError('ClientException', 'Unable to describe task definition.');
-    const { tags, registeredAt, ...rest } = structuredClone(definition);
-    return {
-      taskDefinition: { ...rest, registeredAt: new Date(registeredAt), compatibilities: ['EC2', 'FARGATE'] },
-      ...((input.include as string[] | undefined)?.includes('TAGS') ? { tags } : {}),
-    };
-  }
-
-  private registerTaskDefinition(input: Record<string, unknown>): object {
-    const family = String(input.family ?? '');
-    if (!/^[A-Za-z0-9_-]{1,255}$/.test(family)) throw new SimulatedAwsError('ClientException', 'Family must be 1-255 letters, numbers, hyphens or underscores.');
-    const containers = input.containerDefinitions as ContainerDefinition[] | undefined;
-    if (!containers || containers.length === 0) throw new SimulatedAwsError('ClientException', 'Container list cannot be empty.');
-    for (const container of containers) {
-      if (!container.name || !container.image) throw new SimulatedAwsError('ClientException', 'Container.name and Container.image should not be null or empty.');
-    }
-    const { tags, ...fields } = input as Record<string, unknown> & { tags?: { key: string; value: string }[] };
-    const definition = this.register({
-      ...fields,
-      family,
-      containerDefinitions: containers,
-      networkMode: String(input.networkMode ?? 'awsvpc'),
-      requiresCompatibilities: (input.requiresCompatibilities as string[] | undefined) ?? ['FARGATE'],
-      cpu: String(input.cpu ?? '256'),
-      memory: String(input.memory ?? '512'),
-      tags: tags ?? [],
-    });
-    const { tags: registeredTags, registeredAt, ...rest } = structuredClone(definition);
-    return { taskDefinition: { ...rest, registeredAt: new Date(registeredAt), compatibilities: ['EC2', 'FARGATE'] }, tags: registeredTags };
   }
 
   private listTasks(input: Record<string, unknown>): object {
@@ -987,30 +950,6 @@ export class SimulatedEcs implements SimulatedService {
         monitoring: false,
       },
     };
-  }
-
-  private register(fields: TaskDefinitionFields): TaskDefinitionRecord {
-    const revisions = this.taskDefinitions.get(fields.family) ?? [];
-    const revision = (revisions.at(-1)?.revision ?? 0) + 1;
-    const definition: TaskDefinitionRecord = {
-      ...structuredClone(fields),
-      taskDefinitionArn: `arn:aws:ecs:${this.context.region}:${this.context.account}:task-definition/${fields.family}:${revision}`,
-      revision,
-      status: 'ACTIVE',
-      registeredAt: Date.now(),
-    };
-    revisions.push(definition);
-    this.taskDefinitions.set(fields.family, revisions);
-    return definition;
-  }
-
-  /** `family`, `family:revision` or an ARN, as ECS accepts them. */
-  private resolveTaskDefinition(reference: string): TaskDefinitionRecord | undefined {
-    const name = reference.includes('task-definition/') ? (reference.split('task-definition/')[1] ?? '') : reference;
-    const [family, revision] = name.split(':');
-    const revisions = this.taskDefinitions.get(family ?? '') ?? [];
-    if (revision === undefined) return revisions.filter((d) => d.status === 'ACTIVE').at(-1);
-    return revisions.find((d) => d.revision === Number(revision));
   }
 
   private emitDeploymentEvent(
