@@ -23,13 +23,13 @@ import { GetParameterCommand, ParameterNotFound, PutParameterCommand, type PutPa
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { executionNameForEvent, routeAlarmEvent, type RoutingDecision, type RoutingResult } from '../../../functions/route-alarm-event/core';
-import { type CloudWatchAlarmStateChange, cloudWatchAlarmStateChangeSchema } from '../../../functions/shared/domain/aws-events';
-import { AwsTransientError } from '../../../functions/shared/runtime/errors';
-import type { Fleet } from '../../../lib/fleet/fleet';
-import { type TestDeps, testConfig, testDeps } from '../../support/handler-deps';
-import { ACCOUNT, auditRecords, buildDeployment, buildService, NEW_REVISION_ARN, type StoredAuditRecord, stubDescribeServices } from './builders';
-import { SimulatedStateTable } from './simulated-state-table';
+import { executionNameForEvent, routeAlarmEvent, type RoutingDecision, type RoutingResult } from '../../../../functions/route-alarm-event/core';
+import { type CloudWatchAlarmStateChange, cloudWatchAlarmStateChangeSchema } from '../../../../functions/shared/domain/aws-events';
+import { AwsTransientError } from '../../../../functions/shared/runtime/errors';
+import type { Fleet } from '../../../../lib/fleet/fleet';
+import { type TestDeps, testConfig, testDeps } from '../../../support/handler-deps';
+import { ACCOUNT, auditRecords, buildDeployment, buildService, NEW_REVISION_ARN, type StoredAuditRecord, stubDescribeServices } from '../builders';
+import { SimulatedStateTable } from '../simulated-state-table';
 
 const NOW = new Date('2025-07-05T12:20:30.000Z');
 const NOW_SECONDS = NOW.getTime() / 1000;
@@ -54,7 +54,7 @@ const PAGING_TOPIC = 'assure-prod-paging';
 
 /** AWS's documented example alarm state change. */
 const documented = cloudWatchAlarmStateChangeSchema.parse(
-  JSON.parse(readFileSync(new URL('../../fixtures/aws-events/cloudwatch-alarm-state-change.json', import.meta.url), 'utf8')),
+  JSON.parse(readFileSync(new URL('../../../fixtures/aws-events/cloudwatch-alarm-state-change.json', import.meta.url), 'utf8')),
 );
 
 type StateValue = CloudWatchAlarmStateChange['detail']['state']['value'];
