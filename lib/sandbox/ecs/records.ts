@@ -1,6 +1,6 @@
 /**
- * The simulated ECS's state as plain data: every record here is what a snapshot
- * saves, so the modules that change them share these shapes and nothing else.
+ * The simulated ECS's state as plain data (what a snapshot saves) and its
+ * timings: the shapes every part of ./ecs/ shares.
  */
 import type { SeededRandom } from '../deterministic';
 
