@@ -1,0 +1,182 @@
+/**
+ * The simulated ECS's state as plain data (what a snapshot saves) and its
+ * timings: the shapes every part of ./ecs/ shares.
+ */
+import type { SeededRandom } from '../deterministic';
+
+/** Task lifecycle timings (virtual). AWS does not publish these; they are typical Fargate figures. */
+export const ECS_TIMINGS = {
+  provisioningMs: 5_000,
+  /** Image pull and container start: pendingMs plus up to pendingJitterMs, varying per task as real pulls do. */
+  pendingMs: 15_000,
+  pendingJitterMs: 30_000,
+  crashAfterStartMs: 12_000,
+  stoppingMs: 2_000,
+  relaunchBackoffMs: 15_000,
+  /** Longest bake ECS applies after a rollout when deployment alarms are monitored ("less than 5 minutes"). */
+  maxAlarmBakeMs: 300_000,
+} as const;
+
+export interface TargetGroupConfig {
+  readonly targetGroupArn: string;
+  readonly containerName: string;
+  readonly containerPort: number;
+  readonly intervalSeconds: number;
+  readonly healthyThresholdCount: number;
+  readonly deregistrationDelaySeconds: number;
+}
+
+export interface ContainerDefinition {
+  name: string;
+  image: string;
+  essential?: boolean;
+  portMappings?: { containerPort: number; protocol?: string }[];
+  environment?: { name: string; value: string }[];
+  secrets?: { name: string; valueFrom: string }[];
+  [field: string]: unknown;
+}
+
+/** What RegisterTaskDefinition takes (plus any other registrable field). */
+export interface TaskDefinitionFields {
+  family: string;
+  containerDefinitions: ContainerDefinition[];
+  taskRoleArn?: string;
+  executionRoleArn?: string;
+  networkMode: string;
+  requiresCompatibilities: string[];
+  cpu: string;
+  memory: string;
+  tags: { key: string; value: string }[];
+  [field: string]: unknown;
+}
+
+export interface TaskDefinitionRecord extends TaskDefinitionFields {
+  taskDefinitionArn: string;
+  revision: number;
+  status: 'ACTIVE' | 'INACTIVE';
+  registeredAt: number;
+}
+
+/** A service deployment as ListServiceDeployments/DescribeServiceDeployments show it (kept after it ends). */
+export interface ServiceDeploymentRecord {
+  serviceDeploymentArn: string;
+  deploymentId: string;
+  targetServiceRevisionArn: string;
+  status:
+    | 'PENDING'
+    | 'IN_PROGRESS'
+    | 'SUCCESSFUL'
+    | 'STOPPED'
+    | 'STOP_REQUESTED'
+    | 'ROLLBACK_REQUESTED'
+    | 'ROLLBACK_IN_PROGRESS'
+    | 'ROLLBACK_SUCCESSFUL'
+    | 'ROLLBACK_FAILED';
+  statusReason?: string;
+  createdAt: number;
+  startedAt: number;
+  updatedAt: number;
+  finishedAt?: number;
+  rollback?: { reason: string; serviceRevisionArn: string; startedAt: number };
+}
+
+export interface ServiceRevisionRecord {
+  serviceRevisionArn: string;
+  serviceArn: string;
+  clusterArn: string;
+  taskDefinition: string;
+  createdAt: number;
+}
+
+export interface DeploymentRecord {
+  id: string;
+  serviceDeploymentArn: string;
+  serviceRevisionArn: string;
+  status: 'PRIMARY' | 'ACTIVE' | 'INACTIVE';
+  taskDefinition: string;
+  desiredCount: number;
+  failedTasks: number;
+  createdAt: number;
+  updatedAt: number;
+  rolloutState: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+  rolloutStateReason: string;
+  circuitBreaker: { enable: boolean; rollback: boolean; threshold: number; resetOnHealthyTask: boolean };
+  alarms: { names: string[]; enable: boolean; rollback: boolean; ignored: boolean; monitoring: boolean };
+  bakeEndsAt?: number;
+}
+
+export interface ServiceRecord {
+  serviceArn: string;
+  serviceName: string;
+  clusterArn: string;
+  status: 'ACTIVE' | 'DRAINING' | 'INACTIVE';
+  desiredCount: number;
+  taskDefinition: string;
+  launchType: 'FARGATE';
+  createdAt: number;
+  healthCheckGracePeriodSeconds: number;
+  deploymentConfiguration: {
+    maximumPercent: number;
+    minimumHealthyPercent: number;
+    deploymentCircuitBreaker: { enable: boolean; rollback: boolean; resetOnHealthyTask?: boolean; thresholdConfiguration?: { type: string; value: number } };
+    alarms: { alarmNames: string[]; enable: boolean; rollback: boolean };
+  };
+  loadBalancers: TargetGroupConfig[];
+  deployments: DeploymentRecord[];
+  /** Every service deployment, newest first, as the ListServiceDeployments history keeps them. */
+  serviceDeployments: ServiceDeploymentRecord[];
+  serviceRevisions: ServiceRevisionRecord[];
+  events: { id: string; createdAt: number; message: string }[];
+  relaunchNotBefore: number;
+}
+
+export type TaskLastStatus = 'PROVISIONING' | 'PENDING' | 'RUNNING' | 'DEACTIVATING' | 'STOPPING' | 'STOPPED';
+
+export interface TaskRecord {
+  taskArn: string;
+  clusterArn: string;
+  serviceArn: string;
+  deploymentId: string;
+  taskDefinitionArn: string;
+  group: string;
+  startedBy: string;
+  lastStatus: TaskLastStatus;
+  desiredStatus: 'RUNNING' | 'STOPPED';
+  createdAt: number;
+  startedAt?: number;
+  stoppingAt?: number;
+  stoppedAt?: number;
+  stopCode?: string;
+  stoppedReason?: string;
+  exitCode?: number;
+  privateIp: string;
+  image: string;
+  /** Target health in the service's target group (or `serving` without a load balancer). */
+  target: 'unused' | 'initial' | 'healthy' | 'draining';
+  servingSince?: number;
+  /** The next scheduled transition of this task. */
+  next?: { at: number; action: 'pending' | 'running' | 'crash' | 'healthy' | 'stop' | 'stopped' };
+}
+
+export interface EcsSnapshot {
+  readonly clusters: string[];
+  readonly taskDefinitions: TaskDefinitionRecord[];
+  readonly services: ServiceRecord[];
+  readonly tasks: TaskRecord[];
+  readonly ipCounter: number;
+}
+
+export type EcsEventEmitter = (detailType: string, resources: string[], detail: Record<string, unknown>) => void;
+
+/** Stopped tasks stay visible (ListTasks, snapshots) for an hour, as ECS keeps them. */
+export const STOPPED_TASK_RETENTION_MS = 3600_000;
+
+/** The account, region and seeded randomness every generated ARN and id comes from. */
+export interface EcsContext {
+  readonly account: string;
+  readonly region: string;
+  readonly random: SeededRandom;
+}
+
+/** The task id, as ECS's service events name a task. */
+export const taskId = (task: TaskRecord): string => task.taskArn.split('/').pop() ?? task.taskArn;
