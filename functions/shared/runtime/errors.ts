@@ -1,10 +1,16 @@
 /**
  * Named errors. A Lambda error's `name` becomes the Step Functions error name,
  * so the ASL Retry/Catch blocks match these exact strings: keep them stable.
+ * Each takes an optional `{ cause }`: the error that led to it, kept for
+ * whoever debugs (Step Functions sees only the name and the message).
  */
 
 export abstract class AssureError extends Error {
   abstract override readonly name: string;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
 }
 
 /** The input does not match the handler's schema; the message names each field and the reason. */
@@ -72,8 +78,9 @@ export class AwsTransientError extends AssureError {
     readonly operation: string,
     readonly causeName: string,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(`${operation} failed transiently (${causeName}): ${message}`);
+    super(`${operation} failed transiently (${causeName}): ${message}`, options);
   }
 }
 

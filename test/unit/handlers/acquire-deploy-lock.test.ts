@@ -102,6 +102,7 @@ describe('acquire-deploy-lock', () => {
       name: 'DeployLockHeldError',
       message: `order-gateway is locked by ${OTHER_EXECUTION} (image ${REPOSITORY}:2.3.9, requested by bob@example.com, lease until 2025-07-05T12:10:00.000Z)`,
     });
+    expect((error as Error).cause).toBeInstanceOf(ConditionalCheckFailedException);
     expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: testConfig.lockTableName, Key: { pk: { S: 'service#order-gateway' } }, ConsistentRead: true });
   });
 

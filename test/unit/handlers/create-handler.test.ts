@@ -155,6 +155,7 @@ describe('createAwsClients: transient AWS errors', () => {
       causeName: 'ThrottlingException',
       message: 'DynamoDBClient.PutItemCommand failed transiently (ThrottlingException): Rate exceeded',
     });
+    expect((error as Error).cause).toMatchObject({ name: 'ThrottlingException', message: 'Rate exceeded' });
   });
 
   it.each([
