@@ -1,16 +1,13 @@
 /**
  * Named errors. A Lambda error's `name` becomes the Step Functions error name,
  * so the ASL Retry/Catch blocks match these exact strings: keep them stable.
- * Each takes an optional `{ cause }`: the error that led to it, kept for
- * whoever debugs (Step Functions sees only the name and the message).
+ * Each takes Error's `(message, { cause })`: a named error thrown for a caught
+ * one keeps it as its cause, for whoever debugs (Step Functions sees only the
+ * name and the message).
  */
 
 export abstract class AssureError extends Error {
   abstract override readonly name: string;
-
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-  }
 }
 
 /** The input does not match the handler's schema; the message names each field and the reason. */
