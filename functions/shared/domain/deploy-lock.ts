@@ -13,7 +13,7 @@ import type { HandlerDeps } from '../runtime/handler';
 
 type LockDeps = Pick<HandlerDeps<'dynamodb'>, 'clients' | 'config'>;
 
-export const lockKey = (service: string): Record<string, { S: string }> => ({ pk: { S: `service#${service}` } });
+const lockKey = (service: string): Record<string, { S: string }> => ({ pk: { S: `service#${service}` } });
 
 /** The lock item as its readers see it. */
 export interface DeployLock {
