@@ -68,7 +68,7 @@ export const decideResumeApproval = defineHandler({
             }),
           );
         } catch (error) {
-          if (error instanceof ConditionalCheckFailedException) throw new ApprovalRefusedError(`approval ${approvalId} was decided by someone else first`);
+          if (error instanceof ConditionalCheckFailedException) throw new ApprovalRefusedError(`approval ${approvalId} was decided by someone else first`, { cause: error });
           throw error;
         }
         const delivery = await completeTask(

@@ -9,9 +9,10 @@ import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand } from 
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
-import { lockKey } from '../acquire-deploy-lock/core';
 import { audited } from '../shared/domain/audit';
+import { isLeaseLive, readDeployLock } from '../shared/domain/deploy-lock';
 import { executionIdSchema } from '../shared/domain/deploy-plan';
+import { executionName } from '../shared/domain/executions';
 import { AwsTransientError, ServiceStateError } from '../shared/runtime/errors';
 import { defineHandler, type HandlerDeps } from '../shared/runtime/handler';
 import { readHaltFlag } from '../shared/domain/halt-flag';
@@ -102,11 +103,8 @@ async function deploymentRunning(
   deployments: readonly { id?: string | undefined; status?: string | undefined; rolloutState?: string | undefined }[],
   now: number,
 ): Promise<string | null> {
-  const lock = await deps.clients.dynamodb.send(new GetItemCommand({ TableName: deps.config.lockTableName, Key: lockKey(plan.service), ConsistentRead: true }));
-  const item = lock.Item ? unmarshall(lock.Item) : undefined;
-  if (item && typeof item.owner === 'string' && Number(item.leaseExpiresAt) * 1000 > now) {
-    return `deploy lock held by ${item.owner.split(':').pop() ?? item.owner}`;
-  }
+  const lock = await readDeployLock(deps, plan.service);
+  if (lock && isLeaseLive(lock, now)) return `deploy lock held by ${executionName(lock.owner)}`;
   const rolling = deployments.find((d) => d.rolloutState === 'IN_PROGRESS');
   if (rolling) return `ECS deployment ${rolling.id ?? 'unknown'} is IN_PROGRESS`;
   if (deployments.length > 1) return `ECS runs ${deployments.length} deployments of the service`;

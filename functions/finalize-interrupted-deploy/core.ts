@@ -4,11 +4,10 @@
  * cannot record its own end: this records it FAILED and frees its lock, so
  * nothing is lost and no lock outlives its holder.
  */
-import { ConditionalCheckFailedException, DeleteItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
-import { lockKey } from '../acquire-deploy-lock/core';
 import { hasOutcomeRecord, writeAuditRecord } from '../shared/domain/audit';
+import { releaseOwnedLock } from '../shared/domain/deploy-lock';
+import { deployedServiceOf } from '../shared/domain/executions';
 import { defineHandler } from '../shared/runtime/handler';
 
 export const stepFunctionsStatusChangeSchema = z.looseObject({
@@ -34,14 +33,8 @@ export const finalizeInterruptedDeploy = defineHandler({
     if (detail.stateMachineArn !== deps.config.stateMachineArns.deploy || !['ABORTED', 'TIMED_OUT', 'FAILED'].includes(detail.status)) {
       return { executionArn: detail.executionArn, action: 'none' };
     }
-    let service: string | undefined;
-    try {
-      const input = JSON.parse(detail.input ?? '{}') as { service?: unknown };
-      service = typeof input.service === 'string' && input.service in deps.fleet.services ? input.service : undefined;
-    } catch {
-      service = undefined;
-    }
     // A request rejected before it named a known service changed nothing and was recorded by the validator.
+    const service = deployedServiceOf(deps.fleet, detail.input)?.id;
     if (!service) return { executionArn: detail.executionArn, action: 'none' };
 
     let recorded = false;
@@ -61,22 +54,8 @@ export const finalizeInterruptedDeploy = defineHandler({
       });
       recorded = true;
     }
-    let lockReleased = false;
-    try {
-      await deps.clients.dynamodb.send(
-        new DeleteItemCommand({
-          TableName: deps.config.lockTableName,
-          Key: lockKey(service),
-          ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: marshall({ ':owner': detail.executionArn }),
-        }),
-      );
-      lockReleased = true;
-    } catch (error) {
-      // Not its lock (already released, or taken over by a rollback).
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    // False when it was not its lock (already released, or taken over by a rollback).
+    const lockReleased = await releaseOwnedLock(deps, service, detail.executionArn);
     return { executionArn: detail.executionArn, action: 'finalized', recorded, lockReleased };
   },
 });

@@ -78,7 +78,7 @@ async function redeploy(deps: Deps, plan: RollbackPlan): Promise<RollbackStarted
     const described = await deps.clients.ecs
       .send(new DescribeTaskDefinitionCommand({ taskDefinition: `${family}:${plan.targetRevision}` }))
       .catch((error: unknown) => {
-        if ((error as Error).name === 'ClientException') throw new RollbackRefusedError(`${family}:${plan.targetRevision} does not exist`);
+        if ((error as Error).name === 'ClientException') throw new RollbackRefusedError(`${family}:${plan.targetRevision} does not exist`, { cause: error });
         throw error;
       });
     target = described.taskDefinition?.taskDefinitionArn ?? '';

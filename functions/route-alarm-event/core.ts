@@ -15,12 +15,13 @@
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { classifyAlarm, type AlarmClass } from '../../lib/fleet/fleet';
 import { writeAuditRecord } from '../shared/domain/audit';
 import { cloudWatchAlarmStateChangeSchema, type CloudWatchAlarmStateChange } from '../shared/domain/aws-events';
+import { isLeaseLive, readDeployLock } from '../shared/domain/deploy-lock';
+import { eventExecutionName, isExecutionOf, startNamedExecution } from '../shared/domain/executions';
 import { type Claim, claimCooldown, claimHourlyBudget, claimOnce, holdingClaims, releaseClaims } from '../shared/domain/guard-rails';
 import { defineHandler, describeIssues, type HandlerDeps } from '../shared/runtime/handler';
 import { setHaltFlag } from '../shared/domain/halt-flag';
@@ -52,7 +53,7 @@ export interface RoutingResult {
 type RouterDeps = HandlerDeps<'dynamodb' | 'sfn' | 'sns' | 'ssm' | 'ecs'>;
 
 /** Execution names from the event id: a duplicated event cannot start a second execution. */
-export const executionNameForEvent = (eventId: string): string => `alarm-${eventId}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
+export const executionNameForEvent = (eventId: string): string => eventExecutionName('alarm', eventId);
 export const haltIdForEvent = (event: CloudWatchAlarmStateChange): string => `halt-${event.time.slice(0, 10).replace(/-/g, '')}-${event.id.slice(0, 8)}`;
 
 export const routeAlarmEvent = defineHandler({
@@ -178,11 +179,8 @@ async function decideRollback(
     });
     if (delivery === 'delivered') return { ...base, decision: 'delegated-to-deploy', why: `ended the soak of ${service.id}'s deploy; it rolls itself back` };
   }
-  const lock = unmarshall(
-    (await deps.clients.dynamodb.send(new GetItemCommand({ TableName: deps.config.lockTableName, Key: marshall({ pk: `service#${service.id}` }), ConsistentRead: true }))).Item ?? {},
-  );
-  const deployExecutions = deps.config.stateMachineArns.deploy.replace(':stateMachine:', ':execution:');
-  if (typeof lock.owner === 'string' && Number(lock.leaseExpiresAt) * 1000 > Date.now() && lock.owner.startsWith(deployExecutions)) {
+  const lock = await readDeployLock(deps, service.id);
+  if (lock && isLeaseLive(lock, Date.now()) && isExecutionOf(deps.config.stateMachineArns.deploy, lock.owner)) {
     return { ...base, decision: 'left-to-ecs', why: `${service.id} is being deployed (${lock.owner}): ECS deployment alarms and the health gate handle it` };
   }
   // Guard-rail claims refused further down are given back: an action that never happened must not count.
@@ -218,13 +216,7 @@ const releaseFailed =
 
 /** Starts an execution named after the event; undefined when that name was already used (a duplicate). */
 async function startExecution(deps: RouterDeps, stateMachineArn: string, name: string, input: object): Promise<string | undefined> {
-  try {
-    const started = await deps.clients.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
-    return started.executionArn;
-  } catch (error) {
-    if ((error as Error).name === 'ExecutionAlreadyExists') return undefined;
-    throw error;
-  }
+  return (await startNamedExecution(deps, stateMachineArn, name, input))?.executionArn;
 }
 
 /** Records the routing decision and pages for every decision a human should know about. */

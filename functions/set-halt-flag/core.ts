@@ -8,10 +8,11 @@ import * as z from 'zod';
 import { tradingServices } from '../../lib/fleet/fleet';
 import { writeAuditRecord } from '../shared/domain/audit';
 import { executionIdSchema } from '../shared/domain/deploy-plan';
-import { InvalidHaltRequestError } from '../shared/runtime/errors';
-import { defineHandler, describeIssues } from '../shared/runtime/handler';
+import { executionName } from '../shared/domain/executions';
+import { defineHandler } from '../shared/runtime/handler';
 import type { Halt } from '../shared/domain/halt-plan';
 import { setHaltFlag } from '../shared/domain/halt-flag';
+import { requestValidation } from '../shared/domain/request-validation';
 
 /** The documented input of the halt state machine. */
 export const haltRequestSchema = z.strictObject({
@@ -31,21 +32,25 @@ export const setHaltFlagHandler = defineHandler({
   clients: ['ssm', 'dynamodb'],
   input: z.object({ executionId: executionIdSchema, request: z.unknown() }),
   core: async ({ executionId, request }, deps) => {
-    const parsed = haltRequestSchema.safeParse(request);
-    if (!parsed.success) throw new InvalidHaltRequestError(`Invalid halt request: ${describeIssues(parsed.error)}`);
+    // Only a refusal writes before the flag: an accepted halt's first write is the flag.
+    const validation = requestValidation(deps, 'halt', { executionId, request });
+    const parsed = await validation.parse(haltRequestSchema);
     const trading = tradingServices(deps.fleet);
-    const unknown = (parsed.data.services ?? []).filter((s) => !trading.includes(s));
+    const unknown = (parsed.services ?? []).filter((s) => !trading.includes(s));
     if (unknown.length > 0) {
-      throw new InvalidHaltRequestError(`Invalid halt request: services: ${unknown.join(', ')} ${unknown.length === 1 ? 'is not a trading service' : 'are not trading services'} (trading: ${trading.join(', ')})`);
+      return validation.refuse({
+        field: 'services',
+        reason: `${unknown.join(', ')} ${unknown.length === 1 ? 'is not a trading service' : 'are not trading services'} (trading: ${trading.join(', ')})`,
+      });
     }
-    const haltId = parsed.data.haltId ?? `halt-${executionId.split(':').pop() ?? executionId}`.slice(0, 80);
-    const { flag, alreadyHalted, alreadyResumed } = await setHaltFlag(deps, { ...parsed.data, haltId });
-    if (alreadyResumed) throw new InvalidHaltRequestError(`Invalid halt request: haltId: halt ${haltId} already ran and was resumed; a new halt needs a new id`);
+    const haltId = parsed.haltId ?? `halt-${executionName(executionId)}`.slice(0, 80);
+    const { flag, alreadyHalted, alreadyResumed } = await setHaltFlag(deps, { ...parsed, haltId });
+    if (alreadyResumed) return validation.refuse({ field: 'haltId', reason: `halt ${haltId} already ran and was resumed; a new halt needs a new id` });
     const halt: Halt = {
       haltId: flag.haltId ?? haltId,
-      reason: flag.reason ?? parsed.data.reason,
-      source: parsed.data.source,
-      actor: parsed.data.actor,
+      reason: flag.reason ?? parsed.reason,
+      source: parsed.source,
+      actor: parsed.actor,
       // The flag is the truth: a fleet-wide halt stores no services, whoever asks later.
       services: flag.services ?? trading,
       alreadyHalted: alreadyHalted && flag.haltId !== haltId,
@@ -63,6 +68,6 @@ export const setHaltFlagHandler = defineHandler({
       at: new Date().toISOString(),
       after: { haltId: halt.haltId, services: halt.services, flagSetAt: halt.flaggedAt, alreadyHalted: halt.alreadyHalted },
     });
-    return { request: parsed.data, halt, actions: null, verification: null, verificationFailure: null, report: null };
+    return { request: parsed, halt, actions: null, verification: null, verificationFailure: null, report: null };
   },
 });

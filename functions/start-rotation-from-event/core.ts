@@ -8,10 +8,10 @@
  * (claimed by start-secret-rotation), starts nothing.
  */
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import { findSecret } from '../../lib/fleet/fleet';
 import { writeAuditRecord } from '../shared/domain/audit';
+import { eventExecutionName, startNamedExecution } from '../shared/domain/executions';
 import { claimOnce } from '../shared/domain/guard-rails';
 import { defineHandler, describeIssues } from '../shared/runtime/handler';
 import { rotationClaimKey, secretSubject } from '../shared/domain/rotation-plan';
@@ -34,7 +34,7 @@ export const rotationSucceededEventSchema = z.object({
 export type RotationEventDecision = 'started' | 'duplicate' | 'ignored';
 
 /** Execution names from the event id: a redelivered event cannot start a second execution. */
-export const rotationExecutionName = (eventId: string): string => `rotation-${eventId}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
+export const rotationExecutionName = (eventId: string): string => eventExecutionName('rotation', eventId);
 
 export const startRotationFromEvent = defineHandler({
   name: 'start-rotation-from-event',
@@ -99,17 +99,16 @@ export const startRotationFromEvent = defineHandler({
       requestedBy: 'secretsmanager',
       reason: `scheduled rotation of ${secret.name} (event ${event.id})`,
     };
+    let started: Awaited<ReturnType<typeof startNamedExecution>>;
     try {
-      const started = await deps.clients.sfn.send(
-        new StartExecutionCommand({ stateMachineArn: deps.config.stateMachineArns['rotate-secret'], name: rotationExecutionName(event.id), input: JSON.stringify(input) }),
-      );
-      return decide('started', `redeploying the consumers of ${secret.name} on version ${versionId}`, subject, started.executionArn);
+      started = await startNamedExecution(deps, deps.config.stateMachineArns['rotate-secret'], rotationExecutionName(event.id), input);
     } catch (error) {
-      if ((error as Error).name === 'ExecutionAlreadyExists') return decide('duplicate', `this event already started ${rotationExecutionName(event.id)}`, subject);
       // Given back so EventBridge's retry of this event is not refused by its own claims.
       await claim.release();
       await eventClaim.release();
       throw error;
     }
+    if (!started) return decide('duplicate', `this event already started ${rotationExecutionName(event.id)}`, subject);
+    return decide('started', `redeploying the consumers of ${secret.name} on version ${versionId}`, subject, started.executionArn);
   },
 });

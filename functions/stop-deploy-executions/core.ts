@@ -7,8 +7,8 @@ import { DescribeExecutionCommand, ListExecutionsCommand, StopExecutionCommand }
 import * as z from 'zod';
 import { audited } from '../shared/domain/audit';
 import { executionIdSchema } from '../shared/domain/deploy-plan';
-import type { FleetService } from '../../lib/fleet/fleet';
-import { defineHandler, type HandlerDeps } from '../shared/runtime/handler';
+import { deployedServiceOf } from '../shared/domain/executions';
+import { defineHandler } from '../shared/runtime/handler';
 import { haltSchema } from '../shared/domain/halt-plan';
 import { rollBackInFlightDeployment } from '../shared/domain/service-deployments';
 
@@ -35,7 +35,8 @@ export const stopDeployExecutions = defineHandler({
               new StopExecutionCommand({ executionArn: execution.executionArn, error: 'TradingHalted', cause: `Halt ${halt.haltId}: ${halt.reason}` }),
             );
             stopped.push(execution.executionArn);
-            const service = await deployedService(deps, execution.executionArn);
+            const described = await deps.clients.sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }));
+            const service = deployedServiceOf(deps.fleet, described.input);
             if (service && (await rollBackInFlightDeployment(deps, deps.fleet.cluster, service.ecsServiceName))) rolledBack.push(service.id);
           }
           nextToken = page.nextToken;
@@ -46,13 +47,3 @@ export const stopDeployExecutions = defineHandler({
     ),
 });
 
-/** The fleet service a deploy execution was deploying, from its input. */
-async function deployedService(deps: HandlerDeps<'sfn'>, executionArn: string): Promise<FleetService | undefined> {
-  const described = await deps.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
-  try {
-    const { service } = JSON.parse(described.input ?? '{}') as { service?: unknown };
-    return typeof service === 'string' ? deps.fleet.services[service] : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -3,13 +3,12 @@
  * does not fight it; the deploy is then recorded FAILED (finalize-interrupted-deploy)
  * and the rollback takes over its lock.
  */
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
-import { lockKey } from '../acquire-deploy-lock/core';
 import { audited } from '../shared/domain/audit';
+import { readDeployLock } from '../shared/domain/deploy-lock';
 import { deployAuditAction, executionIdSchema, serviceTargetSchema } from '../shared/domain/deploy-plan';
+import { isExecutionOf } from '../shared/domain/executions';
 import { defineHandler } from '../shared/runtime/handler';
 
 export const stopDeployForRollback = defineHandler({
@@ -18,12 +17,8 @@ export const stopDeployForRollback = defineHandler({
   clients: ['dynamodb', 'sfn'],
   input: z.object({ executionId: executionIdSchema, plan: serviceTargetSchema }),
   core: async ({ executionId, plan }, deps): Promise<{ executionArn: string | null }> => {
-    const lock = unmarshall(
-      (await deps.clients.dynamodb.send(new GetItemCommand({ TableName: deps.config.lockTableName, Key: lockKey(plan.service), ConsistentRead: true }))).Item ?? {},
-    );
-    const deployExecutions = deps.config.stateMachineArns.deploy.replace(':stateMachine:', ':execution:');
-    const owner = typeof lock.owner === 'string' ? lock.owner : undefined;
-    if (!owner || !owner.startsWith(`${deployExecutions}:`)) return { executionArn: null };
+    const owner = (await readDeployLock(deps, plan.service))?.owner;
+    if (!owner || !isExecutionOf(deps.config.stateMachineArns.deploy, owner)) return { executionArn: null };
     const described = await deps.clients.sfn.send(new DescribeExecutionCommand({ executionArn: owner }));
     if (described.status !== 'RUNNING') return { executionArn: owner };
     return audited(

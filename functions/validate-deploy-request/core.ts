@@ -3,10 +3,10 @@
  * resolves everything later steps need into a deploy plan.
  */
 import * as z from 'zod';
-import { rejectRequest, writeAuditRecord } from '../shared/domain/audit';
+import { writeAuditRecord } from '../shared/domain/audit';
 import { type DeployPlan, executionIdSchema, serviceTarget } from '../shared/domain/deploy-plan';
-import { InvalidDeployRequestError } from '../shared/runtime/errors';
-import { defineHandler, describeIssues } from '../shared/runtime/handler';
+import { requestValidation } from '../shared/domain/request-validation';
+import { defineHandler } from '../shared/runtime/handler';
 
 const imageTag = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const imageDigest = /^sha256:[a-f0-9]{64}$/;
@@ -37,11 +37,6 @@ const inputSchema = z.object({
   request: z.unknown(),
 });
 
-function requesterOf(request: unknown): string {
-  const requestedBy = (request as { requestedBy?: unknown } | null)?.requestedBy;
-  return typeof requestedBy === 'string' && requestedBy.length > 0 ? requestedBy : 'unknown';
-}
-
 /** Splits `repo:tag` or `repo@sha256:...` into the repository and the reference. */
 export function splitImageReference(image: string): { repository: string; reference: string } | undefined {
   const at = image.indexOf('@');
@@ -62,26 +57,23 @@ export const validateDeployRequest = defineHandler({
   clients: ['dynamodb'],
   input: inputSchema,
   core: async ({ executionId, request }, deps): Promise<DeployState> => {
-    const reject = (subject: string, message: string): Promise<never> =>
-      rejectRequest(deps, { action: 'deploy', subject, actor: requesterOf(request), executionId }, new InvalidDeployRequestError(message));
-
-    const parsed = deployRequestSchema.safeParse(request);
-    if (!parsed.success) return reject('fleet', `Invalid deploy request: ${describeIssues(parsed.error)}`);
-    const { service: serviceId, image, requestedBy, reason } = parsed.data;
+    const validation = requestValidation(deps, 'deploy', { executionId, request });
+    const parsed = await validation.parse(deployRequestSchema);
+    const { service: serviceId, image, requestedBy, reason } = parsed;
 
     const service = deps.fleet.services[serviceId];
     if (!service) {
-      return reject('fleet', `Invalid deploy request: service: ${serviceId} is not in the ${deps.fleet.environment} fleet (known: ${Object.keys(deps.fleet.services).join(', ')})`);
+      return validation.refuse({ field: 'service', reason: `${serviceId} is not in the ${deps.fleet.environment} fleet (known: ${Object.keys(deps.fleet.services).join(', ')})` });
     }
     const reference = splitImageReference(image);
     if (!reference) {
-      return reject(serviceId, `Invalid deploy request: image: must be <repository>:<tag> or <repository>@sha256:<digest>, got ${image}`);
+      return validation.refuse({ subject: serviceId, field: 'image', reason: `must be <repository>:<tag> or <repository>@sha256:<digest>, got ${image}` });
     }
     if (reference.repository !== service.imageRepository) {
-      return reject(serviceId, `Invalid deploy request: image: must come from ${service.imageRepository}, got ${reference.repository}`);
+      return validation.refuse({ subject: serviceId, field: 'image', reason: `must come from ${service.imageRepository}, got ${reference.repository}` });
     }
     if (service.strategy.type !== 'rolling') {
-      return reject(serviceId, `Invalid deploy request: service: ${serviceId} uses the ${service.strategy.type} strategy, which this deploy workflow does not run yet`);
+      return validation.refuse({ subject: serviceId, field: 'service', reason: `${serviceId} uses the ${service.strategy.type} strategy, which this deploy workflow does not run yet` });
     }
 
     const plan: DeployPlan = {
@@ -101,6 +93,6 @@ export const validateDeployRequest = defineHandler({
       at: new Date().toISOString(),
     });
     // Every key later states read exists from here on, so no JSONPath meets a missing field.
-    return { request: parsed.data, plan, baseline: null, revision: null, rollout: null, failure: null, rollback: null, rollbackFailure: null };
+    return { request: parsed, plan, baseline: null, revision: null, rollout: null, failure: null, rollback: null, rollbackFailure: null };
   },
 });

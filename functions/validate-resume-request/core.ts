@@ -3,8 +3,9 @@ import * as z from 'zod';
 import { tradingServices } from '../../lib/fleet/fleet';
 import { writeAuditRecord } from '../shared/domain/audit';
 import { executionIdSchema } from '../shared/domain/deploy-plan';
-import { InvalidResumeRequestError } from '../shared/runtime/errors';
-import { defineHandler, describeIssues } from '../shared/runtime/handler';
+import { requestValidation } from '../shared/domain/request-validation';
+import { defineHandler } from '../shared/runtime/handler';
+import { executionName } from '../shared/domain/executions';
 import { readHaltFlag } from '../shared/domain/halt-flag';
 import type { Resume } from '../shared/domain/resume-plan';
 
@@ -22,20 +23,20 @@ export const validateResumeRequest = defineHandler({
   clients: ['ssm', 'dynamodb'],
   input: z.object({ executionId: executionIdSchema, request: z.unknown() }),
   core: async ({ executionId, request }, deps) => {
-    const parsed = resumeRequestSchema.safeParse(request);
-    if (!parsed.success) throw new InvalidResumeRequestError(`Invalid resume request: ${describeIssues(parsed.error)}`);
+    const validation = requestValidation(deps, 'resume', { executionId, request });
+    const parsed = await validation.parse(resumeRequestSchema);
     const flag = await readHaltFlag(deps);
-    if (!flag.readable) throw new InvalidResumeRequestError(`The halt flag cannot be read (${flag.problem}): nothing can be resumed until it is repaired`);
-    if (!flag.flag.halted || !flag.flag.haltId) throw new InvalidResumeRequestError('Trading is not halted: there is nothing to resume');
-    if (parsed.data.haltId && parsed.data.haltId !== flag.flag.haltId) {
-      throw new InvalidResumeRequestError(`haltId: ${parsed.data.haltId} is not the halt in force (${flag.flag.haltId})`);
+    if (!flag.readable) return validation.refuse({ reason: `The halt flag cannot be read (${flag.problem}): nothing can be resumed until it is repaired` });
+    if (!flag.flag.halted || !flag.flag.haltId) return validation.refuse({ reason: 'Trading is not halted: there is nothing to resume' });
+    if (parsed.haltId && parsed.haltId !== flag.flag.haltId) {
+      return validation.refuse({ field: 'haltId', reason: `${parsed.haltId} is not the halt in force (${flag.flag.haltId})` });
     }
     const resume: Resume = {
       haltId: flag.flag.haltId,
-      requestedBy: parsed.data.requestedBy,
-      reason: parsed.data.reason,
+      requestedBy: parsed.requestedBy,
+      reason: parsed.reason,
       services: flag.flag.services ?? tradingServices(deps.fleet),
-      approvalId: executionId.split(':').pop() ?? executionId,
+      approvalId: executionName(executionId),
       approvalTimeoutSeconds: Math.round(deps.fleet.approvals.resumeTimeoutMinutes * 60),
       approvers: deps.fleet.approvals.resumeApprovers ?? null,
     };
@@ -51,6 +52,6 @@ export const validateResumeRequest = defineHandler({
       at: new Date().toISOString(),
       before: { haltId: resume.haltId },
     });
-    return { request: parsed.data, resume, approval: null, readiness: null, restored: null, failure: null };
+    return { request: parsed, resume, approval: null, readiness: null, restored: null, failure: null };
   },
 });

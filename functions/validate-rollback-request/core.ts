@@ -5,8 +5,8 @@
 import * as z from 'zod';
 import { writeAuditRecord } from '../shared/domain/audit';
 import { executionIdSchema, serviceTarget } from '../shared/domain/deploy-plan';
-import { InvalidRollbackRequestError } from '../shared/runtime/errors';
-import { defineHandler, describeIssues } from '../shared/runtime/handler';
+import { requestValidation } from '../shared/domain/request-validation';
+import { defineHandler } from '../shared/runtime/handler';
 import type { RollbackPlan } from '../shared/domain/rollback-plan';
 
 /** The documented input of the rollback state machine. */
@@ -26,14 +26,12 @@ export const validateRollbackRequest = defineHandler({
   clients: ['dynamodb'],
   input: z.object({ executionId: executionIdSchema, request: z.unknown() }),
   core: async ({ executionId, request }, deps) => {
-    const parsed = rollbackRequestSchema.safeParse(request);
-    if (!parsed.success) throw new InvalidRollbackRequestError(`Invalid rollback request: ${describeIssues(parsed.error)}`);
-    const { service: serviceId, reason, source, requestedBy, targetRevision } = parsed.data;
+    const validation = requestValidation(deps, 'rollback', { executionId, request });
+    const parsed = await validation.parse(rollbackRequestSchema);
+    const { service: serviceId, reason, source, requestedBy, targetRevision } = parsed;
     const service = deps.fleet.services[serviceId];
     if (!service) {
-      throw new InvalidRollbackRequestError(
-        `Invalid rollback request: service: ${serviceId} is not in the ${deps.fleet.environment} fleet (known: ${Object.keys(deps.fleet.services).join(', ')})`,
-      );
+      return validation.refuse({ field: 'service', reason: `${serviceId} is not in the ${deps.fleet.environment} fleet (known: ${Object.keys(deps.fleet.services).join(', ')})` });
     }
     const plan: RollbackPlan = {
       ...serviceTarget(deps.fleet, service, { requestedBy: requestedBy ?? source, reason }),
@@ -54,6 +52,6 @@ export const validateRollbackRequest = defineHandler({
       ...(targetRevision ? { before: { requestedRevision: targetRevision } } : {}),
     });
     // Every key later states read exists from here on.
-    return { request: parsed.data, plan, stopped: null, lock: null, rollback: null, failure: null };
+    return { request: parsed, plan, stopped: null, lock: null, rollback: null, failure: null };
   },
 });

@@ -6,10 +6,10 @@
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { findSecret } from '../../lib/fleet/fleet';
-import { rejectRequest, writeAuditRecord } from '../shared/domain/audit';
+import { writeAuditRecord } from '../shared/domain/audit';
 import { executionIdSchema } from '../shared/domain/deploy-plan';
-import { InvalidRotationRequestError } from '../shared/runtime/errors';
-import { defineHandler, describeIssues } from '../shared/runtime/handler';
+import { requestValidation } from '../shared/domain/request-validation';
+import { defineHandler } from '../shared/runtime/handler';
 import { ROTATION_SOURCES, type RotationPlan, secretSubject } from '../shared/domain/rotation-plan';
 
 /**
@@ -47,47 +47,41 @@ export interface RotationState {
   readonly restoreFailure: null;
 }
 
-function requesterOf(request: unknown): string {
-  const requestedBy = (request as { requestedBy?: unknown } | null)?.requestedBy;
-  return typeof requestedBy === 'string' && requestedBy.length > 0 ? requestedBy.slice(0, 128) : 'unknown';
-}
-
 export const validateRotationRequest = defineHandler({
   name: 'validate-rotation-request',
   description: 'Validates a rotate-secret request against the fleet file and resolves the rotation plan',
   clients: ['dynamodb', 'secretsManager'],
   input: z.object({ executionId: executionIdSchema, request: z.unknown() }),
   core: async ({ executionId, request }, deps): Promise<RotationState> => {
-    const reject = (subject: string, message: string): Promise<never> =>
-      rejectRequest(deps, { action: 'secret.rotate', subject, actor: requesterOf(request), executionId }, new InvalidRotationRequestError(message));
-
-    const parsed = rotationRequestSchema.safeParse(request);
-    if (!parsed.success) return reject('fleet', `Invalid rotation request: ${describeIssues(parsed.error)}`);
-    const { secret: requested, requestedBy, reason, source, rotatedVersionId } = parsed.data;
+    const validation = requestValidation(deps, 'rotate-secret', { executionId, request });
+    const parsed = await validation.parse(rotationRequestSchema);
+    const { secret: requested, requestedBy, reason, source, rotatedVersionId } = parsed;
     const secret = findSecret(deps.fleet, requested);
     if (!secret) {
-      return reject(
-        'fleet',
-        `Invalid rotation request: secret: ${requested} is not a managed secret of the ${deps.fleet.environment} fleet (known: ${Object.keys(deps.fleet.secrets).join(', ') || 'none'})`,
-      );
+      return validation.refuse({
+        field: 'secret',
+        reason: `${requested} is not a managed secret of the ${deps.fleet.environment} fleet (known: ${Object.keys(deps.fleet.secrets).join(', ') || 'none'})`,
+      });
     }
+    const subject = secretSubject(secret.id);
 
     const described = await deps.clients.secretsManager.send(new DescribeSecretCommand({ SecretId: secret.name }));
     const stages = Object.entries(described.VersionIdsToStages ?? {});
     const holding = (stage: string): string | undefined => stages.find(([, s]) => s.includes(stage))?.[0];
     const current = holding('AWSCURRENT');
-    if (!described.ARN || !current) return reject(secretSubject(secret.id), `Invalid rotation request: secret: ${secret.name} has no AWSCURRENT version`);
+    if (!described.ARN || !current) return validation.refuse({ subject, field: 'secret', reason: `${secret.name} has no AWSCURRENT version` });
 
     let previousVersionId = current;
     if (rotatedVersionId !== undefined) {
       if (rotatedVersionId !== current) {
-        return reject(
-          secretSubject(secret.id),
-          `Invalid rotation request: rotatedVersionId: ${rotatedVersionId} is not the AWSCURRENT version of ${secret.name} (${current} is); a later rotation or a restore superseded it`,
-        );
+        return validation.refuse({
+          subject,
+          field: 'rotatedVersionId',
+          reason: `${rotatedVersionId} is not the AWSCURRENT version of ${secret.name} (${current} is); a later rotation or a restore superseded it`,
+        });
       }
       const previous = holding('AWSPREVIOUS');
-      if (!previous) return reject(secretSubject(secret.id), `Invalid rotation request: rotatedVersionId: ${secret.name} has no AWSPREVIOUS version to fall back on`);
+      if (!previous) return validation.refuse({ subject, field: 'rotatedVersionId', reason: `${secret.name} has no AWSPREVIOUS version to fall back on` });
       previousVersionId = previous;
     }
 
@@ -104,7 +98,7 @@ export const validateRotationRequest = defineHandler({
     };
     await writeAuditRecord(deps, {
       action: 'secret.rotate',
-      subject: secretSubject(secret.id),
+      subject,
       actor: requestedBy,
       source: source === 'rotation-event' ? 'eventbridge' : 'step-functions',
       executionId,
@@ -114,6 +108,6 @@ export const validateRotationRequest = defineHandler({
       at: new Date().toISOString(),
       before: { versionId: previousVersionId, ...(rotatedVersionId ? { rotatedVersionId } : {}) },
     });
-    return { request: parsed.data, plan, guards: null, rotation: null, redeploys: null, failure: null, restore: null, restoreFailure: null };
+    return { request: parsed, plan, guards: null, rotation: null, redeploys: null, failure: null, restore: null, restoreFailure: null };
   },
 });

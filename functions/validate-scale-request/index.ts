@@ -1,4 +1,5 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { lambdaHandler } from '../shared/runtime/lambda-runtime';
 import { validateScaleRequest } from './core';
 
-export const handler = lambdaHandler(validateScaleRequest, {});
+export const handler = lambdaHandler(validateScaleRequest, { dynamodb: DynamoDBClient });

@@ -132,16 +132,3 @@ export async function hasOutcomeRecord(deps: AuditDeps, subject: string, executi
   );
   return (result.Items ?? []).length > 0;
 }
-
-/** Records a refused request (who asked, what about, why) and throws the error that names the field. */
-export async function rejectRequest(deps: AuditDeps, request: { readonly action: string; readonly subject: string; readonly actor: string; readonly executionId: string }, error: Error): Promise<never> {
-  await writeAuditRecord(deps, {
-    ...request,
-    source: 'step-functions',
-    phase: 'outcome',
-    status: 'failed',
-    at: new Date().toISOString(),
-    error: { name: error.name, message: error.message },
-  });
-  throw error;
-}

@@ -61,7 +61,7 @@ export class HttpCredentialApiProvider implements CredentialProvider {
     try {
       return await this.http({ method, url, ...request, timeoutMs: this.timeoutMs });
     } catch (error) {
-      // The error's name only: a client's message could quote the request.
+      // The error's name only, and no cause: a client's message could quote the request, credential included.
       throw new CredentialProviderUnavailableError(`${method} ${url} failed: ${(error as Error).name || 'Error'}`);
     }
   }

@@ -57,7 +57,7 @@ const transientErrorPlugin: Pluggable<object, object> = {
         } catch (error) {
           if (isTransientAwsError(error)) {
             const e = error as Error;
-            throw new AwsTransientError(`${context.clientName ?? 'AWS'}.${context.commandName ?? 'call'}`, e.name, e.message);
+            throw new AwsTransientError(`${context.clientName ?? 'AWS'}.${context.commandName ?? 'call'}`, e.name, e.message, { cause: error });
           }
           throw error;
         }

@@ -1,6 +1,9 @@
 /**
  * Named errors. A Lambda error's `name` becomes the Step Functions error name,
  * so the ASL Retry/Catch blocks match these exact strings: keep them stable.
+ * Each takes Error's `(message, { cause })`: a named error thrown for a caught
+ * one keeps it as its cause, for whoever debugs (Step Functions sees only the
+ * name and the message).
  */
 
 export abstract class AssureError extends Error {
@@ -72,8 +75,9 @@ export class AwsTransientError extends AssureError {
     readonly operation: string,
     readonly causeName: string,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(`${operation} failed transiently (${causeName}): ${message}`);
+    super(`${operation} failed transiently (${causeName}): ${message}`, options);
   }
 }
 

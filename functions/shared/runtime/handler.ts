@@ -1,8 +1,11 @@
 /**
- * The shape every handler shares: a zod schema for its input, a pure core
- * `(input, deps) => output`, and a thin middy wrapper that parses the input, sets
- * the execution as the logger's correlation id, and logs failures before
- * re-throwing them (Step Functions must see every error).
+ * The shape every handler shares: a zod schema for its input, a core
+ * `(input, deps) => output` that reaches AWS only through the injected clients
+ * (so tests stub them and the sandbox routes them), and a thin middy wrapper
+ * that parses the input, sets the execution as the logger's correlation id, and
+ * logs failures before re-throwing them (Step Functions must see every error).
+ * A workflow's own request is not parsed here: its first step refuses it through
+ * functions/shared/domain/request-validation.ts, which records the refusal.
  */
 import middy from '@middy/core';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -31,9 +34,8 @@ export interface HandlerDefinition<Schema extends z.ZodType = z.ZodType, Output 
   readonly clients: readonly N[];
   /** The Lambda timeout; 30 s unless the core waits on something (at most 900). */
   readonly timeoutSeconds?: number;
+  /** The invocation's shape; a mismatch raises InvalidInputError naming each field at fault. */
   readonly input: Schema;
-  /** The error raised when the input fails the schema; defaults to InvalidInputError. */
-  readonly invalidInput?: new (message: string) => Error;
   readonly core: (input: z.output<Schema>, deps: HandlerDeps<N>) => Promise<Output>;
 }
 
@@ -53,13 +55,12 @@ export function describeIssues(error: z.ZodError): string {
 }
 
 export function parseInput<Schema extends z.ZodType>(
-  definition: Pick<HandlerDefinition<Schema>, 'name' | 'input' | 'invalidInput'>,
+  definition: Pick<HandlerDefinition<Schema>, 'name' | 'input'>,
   event: unknown,
 ): z.output<Schema> {
   const parsed = definition.input.safeParse(event);
   if (!parsed.success) {
-    const ErrorClass = definition.invalidInput ?? InvalidInputError;
-    throw new ErrorClass(`Invalid input to ${definition.name}: ${describeIssues(parsed.error)}`);
+    throw new InvalidInputError(`Invalid input to ${definition.name}: ${describeIssues(parsed.error)}`, { cause: parsed.error });
   }
   return parsed.data;
 }

@@ -25,13 +25,12 @@ beforeEach(() => {
 });
 
 /** A minimal definition to exercise the wrapper on its own. */
-const probe = (core: (input: { count: number }) => Promise<unknown>, invalidInput?: new (message: string) => Error) =>
+const probe = (core: (input: { count: number }) => Promise<unknown>) =>
   defineHandler({
     name: 'probe',
     description: 'test probe',
     clients: [],
     input: z.object({ executionId: z.string(), count: z.number().int() }),
-    ...(invalidInput ? { invalidInput } : {}),
     core: async (input) => core(input),
   });
 
@@ -54,14 +53,15 @@ describe('createHandler: input', () => {
     expect(ddb).not.toHaveReceivedAnyCommand();
   });
 
-  it("raises the definition's own invalid-input error when it names one", async () => {
+  it('raises InvalidInputError for any handler, without running the core', async () => {
     const core = vi.fn(async () => 'ran');
-    const handler = createHandler(probe(core, InvalidDeployRequestError), deps);
+    const handler = createHandler(probe(core), deps);
 
     const error = await handler({ executionId: EXECUTION_ID, count: 1.5 }, lambdaContext()).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(InvalidDeployRequestError);
+    expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as Error).message).toMatch(/^Invalid input to probe: count: /);
+    expect((error as Error).cause).toBeInstanceOf(z.ZodError);
     expect(core).not.toHaveBeenCalled();
   });
 
@@ -155,6 +155,7 @@ describe('createAwsClients: transient AWS errors', () => {
       causeName: 'ThrottlingException',
       message: 'DynamoDBClient.PutItemCommand failed transiently (ThrottlingException): Rate exceeded',
     });
+    expect((error as Error).cause).toMatchObject({ name: 'ThrottlingException', message: 'Rate exceeded' });
   });
 
   it.each([

@@ -287,6 +287,7 @@ describe('decide-resume-approval: two approvers at once', () => {
     expect(rejected).toHaveLength(1);
     expect(rejected[0]).toBeInstanceOf(ApprovalRefusedError);
     expect((rejected[0] as Error).message).toBe(`approval ${APPROVAL_ID} was decided by someone else first`);
+    expect((rejected[0] as Error).cause).toMatchObject({ name: 'ConditionalCheckFailedException' });
     expect(sfn.commandCalls(SendTaskSuccessCommand).length + sfn.commandCalls(SendTaskFailureCommand).length).toBe(1);
     expect(table.item()).toMatchObject({ status: 'approved', decidedBy: 'chief-risk-officer' });
   });

@@ -38,10 +38,23 @@ afterEach(() => {
 
 const setFlag = (body: unknown, executionId = HALT_EXECUTION_ID) => setHaltFlagHandler.core({ executionId, request: body }, deps);
 
-async function refusal(body: unknown): Promise<Error> {
-  const error = await setFlag(body).catch((e: unknown) => e);
+/** A refused request: the named error, and the refusal as the one write (an audit record; the flag untouched). */
+async function refusal(body: unknown, executionId = HALT_EXECUTION_ID): Promise<Error> {
+  const error = await setFlag(body, executionId).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(InvalidHaltRequestError);
   expect(error).toMatchObject({ name: 'InvalidHaltRequestError' });
+  expect(ddb.calls()).toHaveLength(1);
+  expect(auditRecords(ddb)).toEqual([
+    expect.objectContaining({
+      action: 'halt',
+      subject: 'fleet',
+      executionId,
+      phase: 'outcome',
+      status: 'failed',
+      error: { name: 'InvalidHaltRequestError', message: (error as Error).message },
+    }),
+  ]);
+  expect(ssm).not.toHaveReceivedCommand(PutParameterCommand);
   return error as Error;
 }
 
@@ -271,12 +284,20 @@ describe('set-halt-flag: a malformed request', () => {
     ['a halt id over 80 characters', { ...request, haltId: 'h'.repeat(81) }, /^Invalid halt request: haltId: must be letters, digits and hyphens$/],
     ['an unknown field', { ...request, force: true }, /^Invalid halt request: .*"force"/],
     ['not an object', 'halt everything', /^Invalid halt request: \(input\): /],
-  ])('refuses %s with InvalidHaltRequestError naming the field, and touches nothing', async (_case, body, message) => {
+  ])('refuses %s with InvalidHaltRequestError naming the field, records the refusal, and touches nothing else', async (_case, body, message) => {
     const error = await refusal(body);
 
     expect(error.message).toMatch(message);
     expect(ssm).not.toHaveReceivedAnyCommand();
-    expect(ddb).not.toHaveReceivedAnyCommand();
+  });
+
+  it('records who asked: the actor when the request names one, unknown otherwise', async () => {
+    await refusal({ ...request, reason: '' });
+    expect(auditRecords(ddb)[0]?.actor).toBe('head-of-trading');
+
+    ddb.resetHistory();
+    await refusal('halt everything');
+    expect(auditRecords(ddb)[0]?.actor).toBe('unknown');
   });
 
   it('names every bad field at once', async () => {
@@ -290,7 +311,6 @@ describe('set-halt-flag: a malformed request', () => {
 
     expect(error.message).toBe('Invalid halt request: services: options-pricer is not a trading service (trading: market-data, risk-engine, order-gateway)');
     expect(ssm).not.toHaveReceivedAnyCommand();
-    expect(ddb).not.toHaveReceivedAnyCommand();
   });
 
   it('refuses support services: only trading services halt', async () => {
@@ -298,6 +318,13 @@ describe('set-halt-flag: a malformed request', () => {
 
     expect(error.message).toBe('Invalid halt request: services: reference-data, web-gui are not trading services (trading: market-data, risk-engine, order-gateway)');
     expect(ssm).not.toHaveReceivedAnyCommand();
-    expect(ddb).not.toHaveReceivedAnyCommand();
+  });
+
+  it('refuses a halt id that already ran and was resumed, leaving the flag as it is', async () => {
+    store.value = JSON.stringify({ halted: false, lastHaltId: 'halt-earlier', clearedBy: 'chief-risk-officer', at: '2025-07-04T09:00:00.000Z' });
+
+    const error = await refusal({ ...request, haltId: 'halt-earlier' });
+
+    expect(error.message).toBe('Invalid halt request: haltId: halt halt-earlier already ran and was resumed; a new halt needs a new id');
   });
 });

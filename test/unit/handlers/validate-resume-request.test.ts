@@ -32,11 +32,22 @@ afterEach(() => {
 
 const validate = (body: unknown) => validateResumeRequest.core({ executionId: RESUME_EXECUTION_ID, request: body }, deps);
 
+/** A refused request: the named error, and the refusal as the one write (an audit record; the flag untouched). */
 async function refusal(body: unknown): Promise<Error> {
   const error = await validate(body).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(InvalidResumeRequestError);
   expect(error).toMatchObject({ name: 'InvalidResumeRequestError' });
-  expect(ddb).not.toHaveReceivedAnyCommand();
+  expect(ddb.calls()).toHaveLength(1);
+  expect(auditRecords(ddb)).toEqual([
+    expect.objectContaining({
+      action: 'resume',
+      subject: 'fleet',
+      executionId: RESUME_EXECUTION_ID,
+      phase: 'outcome',
+      status: 'failed',
+      error: { name: 'InvalidResumeRequestError', message: (error as Error).message },
+    }),
+  ]);
   expect(ssm).not.toHaveReceivedCommand(PutParameterCommand);
   return error as Error;
 }
@@ -105,25 +116,26 @@ describe('validate-resume-request: nothing to resume', () => {
 
     const error = await refusal(request);
 
-    expect(error.message).toBe('Trading is not halted: there is nothing to resume');
+    expect(error.message).toBe('Invalid resume request: Trading is not halted: there is nothing to resume');
+    expect(auditRecords(ddb)[0]?.actor).toBe('alice@example.com');
   });
 
   it('refuses when the flag was cleared', async () => {
     store.value = JSON.stringify({ halted: false, lastHaltId: HALT_ID });
 
-    expect((await refusal(request)).message).toBe('Trading is not halted: there is nothing to resume');
+    expect((await refusal(request)).message).toBe('Invalid resume request: Trading is not halted: there is nothing to resume');
   });
 
   it('refuses a halted flag without a halt id', async () => {
     store.value = JSON.stringify({ halted: true, reason: 'set by hand' });
 
-    expect((await refusal(request)).message).toBe('Trading is not halted: there is nothing to resume');
+    expect((await refusal(request)).message).toBe('Invalid resume request: Trading is not halted: there is nothing to resume');
   });
 
   it('refuses a request naming another halt than the one in force', async () => {
     const error = await refusal({ ...request, haltId: 'halt-20250704-aaaa0000' });
 
-    expect(error.message).toBe(`haltId: halt-20250704-aaaa0000 is not the halt in force (${HALT_ID})`);
+    expect(error.message).toBe(`Invalid resume request: haltId: halt-20250704-aaaa0000 is not the halt in force (${HALT_ID})`);
   });
 
   it('refuses while the flag cannot be read, and leaves it as it is', async () => {
@@ -131,7 +143,7 @@ describe('validate-resume-request: nothing to resume', () => {
 
     const error = await refusal(request);
 
-    expect(error.message).toBe('The halt flag cannot be read (/assure/prod/halt is not JSON): nothing can be resumed until it is repaired');
+    expect(error.message).toBe('Invalid resume request: The halt flag cannot be read (/assure/prod/halt is not JSON): nothing can be resumed until it is repaired');
   });
 });
 
