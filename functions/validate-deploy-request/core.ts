@@ -61,10 +61,7 @@ export const validateDeployRequest = defineHandler({
     const parsed = await validation.parse(deployRequestSchema);
     const { service: serviceId, image, requestedBy, reason } = parsed;
 
-    const service = deps.fleet.services[serviceId];
-    if (!service) {
-      return validation.refuse({ field: 'service', reason: `${serviceId} is not in the ${deps.fleet.environment} fleet (known: ${Object.keys(deps.fleet.services).join(', ')})` });
-    }
+    const service = await validation.service(serviceId);
     const reference = splitImageReference(image);
     if (!reference) {
       return validation.refuse({ subject: serviceId, field: 'image', reason: `must be <repository>:<tag> or <repository>@sha256:<digest>, got ${image}` });

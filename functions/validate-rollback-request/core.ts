@@ -29,10 +29,7 @@ export const validateRollbackRequest = defineHandler({
     const validation = requestValidation(deps, 'rollback', { executionId, request });
     const parsed = await validation.parse(rollbackRequestSchema);
     const { service: serviceId, reason, source, requestedBy, targetRevision } = parsed;
-    const service = deps.fleet.services[serviceId];
-    if (!service) {
-      return validation.refuse({ field: 'service', reason: `${serviceId} is not in the ${deps.fleet.environment} fleet (known: ${Object.keys(deps.fleet.services).join(', ')})` });
-    }
+    const service = await validation.service(serviceId);
     const plan: RollbackPlan = {
       ...serviceTarget(deps.fleet, service, { requestedBy: requestedBy ?? source, reason }),
       source,

@@ -17,10 +17,7 @@ export const validateScaleRequest = defineHandler({
   core: async ({ executionId, request }, deps): Promise<{ plan: ScalePlan; decision: null; applied: null; failure: null }> => {
     const validation = requestValidation(deps, 'scale', { executionId, request });
     const r = await validation.parse(scaleRequestSchema);
-    const service = deps.fleet.services[r.service];
-    if (!service) {
-      return validation.refuse({ field: 'service', reason: `${r.service} is not in the ${deps.fleet.environment} fleet (known: ${Object.keys(deps.fleet.services).join(', ')})` });
-    }
+    const service = await validation.service(r.service);
     const invalid = (field: string, reason: string): Promise<never> => validation.refuse({ subject: service.id, field, reason });
     const scaling = service.scaling;
     if (!scaling) {

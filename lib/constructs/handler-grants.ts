@@ -123,8 +123,8 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
   },
   'rotate-secret-value': { statements: () => [] },
 
-  // Scale: UpdateService only on the services that have a scaling policy. Validation reads only the bundled fleet file.
-  'validate-scale-request': { statements: () => [] },
+  // Scale: UpdateService only on the services that have a scaling policy.
+  'validate-scale-request': { statements: ({ p }) => [p.appendAudit()] },
   'decide-scaling': {
     statements: ({ p }) => [
       ...(p.scalingServiceArns().length > 0 ? [p.describeServices()] : []),

@@ -224,6 +224,11 @@ function findCycle(graph: Map<string, Set<string>>): string[] {
   }
 }
 
+/** The service with this fleet id; own keys only, so a request naming `constructor` finds nothing. */
+export function fleetService(fleet: Fleet, id: string): FleetService | undefined {
+  return Object.hasOwn(fleet.services, id) ? fleet.services[id] : undefined;
+}
+
 export function serviceByEcsName(fleet: Fleet, ecsServiceName: string): FleetService | undefined {
   return Object.values(fleet.services).find((s) => s.ecsServiceName === ecsServiceName);
 }

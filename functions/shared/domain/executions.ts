@@ -5,7 +5,7 @@
  * which fleet service a deploy execution was deploying.
  */
 import { StartExecutionCommand, type StartExecutionCommandOutput } from '@aws-sdk/client-sfn';
-import type { Fleet, FleetService } from '../../../lib/fleet/fleet';
+import { type Fleet, type FleetService, fleetService } from '../../../lib/fleet/fleet';
 import type { HandlerDeps } from '../runtime/handler';
 
 /** The execution's name: the last part of its ARN. */
@@ -45,7 +45,7 @@ export async function startNamedExecution(
 export function deployedServiceOf(fleet: Fleet, executionInput: string | null | undefined): FleetService | undefined {
   try {
     const { service } = JSON.parse(executionInput ?? '{}') as { service?: unknown };
-    return typeof service === 'string' && Object.hasOwn(fleet.services, service) ? fleet.services[service] : undefined;
+    return typeof service === 'string' ? fleetService(fleet, service) : undefined;
   } catch {
     return undefined;
   }

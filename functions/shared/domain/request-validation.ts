@@ -7,6 +7,7 @@
  * and the CLI match those error names.
  */
 import type { z } from 'zod';
+import { fleetService, type FleetService } from '../../../lib/fleet/fleet';
 import type { WorkflowName } from '../../../lib/naming';
 import {
   type AssureError,
@@ -20,7 +21,7 @@ import {
 import { describeIssues, type HandlerDeps } from '../runtime/handler';
 import { writeAuditRecord } from './audit';
 
-type AuditDeps = Pick<HandlerDeps<'dynamodb'>, 'clients' | 'config'>;
+type ValidationDeps = Pick<HandlerDeps<'dynamodb'>, 'clients' | 'config' | 'fleet'>;
 
 interface WorkflowRequest {
   /** The audit action the workflow records its requests under. */
@@ -67,11 +68,13 @@ export interface RequestValidation {
   parse<Schema extends z.ZodType>(schema: Schema): Promise<z.output<Schema>>;
   /** Records the refusal and throws the workflow's named error. */
   refuse(refusal: Refusal): Promise<never>;
+  /** The fleet service the request's `service` field names; a name the fleet does not have is refused, listing the known ones. */
+  service(serviceId: string): Promise<FleetService>;
 }
 
 /** Validation of one execution's raw request for `workflow`. */
 export function requestValidation(
-  deps: AuditDeps,
+  deps: ValidationDeps,
   workflow: WorkflowName,
   { executionId, request }: { readonly executionId: string; readonly request: unknown },
 ): RequestValidation {
@@ -93,12 +96,20 @@ export function requestValidation(
     throw error;
   };
 
+  const refuse = ({ field, reason, subject = 'fleet' }: Refusal): Promise<never> => reject(subject, field === undefined ? reason : `${field}: ${reason}`);
+
   return {
     async parse(schema) {
       const parsed = schema.safeParse(request);
       if (parsed.success) return parsed.data;
       return reject('fleet', describeIssues(parsed.error), parsed.error);
     },
-    refuse: ({ field, reason, subject = 'fleet' }) => reject(subject, field === undefined ? reason : `${field}: ${reason}`),
+    refuse,
+    async service(serviceId) {
+      return (
+        fleetService(deps.fleet, serviceId) ??
+        refuse({ field: 'service', reason: `${serviceId} is not in the ${deps.fleet.environment} fleet (known: ${Object.keys(deps.fleet.services).join(', ')})` })
+      );
+    },
   };
 }

@@ -187,6 +187,15 @@ describe.each(cases)('$workflow: the first step', ({ error, action, run, valid, 
   });
 });
 
+describe.each(cases.filter((c) => typeof c.valid.service === 'string'))('$workflow: a service name the fleet does not have', ({ run, valid, error }) => {
+  it.each(['constructor', 'toString', 'no-such-service'])('refuses %s, listing the known services', async (service) => {
+    const thrown = await run({ ...valid, service }, deps).catch((e: unknown) => e);
+
+    expect(thrown).toMatchObject({ name: error });
+    expect((thrown as Error).message).toContain(`service: ${service} is not in the prod fleet (known: `);
+  });
+});
+
 describe('requesterOf: who asked, from a request that may be malformed', () => {
   it.each([
     ['requestedBy', { requestedBy: 'alice' }, 'alice'],
