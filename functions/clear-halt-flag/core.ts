@@ -5,7 +5,7 @@ import { executionIdSchema } from '../shared/domain/deploy-plan';
 import { ServiceStateError } from '../shared/runtime/errors';
 import { defineHandler } from '../shared/runtime/handler';
 import { clearHaltFlag } from '../shared/domain/halt-flag';
-import { approvalDecisionSchema, resumeSchema } from '../shared/domain/resume-plan';
+import { approvalDecisionSchema, resumeSchema, resumeAuditAction } from '../shared/domain/resume-plan';
 
 export const clearHaltFlagHandler = defineHandler({
   name: 'clear-halt-flag',
@@ -15,7 +15,7 @@ export const clearHaltFlagHandler = defineHandler({
   core: async ({ executionId, resume, approval }, deps) =>
     audited(
       deps,
-      { action: 'resume.clear-flag', subject: 'fleet', actor: approval.approvedBy, source: 'step-functions', executionId, reason: resume.reason },
+      resumeAuditAction('resume.clear-flag', resume, executionId, approval.approvedBy),
       async () => {
         const result = await clearHaltFlag(deps, resume.haltId, approval.approvedBy);
         if (!result.cleared) throw new ServiceStateError(`The flag no longer holds halt ${resume.haltId}: it was left as it is`);

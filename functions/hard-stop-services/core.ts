@@ -9,7 +9,7 @@ import * as z from 'zod';
 import { audited } from '../shared/domain/audit';
 import { executionIdSchema } from '../shared/domain/deploy-plan';
 import { defineHandler } from '../shared/runtime/handler';
-import { capacitySnapshotKey, haltSchema } from '../shared/domain/halt-plan';
+import { capacitySnapshotKey, haltSchema, haltAuditAction } from '../shared/domain/halt-plan';
 
 export const hardStopServices = defineHandler({
   name: 'hard-stop-services',
@@ -19,7 +19,7 @@ export const hardStopServices = defineHandler({
   core: async ({ executionId, halt }, deps) =>
     audited(
       deps,
-      { action: 'halt.hard-stop', subject: 'fleet', actor: halt.actor, source: halt.source, executionId, reason: halt.reason },
+      haltAuditAction('halt.hard-stop', halt, executionId),
       async () => {
         const hard = halt.services.map((id) => deps.fleet.services[id]).filter((s) => s?.halt?.mode === 'hard');
         const stopped = [];

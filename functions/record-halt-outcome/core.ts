@@ -7,7 +7,7 @@ import { writeAuditRecord } from '../shared/domain/audit';
 import { executionIdSchema, failureSchema } from '../shared/domain/deploy-plan';
 import { describeFailure } from '../shared/runtime/failure';
 import { defineHandler } from '../shared/runtime/handler';
-import { haltSchema } from '../shared/domain/halt-plan';
+import { haltSchema, haltAuditAction } from '../shared/domain/halt-plan';
 
 const verificationSchema = z.object({
   deadlineSeconds: z.number(),
@@ -52,12 +52,7 @@ export const recordHaltOutcome = defineHandler({
     ];
     const message = lines.join('\n');
     await writeAuditRecord(deps, {
-      action: 'halt',
-      subject: 'fleet',
-      actor: halt.actor,
-      source: halt.source,
-      executionId,
-      reason: halt.reason,
+      ...haltAuditAction('halt', halt, executionId),
       phase: 'outcome',
       status: status === 'CONFIRMED' ? 'succeeded' : 'failed',
       at: new Date().toISOString(),

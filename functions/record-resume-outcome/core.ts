@@ -5,7 +5,7 @@ import { executionIdSchema, failureSchema } from '../shared/domain/deploy-plan';
 import { describeFailure } from '../shared/runtime/failure';
 import { defineHandler } from '../shared/runtime/handler';
 import { page } from '../shared/domain/paging';
-import { approvalDecisionSchema, resumeSchema } from '../shared/domain/resume-plan';
+import { approvalDecisionSchema, resumeSchema, resumeAuditAction } from '../shared/domain/resume-plan';
 
 export const recordResumeOutcome = defineHandler({
   name: 'record-resume-outcome',
@@ -27,12 +27,7 @@ export const recordResumeOutcome = defineHandler({
       FAILED: `Resume after halt ${resume.haltId} failed part-way: ${why}. The halt flag stays set; check the fleet.`,
     }[status];
     await writeAuditRecord(deps, {
-      action: 'resume',
-      subject: 'fleet',
-      actor: resume.requestedBy,
-      source: 'step-functions',
-      executionId,
-      reason: resume.reason,
+      ...resumeAuditAction('resume', resume, executionId),
       phase: 'outcome',
       status: status === 'RESUMED' ? 'succeeded' : 'failed',
       at: new Date().toISOString(),

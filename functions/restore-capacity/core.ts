@@ -11,7 +11,7 @@ import { executionIdSchema } from '../shared/domain/deploy-plan';
 import { ServiceStateError } from '../shared/runtime/errors';
 import { defineHandler } from '../shared/runtime/handler';
 import { capacitySnapshotKey } from '../shared/domain/halt-plan';
-import { approvalDecisionSchema, resumeSchema } from '../shared/domain/resume-plan';
+import { approvalDecisionSchema, resumeSchema, resumeAuditAction } from '../shared/domain/resume-plan';
 
 const POLL_INTERVAL_MS = 5_000;
 const RESTORE_DEADLINE_MS = 12 * 60_000;
@@ -25,7 +25,7 @@ export const restoreCapacity = defineHandler({
   core: async ({ executionId, resume, approval }, deps) =>
     audited(
       deps,
-      { action: 'resume.restore-capacity', subject: 'fleet', actor: approval.approvedBy, source: 'step-functions', executionId, reason: resume.reason },
+      resumeAuditAction('resume.restore-capacity', resume, executionId, approval.approvedBy),
       async () => {
         const restored: { service: string; desiredCount: number }[] = [];
         for (const service of Object.values(deps.fleet.services)) {

@@ -4,7 +4,7 @@ import { callAdminApi, readAdminToken } from '../shared/domain/admin-api';
 import { audited } from '../shared/domain/audit';
 import { executionIdSchema } from '../shared/domain/deploy-plan';
 import { defineHandler } from '../shared/runtime/handler';
-import { haltSchema } from '../shared/domain/halt-plan';
+import { haltSchema, haltAuditAction } from '../shared/domain/halt-plan';
 
 export const sendHaltCommands = defineHandler({
   name: 'send-halt-commands',
@@ -14,7 +14,7 @@ export const sendHaltCommands = defineHandler({
   core: async ({ executionId, halt }, deps) =>
     audited(
       deps,
-      { action: 'halt.command-services', subject: 'fleet', actor: halt.actor, source: halt.source, executionId, reason: halt.reason },
+      haltAuditAction('halt.command-services', halt, executionId),
       async () => {
         const token = await readAdminToken(deps);
         if (!token) return { sent: false, why: 'the fleet file configures no admin API (halt.adminTokenSecret)', services: [] };

@@ -5,7 +5,7 @@ import { audited } from '../shared/domain/audit';
 import { executionIdSchema } from '../shared/domain/deploy-plan';
 import { ServiceStateError } from '../shared/runtime/errors';
 import { defineHandler } from '../shared/runtime/handler';
-import { approvalDecisionSchema, resumeSchema } from '../shared/domain/resume-plan';
+import { approvalDecisionSchema, resumeSchema, resumeAuditAction } from '../shared/domain/resume-plan';
 
 export const sendResumeCommands = defineHandler({
   name: 'send-resume-commands',
@@ -15,7 +15,7 @@ export const sendResumeCommands = defineHandler({
   core: async ({ executionId, resume, approval }, deps) =>
     audited(
       deps,
-      { action: 'resume.command-services', subject: 'fleet', actor: approval.approvedBy, source: 'step-functions', executionId, reason: resume.reason },
+      resumeAuditAction('resume.command-services', resume, executionId, approval.approvedBy),
       async () => {
         const token = await readAdminToken(deps);
         if (!token) return { services: [] };

@@ -9,8 +9,8 @@ import { tradingServices } from '../../lib/fleet/fleet';
 import { writeAuditRecord } from '../shared/domain/audit';
 import { executionIdSchema } from '../shared/domain/deploy-plan';
 import { executionName } from '../shared/domain/executions';
+import { type Halt, haltAuditAction } from '../shared/domain/halt-plan';
 import { defineHandler } from '../shared/runtime/handler';
-import type { Halt } from '../shared/domain/halt-plan';
 import { setHaltFlag } from '../shared/domain/halt-flag';
 import { requestValidation } from '../shared/domain/request-validation';
 
@@ -57,12 +57,7 @@ export const setHaltFlagHandler = defineHandler({
       flaggedAt: flag.at ?? new Date().toISOString(),
     };
     await writeAuditRecord(deps, {
-      action: 'halt',
-      subject: 'fleet',
-      actor: halt.actor,
-      source: halt.source,
-      executionId,
-      reason: halt.reason,
+      ...haltAuditAction('halt', halt, executionId),
       phase: 'intent',
       status: 'started',
       at: new Date().toISOString(),

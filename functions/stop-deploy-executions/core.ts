@@ -9,7 +9,7 @@ import { audited } from '../shared/domain/audit';
 import { executionIdSchema } from '../shared/domain/deploy-plan';
 import { deployedServiceOf } from '../shared/domain/executions';
 import { defineHandler } from '../shared/runtime/handler';
-import { haltSchema } from '../shared/domain/halt-plan';
+import { haltSchema, haltAuditAction } from '../shared/domain/halt-plan';
 import { rollBackInFlightDeployment } from '../shared/domain/service-deployments';
 
 export const stopDeployExecutions = defineHandler({
@@ -20,7 +20,7 @@ export const stopDeployExecutions = defineHandler({
   core: async ({ executionId, halt }, deps) =>
     audited(
       deps,
-      { action: 'halt.stop-deploys', subject: 'fleet', actor: halt.actor, source: halt.source, executionId, reason: halt.reason },
+      haltAuditAction('halt.stop-deploys', halt, executionId),
       async () => {
         const stopped: string[] = [];
         const rolledBack: string[] = [];

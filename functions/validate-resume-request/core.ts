@@ -4,10 +4,10 @@ import { tradingServices } from '../../lib/fleet/fleet';
 import { writeAuditRecord } from '../shared/domain/audit';
 import { executionIdSchema } from '../shared/domain/deploy-plan';
 import { requestValidation } from '../shared/domain/request-validation';
+import { type Resume, resumeAuditAction } from '../shared/domain/resume-plan';
 import { defineHandler } from '../shared/runtime/handler';
 import { executionName } from '../shared/domain/executions';
 import { readHaltFlag } from '../shared/domain/halt-flag';
-import type { Resume } from '../shared/domain/resume-plan';
 
 /** The documented input of the resume state machine. */
 export const resumeRequestSchema = z.strictObject({
@@ -41,12 +41,7 @@ export const validateResumeRequest = defineHandler({
       approvers: deps.fleet.approvals.resumeApprovers ?? null,
     };
     await writeAuditRecord(deps, {
-      action: 'resume',
-      subject: 'fleet',
-      actor: resume.requestedBy,
-      source: 'step-functions',
-      executionId,
-      reason: resume.reason,
+      ...resumeAuditAction('resume', resume, executionId),
       phase: 'intent',
       status: 'started',
       at: new Date().toISOString(),

@@ -8,7 +8,7 @@ import { callAdminApi, readAdminToken, type AdminToken } from '../shared/domain/
 import { audited } from '../shared/domain/audit';
 import { executionIdSchema } from '../shared/domain/deploy-plan';
 import { defineHandler, type HandlerDeps } from '../shared/runtime/handler';
-import { haltSchema } from '../shared/domain/halt-plan';
+import { haltSchema, haltAuditAction } from '../shared/domain/halt-plan';
 
 const POLL_INTERVAL_MS = 2_000;
 
@@ -27,7 +27,7 @@ export const verifyHalt = defineHandler({
   core: async ({ executionId, halt }, deps) =>
     audited(
       deps,
-      { action: 'halt.verify', subject: 'fleet', actor: halt.actor, source: halt.source, executionId, reason: halt.reason },
+      haltAuditAction('halt.verify', halt, executionId),
       async () => {
         const deadlineSeconds = deps.fleet.halt?.verifyDeadlineSeconds ?? 60;
         const deadline = Date.now() + deadlineSeconds * 1000;

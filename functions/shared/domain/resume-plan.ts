@@ -1,5 +1,6 @@
 /** The resume workflow's state: which halt to resume from, who asked, and the approval rules. */
 import * as z from 'zod';
+import type { AuditAction } from './audit';
 
 export const resumeSchema = z.object({
   haltId: z.string(),
@@ -12,6 +13,16 @@ export const resumeSchema = z.object({
   approvers: z.array(z.string()).nullable(),
 });
 export type Resume = z.output<typeof resumeSchema>;
+
+/** What a resume step records: about the whole fleet, by the requester (or, once approved, the approver). */
+export const resumeAuditAction = (action: string, resume: Pick<Resume, 'requestedBy' | 'reason'>, executionId: string, actor = resume.requestedBy): AuditAction => ({
+  action,
+  subject: 'fleet',
+  actor,
+  source: 'step-functions',
+  executionId,
+  reason: resume.reason,
+});
 
 export const approvalKey = (approvalId: string): string => `approval#${approvalId}`;
 
