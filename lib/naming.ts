@@ -4,6 +4,7 @@
  */
 import type { AssureConfig } from '../functions/shared/runtime/config';
 import type { Fleet } from './fleet/fleet';
+import { WORKFLOWS, type WorkflowName } from './workflows/workflow-names';
 
 export interface AccountContext {
   readonly account: string;
@@ -21,8 +22,7 @@ export const pascalCase = (name: string): string => name.replace(/(^|-)([a-z])/g
 
 export const stateMachineName = (environment: string, workflow: string): string => `${resourcePrefix(environment)}-${workflow}`;
 
-export const WORKFLOWS = ['deploy', 'rollback', 'halt', 'resume', 'rotate-secret', 'scale'] as const;
-export type WorkflowName = (typeof WORKFLOWS)[number];
+export { WORKFLOWS, type WorkflowName } from './workflows/workflow-names';
 
 export const stateMachineArn = (context: AccountContext, environment: string, workflow: WorkflowName): string =>
   `arn:aws:states:${context.region}:${context.account}:stateMachine:${stateMachineName(environment, workflow)}`;

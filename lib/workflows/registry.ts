@@ -1,7 +1,7 @@
 /**
  * The registry: every workflow and event route Assure has. The CDK stack, the
  * sandbox, the handler configuration and the CLI all loop over it; adding a
- * workflow is one line here (and its name in naming.ts's WORKFLOWS, which the
+ * workflow is one line here (and its name in workflow-names.ts's WORKFLOWS, which the
  * Lambda runtime reads without importing any handler).
  */
 import type { WorkflowName } from '../naming';

@@ -3,7 +3,7 @@
  * them from the same names, and the sandbox builds the same object directly.
  */
 import * as z from 'zod';
-import { WORKFLOWS, type WorkflowName } from '../../../lib/naming';
+import { WORKFLOWS, type WorkflowName } from '../../../lib/workflows/workflow-names';
 
 export interface AssureConfig {
   readonly environment: string;
