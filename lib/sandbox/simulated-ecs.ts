@@ -77,7 +77,7 @@ export class SimulatedEcs implements SimulatedService {
     this.deployments = new ServiceDeployments(this.state, alarmInfo, reconcile);
     this.services = new Services(this.state, this.definitions, this.deployments, reconcile);
     this.lifecycle = new TaskLifecycle(this.state, this.definitions, images, {
-      failedToStart: (service, deployment) => this.deployments.countFailure(service, deployment),
+      failed: (service, deployment) => this.deployments.countFailure(service, deployment),
       serving: (deployment) => this.deployments.countHealthy(deployment),
       transitioned: reconcile,
     });

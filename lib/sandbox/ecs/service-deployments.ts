@@ -52,7 +52,7 @@ export class ServiceDeployments {
         enable: breaker.enable,
         rollback: breaker.rollback,
         resetOnHealthyTask: breaker.resetOnHealthyTask ?? true,
-        threshold: circuitBreakerThreshold(desiredCount, breaker.thresholdConfiguration),
+        ...(breaker.thresholdConfiguration ? { thresholdConfiguration: { ...breaker.thresholdConfiguration } } : {}),
       },
       alarms: {
         names: alarmNames,
@@ -332,14 +332,19 @@ export class ServiceDeployments {
 
   // ---------------------------------------------------------------- circuit breaker
 
-  /** A task of `deployment` failed to start: the circuit breaker counts it, and relaunches back off. */
+  /**
+   * A task of `deployment` failed: it never reached RUNNING (stage 1), or it ran and failed its load-balancer or
+   * container health checks and ECS replaced it (stage 2). Both count against the same threshold, computed from the
+   * deployment's latest desired count when a failure is counted. Relaunches back off.
+   */
   countFailure(service: ServiceRecord, deployment: DeploymentRecord): void {
     if (deployment.status !== 'PRIMARY' || deployment.rolloutState !== 'IN_PROGRESS') return;
     deployment.failedTasks += 1;
     deployment.updatedAt = Date.now();
     service.relaunchNotBefore = Date.now() + ECS_TIMINGS.relaunchBackoffMs;
     const breaker = deployment.circuitBreaker;
-    if (breaker.enable && deployment.failedTasks >= breaker.threshold) {
+    if (breaker.enable && deployment.failedTasks >= circuitBreakerThreshold(deployment.desiredCount, breaker.thresholdConfiguration)) {
+      // ECS gives the same reason whichever stage tripped the breaker.
       this.fail(
         service,
         deployment,
