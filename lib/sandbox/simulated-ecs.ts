@@ -67,13 +67,17 @@ export class SimulatedEcs implements SimulatedService {
   private readonly services: Services;
   private readonly lifecycle: TaskLifecycle;
   private readonly controller: RollingController;
+  /** The next step of a service: the rolling controller's, or a deleted service's drain. */
+  private readonly reconcile: (service: ServiceRecord) => void;
 
   constructor(context: EcsContext, images: ImageCatalogue, emit: EcsEventEmitter, alarmInfo: AlarmInfo) {
     this.state = new EcsState(context, emit);
     this.definitions = new TaskDefinitions(context);
     // The parts call each other both ways (a task transition runs the controller, which starts tasks):
     // these callbacks reach the controller and the deployments when they run, after construction.
-    const reconcile = (service: ServiceRecord): void => this.controller.reconcile(service);
+    // A deleted (DRAINING) service has nothing to reconcile: it only waits for its tasks to stop.
+    const reconcile = (service: ServiceRecord): void => (service.status === 'DRAINING' ? this.services.drained(service) : this.controller.reconcile(service));
+    this.reconcile = reconcile;
     this.deployments = new ServiceDeployments(this.state, alarmInfo, reconcile);
     this.services = new Services(this.state, this.definitions, this.deployments, reconcile);
     this.lifecycle = new TaskLifecycle(this.state, this.definitions, images, {
@@ -109,7 +113,7 @@ export class SimulatedEcs implements SimulatedService {
       const primary = this.state.primary(service);
       if (primary.bakeEndsAt) this.controller.armReconcile(service, primary.bakeEndsAt);
       if (service.relaunchNotBefore > Date.now()) this.controller.armReconcile(service, service.relaunchNotBefore);
-      this.controller.reconcile(service);
+      this.reconcile(service);
     }
   }
 
@@ -121,7 +125,7 @@ export class SimulatedEcs implements SimulatedService {
   /** True while any service is rolling out or any task is between states. */
   isBusy(): boolean {
     if (this.lifecycle.hasPendingTransitions()) return true;
-    for (const service of this.state.services.values()) if (this.state.primary(service).rolloutState === 'IN_PROGRESS') return true;
+    for (const service of this.state.services.values()) if (service.status === 'ACTIVE' && this.state.primary(service).rolloutState === 'IN_PROGRESS') return true;
     return false;
   }
 
@@ -187,6 +191,13 @@ export class SimulatedEcs implements SimulatedService {
         return this.services.describeServices(input);
       case 'UpdateService':
         return { service: this.services.describeService(this.services.updateService(input)) };
+      case 'DeleteService': {
+        const deleted = this.services.deleteService(input, (service) => {
+          const live = this.state.serviceTasks(service).filter((t) => t.desiredStatus === 'RUNNING');
+          if (live.length > 0) this.lifecycle.stopTasks(service, live, `Scaling activity initiated by (deployment ${this.state.primary(service).id})`);
+        });
+        return { service: this.services.describeService(deleted) };
+      }
       case 'DescribeTaskDefinition':
         return this.definitions.describeTaskDefinition(input);
       case 'RegisterTaskDefinition':
