@@ -8,11 +8,17 @@
  *   while minimumHealthyPercent of the desired count keeps serving, and
  *   completes (SERVICE_DEPLOYMENT_COMPLETED) at steady state, after a bake time
  *   when deployment alarms are monitored.
- * - The circuit breaker counts consecutive task failures against
- *   ceil(50% × desired), clamped to [3, 200] (or the thresholdConfiguration); a
- *   task turning healthy resets the count. On failure, with rollback on, ECS
- *   re-promotes the most recent COMPLETED deployment (same id, IN_PROGRESS
- *   again); with none it stalls.
+ * - Health checks: the target group's (a path the image fails turns the target
+ *   unhealthy) and the essential containers' healthCheck. Past the service's
+ *   grace period ECS stops a task that failed either, and replaces it.
+ * - The circuit breaker counts consecutive task failures, both tasks that never
+ *   reach RUNNING (stage 1) and tasks replaced for failed health checks
+ *   (stage 2), against ceil(50% × the latest desired count), clamped to
+ *   [3, 200] (or the thresholdConfiguration); a task turning healthy resets the
+ *   count. On failure, with rollback on, ECS re-promotes the most recent
+ *   COMPLETED deployment (same id, IN_PROGRESS again); with none it stalls.
+ * - DeleteService drains a service (DRAINING) until its tasks stop (INACTIVE);
+ *   UpdateService then fails with ServiceNotActiveException.
  * - Deployment alarms: monitored once a new task runs, through the bake time; an
  *   alarm already in ALARM when the deployment starts turns monitoring off.
  *
