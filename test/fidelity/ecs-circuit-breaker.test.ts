@@ -9,6 +9,8 @@
  * - the failure threshold is min(max(3, ceil(0.5 × desired count)), 200), using
  *   the latest desired count.
  *
+ * DescribeServiceDeployments' view of it: API reference "ServiceDeploymentCircuitBreaker"
+ * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceDeploymentCircuitBreaker.html).
  * Container health, grace period: API reference "HealthCheck"
  * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html) and
  * "UpdateService", healthCheckGracePeriodSeconds
@@ -50,10 +52,19 @@ describe('circuit-breaker threshold: min(max(3, ceil(0.5 × desired count)), 200
     const world = ecsWorld({ desiredCount: 10 });
     await world.rollOut('repo/s:2', 'crash-on-start');
     const failing = world.service().deployments.find((d) => d.status === 'PRIMARY');
+    const breaker = async (): Promise<unknown> => {
+      const described = (await world.call('DescribeServiceDeployments', { serviceDeploymentArns: [failing?.serviceDeploymentArn] })) as {
+        serviceDeployments: { deploymentCircuitBreaker?: unknown }[];
+      };
+      return described.serviceDeployments[0]?.deploymentCircuitBreaker;
+    };
+    expect(await breaker()).toEqual({ status: 'MONITORING', failureCount: 0, threshold: 5 });
     await world.call('UpdateService', { service: 's', desiredCount: 4 });
+    expect(await breaker()).toEqual({ status: 'MONITORING', failureCount: 0, threshold: 3 });
     await world.settle();
     expect(failing?.rolloutState).toBe('FAILED');
     expect(failing?.failedTasks).toBe(3);
+    expect(await breaker()).toEqual({ status: 'TRIGGERED', failureCount: 3, threshold: 3 });
     expect(eventNames(world)).toEqual([
       'SERVICE_DEPLOYMENT_IN_PROGRESS',
       'SERVICE_DEPLOYMENT_FAILED',

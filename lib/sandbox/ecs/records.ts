@@ -94,6 +94,15 @@ export interface ServiceDeploymentRecord {
   updatedAt: number;
   finishedAt?: number;
   rollback?: { reason: string; serviceRevisionArn: string; startedAt: number };
+  /** The circuit breaker as the deployment left it (while it runs, DescribeServiceDeployments reads the live deployment). */
+  circuitBreaker?: ServiceDeploymentCircuitBreaker;
+}
+
+/** DescribeServiceDeployments' view of a deployment's circuit breaker. */
+export interface ServiceDeploymentCircuitBreaker {
+  status: 'TRIGGERED' | 'MONITORING' | 'MONITORING_COMPLETE' | 'DISABLED';
+  failureCount: number;
+  threshold: number;
 }
 
 export interface ServiceRevisionRecord {
