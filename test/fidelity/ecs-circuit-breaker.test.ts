@@ -140,6 +140,9 @@ describe('stage 2: tasks that run but fail their health checks', () => {
 
   it('a container health check the image passes: tasks turn HEALTHY and the rollout completes', async () => {
     const world = ecsWorld({ healthCheck: DEEP_CHECK });
+    const seeded = tasksOf(world, 'repo/s:1').map((t) => t.taskArn);
+    const before = (await world.call('DescribeTasks', { tasks: seeded })) as { tasks: { healthStatus: string }[] };
+    expect(before.tasks.map((t) => t.healthStatus)).toEqual(['HEALTHY', 'HEALTHY', 'HEALTHY', 'HEALTHY']);
     await world.rollOut('repo/s:2', 'healthy');
     await world.settle();
     expect(eventNames(world)).toEqual(['SERVICE_DEPLOYMENT_IN_PROGRESS', 'SERVICE_DEPLOYMENT_COMPLETED']);

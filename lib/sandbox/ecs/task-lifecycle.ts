@@ -84,6 +84,7 @@ export class TaskLifecycle {
       task.lastStatus = 'RUNNING';
       task.startedAt = now;
       task.target = service.loadBalancers.length > 0 ? 'healthy' : 'unused';
+      if (this.containerHealthChecks(task).length > 0) task.health = 'HEALTHY';
       task.servingSince = now;
       this.state.tasks.set(task.taskArn, task);
       for (const listener of this.taskRunningListeners) listener(task);
