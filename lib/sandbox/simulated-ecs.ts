@@ -8,11 +8,17 @@
  *   while minimumHealthyPercent of the desired count keeps serving, and
  *   completes (SERVICE_DEPLOYMENT_COMPLETED) at steady state, after a bake time
  *   when deployment alarms are monitored.
- * - The circuit breaker counts consecutive task failures against
- *   ceil(50% × desired), clamped to [3, 200] (or the thresholdConfiguration); a
- *   task turning healthy resets the count. On failure, with rollback on, ECS
- *   re-promotes the most recent COMPLETED deployment (same id, IN_PROGRESS
- *   again); with none it stalls.
+ * - Health checks: the target group's (a path the image fails turns the target
+ *   unhealthy) and the essential containers' healthCheck. Past the service's
+ *   grace period ECS stops a task that failed either, and replaces it.
+ * - The circuit breaker counts consecutive task failures, both tasks that never
+ *   reach RUNNING (stage 1) and tasks replaced for failed health checks
+ *   (stage 2), against ceil(50% × the latest desired count), clamped to
+ *   [3, 200] (or the thresholdConfiguration); a task turning healthy resets the
+ *   count. On failure, with rollback on, ECS re-promotes the most recent
+ *   COMPLETED deployment (same id, IN_PROGRESS again); with none it stalls.
+ * - DeleteService drains a service (DRAINING) until its tasks stop (INACTIVE);
+ *   UpdateService then fails with ServiceNotActiveException.
  * - Deployment alarms: monitored once a new task runs, through the bake time; an
  *   alarm already in ALARM when the deployment starts turns monitoring off.
  *
@@ -67,17 +73,21 @@ export class SimulatedEcs implements SimulatedService {
   private readonly services: Services;
   private readonly lifecycle: TaskLifecycle;
   private readonly controller: RollingController;
+  /** The next step of a service: the rolling controller's, or a deleted service's drain. */
+  private readonly reconcile: (service: ServiceRecord) => void;
 
   constructor(context: EcsContext, images: ImageCatalogue, emit: EcsEventEmitter, alarmInfo: AlarmInfo) {
     this.state = new EcsState(context, emit);
     this.definitions = new TaskDefinitions(context);
     // The parts call each other both ways (a task transition runs the controller, which starts tasks):
     // these callbacks reach the controller and the deployments when they run, after construction.
-    const reconcile = (service: ServiceRecord): void => this.controller.reconcile(service);
+    // A deleted (DRAINING) service has nothing to reconcile: it only waits for its tasks to stop.
+    const reconcile = (service: ServiceRecord): void => (service.status === 'DRAINING' ? this.services.drained(service) : this.controller.reconcile(service));
+    this.reconcile = reconcile;
     this.deployments = new ServiceDeployments(this.state, alarmInfo, reconcile);
     this.services = new Services(this.state, this.definitions, this.deployments, reconcile);
     this.lifecycle = new TaskLifecycle(this.state, this.definitions, images, {
-      failedToStart: (service, deployment) => this.deployments.countFailure(service, deployment),
+      failed: (service, deployment) => this.deployments.countFailure(service, deployment),
       serving: (deployment) => this.deployments.countHealthy(deployment),
       transitioned: reconcile,
     });
@@ -109,7 +119,7 @@ export class SimulatedEcs implements SimulatedService {
       const primary = this.state.primary(service);
       if (primary.bakeEndsAt) this.controller.armReconcile(service, primary.bakeEndsAt);
       if (service.relaunchNotBefore > Date.now()) this.controller.armReconcile(service, service.relaunchNotBefore);
-      this.controller.reconcile(service);
+      this.reconcile(service);
     }
   }
 
@@ -121,7 +131,7 @@ export class SimulatedEcs implements SimulatedService {
   /** True while any service is rolling out or any task is between states. */
   isBusy(): boolean {
     if (this.lifecycle.hasPendingTransitions()) return true;
-    for (const service of this.state.services.values()) if (this.state.primary(service).rolloutState === 'IN_PROGRESS') return true;
+    for (const service of this.state.services.values()) if (service.status === 'ACTIVE' && this.state.primary(service).rolloutState === 'IN_PROGRESS') return true;
     return false;
   }
 
@@ -187,6 +197,13 @@ export class SimulatedEcs implements SimulatedService {
         return this.services.describeServices(input);
       case 'UpdateService':
         return { service: this.services.describeService(this.services.updateService(input)) };
+      case 'DeleteService': {
+        const deleted = this.services.deleteService(input, (service) => {
+          const live = this.state.serviceTasks(service).filter((t) => t.desiredStatus === 'RUNNING');
+          if (live.length > 0) this.lifecycle.stopTasks(service, live, `Scaling activity initiated by (deployment ${this.state.primary(service).id})`);
+        });
+        return { service: this.services.describeService(deleted) };
+      }
       case 'DescribeTaskDefinition':
         return this.definitions.describeTaskDefinition(input);
       case 'RegisterTaskDefinition':

@@ -63,6 +63,22 @@ export function answerHttp(behaviour: ImageBehaviour, path: string): HttpAnswer 
   return { status: 200, body: JSON.stringify({ status: 'ok', checks: { 'venue-session': 'up', 'risk-limits': 'loaded', database: 'ok' } }) };
 }
 
+/**
+ * Whether a container health-check command (the task definition's `healthCheck.command`) passes in a container of
+ * this behaviour. The sandbox runs no commands: a probe of an HTTP URL passes when the application answers that path
+ * with a status below 400 (`curl -f`/`--fail` and `wget` fail on 4xx/5xx; plain `curl` passes on any answer); a
+ * command that is only `exit 1` fails; any other command passes.
+ */
+export function containerHealthCommandPasses(behaviour: ImageBehaviour, command: readonly string[]): boolean {
+  const line = command.slice(command[0] === 'CMD' || command[0] === 'CMD-SHELL' ? 1 : 0).join(' ');
+  const url = /https?:\/\/[^\s/'"|;&]+(\/[^\s'"|;&]*)?/.exec(line);
+  if (url) {
+    const failsOnError = /\bwget\b/.test(line) || /\bcurl\b[^|;&]*\s(-f|--fail|-[a-zA-Z]*f[a-zA-Z]*)\b/.test(line);
+    return !failsOnError || answerHttp(behaviour, url[1] ?? '/').status < 400;
+  }
+  return !/^\s*exit\s+[1-9]\d*\s*$/.test(line);
+}
+
 /** A service's CPU demand at rest: half of its desired tasks' CPU (50 % utilisation at the fleet file's desired count). */
 export const RESTING_DEMAND_PER_DESIRED_TASK = 0.5;
 

@@ -24,6 +24,21 @@ export interface TargetGroupConfig {
   readonly intervalSeconds: number;
   readonly healthyThresholdCount: number;
   readonly deregistrationDelaySeconds: number;
+  /**
+   * The target group's health-check path and unhealthy threshold. Without a path the check is the
+   * application's liveness (any running image passes it); with one, the image's answer on that path decides.
+   */
+  readonly healthCheckPath?: string;
+  readonly unhealthyThresholdCount?: number;
+}
+
+/** A container health check as the task definition declares it (seconds; ECS's defaults apply when absent). */
+export interface ContainerHealthCheck {
+  command: string[];
+  interval?: number;
+  timeout?: number;
+  retries?: number;
+  startPeriod?: number;
 }
 
 export interface ContainerDefinition {
@@ -33,6 +48,7 @@ export interface ContainerDefinition {
   portMappings?: { containerPort: number; protocol?: string }[];
   environment?: { name: string; value: string }[];
   secrets?: { name: string; valueFrom: string }[];
+  healthCheck?: ContainerHealthCheck;
   [field: string]: unknown;
 }
 
@@ -78,6 +94,15 @@ export interface ServiceDeploymentRecord {
   updatedAt: number;
   finishedAt?: number;
   rollback?: { reason: string; serviceRevisionArn: string; startedAt: number };
+  /** The circuit breaker as the deployment left it (while it runs, DescribeServiceDeployments reads the live deployment). */
+  circuitBreaker?: ServiceDeploymentCircuitBreaker;
+}
+
+/** DescribeServiceDeployments' view of a deployment's circuit breaker. */
+export interface ServiceDeploymentCircuitBreaker {
+  status: 'TRIGGERED' | 'MONITORING' | 'MONITORING_COMPLETE' | 'DISABLED';
+  failureCount: number;
+  threshold: number;
 }
 
 export interface ServiceRevisionRecord {
@@ -100,7 +125,8 @@ export interface DeploymentRecord {
   updatedAt: number;
   rolloutState: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
   rolloutStateReason: string;
-  circuitBreaker: { enable: boolean; rollback: boolean; threshold: number; resetOnHealthyTask: boolean };
+  /** The threshold is not stored: it follows the latest desired count (circuitBreakerThreshold). */
+  circuitBreaker: { enable: boolean; rollback: boolean; resetOnHealthyTask: boolean; thresholdConfiguration?: { type: string; value: number } };
   alarms: { names: string[]; enable: boolean; rollback: boolean; ignored: boolean; monitoring: boolean };
   bakeEndsAt?: number;
 }
@@ -151,11 +177,15 @@ export interface TaskRecord {
   exitCode?: number;
   privateIp: string;
   image: string;
-  /** Target health in the service's target group (or `serving` without a load balancer). */
-  target: 'unused' | 'initial' | 'healthy' | 'draining';
+  /** Target health in the service's target group (`unused` without a load balancer). */
+  target: 'unused' | 'initial' | 'healthy' | 'unhealthy' | 'draining';
+  /** The task's container health (DescribeTasks healthStatus); absent when no essential container declares a check. */
+  health?: 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY';
+  /** When each health check, as scheduled at RUNNING, reaches its verdict, and which verdict. */
+  checks?: { targetAt?: number; targetPasses?: boolean; containerAt?: number; containerPasses?: boolean };
   servingSince?: number;
-  /** The next scheduled transition of this task. */
-  next?: { at: number; action: 'pending' | 'running' | 'crash' | 'healthy' | 'stop' | 'stopped' };
+  /** The next scheduled transition of this task (`healthy`: a target turning healthy, from snapshots before `check`). */
+  next?: { at: number; action: 'pending' | 'running' | 'crash' | 'check' | 'healthy' | 'stop' | 'stopped' };
 }
 
 export interface EcsSnapshot {

@@ -92,7 +92,8 @@ export class RollingController {
   }
 
   private isServing(task: TaskRecord): boolean {
-    return task.lastStatus === 'RUNNING' && (task.target === 'healthy' || task.target === 'unused');
+    // A task whose containers declare health checks counts only once HEALTHY (minimumHealthyPercent, API reference).
+    return task.lastStatus === 'RUNNING' && (task.target === 'healthy' || task.target === 'unused') && (task.health === undefined || task.health === 'HEALTHY');
   }
 
   /** Runs reconcile(service) at `at`, once however often it is asked for. */

@@ -8,7 +8,7 @@
  * service is handed back to it (`reconcile`).
  */
 import { SimulatedAwsError } from '../aws-error';
-import { type DeploymentRecord, ECS_TIMINGS, type ServiceDeploymentRecord, type ServiceRecord } from './records';
+import { type DeploymentRecord, ECS_TIMINGS, type ServiceDeploymentCircuitBreaker, type ServiceDeploymentRecord, type ServiceRecord } from './records';
 import type { EcsState } from './state';
 
 /** A deployment alarm's current state and how long one evaluation of it takes (CloudWatch's, looked up by name). */
@@ -52,7 +52,7 @@ export class ServiceDeployments {
         enable: breaker.enable,
         rollback: breaker.rollback,
         resetOnHealthyTask: breaker.resetOnHealthyTask ?? true,
-        threshold: circuitBreakerThreshold(desiredCount, breaker.thresholdConfiguration),
+        ...(breaker.thresholdConfiguration ? { thresholdConfiguration: { ...breaker.thresholdConfiguration } } : {}),
       },
       alarms: {
         names: alarmNames,
@@ -122,6 +122,7 @@ export class ServiceDeployments {
     if (!record) return;
     record.status = status;
     record.updatedAt = Date.now();
+    record.circuitBreaker = breakerView(deployment);
     if (reason !== undefined) record.statusReason = reason;
     if (['SUCCESSFUL', 'STOPPED', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED'].includes(status)) record.finishedAt = Date.now();
   }
@@ -168,6 +169,8 @@ export class ServiceDeployments {
         continue;
       }
       const { service, record } = found;
+      const live = service.deployments.find((d) => d.serviceDeploymentArn === record.serviceDeploymentArn);
+      const breaker = live ? breakerView(live) : record.circuitBreaker;
       serviceDeployments.push({
         serviceDeploymentArn: record.serviceDeploymentArn,
         serviceArn: service.serviceArn,
@@ -179,6 +182,7 @@ export class ServiceDeployments {
         targetServiceRevision: { arn: record.targetServiceRevisionArn },
         status: record.status,
         ...(record.statusReason ? { statusReason: record.statusReason } : {}),
+        ...(breaker ? { deploymentCircuitBreaker: { ...breaker } } : {}),
         ...(record.rollback
           ? { rollback: { reason: record.rollback.reason, serviceRevisionArn: record.rollback.serviceRevisionArn, startedAt: new Date(record.rollback.startedAt) } }
           : {}),
@@ -284,6 +288,7 @@ export class ServiceDeployments {
       record.statusReason = reason;
       record.updatedAt = Date.now();
       record.rollback = { reason, serviceRevisionArn: target.serviceRevisionArn, startedAt: Date.now() };
+      record.circuitBreaker = breakerView(deployment);
     }
     deployment.status = 'ACTIVE';
     target.status = 'PRIMARY';
@@ -332,14 +337,19 @@ export class ServiceDeployments {
 
   // ---------------------------------------------------------------- circuit breaker
 
-  /** A task of `deployment` failed to start: the circuit breaker counts it, and relaunches back off. */
+  /**
+   * A task of `deployment` failed: it never reached RUNNING (stage 1), or it ran and failed its load-balancer or
+   * container health checks and ECS replaced it (stage 2). Both count against the same threshold, computed from the
+   * deployment's latest desired count when a failure is counted. Relaunches back off.
+   */
   countFailure(service: ServiceRecord, deployment: DeploymentRecord): void {
     if (deployment.status !== 'PRIMARY' || deployment.rolloutState !== 'IN_PROGRESS') return;
     deployment.failedTasks += 1;
     deployment.updatedAt = Date.now();
     service.relaunchNotBefore = Date.now() + ECS_TIMINGS.relaunchBackoffMs;
     const breaker = deployment.circuitBreaker;
-    if (breaker.enable && deployment.failedTasks >= breaker.threshold) {
+    if (breaker.enable && deployment.failedTasks >= circuitBreakerThreshold(deployment.desiredCount, breaker.thresholdConfiguration)) {
+      // ECS gives the same reason whichever stage tripped the breaker.
       this.fail(
         service,
         deployment,
@@ -366,3 +376,13 @@ export function circuitBreakerThreshold(desiredCount: number, configuration?: { 
   return type === 'UNBOUNDED_PERCENT' ? Math.max(1, computed) : Math.min(200, Math.max(3, computed));
 }
 
+/** The circuit breaker of `deployment` as DescribeServiceDeployments shows it, its threshold from the latest desired count. */
+function breakerView(deployment: DeploymentRecord): ServiceDeploymentCircuitBreaker {
+  const breaker = deployment.circuitBreaker;
+  const tripped = deployment.rolloutState === 'FAILED' && deployment.rolloutStateReason.startsWith('ECS deployment circuit breaker');
+  return {
+    status: !breaker.enable ? 'DISABLED' : tripped ? 'TRIGGERED' : deployment.rolloutState === 'COMPLETED' ? 'MONITORING_COMPLETE' : 'MONITORING',
+    failureCount: deployment.failedTasks,
+    threshold: circuitBreakerThreshold(deployment.desiredCount, breaker.thresholdConfiguration),
+  };
+}

@@ -1,10 +1,12 @@
 /**
- * ECS services: DescribeServices and UpdateService (desired count, grace period,
- * deployment configuration), and the services a sandbox starts with. A new
- * revision starts a service deployment; the rolling controller then moves the
- * tasks.
+ * ECS services: DescribeServices, UpdateService (desired count, grace period,
+ * deployment configuration), DeleteService, and the services a sandbox starts
+ * with. A new revision starts a service deployment; the rolling controller then
+ * moves the tasks. A deleted service is DRAINING while its tasks stop, then
+ * INACTIVE; UpdateService refuses both with ServiceNotActiveException.
  */
 import { SimulatedAwsError } from '../aws-error';
+import { mergeDeploymentConfiguration } from './deployment-configuration';
 import type { DeploymentRecord, ServiceRecord, TargetGroupConfig, TaskDefinitionFields, TaskDefinitionRecord } from './records';
 import type { ServiceDeployments } from './service-deployments';
 import type { EcsState } from './state';
@@ -132,31 +134,25 @@ export class Services {
     if (!service) throw new SimulatedAwsError('ServiceNotFoundException', 'Service not found.');
     if (service.status !== 'ACTIVE') throw new SimulatedAwsError('ServiceNotActiveException', 'Service was not ACTIVE.');
     const now = Date.now();
+    // Every parameter is checked before any is applied: a refused call changes nothing.
     let definition: TaskDefinitionRecord | undefined;
     if (input.taskDefinition !== undefined) {
       definition = this.definitions.resolve(String(input.taskDefinition));
       if (!definition) throw new SimulatedAwsError('ClientException', 'TaskDefinition not found.');
       if (definition.status !== 'ACTIVE') throw new SimulatedAwsError('ClientException', 'TaskDefinition is inactive');
     }
-    if (input.desiredCount !== undefined) {
-      const desired = Number(input.desiredCount);
-      if (!Number.isInteger(desired) || desired < 0) throw new SimulatedAwsError('InvalidParameterException', 'desiredCount must be a non-negative integer.');
-      service.desiredCount = desired;
+    const desired = input.desiredCount === undefined ? undefined : Number(input.desiredCount);
+    if (desired !== undefined && (!Number.isInteger(desired) || desired < 0)) {
+      throw new SimulatedAwsError('InvalidParameterException', 'desiredCount must be a non-negative integer.');
     }
-    if (input.healthCheckGracePeriodSeconds !== undefined) {
-      if (service.loadBalancers.length === 0) {
-        throw new SimulatedAwsError('InvalidParameterException', 'Health check grace period is only valid for services configured to use load balancers');
-      }
-      service.healthCheckGracePeriodSeconds = Number(input.healthCheckGracePeriodSeconds);
+    if (input.healthCheckGracePeriodSeconds !== undefined && service.loadBalancers.length === 0) {
+      throw new SimulatedAwsError('InvalidParameterException', 'Health check grace period is only valid for services configured to use load balancers');
     }
-    const config = input.deploymentConfiguration as Partial<ServiceRecord['deploymentConfiguration']> | undefined;
-    if (config) {
-      const merged = { ...service.deploymentConfiguration, ...structuredClone(config) };
-      if (merged.maximumPercent <= 100 && merged.minimumHealthyPercent >= 100) {
-        throw new SimulatedAwsError('InvalidParameterException', 'maximumPercent must be greater than 100 or minimumHealthyPercent less than 100.');
-      }
-      service.deploymentConfiguration = merged;
-    }
+    const configuration =
+      input.deploymentConfiguration === undefined ? undefined : mergeDeploymentConfiguration(service.deploymentConfiguration, input.deploymentConfiguration);
+    if (desired !== undefined) service.desiredCount = desired;
+    if (input.healthCheckGracePeriodSeconds !== undefined) service.healthCheckGracePeriodSeconds = Number(input.healthCheckGracePeriodSeconds);
+    if (configuration) service.deploymentConfiguration = configuration;
 
     const primary = this.state.primary(service);
     const changesRevision = definition !== undefined && definition.taskDefinitionArn !== primary.taskDefinition;
@@ -169,5 +165,35 @@ export class Services {
     }
     this.reconcile(service);
     return service;
+  }
+
+  /**
+   * DeleteService: refused while the service is scaled above 0 unless `force`; otherwise the service drains
+   * (desired count 0, its tasks stopped) and turns INACTIVE once they are all STOPPING or STOPPED.
+   */
+  deleteService(input: Record<string, unknown>, stopTasks: (service: ServiceRecord) => void): ServiceRecord {
+    const cluster = this.state.requireCluster(input.cluster);
+    const service = this.state.findService(cluster, input.service);
+    if (!service) throw new SimulatedAwsError('ServiceNotFoundException', 'Service not found.');
+    if (service.status !== 'ACTIVE') return service;
+    if (service.desiredCount > 0 && input.force !== true) {
+      throw new SimulatedAwsError('InvalidParameterException', 'The service cannot be stopped while it is scaled above 0.');
+    }
+    service.desiredCount = 0;
+    service.status = 'DRAINING';
+    for (const deployment of service.deployments) {
+      deployment.desiredCount = 0;
+      delete deployment.bakeEndsAt;
+      deployment.alarms.monitoring = false;
+    }
+    stopTasks(service);
+    this.drained(service);
+    return service;
+  }
+
+  /** A DRAINING service turns INACTIVE once every task is STOPPING or STOPPED. */
+  drained(service: ServiceRecord): void {
+    if (service.status !== 'DRAINING') return;
+    if (this.state.serviceTasks(service).every((t) => t.lastStatus === 'STOPPING' || t.lastStatus === 'STOPPED')) service.status = 'INACTIVE';
   }
 }

@@ -4,19 +4,27 @@
  * threshold; a crashing image stops it instead; stopping a serving task drains
  * it for the deregistration delay first. Also ListTasks and DescribeTasks.
  *
+ * Health checks: the target group's (healthy or unhealthy after its thresholds)
+ * and the essential containers' own `healthCheck` (HEALTHY after one interval,
+ * UNHEALTHY after `retries` failures past the start period). Once the service's
+ * health-check grace period has passed, ECS stops a task that failed either and
+ * replaces it: a circuit-breaker failure of stage 2.
+ *
  * Which tasks to start and stop is the rolling controller's decision; what a
  * transition means for a deployment (circuit breaker) is the service
  * deployments'. They hear of it through TaskEvents.
  */
 import { SimulatedAwsError } from '../aws-error';
-import { crashesOnStart, extraStartMs, type ImageCatalogue } from '../simulated-workloads';
+import { answerHttp, containerHealthCommandPasses, crashesOnStart, extraStartMs, type ImageCatalogue } from '../simulated-workloads';
 import {
+  type ContainerHealthCheck,
   type DeploymentRecord,
   ECS_TIMINGS,
   type EcsContext,
   type ServiceRecord,
   STOPPED_TASK_RETENTION_MS,
   type TaskDefinitionRecord,
+  type TargetGroupConfig,
   type TaskRecord,
   taskId,
 } from './records';
@@ -28,9 +36,12 @@ import type { TaskDefinitions } from './task-definitions';
  * the modules that act on them also start and stop tasks, so importing them here would be circular.
  */
 export interface TaskEvents {
-  /** An essential container exited while the task started. */
-  readonly failedToStart: (service: ServiceRecord, deployment: DeploymentRecord) => void;
-  /** The task began serving: healthy in its target group, or running when the service has no load balancer. */
+  /**
+   * The task failed: an essential container exited while it started (stage 1), or it ran and ECS replaced it for
+   * failing its health checks (stage 2).
+   */
+  readonly failed: (service: ServiceRecord, deployment: DeploymentRecord) => void;
+  /** The task began serving: running and past every health check it has (target group, container). */
   readonly serving: (deployment: DeploymentRecord) => void;
   /** After every transition, so the service's controller takes its next step. */
   readonly transitioned: (service: ServiceRecord) => void;
@@ -73,6 +84,7 @@ export class TaskLifecycle {
       task.lastStatus = 'RUNNING';
       task.startedAt = now;
       task.target = service.loadBalancers.length > 0 ? 'healthy' : 'unused';
+      if (this.containerHealthChecks(task).length > 0) task.health = 'HEALTHY';
       task.servingSince = now;
       this.state.tasks.set(task.taskArn, task);
       for (const listener of this.taskRunningListeners) listener(task);
@@ -169,25 +181,23 @@ export class TaskLifecycle {
         task.stoppedReason = 'Essential container in task exited';
         task.exitCode = 1;
         this.state.addServiceEvent(service, `(service ${service.serviceName}) has stopped 1 running tasks: (task ${taskId(task)}).`);
-        if (deployment) this.events.failedToStart(service, deployment);
+        if (deployment) this.events.failed(service, deployment);
         break;
       case 'running':
         task.lastStatus = 'RUNNING';
         task.startedAt = now;
         for (const listener of this.taskRunningListeners) listener(task);
-        if (lb) {
-          task.target = 'initial';
-          // The load balancer checks on its own schedule: the first check falls anywhere in the interval,
-          // and the target turns healthy after healthyThresholdCount consecutive passes.
-          const firstCheckMs = Math.floor(this.context.random.next() * lb.intervalSeconds * 1000);
-          task.next = { at: now + firstCheckMs + (lb.healthyThresholdCount - 1) * lb.intervalSeconds * 1000, action: 'healthy' };
-          this.state.addServiceEvent(service, `(service ${service.serviceName}) registered 1 targets in (target-group ${lb.targetGroupArn})`);
-        } else {
+        this.scheduleChecks(service, task, lb, now);
+        if (!task.next) {
           task.servingSince = now;
           if (deployment) this.events.serving(deployment);
         }
         break;
+      case 'check':
+        this.evaluateChecks(service, task, deployment, lb, now);
+        break;
       case 'healthy':
+        // A target turning healthy, as snapshots taken before container health checks scheduled it.
         task.target = 'healthy';
         task.servingSince = now;
         if (deployment) this.events.serving(deployment);
@@ -205,6 +215,83 @@ export class TaskLifecycle {
     }
     if (task.next) this.arm(task);
     this.events.transitioned(service);
+  }
+
+  /**
+   * At RUNNING, when each of the task's health checks will reach its verdict (the image's behaviour decides which);
+   * the first verdict is the task's next transition. No checks: no transition, the task serves at once.
+   */
+  private scheduleChecks(service: ServiceRecord, task: TaskRecord, lb: TargetGroupConfig | undefined, now: number): void {
+    const behaviour = this.images.behaviourOf(task.image);
+    const checks: NonNullable<TaskRecord['checks']> = {};
+    if (lb) {
+      task.target = 'initial';
+      // The load balancer checks on its own schedule: the first check falls anywhere in the interval, and the
+      // target turns healthy (unhealthy) after healthyThresholdCount (unhealthyThresholdCount) consecutive results.
+      const firstCheckMs = Math.floor(this.context.random.next() * lb.intervalSeconds * 1000);
+      checks.targetPasses = targetCheckPasses(lb, behaviour);
+      const count = checks.targetPasses ? lb.healthyThresholdCount : (lb.unhealthyThresholdCount ?? 2);
+      checks.targetAt = now + firstCheckMs + (count - 1) * lb.intervalSeconds * 1000;
+      this.state.addServiceEvent(service, `(service ${service.serviceName}) registered 1 targets in (target-group ${lb.targetGroupArn})`);
+    }
+    const containerChecks = this.containerHealthChecks(task);
+    if (containerChecks.length > 0) {
+      task.health = 'UNKNOWN';
+      const verdicts = containerChecks.map((check) => containerVerdict(check, containerHealthCommandPasses(behaviour, check.command), now));
+      const failing = verdicts.filter((v) => !v.passes);
+      // The task is HEALTHY when every essential container is, UNHEALTHY as soon as one is.
+      checks.containerPasses = failing.length === 0;
+      checks.containerAt = checks.containerPasses ? Math.max(...verdicts.map((v) => v.at)) : Math.min(...failing.map((v) => v.at));
+    }
+    task.checks = checks;
+    const first = Math.min(checks.targetAt ?? Infinity, checks.containerAt ?? Infinity);
+    if (first !== Infinity) task.next = { at: first, action: 'check' };
+  }
+
+  /** The essential containers' declared health checks (a `NONE` command declares none). */
+  private containerHealthChecks(task: TaskRecord): ContainerHealthCheck[] {
+    const definition = this.definitions.byArn(task.taskDefinitionArn);
+    return (definition?.containerDefinitions ?? [])
+      .filter((c) => c.essential !== false)
+      .flatMap((c) => (c.healthCheck && c.healthCheck.command[0] !== 'NONE' ? [c.healthCheck] : []));
+  }
+
+  /** Applies the verdicts due by now; a failed task is replaced once the grace period is over, a passing one serves. */
+  private evaluateChecks(service: ServiceRecord, task: TaskRecord, deployment: DeploymentRecord | undefined, lb: TargetGroupConfig | undefined, now: number): void {
+    const checks = task.checks ?? {};
+    if (checks.targetAt !== undefined && checks.targetAt <= now && task.target === 'initial') {
+      task.target = checks.targetPasses ? 'healthy' : 'unhealthy';
+      if (lb && !checks.targetPasses) {
+        const status = answerHttp(this.images.behaviourOf(task.image), lb.healthCheckPath ?? '/').status;
+        this.state.addServiceEvent(
+          service,
+          `(service ${service.serviceName}) (task ${taskId(task)}) (port ${lb.containerPort}) is unhealthy in (target-group ${lb.targetGroupArn}) due to (reason Health checks failed with these codes: [${status}]).`,
+        );
+      }
+    }
+    if (checks.containerAt !== undefined && checks.containerAt <= now && task.health === 'UNKNOWN') task.health = checks.containerPasses ? 'HEALTHY' : 'UNHEALTHY';
+    if (task.target === 'unhealthy' || task.health === 'UNHEALTHY') {
+      // ECS ignores failed health checks for healthCheckGracePeriodSeconds after the task started.
+      const graceEnds = (task.startedAt ?? now) + service.healthCheckGracePeriodSeconds * 1000;
+      if (now < graceEnds) {
+        task.next = { at: graceEnds, action: 'check' };
+        return;
+      }
+      const reason =
+        task.target === 'unhealthy' && lb ? `Task failed ELB health checks in (target-group ${lb.targetGroupArn})` : 'Task failed container health checks';
+      this.stopTasks(service, [task], reason);
+      if (deployment) this.events.failed(service, deployment);
+      return;
+    }
+    const pending = [task.target === 'initial' ? checks.targetAt : undefined, task.health === 'UNKNOWN' ? checks.containerAt : undefined].filter(
+      (at): at is number => at !== undefined,
+    );
+    if (pending.length > 0) {
+      task.next = { at: Math.max(now, Math.min(...pending)), action: 'check' };
+      return;
+    }
+    task.servingSince = now;
+    if (deployment) this.events.serving(deployment);
   }
 
   private arm(task: TaskRecord): void {
@@ -264,7 +351,7 @@ export class TaskLifecycle {
         startedBy: task.startedBy,
         lastStatus: task.lastStatus,
         desiredStatus: task.desiredStatus,
-        healthStatus: 'UNKNOWN',
+        healthStatus: task.health ?? 'UNKNOWN',
         launchType: 'FARGATE',
         createdAt: new Date(task.createdAt),
         ...(task.startedAt ? { startedAt: new Date(task.startedAt) } : {}),
@@ -283,6 +370,7 @@ export class TaskLifecycle {
           name: c.name,
           image: c.image,
           lastStatus: task.lastStatus === 'STOPPED' ? 'STOPPED' : task.lastStatus === 'RUNNING' ? 'RUNNING' : 'PENDING',
+          healthStatus: c.healthCheck && c.essential !== false ? (task.health ?? 'UNKNOWN') : 'UNKNOWN',
           ...(task.exitCode !== undefined && c.image === task.image ? { exitCode: task.exitCode, reason: 'Error' } : {}),
           networkInterfaces: [{ privateIpv4Address: task.privateIp }],
         })),
@@ -295,4 +383,20 @@ export class TaskLifecycle {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
   }
+}
+
+/** Whether the target group's health check passes: the application's liveness without a path, else its answer (200, ALB's default matcher). */
+const targetCheckPasses = (lb: TargetGroupConfig, behaviour: Parameters<typeof answerHttp>[0]): boolean =>
+  lb.healthCheckPath === undefined || answerHttp(behaviour, lb.healthCheckPath).status === 200;
+
+/**
+ * When a container health check reaches its verdict (ECS defaults: interval 30 s, retries 3, start period 0):
+ * HEALTHY at the first check, one interval in; UNHEALTHY after `retries` consecutive failures, failures within
+ * the start period not counting.
+ */
+function containerVerdict(check: ContainerHealthCheck, passes: boolean, now: number): { passes: boolean; at: number } {
+  const intervalMs = (check.interval ?? 30) * 1000;
+  if (passes) return { passes, at: now + intervalMs };
+  const firstCounted = Math.max(1, Math.ceil(((check.startPeriod ?? 0) * 1000) / intervalMs));
+  return { passes, at: now + (firstCounted + (check.retries ?? 3) - 1) * intervalMs };
 }
