@@ -54,9 +54,9 @@ describe('EventBridge pattern matching', () => {
   });
 
   it('refuses patterns EventBridge refuses', () => {
-    expect(() => validateEventPattern({ source: 'aws.ecs' })).toThrow(/source must be an array or an object/);
-    expect(() => validateEventPattern({ source: [] })).toThrow(/must not be an empty array/);
-    expect(() => validateEventPattern({ source: [{ startsWith: 'aws' }] })).toThrow(/unknown operator/);
+    expect(() => validateEventPattern({ source: 'aws.ecs' })).toThrow(/"source" must be an object or an array/);
+    expect(() => validateEventPattern({ source: [] })).toThrow(/Empty arrays are not allowed/);
+    expect(() => validateEventPattern({ source: [{ startsWith: 'aws' }] })).toThrow(/Unrecognized match type startsWith/);
     expect(() => validateEventPattern({ source: [{ prefix: 'aws.' }] })).not.toThrow();
   });
 });
