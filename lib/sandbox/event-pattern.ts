@@ -203,7 +203,8 @@ function matchesValue(matcher: Json, value: unknown): boolean {
 
 function stringTest(operand: Json, value: string, test: (value: string, operand: string) => boolean): boolean {
   if (typeof operand === 'string') return test(value, operand);
-  if (isPlainObject(operand) && typeof operand['equals-ignore-case'] === 'string') return test(value.toLowerCase(), operand['equals-ignore-case'].toLowerCase());
+  if (isPlainObject(operand) && typeof operand['equals-ignore-case'] === 'string')
+    return test(value.toLowerCase(), operand['equals-ignore-case'].toLowerCase());
   return false;
 }
 
@@ -222,7 +223,17 @@ function numericMatches(conditions: readonly Json[], value: number): boolean {
     const op = conditions[i];
     const bound = conditions[i + 1] as number;
     const ok =
-      op === '=' ? value === bound : op === '<' ? value < bound : op === '<=' ? value <= bound : op === '>' ? value > bound : op === '>=' ? value >= bound : false;
+      op === '='
+        ? value === bound
+        : op === '<'
+          ? value < bound
+          : op === '<='
+            ? value <= bound
+            : op === '>'
+              ? value > bound
+              : op === '>='
+                ? value >= bound
+                : false;
     if (!ok) return false;
   }
   return true;

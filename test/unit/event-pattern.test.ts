@@ -5,7 +5,17 @@ const event = {
   source: 'aws.ecs',
   'detail-type': 'ECS Deployment State Change',
   resources: ['arn:aws:ecs:eu-west-2:111122223333:service/trading-prod/order-gateway'],
-  detail: { eventName: 'SERVICE_DEPLOYMENT_FAILED', failedTasks: 3, tags: ['a', 'b'], state: { value: 'ALARM' }, items: [{ name: 'x', size: 1 }, { name: 'y', size: 2 }], nothing: null },
+  detail: {
+    eventName: 'SERVICE_DEPLOYMENT_FAILED',
+    failedTasks: 3,
+    tags: ['a', 'b'],
+    state: { value: 'ALARM' },
+    items: [
+      { name: 'x', size: 1 },
+      { name: 'y', size: 2 },
+    ],
+    nothing: null,
+  },
 };
 
 describe('EventBridge pattern matching', () => {
