@@ -536,7 +536,15 @@ export class SimulatedStepFunctions implements SimulatedService {
     const executionArn = String(input.executionArn ?? '');
     const record = this.executions.get(executionArn);
     if (!record) throw new SimulatedAwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
-    const events = record.history.map((event, i) => historyEventOutput(event, record.history[i - 1]));
+    const roleArn = this.stateMachines.get(record.stateMachineArn)?.roleArn;
+    const events = record.history.map((event, i) => {
+      const output = historyEventOutput(event, record.history[i - 1]);
+      // The execution's own input and output live on its record, not on each event.
+      const untruncated = { truncated: false };
+      if (event.type === 'ExecutionStarted') return { ...output, executionStartedEventDetails: { input: record.input, inputDetails: untruncated, roleArn } };
+      if (event.type === 'ExecutionSucceeded') return { ...output, executionSucceededEventDetails: { output: record.output, outputDetails: untruncated } };
+      return output;
+    });
     if (input.reverseOrder === true) events.reverse();
     const { page, nextToken } = paginate(events, (e) => String(e.id), `${executionArn}|${String(input.reverseOrder === true)}`, input);
     return { events: page, ...(nextToken === undefined ? {} : { nextToken }) };

@@ -205,9 +205,10 @@ interface EventLoggerInternals {
 
 /**
  * Calls `observer` with each interpreter event as it is dispatched. The public
- * event log is an async iterator that runs behind the execution; a quota must
- * stop it before the next state runs, and Task events must interleave in order.
- * Events of Map iterations and Parallel branches arrive forwarded (`nested`).
+ * event log is an async iterator that runs behind the execution, but a quota
+ * must stop the execution before its next state runs, and history listeners
+ * should see an event at the moment it happens. Events of Map iterations and
+ * Parallel branches arrive forwarded from their own loggers (`nested`).
  * This reaches into the interpreter's private `execute` (its version is pinned,
  * with a patch of ours).
  */

@@ -294,10 +294,12 @@ describe(`pagination: "The default is 100 and the maximum allowed page size is 1
 
     const history = await sandbox.clients.sfn.send(new GetExecutionHistoryCommand({ executionArn: first.executions?.[0]?.executionArn, maxResults: 2 }));
     expect(history.events?.map((e) => e.type)).toEqual(['ExecutionStarted', 'PassStateEntered']);
+    expect(history.events?.[0]?.executionStartedEventDetails).toMatchObject({ input: '{}', inputDetails: { truncated: false } });
     const rest = await sandbox.clients.sfn.send(
       new GetExecutionHistoryCommand({ executionArn: first.executions?.[0]?.executionArn, maxResults: 2, nextToken: history.nextToken }),
     );
     expect(rest.events?.map((e) => e.type)).toEqual(['PassStateExited', 'ExecutionSucceeded']);
     expect(rest.nextToken).toBeUndefined();
+    expect(rest.events?.[1]?.executionSucceededEventDetails).toMatchObject({ output: '{}' });
   });
 });
