@@ -9,34 +9,35 @@
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { SimulatedAwsError } from './aws-error';
 import type { SeededRandom } from './deterministic';
+import { paginate } from './page-tokens';
 import { LambdaFunctionError, outsideFunctionInvocations } from './simulated-lambda';
 import type { SimulatedService } from './sdk-transport';
+import {
+  type AslState,
+  executionFailure,
+  INVALID_NAME,
+  resumedDefinition,
+  stateTimeoutSeconds,
+  taskStates,
+  withAwsTaskDefaults,
+} from './step-functions-definitions';
+import {
+  assertPayloadLength,
+  dataLimitCause,
+  type ExecutionRecord,
+  type ExecutionStatus,
+  HISTORY_LIMIT_CAUSE,
+  type HistoryEvent,
+  historyEventOutput,
+  HistoryTranslator,
+  MAX_HISTORY_EVENTS,
+  MAX_PAYLOAD_BYTES,
+  observeSynchronously,
+  payloadBytes,
+  terminalError,
+} from './step-functions-history';
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
-
-export interface HistoryEvent {
-  readonly id: number;
-  readonly timestamp: number;
-  readonly type: string;
-  readonly stateName?: string;
-  readonly detail?: Readonly<Record<string, unknown>>;
-}
-
-export interface ExecutionRecord {
-  readonly executionArn: string;
-  readonly stateMachineArn: string;
-  readonly name: string;
-  status: ExecutionStatus;
-  readonly input: string;
-  output?: string;
-  error?: string;
-  cause?: string;
-  readonly startDate: number;
-  stopDate?: number;
-  readonly history: HistoryEvent[];
-  /** State transitions, as billed: every state entered and every retry. */
-  transitions: number;
-}
+export type { ExecutionRecord, ExecutionStatus, HistoryEvent } from './step-functions-history';
 
 export interface StateMachineRecord {
   readonly name: string;
@@ -89,13 +90,6 @@ interface ResumePoint {
   readonly stateName: string;
   readonly token: TokenEntry;
 }
-
-/** AWS's longest Task timeout when none is given is 99999999 s; timers here cap at ~24.8 days. */
-const MAX_TIMER_SECONDS = 2_147_483;
-
-// Execution names: no whitespace, no `<>{}[]?*"#%\^|~`$&,;:/`, no control characters.
-// eslint-disable-next-line no-control-regex -- control characters are exactly what the rule forbids
-const INVALID_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
 
 export class SimulatedStepFunctions implements SimulatedService {
   private readonly stateMachines = new Map<string, StateMachineRecord>();
@@ -230,7 +224,7 @@ export class SimulatedStepFunctions implements SimulatedService {
         this.liveToken(String(input.taskToken ?? ''));
         return {};
       case 'GetExecutionHistory':
-        return this.getExecutionHistory(String(input.executionArn ?? ''), Boolean(input.reverseOrder));
+        return this.getExecutionHistory(input);
       default:
         throw new SimulatedAwsError('UnknownOperationException', `The sandbox does not implement Step Functions ${operation}`);
     }
@@ -243,6 +237,7 @@ export class SimulatedStepFunctions implements SimulatedService {
     if (executionName.length === 0 || executionName.length > 80 || INVALID_NAME.test(executionName)) {
       throw new SimulatedAwsError('InvalidName', `Invalid Name: '${executionName}'`);
     }
+    assertPayloadLength('input', input);
     let parsedInput: unknown;
     try {
       parsedInput = JSON.parse(input);
@@ -275,11 +270,17 @@ export class SimulatedStepFunctions implements SimulatedService {
   }
 
   private run(machine: StateMachineRecord, record: ExecutionRecord, input: unknown, resumeAt?: ResumePoint): void {
-    const definition = resumeAt ? resumedDefinition(machine.definition, resumeAt) : machine.definition;
+    const definition = resumeAt
+      ? resumedDefinition(machine.definition, {
+          stateName: resumeAt.stateName,
+          ...(resumeAt.token.timeoutAt === undefined ? {} : { timeoutAt: resumeAt.token.timeoutAt }),
+        })
+      : machine.definition;
     const stateMachine = new StateMachine(definition, { validationOptions: { noValidate: true } });
     const overrides: Record<string, (taskInput: unknown) => Promise<unknown>> = {};
     let pendingResume = resumeAt;
-    for (const [stateName, state] of taskStates(definition)) {
+    const tasks = taskStates(definition);
+    for (const [stateName, state] of tasks) {
       overrides[stateName] = (taskInput) => {
         // A restored execution re-enters its waiting state: it waits on the token it had, without invoking anything again.
         if (pendingResume?.stateName === stateName) {
@@ -287,7 +288,7 @@ export class SimulatedStepFunctions implements SimulatedService {
           pendingResume = undefined;
           return token.promise;
         }
-        return this.runTask(record, stateName, state, taskInput);
+        return this.runTaskWithinLimits(record, stateName, state, taskInput);
       };
     }
     const newToken = (token: string): void => {
@@ -306,29 +307,37 @@ export class SimulatedStepFunctions implements SimulatedService {
         },
       },
     };
+    const stateInputs = new Map<string, unknown>(resumeAt ? [[resumeAt.stateName, input]] : []);
+    const translator = new HistoryTranslator(new Map(tasks.map(([name, state]) => [name, state.Resource])), (type, stateName, detail) => {
+      // Once closed (stopped, or failed on a limit), the interpreter's remaining events are not the execution's.
+      if (record.status === 'RUNNING') this.appendHistory(record, type, stateName, detail);
+    });
+    let skipResumedEntry = resumeAt !== undefined;
+    observeSynchronously(stateMachine, (event, nested) => {
+      if (!nested && event.type === 'StateEntered' && event.state) stateInputs.set(event.state.name, event.state.input);
+      // A restored execution's history goes on where it stopped: no second start, no second entry into the waiting state.
+      if (resumeAt && event.type === 'ExecutionStarted') return;
+      if (skipResumedEntry && event.type === 'StateEntered' && event.state?.name === resumeAt?.stateName) {
+        skipResumedEntry = false;
+        return;
+      }
+      if (event.type === 'StateEntered' || event.type === 'StateRetried') record.transitions += 1;
+      // A failed or timed-out task's tokens close: a late SendTask* gets TaskTimedOut.
+      if (event.type === 'StateExited' || event.type === 'StateFailed') {
+        this.closeTokens((t) => t.executionArn === record.executionArn && t.stateName === event.state?.name);
+      }
+      translator.translate(event);
+      // A state's output (the next state's input, or the execution's output) is held to the payload quota; checked
+      // here, as the state exits, so that nothing runs on an oversized input.
+      if (!nested && event.type === 'StateExited' && event.state && payloadBytes(event.state.output) > MAX_PAYLOAD_BYTES) {
+        this.failExecution(record, 'States.DataLimitExceeded', dataLimitCause(event.state.name));
+      }
+    });
     const execution = stateMachine.run(input as never, {
       context: context as never,
       overrides: { taskResourceLocalHandlers: overrides as never },
       noThrowOnAbort: true,
     });
-    const stateInputs = new Map<string, unknown>(resumeAt ? [[resumeAt.stateName, input]] : []);
-    const topLevel = new Set(Object.keys((definition as unknown as { States: Record<string, unknown> }).States));
-    let skipResumedEntry = resumeAt !== undefined;
-    const followHistory = (async () => {
-      for await (const raw of execution.eventLogs) {
-        const event = raw as unknown as InterpreterEvent;
-        if (event.type === 'StateEntered' && event.state && topLevel.has(event.state.name) && event.index === undefined) {
-          stateInputs.set(event.state.name, event.state.input);
-        }
-        // A restored execution's history goes on where it stopped: no second start, no second entry into the waiting state.
-        if (resumeAt && event.type === 'ExecutionStarted') continue;
-        if (skipResumedEntry && event.type === 'StateEntered' && event.state?.name === resumeAt?.stateName) {
-          skipResumedEntry = false;
-          continue;
-        }
-        this.recordHistory(record, event);
-      }
-    })();
     const done = (async () => {
       try {
         const output = await execution.result;
@@ -344,7 +353,6 @@ export class SimulatedStepFunctions implements SimulatedService {
           record.cause = failure.cause;
         }
       }
-      await followHistory.catch(() => undefined);
       record.stopDate ??= Date.now();
       this.closeTokens((t) => t.executionArn === record.executionArn);
       this.running.delete(record.executionArn);
@@ -352,6 +360,28 @@ export class SimulatedStepFunctions implements SimulatedService {
     })();
     this.running.set(record.executionArn, { abort: execution.abort, done, stateInputs });
     if (!resumeAt) this.emitStatusChange(record);
+  }
+
+  /** A Task's input (after Parameters) and its result are held to the payload quota; past it the execution fails. */
+  private async runTaskWithinLimits(record: ExecutionRecord, stateName: string, state: AslState, input: unknown): Promise<unknown> {
+    const subject = state.Resource.replace(/^arn:aws:states:::/, '');
+    if (payloadBytes(input) > MAX_PAYLOAD_BYTES) throw terminalError('States.DataLimitExceeded', dataLimitCause(stateName));
+    const result = await this.runTask(record, stateName, state, input);
+    if (payloadBytes(result) > MAX_PAYLOAD_BYTES) throw terminalError('States.DataLimitExceeded', dataLimitCause(subject));
+    return result;
+  }
+
+  /** Ends a running execution as FAILED with a service-side error (a quota), as AWS does: no Catch applies. */
+  private failExecution(record: ExecutionRecord, error: string, cause: string): void {
+    if (record.status !== 'RUNNING') return;
+    record.status = 'FAILED';
+    record.error = error;
+    record.cause = cause;
+    record.stopDate = Date.now();
+    this.appendHistory(record, 'ExecutionFailed', undefined, { error, cause });
+    this.closeTokens((t) => t.executionArn === record.executionArn);
+    // At once, so that no further state starts (the interpreter checks its abort signal between states).
+    this.running.get(record.executionArn)?.abort();
   }
 
   private async runTask(record: ExecutionRecord, stateName: string, state: AslState, input: unknown): Promise<unknown> {
@@ -377,7 +407,7 @@ export class SimulatedStepFunctions implements SimulatedService {
       const { TopicArn, Message, Subject } = input as { TopicArn: string; Message: unknown; Subject?: string };
       return this.integrations.publishToTopic(TopicArn, typeof Message === 'string' ? Message : JSON.stringify(Message), Subject);
     }
-    throw Object.assign(new Error(`The sandbox does not implement the ${resource} integration`), { name: 'States.Runtime' });
+    throw terminalError('States.Runtime', `The sandbox does not implement the ${resource} integration`);
   }
 
   private async invokeLambda(functionName: string, payload: unknown): Promise<unknown> {
@@ -415,9 +445,7 @@ export class SimulatedStepFunctions implements SimulatedService {
         return entry;
       }
     }
-    throw Object.assign(new Error(`${stateName}: a .waitForTaskToken task must pass $$.Task.Token in its parameters`), {
-      name: 'States.Runtime',
-    });
+    throw terminalError('States.Runtime', `${stateName}: a .waitForTaskToken task must pass $$.Task.Token in its parameters`);
   }
 
   private liveToken(taskToken: string): TokenEntry {
@@ -428,6 +456,7 @@ export class SimulatedStepFunctions implements SimulatedService {
   }
 
   private sendTaskSuccess(taskToken: string, output: string): object {
+    assertPayloadLength('output', output);
     const entry = this.liveToken(taskToken);
     let value: unknown;
     try {
@@ -487,75 +516,46 @@ export class SimulatedStepFunctions implements SimulatedService {
     const arn = String(input.stateMachineArn ?? '');
     if (!this.stateMachines.has(arn)) throw new SimulatedAwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
     const statusFilter = input.statusFilter as ExecutionStatus | undefined;
-    const executions = this.listExecutionRecords(arn)
+    // "Results are sorted by time, with the most recent execution first."
+    const matching = this.listExecutionRecords(arn)
       .filter((e) => !statusFilter || e.status === statusFilter)
-      .sort((a, b) => b.startDate - a.startDate)
-      .slice(0, Number(input.maxResults ?? 100) || 100)
-      .map((e) => ({
-        executionArn: e.executionArn,
-        stateMachineArn: e.stateMachineArn,
-        name: e.name,
-        status: e.status,
-        startDate: new Date(e.startDate),
-        ...(e.stopDate === undefined ? {} : { stopDate: new Date(e.stopDate) }),
-      }));
-    return { executions };
+      .sort((a, b) => b.startDate - a.startDate || a.executionArn.localeCompare(b.executionArn));
+    const { page, nextToken } = paginate(matching, (e) => e.executionArn, `${arn}|${statusFilter ?? ''}`, input);
+    const executions = page.map((e) => ({
+      executionArn: e.executionArn,
+      stateMachineArn: e.stateMachineArn,
+      name: e.name,
+      status: e.status,
+      startDate: new Date(e.startDate),
+      ...(e.stopDate === undefined ? {} : { stopDate: new Date(e.stopDate) }),
+    }));
+    return { executions, ...(nextToken === undefined ? {} : { nextToken }) };
   }
 
-  private getExecutionHistory(executionArn: string, reverseOrder: boolean): object {
+  private getExecutionHistory(input: Record<string, unknown>): object {
+    const executionArn = String(input.executionArn ?? '');
     const record = this.executions.get(executionArn);
     if (!record) throw new SimulatedAwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
-    const events = record.history.map((e) => ({
-      id: e.id,
-      timestamp: new Date(e.timestamp),
-      type: e.type,
-      ...(e.stateName ? { stateEnteredEventDetails: { name: e.stateName } } : {}),
-    }));
-    return { events: reverseOrder ? events.reverse() : events };
-  }
-
-  private recordHistory(record: ExecutionRecord, event: InterpreterEvent): void {
-    const stateName = event.state?.name;
-    const stateType = event.state?.type ?? '';
-    switch (event.type) {
-      case 'ExecutionStarted':
-        this.appendHistory(record, 'ExecutionStarted');
-        break;
-      case 'StateEntered':
-        record.transitions += 1;
-        this.appendHistory(record, `${stateType}StateEntered`, stateName);
-        break;
-      case 'StateExited':
-        this.closeTokens((t) => t.executionArn === record.executionArn && t.stateName === stateName);
-        this.appendHistory(record, `${stateType}StateExited`, stateName);
-        break;
-      case 'StateFailed':
-        // A failed or timed-out task's tokens close: a late SendTask* gets TaskTimedOut.
-        this.closeTokens((t) => t.executionArn === record.executionArn && t.stateName === stateName);
-        this.appendHistory(record, stateType === 'Task' ? 'TaskFailed' : `${stateType}StateFailed`, stateName, { error: event.Error, cause: event.Cause });
-        break;
-      case 'StateRetried':
-        record.transitions += 1;
-        this.appendHistory(record, 'TaskRetried', stateName, { attempt: event.retry?.attempt });
-        break;
-      case 'StateCaught':
-        this.appendHistory(record, 'TaskCaught', stateName);
-        break;
-      case 'ExecutionSucceeded':
-        this.appendHistory(record, 'ExecutionSucceeded');
-        break;
-      case 'ExecutionFailed':
-        this.appendHistory(record, 'ExecutionFailed', undefined, { error: event.Error, cause: event.Cause });
-        break;
-      case 'ExecutionTimeout':
-        this.appendHistory(record, 'ExecutionTimedOut');
-        break;
-      default:
-        break;
-    }
+    const roleArn = this.stateMachines.get(record.stateMachineArn)?.roleArn;
+    const events = record.history.map((event, i) => {
+      const output = historyEventOutput(event, record.history[i - 1]);
+      // The execution's own input and output live on its record, not on each event.
+      const untruncated = { truncated: false };
+      if (event.type === 'ExecutionStarted') return { ...output, executionStartedEventDetails: { input: record.input, inputDetails: untruncated, roleArn } };
+      if (event.type === 'ExecutionSucceeded') return { ...output, executionSucceededEventDetails: { output: record.output, outputDetails: untruncated } };
+      return output;
+    });
+    if (input.reverseOrder === true) events.reverse();
+    const { page, nextToken } = paginate(events, (e) => String(e.id), `${executionArn}|${String(input.reverseOrder === true)}`, input);
+    return { events: page, ...(nextToken === undefined ? {} : { nextToken }) };
   }
 
   private appendHistory(record: ExecutionRecord, type: string, stateName?: string, detail?: Record<string, unknown>): void {
+    // The last event an execution may have is the ExecutionFailed that the history limit itself causes.
+    if (record.status === 'RUNNING' && record.history.length >= MAX_HISTORY_EVENTS - 1) {
+      this.failExecution(record, 'States.Runtime', HISTORY_LIMIT_CAUSE);
+      return;
+    }
     const event: HistoryEvent = {
       id: record.history.length + 1,
       timestamp: Date.now(),
@@ -566,72 +566,4 @@ export class SimulatedStepFunctions implements SimulatedService {
     record.history.push(event);
     for (const listener of this.historyListeners) listener(record, event);
   }
-}
-
-interface InterpreterEvent {
-  readonly type: string;
-  readonly state?: { readonly name: string; readonly type: string; readonly input?: unknown };
-  readonly index?: number;
-  readonly Error?: string;
-  readonly Cause?: unknown;
-  readonly retry?: { readonly attempt: number };
-}
-
-function executionFailure(error: unknown): { error: string; cause: string; timedOut: boolean } {
-  const e = error as { name?: string; message?: string; cause?: unknown };
-  if (e.name === 'ExecutionTimeoutError') return { error: 'States.Timeout', cause: 'The execution timed out', timedOut: true };
-  // The interpreter wraps the state's error: ExecutionError(cause = the original error).
-  const inner = (e.cause ?? error) as { name?: string; message?: string };
-  return { error: inner.name ?? 'States.Runtime', cause: inner.message ?? String(inner), timedOut: false };
-}
-
-type AslState = { Type: string; Resource: string; TimeoutSeconds?: number; TimeoutSecondsPath?: string } & Record<string, unknown>;
-
-/** Every Task state, including those in Parallel branches and Map iterators. */
-function taskStates(definition: StateMachineDefinition): [string, AslState][] {
-  const found: [string, AslState][] = [];
-  const visit = (states: Record<string, AslState>): void => {
-    for (const [name, state] of Object.entries(states)) {
-      if (state.Type === 'Task') {
-        if (found.some(([n]) => n === name)) throw new Error(`Task state name ${name} is used twice; the sandbox needs unique Task names`);
-        found.push([name, state]);
-      }
-      for (const branch of (state.Branches as { States: Record<string, AslState> }[] | undefined) ?? []) visit(branch.States);
-      const processor = (state.ItemProcessor ?? state.Iterator) as { States: Record<string, AslState> } | undefined;
-      if (processor) visit(processor.States);
-    }
-  };
-  visit((definition as unknown as { States: Record<string, AslState> }).States);
-  return found;
-}
-
-/** AWS gives a Task without TimeoutSeconds no practical timeout; the interpreter's spec default is 60 s. */
-function withAwsTaskDefaults(definition: StateMachineDefinition): StateMachineDefinition {
-  const copy = structuredClone(definition) as unknown as { States: Record<string, AslState> };
-  for (const [, state] of taskStates(copy as unknown as StateMachineDefinition)) {
-    if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) state.TimeoutSeconds = MAX_TIMER_SECONDS;
-  }
-  return copy as unknown as StateMachineDefinition;
-}
-
-/** The definition a restored execution runs: it starts at its waiting state, which keeps only the time it had left. */
-function resumedDefinition(definition: StateMachineDefinition, resumeAt: ResumePoint): StateMachineDefinition {
-  const copy = structuredClone(definition) as unknown as { StartAt: string; States: Record<string, AslState> };
-  copy.StartAt = resumeAt.stateName;
-  const state = copy.States[resumeAt.stateName];
-  if (state && resumeAt.token.timeoutAt !== undefined) {
-    delete state.TimeoutSecondsPath;
-    state.TimeoutSeconds = Math.max(1, Math.ceil((resumeAt.token.timeoutAt - Date.now()) / 1000));
-  }
-  return copy as unknown as StateMachineDefinition;
-}
-
-function stateTimeoutSeconds(state: AslState, rawInput: unknown): number | undefined {
-  if (typeof state.TimeoutSeconds === 'number') return state.TimeoutSeconds;
-  if (typeof state.TimeoutSecondsPath !== 'string') return undefined;
-  const value = state.TimeoutSecondsPath.replace(/^\$\.?/, '')
-    .split('.')
-    .filter((key) => key !== '')
-    .reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), rawInput);
-  return typeof value === 'number' ? value : undefined;
 }

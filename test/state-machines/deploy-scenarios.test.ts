@@ -177,7 +177,7 @@ describe('deploy state machine', () => {
 
     expect(record.status).toBe('FAILED');
     expect(record.error).toBe('DeployRolledBack');
-    const timedOut = record.history.find((e) => e.type === 'TaskFailed' && e.stateName === 'Wait for deployment outcome');
+    const timedOut = record.history.find((e) => e.type === 'TaskTimedOut' && e.stateName === 'Wait for deployment outcome');
     expect(timedOut?.detail?.error).toBe('States.Timeout');
     const started = record.history.find((e) => e.stateName === 'Wait for deployment outcome')?.timestamp ?? 0;
     expect((timedOut?.timestamp ?? 0) - started).toBeGreaterThanOrEqual(240_000);
@@ -195,8 +195,10 @@ describe('deploy state machine', () => {
     expect(record.status).toBe('SUCCEEDED');
     const updates = sandbox.transport.calls.filter((c) => c.operation === 'UpdateService');
     expect(updates.map((c) => c.error ?? 'ok')).toEqual(['ThrottlingException', 'ThrottlingException', 'ok']);
-    const retries = record.history.filter((e) => e.type === 'TaskRetried' && e.stateName === 'Start rolling deployment');
-    expect(retries).toHaveLength(2);
+    // AWS records no retry event: each failed attempt is a TaskFailed, and each retry another TaskScheduled.
+    const failedAttempts = record.history.filter((e) => e.type === 'TaskFailed' && e.stateName === 'Start rolling deployment');
+    expect(failedAttempts).toHaveLength(2);
+    expect(record.history.filter((e) => e.type === 'TaskScheduled' && e.stateName === 'Start rolling deployment')).toHaveLength(3);
     expect(sandbox.transport.calls.filter((c) => c.operation === 'RegisterTaskDefinition' && !c.error)).toHaveLength(1);
     expect(revision(servicePrimary(sandbox, 'reference-data').taskDefinition)).toBe('reference-data:2');
   });
