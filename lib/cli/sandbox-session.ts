@@ -53,7 +53,7 @@ export function followExecution(sandbox: Sandbox, executionName: string, label: 
     executionArn = execution.executionArn;
     if (event.type.endsWith('StateEntered') && event.stateName) {
       output.line(`${clockTime(event.timestamp)}  ${label}  ${event.stateName}`);
-    } else if (event.type === 'TaskFailed' && event.detail) {
+    } else if (/^(Task|LambdaFunction)(Failed|TimedOut)$/.test(event.type) && event.detail) {
       const cause = describeCause(String(event.detail.cause ?? ''));
       const error = String(event.detail.error ?? '');
       output.line(`${clockTime(event.timestamp)}  ${label}    ↳ ${error}${cause && cause !== error ? `: ${cause}` : ''}`);
