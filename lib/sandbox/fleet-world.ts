@@ -4,13 +4,13 @@
  * alarms, the trading services' admin-API token, and the halt flag cleared.
  * Also what the applications publish: the metrics the fleet's alarms watch.
  */
-import { TOKEN_ALPHABETS } from '../../functions/shared/domain/secret-values';
 import { classifiedAlarms, tradingServices, type Fleet, type FleetSecret } from '../fleet/fleet';
 import type { AccountContext } from '../naming';
 import type { SeededRandom } from './deterministic';
 import { ADMIN_TOKEN_VARIABLE, type SimulatedApplications } from './simulated-applications';
 import type { SimulatedCloudWatch } from './simulated-cloudwatch';
 import type { SimulatedEcs, TaskRecord } from './simulated-ecs';
+import type { RandomPasswordRequest } from './secrets-manager/random-password';
 import type { SimulatedSecretsManager } from './simulated-secrets-manager';
 import { combineSamples, metricSample, ServiceLoad } from './simulated-workloads';
 
@@ -39,7 +39,7 @@ export function seedFleet(world: FleetWorld): void {
     containerSecrets.set(serviceId, list);
   };
   for (const secret of Object.values(fleet.secrets)) {
-    const arn = secretsManager.createSecret({ Name: secret.name, SecretString: initialSecretValue(secret, random) }).ARN;
+    const arn = secretsManager.createSecret({ Name: secret.name, SecretString: initialSecretValue(secret, secretsManager) }).ARN;
     secretArns.set(secret.name, arn);
     for (const consumer of secret.consumers) give(consumer, secret.variable, arn);
   }
@@ -47,7 +47,7 @@ export function seedFleet(world: FleetWorld): void {
   if (fleet.halt) {
     const adminSecretArn =
       secretArns.get(fleet.halt.adminTokenSecret) ??
-      secretsManager.createSecret({ Name: fleet.halt.adminTokenSecret, SecretString: random.chars(40, ALPHANUMERIC) }).ARN;
+      secretsManager.createSecret({ Name: fleet.halt.adminTokenSecret, SecretString: secretsManager.generatePassword({ PasswordLength: 40, ...PASSWORD_ALPHABETS.alphanumeric }) }).ARN;
     for (const id of tradingServices(fleet)) give(id, ADMIN_TOKEN_VARIABLE, adminSecretArn);
   }
   ecs.createCluster(fleet.cluster);
@@ -112,19 +112,26 @@ export function seedFleet(world: FleetWorld): void {
 
 const RESTING_LOAD = new ServiceLoad();
 
-const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/**
+ * The fleet file's alphabets as GetRandomPassword options: a first value is what
+ * an operator would make with Secrets Manager's own generator.
+ */
+const PASSWORD_ALPHABETS: Readonly<Record<'alphanumeric' | 'hex' | 'base64url', RandomPasswordRequest>> = {
+  alphanumeric: { ExcludePunctuation: true },
+  hex: { ExcludeUppercase: true, ExcludePunctuation: true, ExcludeCharacters: 'ghijklmnopqrstuvwxyz' },
+  base64url: { ExcludeCharacters: '!"#$%&\'()*+,./:;<=>?@[\\]^`{|}~' },
+};
 
 /**
- * A first value of the secret's kind, meeting the policy the rotation function's
- * testSecret holds values to (rotation makes the next ones). Seeded, so the
- * sandbox stays deterministic.
+ * A first value of the secret's kind, from the simulated GetRandomPassword
+ * (rotation makes the next ones). Seeded, so the sandbox stays deterministic.
  */
-function initialSecretValue(secret: FleetSecret, random: SeededRandom): string {
+function initialSecretValue(secret: FleetSecret, secretsManager: SimulatedSecretsManager): string {
   if (secret.kind === 'signing-key') {
-    const hex = random.hex(secret.bytes * 2);
+    const hex = secretsManager.generatePassword({ PasswordLength: secret.bytes * 2, ...PASSWORD_ALPHABETS.hex });
     return secret.encoding === 'hex' ? hex : Buffer.from(hex, 'hex').toString(secret.encoding);
   }
-  return random.chars(secret.length, TOKEN_ALPHABETS[secret.alphabet]);
+  return secretsManager.generatePassword({ PasswordLength: secret.length, ...PASSWORD_ALPHABETS[secret.alphabet] });
 }
 
 /**

@@ -313,6 +313,7 @@ export class Sandbox {
     clearTimeout(this.telemetryTimer);
     this.scheduler.stop();
     this.cloudwatch.stop();
+    this.secretsManager.stop();
     this.ecs.dispose();
     this.lambda.dispose();
     this.restoreRandom();

@@ -43,11 +43,28 @@ const CLIENT_PACKAGES: Record<string, { key: string; exports: Record<string, unk
   SNSClient: { key: 'sns', exports: sns, base: 'SNSServiceException' },
 };
 
+/**
+ * Error codes that are not the SDK's class name: awsQuery services answer with a
+ * code of their own, which each class's `awsQueryError` trait names.
+ */
+const QUERY_ERROR_CLASSES: Record<string, Record<string, string>> = {
+  CloudWatchClient: {
+    InvalidParameterValue: 'InvalidParameterValueException',
+    MissingParameter: 'MissingRequiredParameterException',
+    InvalidParameterCombination: 'InvalidParameterCombinationException',
+    InvalidFormat: 'InvalidFormatFault',
+    LimitExceeded: 'LimitExceededFault',
+    InternalServiceError: 'InternalServiceFault',
+    ValidationError: 'ValidationException',
+    InvalidParameterInput: 'DashboardInvalidInputError',
+  },
+};
+
 export function toSdkError(clientName: string, error: SimulatedAwsError, requestId: string): Error {
   const pkg = CLIENT_PACKAGES[clientName];
   const $metadata = { httpStatusCode: error.httpStatusCode, requestId, attempts: 1, totalRetryDelay: 0 };
   const Base = pkg?.exports[pkg.base] as ServiceExceptionClass | undefined;
-  const Specific = pkg?.exports[error.code] as ServiceExceptionClass | undefined;
+  const Specific = pkg?.exports[QUERY_ERROR_CLASSES[clientName]?.[error.code] ?? error.code] as ServiceExceptionClass | undefined;
   if (Specific && Base && Specific.prototype instanceof Base) {
     return new Specific({ $fault: error.fault, message: error.message, $metadata });
   }

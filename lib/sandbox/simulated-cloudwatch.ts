@@ -1,16 +1,25 @@
 /**
  * CloudWatch metrics and metric alarms. Alarms are evaluated on period
- * boundaries (every 10 s for high-resolution periods, every minute otherwise) over
- * the last EvaluationPeriods datapoints: ALARM when at least DatapointsToAlarm of
- * them breach, missing data treated per TreatMissingData. Each state change is
+ * boundaries (every 10 s for high-resolution periods, every minute otherwise)
+ * over an evaluation range wider than EvaluationPeriods, as the user guide
+ * documents (see cloudwatch/alarm-evaluation.ts). Inputs are checked as the API
+ * Reference constrains them (cloudwatch/validation.ts). Each state change is
  * recorded in the alarm history and sent to EventBridge as
  * `CloudWatch Alarm State Change`.
  */
 import { SimulatedAwsError } from './aws-error';
+import { type AlarmState, type AlarmEvaluation, evaluateAlarm, evaluationRangeLength } from './cloudwatch/alarm-evaluation';
+import {
+  validateDescribeAlarmHistory,
+  validateDescribeAlarms,
+  validatePutMetricAlarm,
+  validatePutMetricData,
+  validateSetAlarmState,
+} from './cloudwatch/validation';
 import type { SeededRandom } from './deterministic';
 import type { SimulatedService } from './sdk-transport';
 
-export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+export type { AlarmState };
 type Comparison = 'GreaterThanThreshold' | 'GreaterThanOrEqualToThreshold' | 'LessThanThreshold' | 'LessThanOrEqualToThreshold';
 type Statistic = 'Average' | 'Sum' | 'Minimum' | 'Maximum' | 'SampleCount';
 
@@ -138,13 +147,10 @@ export class SimulatedCloudWatch implements SimulatedService {
   }
 
   putMetricAlarm(input: Record<string, unknown>): void {
-    const name = String(input.AlarmName ?? '');
-    if (!name) throw new SimulatedAwsError('ValidationError', 'AlarmName is required');
+    validatePutMetricAlarm(input);
+    const name = String(input.AlarmName);
     const period = Number(input.Period);
-    if (!(period === 10 || period === 20 || period === 30 || (period >= 60 && period % 60 === 0))) {
-      throw new SimulatedAwsError('ValidationError', 'Period must be 10, 20, 30 or a multiple of 60');
-    }
-    const evaluationPeriods = Number(input.EvaluationPeriods ?? 1);
+    const evaluationPeriods = Number(input.EvaluationPeriods);
     const now = Date.now();
     const existing = this.alarms.get(name);
     const record: MetricAlarmRecord = {
@@ -154,7 +160,7 @@ export class SimulatedCloudWatch implements SimulatedService {
       Namespace: String(input.Namespace),
       MetricName: String(input.MetricName),
       Dimensions: ((input.Dimensions ?? []) as Dimension[]).map((d) => ({ Name: d.Name, Value: d.Value })),
-      Statistic: (input.Statistic ?? 'Average') as Statistic,
+      Statistic: input.Statistic as Statistic,
       Period: period,
       EvaluationPeriods: evaluationPeriods,
       DatapointsToAlarm: Number(input.DatapointsToAlarm ?? evaluationPeriods),
@@ -178,6 +184,7 @@ export class SimulatedCloudWatch implements SimulatedService {
   }
 
   private describeAlarms(input: Record<string, unknown>): object {
+    validateDescribeAlarms(input);
     const names = input.AlarmNames as string[] | undefined;
     const prefix = input.AlarmNamePrefix as string | undefined;
     const state = input.StateValue as AlarmState | undefined;
@@ -213,10 +220,8 @@ export class SimulatedCloudWatch implements SimulatedService {
   }
 
   putMetricData(input: Record<string, unknown>): void {
-    const namespace = String(input.Namespace ?? '');
-    if (!namespace || namespace.startsWith('AWS/')) {
-      throw new SimulatedAwsError('InvalidParameterValue', `The value ${namespace} for parameter Namespace is not valid.`);
-    }
+    validatePutMetricData(input, Date.now());
+    const namespace = String(input.Namespace);
     for (const datum of (input.MetricData ?? []) as { MetricName: string; Dimensions?: Dimension[]; Value?: number; Timestamp?: Date }[]) {
       if (datum.Value === undefined) continue;
       this.record(namespace, datum.MetricName, datum.Dimensions ?? [], datum.Value, datum.Timestamp ? new Date(datum.Timestamp).getTime() : Date.now());
@@ -234,15 +239,15 @@ export class SimulatedCloudWatch implements SimulatedService {
   }
 
   private setAlarmState(input: Record<string, unknown>): void {
-    const alarm = this.alarms.get(String(input.AlarmName ?? ''));
+    validateSetAlarmState(input);
+    const alarm = this.alarms.get(String(input.AlarmName));
     if (!alarm) throw new SimulatedAwsError('ResourceNotFound', `Could not find alarm ${String(input.AlarmName)}`, 404);
-    const value = input.StateValue as AlarmState;
-    if (!['OK', 'ALARM', 'INSUFFICIENT_DATA'].includes(value)) throw new SimulatedAwsError('InvalidFormat', `Invalid StateValue ${String(value)}`);
     // Lasts until the next evaluation, which may change it back.
-    this.transition(alarm, value, String(input.StateReason ?? 'Set by SetAlarmState'), input.StateReasonData as string | undefined);
+    this.transition(alarm, input.StateValue as AlarmState, String(input.StateReason), input.StateReasonData as string | undefined);
   }
 
   private describeAlarmHistory(input: Record<string, unknown>): object {
+    validateDescribeAlarmHistory(input);
     const name = input.AlarmName as string | undefined;
     const type = input.HistoryItemType as string | undefined;
     const items = this.history
@@ -265,45 +270,44 @@ export class SimulatedCloudWatch implements SimulatedService {
     const periodMs = alarm.Period * 1000;
     const end = Math.floor(at / periodMs) * periodMs;
     const points = this.datapoints.get(metricKey(alarm.Namespace, alarm.MetricName, alarm.Dimensions)) ?? [];
-    const window: { start: number; value: number | undefined }[] = [];
-    for (let i = alarm.EvaluationPeriods - 1; i >= 0; i -= 1) {
+    // The evaluation range, oldest period first.
+    const range: { start: number; value: number | undefined }[] = [];
+    for (let i = evaluationRangeLength(alarm.EvaluationPeriods) - 1; i >= 0; i -= 1) {
       const start = end - (i + 1) * periodMs;
       const values = points.filter((p) => p.t >= start && p.t < start + periodMs).map((p) => p.v);
-      window.push({ start, value: values.length > 0 ? aggregate(alarm.Statistic, values) : undefined });
+      range.push({ start, value: values.length > 0 ? aggregate(alarm.Statistic, values) : undefined });
     }
-    const present = window.filter((w) => w.value !== undefined);
-    const missing = window.length - present.length;
-    let breaching = present.filter((w) => breaches(alarm, w.value as number)).length;
-    let state: AlarmState;
-    if (alarm.TreatMissingData === 'breaching') breaching += missing;
-    if (breaching >= alarm.DatapointsToAlarm) state = 'ALARM';
-    else if (present.length > 0 || alarm.TreatMissingData === 'notBreaching' || alarm.TreatMissingData === 'breaching') state = 'OK';
-    else if (alarm.TreatMissingData === 'ignore') return;
-    else state = 'INSUFFICIENT_DATA';
-    if (state === alarm.StateValue) return;
-
-    const recent = present.slice().reverse();
-    const verb = comparisonText(alarm.ComparisonOperator, state === 'ALARM');
-    const reason =
-      state === 'INSUFFICIENT_DATA'
-        ? `Insufficient Data: ${alarm.EvaluationPeriods} datapoint${alarm.EvaluationPeriods === 1 ? ' was' : 's were'} unknown.`
-        : `Threshold Crossed: ${state === 'ALARM' ? breaching : present.length - breaching} out of the last ${alarm.EvaluationPeriods} datapoints [${recent
-            .map((w) => `${formatValue(w.value as number)} (${formatReasonDate(w.start)})`)
-            .join(', ')}] ${verb} the threshold (${formatValue(alarm.Threshold)}) (minimum ${alarm.DatapointsToAlarm} datapoint${alarm.DatapointsToAlarm === 1 ? '' : 's'} for ${alarm.StateValue} -> ${state} transition).`;
+    const evaluation = evaluateAlarm(
+      range.map((w) => (w.value === undefined ? undefined : breaches(alarm, w.value))),
+      {
+        evaluationPeriods: alarm.EvaluationPeriods,
+        datapointsToAlarm: alarm.DatapointsToAlarm,
+        // "Alarms that evaluate metrics in the AWS/DynamoDB namespace always ignore missing data."
+        treatMissingData: alarm.Namespace === 'AWS/DynamoDB' ? 'ignore' : alarm.TreatMissingData,
+      },
+    );
+    const state = evaluation.state;
+    if (state === undefined || state === alarm.StateValue) return;
+    const recent = evaluation.evaluated.map((i) => range[i] as { start: number; value: number }).reverse();
     const reasonData = JSON.stringify({
       version: '1.0',
       queryDate: formatTimestamp(at),
-      startDate: formatTimestamp(end - alarm.EvaluationPeriods * periodMs),
+      startDate: formatTimestamp(recent.at(-1)?.start ?? end - alarm.EvaluationPeriods * periodMs),
       statistic: alarm.Statistic,
       period: alarm.Period,
       recentDatapoints: recent.map((w) => w.value),
       threshold: alarm.Threshold,
     });
-    this.transition(alarm, state, reason, reasonData);
+    this.transition(alarm, state, stateReason(alarm, state, evaluation, recent), reasonData);
   }
 
   private transition(alarm: MetricAlarmRecord, state: AlarmState, reason: string, reasonData?: string): void {
-    const previous = { value: alarm.StateValue, reason: alarm.StateReason, timestamp: alarm.StateUpdatedTimestamp, ...(alarm.StateReasonData ? { reasonData: alarm.StateReasonData } : {}) };
+    const previous = {
+      value: alarm.StateValue,
+      reason: alarm.StateReason,
+      timestamp: alarm.StateUpdatedTimestamp,
+      ...(alarm.StateReasonData ? { reasonData: alarm.StateReasonData } : {}),
+    };
     if (previous.value === state && previous.reason === reason) return;
     alarm.StateValue = state;
     alarm.StateReason = reason;
@@ -361,6 +365,26 @@ export class SimulatedCloudWatch implements SimulatedService {
       },
     };
   }
+}
+
+/** The state reason CloudWatch writes for an evaluation: the datapoints evaluated, newest first, and any filled in. */
+function stateReason(alarm: MetricAlarmRecord, state: AlarmState, evaluation: AlarmEvaluation, recent: readonly { start: number; value: number }[]): string {
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (state === 'INSUFFICIENT_DATA') {
+    const unknown = alarm.EvaluationPeriods - recent.length;
+    return `Insufficient Data: ${plural(unknown, 'datapoint')} ${unknown === 1 ? 'was' : 'were'} unknown.`;
+  }
+  const transition = `(minimum ${plural(alarm.DatapointsToAlarm, 'datapoint')} for ${alarm.StateValue} -> ${state} transition)`;
+  const treatedAs = `${evaluation.filled === 1 ? 'datapoint was' : 'datapoints were'} treated as [${alarm.TreatMissingData === 'breaching' ? 'Breaching' : 'NonBreaching'}]`;
+  if (recent.length === 0) {
+    return `Threshold Crossed: no datapoints were received for ${plural(evaluation.filled, 'period')} and ${evaluation.filled} missing ${treatedAs}.`;
+  }
+  const breachingReal = recent.filter((w) => breaches(alarm, w.value)).length;
+  const counted = state === 'ALARM' ? breachingReal : recent.length - breachingReal;
+  const filled = evaluation.filled > 0 ? ` and ${evaluation.filled} missing ${treatedAs}` : '';
+  return `Threshold Crossed: ${counted} out of the last ${recent.length} datapoints [${recent
+    .map((w) => `${formatValue(w.value)} (${formatReasonDate(w.start)})`)
+    .join(', ')}] ${comparisonText(alarm.ComparisonOperator, state === 'ALARM')} the threshold (${formatValue(alarm.Threshold)})${filled} ${transition}.`;
 }
 
 export function metricKey(namespace: string, name: string, dimensions: readonly Dimension[]): string {
