@@ -25,7 +25,12 @@ describe(`Policy evaluation within one account (${EVALUATION})`, () => {
       Action: ['s3:GetBucketLocation', 's3:GetAccountPublicAccessBlock', 's3:ListAccessPoints', 's3:ListAllMyBuckets'],
       Resource: 'arn:aws:s3:::*',
     },
-    { Sid: 'AllowS3Self', Effect: 'Allow', Action: 's3:*', Resource: ['arn:aws:s3:::amzn-s3-demo-bucket-carlossalazar/*', 'arn:aws:s3:::amzn-s3-demo-bucket-carlossalazar'] },
+    {
+      Sid: 'AllowS3Self',
+      Effect: 'Allow',
+      Action: 's3:*',
+      Resource: ['arn:aws:s3:::amzn-s3-demo-bucket-carlossalazar/*', 'arn:aws:s3:::amzn-s3-demo-bucket-carlossalazar'],
+    },
     { Sid: 'DenyS3Logs', Effect: 'Deny', Action: 's3:*', Resource: 'arn:aws:s3:::*log*' },
   ]);
   const logsBucketPolicy = policy([
@@ -42,25 +47,35 @@ describe(`Policy evaluation within one account (${EVALUATION})`, () => {
   });
 
   it('AllowS3Self gives Carlos full access to the bucket named after him', () => {
-    expect(decide({ action: 's3:PutObject', resource: 'arn:aws:s3:::amzn-s3-demo-bucket-carlossalazar/report.csv', principal: carlos }, identity)).toBe('Allow');
+    expect(decide({ action: 's3:PutObject', resource: 'arn:aws:s3:::amzn-s3-demo-bucket-carlossalazar/report.csv', principal: carlos }, identity)).toBe(
+      'Allow',
+    );
   });
 
   it('an explicit deny in the identity policy overrides the bucket policy’s allow on the logs bucket', () => {
-    const request: AuthorizationRequest = { action: 's3:PutObject', resource: 'arn:aws:s3:::amzn-s3-demo-bucket-carlossalazar-logs/log.txt', principal: carlos };
+    const request: AuthorizationRequest = {
+      action: 's3:PutObject',
+      resource: 'arn:aws:s3:::amzn-s3-demo-bucket-carlossalazar-logs/log.txt',
+      principal: carlos,
+    };
     expect(decide(request, identity, logsBucketPolicy)).toBe('ExplicitDeny');
   });
 
   it('within one account, an allow in either the identity or the resource-based policy is enough', () => {
-    const request: AuthorizationRequest = { action: 's3:GetObject', resource: 'arn:aws:s3:::amzn-s3-demo-bucket-carlossalazar-logs/log.txt', principal: carlos };
+    const request: AuthorizationRequest = {
+      action: 's3:GetObject',
+      resource: 'arn:aws:s3:::amzn-s3-demo-bucket-carlossalazar-logs/log.txt',
+      principal: carlos,
+    };
     expect(decide(request, policy([]), logsBucketPolicy)).toBe('Allow');
     expect(decide(request, undefined, undefined)).toBe('ImplicitDeny');
   });
 
   it('a resource-based policy applies only to the principals it names', () => {
     const other = { type: 'AWS' as const, id: 'arn:aws:iam::111122223333:user/someone-else' };
-    expect(decide({ action: 's3:GetObject', resource: 'arn:aws:s3:::amzn-s3-demo-bucket-carlossalazar-logs/x', principal: other }, policy([]), logsBucketPolicy)).toBe(
-      'ImplicitDeny',
-    );
+    expect(
+      decide({ action: 's3:GetObject', resource: 'arn:aws:s3:::amzn-s3-demo-bucket-carlossalazar-logs/x', principal: other }, policy([]), logsBucketPolicy),
+    ).toBe('ImplicitDeny');
   });
 });
 
@@ -100,7 +115,12 @@ describe(`Action, NotAction, Resource (${ELEMENTS_ACTION}, ${RESOURCE})`, () => 
 describe(`Condition operators (${OPERATORS})`, () => {
   it('StringEquals on a key absent from the request is false (aws:PrincipalTag/job-category example)', () => {
     const p = policy([
-      { Effect: 'Allow', Action: 'iam:*AccessKey*', Resource: 'arn:aws:iam::111122223333:user/*', Condition: { StringEquals: { 'aws:PrincipalTag/job-category': 'iamuser-admin' } } },
+      {
+        Effect: 'Allow',
+        Action: 'iam:*AccessKey*',
+        Resource: 'arn:aws:iam::111122223333:user/*',
+        Condition: { StringEquals: { 'aws:PrincipalTag/job-category': 'iamuser-admin' } },
+      },
     ]);
     const request = { action: 'iam:CreateAccessKey', resource: 'arn:aws:iam::111122223333:user/bob' };
     expect(decide({ ...request, context: { 'aws:PrincipalTag/job-category': 'iamuser-admin' } }, p)).toBe('Allow');
@@ -115,13 +135,22 @@ describe(`Condition operators (${OPERATORS})`, () => {
   });
 
   it('StringLike matches `*` and `?` anywhere (aws:userid / home folder example)', () => {
-    const p = policy([{ Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::amzn-s3-demo-bucket', Condition: { StringLike: { 's3:prefix': ['', 'home/', 'home/AROA?*'] } } }]);
+    const p = policy([
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: 'arn:aws:s3:::amzn-s3-demo-bucket',
+        Condition: { StringLike: { 's3:prefix': ['', 'home/', 'home/AROA?*'] } },
+      },
+    ]);
     expect(decide({ action: 's3:ListBucket', resource: 'arn:aws:s3:::amzn-s3-demo-bucket', context: { 's3:prefix': 'home/AROAEXAMPLE' } }, p)).toBe('Allow');
     expect(decide({ action: 's3:ListBucket', resource: 'arn:aws:s3:::amzn-s3-demo-bucket', context: { 's3:prefix': 'other/' } }, p)).toBe('ImplicitDeny');
   });
 
   it('...IfExists is true when the key is absent, and tests the value when present (ec2:InstanceType example)', () => {
-    const p = policy([{ Effect: 'Allow', Action: 'ec2:RunInstances', Resource: '*', Condition: { StringLikeIfExists: { 'ec2:InstanceType': ['t1.*', 't2.*', 'm3.*'] } } }]);
+    const p = policy([
+      { Effect: 'Allow', Action: 'ec2:RunInstances', Resource: '*', Condition: { StringLikeIfExists: { 'ec2:InstanceType': ['t1.*', 't2.*', 'm3.*'] } } },
+    ]);
     expect(decide({ action: 'ec2:RunInstances', resource: 'arn:aws:ec2:us-east-1::image/ami-1' }, p)).toBe('Allow');
     expect(decide({ action: 'ec2:RunInstances', resource: '*', context: { 'ec2:InstanceType': 't2.micro' } }, p)).toBe('Allow');
     expect(decide({ action: 'ec2:RunInstances', resource: '*', context: { 'ec2:InstanceType': 'm5.large' } }, p)).toBe('ImplicitDeny');
@@ -138,12 +167,24 @@ describe(`Condition operators (${OPERATORS})`, () => {
 
   it('ArnEquals/ArnLike compare aws:SourceArn segment by segment (SNS topic to SQS queue example)', () => {
     const p = policy([
-      { Effect: 'Allow', Principal: { Service: 'sns.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: 'arn:aws:sqs:us-east-1:123456789012:QUEUE-ID', Condition: { ArnEquals: { 'aws:SourceArn': 'arn:aws:sns:us-east-1:123456789012:TOPIC-ID' } } },
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: 'arn:aws:sqs:us-east-1:123456789012:QUEUE-ID',
+        Condition: { ArnEquals: { 'aws:SourceArn': 'arn:aws:sns:us-east-1:123456789012:TOPIC-ID' } },
+      },
     ]);
-    const request = { action: 'sqs:SendMessage', resource: 'arn:aws:sqs:us-east-1:123456789012:QUEUE-ID', principal: { type: 'Service' as const, id: 'sns.amazonaws.com' } };
+    const request = {
+      action: 'sqs:SendMessage',
+      resource: 'arn:aws:sqs:us-east-1:123456789012:QUEUE-ID',
+      principal: { type: 'Service' as const, id: 'sns.amazonaws.com' },
+    };
     expect(decide({ ...request, context: { 'aws:SourceArn': 'arn:aws:sns:us-east-1:123456789012:TOPIC-ID' } }, undefined, p)).toBe('Allow');
     expect(decide({ ...request, context: { 'aws:SourceArn': 'arn:aws:sns:us-east-1:123456789012:OTHER' } }, undefined, p)).toBe('ImplicitDeny');
-    const like = policy([{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: '*', Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:sns:*:123456789012:*' } } }]);
+    const like = policy([
+      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: '*', Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:sns:*:123456789012:*' } } },
+    ]);
     expect(decide({ action: 'sqs:SendMessage', resource: '*', context: { 'aws:SourceArn': 'arn:aws:sns:eu-west-2:123456789012:t' } }, like)).toBe('Allow');
   });
 
@@ -160,13 +201,22 @@ describe(`Condition operators (${OPERATORS})`, () => {
     const n = policy([{ Effect: 'Allow', Action: 's3:ListBucket', Resource: '*', Condition: { NumericLessThanEquals: { 's3:max-keys': '10' } } }]);
     expect(decide({ action: 's3:ListBucket', resource: '*', context: { 's3:max-keys': '10' } }, n)).toBe('Allow');
     expect(decide({ action: 's3:ListBucket', resource: '*', context: { 's3:max-keys': '11' } }, n)).toBe('ImplicitDeny');
-    const d = policy([{ Effect: 'Allow', Action: 'iam:*', Resource: '*', Condition: { DateGreaterThan: { 'aws:CurrentTime': '2020-04-01T00:00:00Z' }, DateLessThan: { 'aws:CurrentTime': '2020-06-30T23:59:59Z' } } }]);
+    const d = policy([
+      {
+        Effect: 'Allow',
+        Action: 'iam:*',
+        Resource: '*',
+        Condition: { DateGreaterThan: { 'aws:CurrentTime': '2020-04-01T00:00:00Z' }, DateLessThan: { 'aws:CurrentTime': '2020-06-30T23:59:59Z' } },
+      },
+    ]);
     expect(decide({ action: 'iam:GetUser', resource: '*', context: { 'aws:CurrentTime': '2020-05-01T00:00:00Z' } }, d)).toBe('Allow');
     expect(decide({ action: 'iam:GetUser', resource: '*', context: { 'aws:CurrentTime': '2020-07-01T00:00:00Z' } }, d)).toBe('ImplicitDeny');
   });
 
   it('an operator the evaluator does not know never grants, and a Deny that uses it still denies', () => {
-    const allow = policy([{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*', Condition: { IpAddressSomethingNew: { 'aws:SourceIp': '203.0.113.0/24' } } }]);
+    const allow = policy([
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: '*', Condition: { IpAddressSomethingNew: { 'aws:SourceIp': '203.0.113.0/24' } } },
+    ]);
     expect(decide({ action: 's3:GetObject', resource: '*', context: { 'aws:SourceIp': '203.0.113.1' } }, allow)).toBe('ImplicitDeny');
     const deny = policy([
       { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' },
@@ -179,24 +229,49 @@ describe(`Condition operators (${OPERATORS})`, () => {
 describe(`Several keys and values (${CONDITION_LOGIC})`, () => {
   it('operators and keys are ANDed, a key’s values are ORed', () => {
     const p = policy([
-      { Effect: 'Allow', Action: 'ecs:TagResource', Resource: '*', Condition: { StringEquals: { 'ecs:CreateAction': ['RegisterTaskDefinition', 'CreateService'], 'aws:RequestedRegion': 'eu-west-2' } } },
+      {
+        Effect: 'Allow',
+        Action: 'ecs:TagResource',
+        Resource: '*',
+        Condition: { StringEquals: { 'ecs:CreateAction': ['RegisterTaskDefinition', 'CreateService'], 'aws:RequestedRegion': 'eu-west-2' } },
+      },
     ]);
-    expect(decide({ action: 'ecs:TagResource', resource: '*', context: { 'ecs:CreateAction': 'CreateService', 'aws:RequestedRegion': 'eu-west-2' } }, p)).toBe('Allow');
-    expect(decide({ action: 'ecs:TagResource', resource: '*', context: { 'ecs:CreateAction': 'CreateService', 'aws:RequestedRegion': 'us-east-1' } }, p)).toBe('ImplicitDeny');
-    expect(decide({ action: 'ecs:TagResource', resource: '*', context: { 'ecs:CreateAction': 'RunTask', 'aws:RequestedRegion': 'eu-west-2' } }, p)).toBe('ImplicitDeny');
+    expect(decide({ action: 'ecs:TagResource', resource: '*', context: { 'ecs:CreateAction': 'CreateService', 'aws:RequestedRegion': 'eu-west-2' } }, p)).toBe(
+      'Allow',
+    );
+    expect(decide({ action: 'ecs:TagResource', resource: '*', context: { 'ecs:CreateAction': 'CreateService', 'aws:RequestedRegion': 'us-east-1' } }, p)).toBe(
+      'ImplicitDeny',
+    );
+    expect(decide({ action: 'ecs:TagResource', resource: '*', context: { 'ecs:CreateAction': 'RunTask', 'aws:RequestedRegion': 'eu-west-2' } }, p)).toBe(
+      'ImplicitDeny',
+    );
   });
 });
 
 describe(`Multivalued context keys (${MULTIVALUED})`, () => {
   it('ForAllValues: every request value is in the set (true when the key is absent)', () => {
-    const p = policy([{ Effect: 'Allow', Action: 'ec2:CreateTags', Resource: '*', Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['environment', 'cost-center'] } } }]);
+    const p = policy([
+      {
+        Effect: 'Allow',
+        Action: 'ec2:CreateTags',
+        Resource: '*',
+        Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['environment', 'cost-center'] } },
+      },
+    ]);
     expect(decide({ action: 'ec2:CreateTags', resource: '*', context: { 'aws:TagKeys': ['environment'] } }, p)).toBe('Allow');
     expect(decide({ action: 'ec2:CreateTags', resource: '*', context: { 'aws:TagKeys': ['environment', 'owner'] } }, p)).toBe('ImplicitDeny');
     expect(decide({ action: 'ec2:CreateTags', resource: '*' }, p)).toBe('Allow');
   });
 
   it('ForAnyValue: at least one request value is in the set (false when the key is absent)', () => {
-    const p = policy([{ Effect: 'Allow', Action: 'ec2:CreateTags', Resource: '*', Condition: { 'ForAnyValue:StringEquals': { 'aws:TagKeys': ['environment', 'cost-center'] } } }]);
+    const p = policy([
+      {
+        Effect: 'Allow',
+        Action: 'ec2:CreateTags',
+        Resource: '*',
+        Condition: { 'ForAnyValue:StringEquals': { 'aws:TagKeys': ['environment', 'cost-center'] } },
+      },
+    ]);
     expect(decide({ action: 'ec2:CreateTags', resource: '*', context: { 'aws:TagKeys': ['owner', 'environment'] } }, p)).toBe('Allow');
     expect(decide({ action: 'ec2:CreateTags', resource: '*', context: { 'aws:TagKeys': ['owner'] } }, p)).toBe('ImplicitDeny');
     expect(decide({ action: 'ec2:CreateTags', resource: '*' }, p)).toBe('ImplicitDeny');

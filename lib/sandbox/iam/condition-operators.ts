@@ -22,15 +22,19 @@ const arnTest: ValueTest = (actual, expected) => {
   if (!a || !e) return false;
   return e.every((segment, i) => wildcardPattern(segment).test(a[i] as string));
 };
-const numeric = (test: (a: number, e: number) => boolean): ValueTest => (actual, expected) => {
-  const [a, e] = [Number(actual), Number(expected)];
-  return !Number.isNaN(a) && !Number.isNaN(e) && test(a, e);
-};
-const date = (test: (a: number, e: number) => boolean): ValueTest => (actual, expected) => {
-  const parse = (v: string): number => (/^\d+$/.test(v) ? Number(v) * 1000 : Date.parse(v));
-  const [a, e] = [parse(actual), parse(expected)];
-  return !Number.isNaN(a) && !Number.isNaN(e) && test(a, e);
-};
+const numeric =
+  (test: (a: number, e: number) => boolean): ValueTest =>
+  (actual, expected) => {
+    const [a, e] = [Number(actual), Number(expected)];
+    return !Number.isNaN(a) && !Number.isNaN(e) && test(a, e);
+  };
+const date =
+  (test: (a: number, e: number) => boolean): ValueTest =>
+  (actual, expected) => {
+    const parse = (v: string): number => (/^\d+$/.test(v) ? Number(v) * 1000 : Date.parse(v));
+    const [a, e] = [parse(actual), parse(expected)];
+    return !Number.isNaN(a) && !Number.isNaN(e) && test(a, e);
+  };
 
 /** Positive tests; each has a negated `...Not...` form. */
 const OPERATORS: Record<string, { test: ValueTest; negated?: string }> = {

@@ -161,7 +161,6 @@ export function arnMatcher(pattern: string): (arn: string) => boolean {
   };
 }
 
-
 function compilePrincipalMatcher(principal: PolicyStatementJson['Principal']): (p: RequestPrincipal | undefined) => boolean {
   // Identity-based policies have no Principal: the policy's owner is the principal.
   if (principal === undefined) return () => true;

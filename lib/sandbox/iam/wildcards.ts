@@ -5,7 +5,10 @@ export function wildcardPattern(pattern: string, ignoreCase = false): RegExp {
   const key = `${ignoreCase ? 'i' : 's'}${pattern}`;
   let regex = cache.get(key);
   if (!regex) {
-    const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const source = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
     regex = new RegExp(`^${source}$`, ignoreCase ? 'is' : 's');
     cache.set(key, regex);
   }
