@@ -24,6 +24,7 @@ import { ALL_CLIENT_CLASSES } from './all-clients';
 import { SeededRandom, seedMathRandom } from './deterministic';
 import { IamAuthorizer } from './iam/authorizer';
 import { loadPolicySet } from './iam/policy-cache';
+import type { PolicySet } from './iam/template-policies';
 import { type SimulatedAccount, simulatedAccount } from './simulated-account';
 import { publishTelemetry, seedFleet, type FleetWorld } from './fleet-world';
 import type { AppState } from './simulated-applications';
@@ -57,6 +58,8 @@ export interface SandboxOptions {
    * @default 'enforce' (or `ASSURE_SANDBOX_IAM=off` in the environment)
    */
   readonly iam?: 'enforce' | 'off';
+  /** Changes the synthesized policies before they are enforced (a test removes a grant to show what needs it). */
+  readonly editPolicies?: (policies: PolicySet) => PolicySet;
 }
 
 export interface HandlerFunctionOptions {
@@ -128,7 +131,8 @@ export class Sandbox {
   private static async authorizer(options: SandboxOptions): Promise<IamAuthorizer | undefined> {
     const mode = options.iam ?? (process.env.ASSURE_SANDBOX_IAM === 'off' ? 'off' : 'enforce');
     if (mode === 'off') return undefined;
-    return IamAuthorizer.create(await loadPolicySet(options.fleet, accountOf(options.fleet)));
+    const policies = await loadPolicySet(options.fleet, accountOf(options.fleet));
+    return IamAuthorizer.create(options.editPolicies ? options.editPolicies(structuredClone(policies)) : policies);
   }
 
   /** A fresh sandbox, or the one saved in `stateDirectory` if there is one. */
