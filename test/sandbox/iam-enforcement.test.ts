@@ -151,4 +151,23 @@ describe('IAM enforcement in the sandbox', () => {
       expect.objectContaining({ secret, outcome: 'failed', error: expect.stringContaining('grants access to the principal secretsmanager.amazonaws.com') }),
     ]);
   });
+  it('a schedule starts its state machine only if the schedule’s role allows states:StartExecution', async () => {
+    const sandbox = await openSandbox(fleetWith(), Date.parse('2026-03-27T07:40:00Z'), {
+      editPolicies: (policies) => {
+        const role = policies.schedules['assure-prod-scale-order-gateway-london-open']?.roleArn as string;
+        return withoutResource(policies, role, 'states:StartExecution', () => false);
+      },
+    });
+    const executionsBefore = sandbox.stepFunctions.listExecutionRecords(sandbox.stateMachines.scale).length;
+    await sandbox.clock.advance(Date.parse('2026-03-27T07:46:00Z') - sandbox.clock.now());
+    expect(sandbox.scheduler.firings).toEqual([
+      expect.objectContaining({
+        name: 'assure-prod-scale-order-gateway-london-open',
+        error: expect.stringMatching(
+          /is not authorized to perform: states:StartExecution on resource: arn:aws:states:eu-west-2:111122223333:stateMachine:assure-prod-scale /,
+        ),
+      }),
+    ]);
+    expect(sandbox.stepFunctions.listExecutionRecords(sandbox.stateMachines.scale)).toHaveLength(executionsBefore);
+  });
 });
