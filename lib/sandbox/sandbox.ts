@@ -192,7 +192,12 @@ export class Sandbox {
     const functionArn = (key: string): string => arns[key] ?? '';
     if (plan.stateMachine) {
       const definition = JSON.parse(substitute(plan.stateMachine.definition, plan.stateMachine.substitutions(functionArn))) as StateMachineDefinition;
-      this.stateMachines[spec.name] = this.stepFunctions.createStateMachine(plan.stateMachine.name, definition);
+      // With the role the stack gives it (the one its Lambda invokes and SNS publishes are authorized as).
+      this.stateMachines[spec.name] = this.stepFunctions.createStateMachine(
+        plan.stateMachine.name,
+        definition,
+        this.iam?.policies.stateMachines[plan.stateMachine.name]?.roleArn,
+      );
     }
     for (const rule of plan.rules) this.eventBridge.putRule(rule.name, rule.pattern, [{ id: rule.target, arn: functionArn(rule.target) }]);
   }
