@@ -5,6 +5,7 @@
  */
 import { AccessDeniedException, ECSServiceException, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { DynamoDBServiceException, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../functions/shared/runtime/clients';
 import { ALL_CLIENT_CLASSES } from '../../lib/sandbox/all-clients';
@@ -93,6 +94,10 @@ describe('IAM enforcement in the sandbox', () => {
     expect(read).toBeInstanceOf(DynamoDBServiceException);
     expect((read as Error).name).toBe('AccessDeniedException');
     expect((read as Error).message).toContain(`dynamodb:GetItem on resource: arn:aws:dynamodb:eu-west-2:111122223333:table/${sandbox.config.lockTableName}`);
+
+    // A task token that names no execution is refused by Step Functions itself, before IAM could name a state machine.
+    const router = clientsAs(sandbox, functionNamed(policies, '-alarm-routing-route-alarm-event'));
+    await expect(router.sfn.send(new SendTaskSuccessCommand({ taskToken: 'not-a-token', output: '{}' }))).rejects.toMatchObject({ name: 'InvalidToken' });
   });
 
   it('a state machine invokes only the functions its role allows (Lambda.AWSLambdaException)', async () => {

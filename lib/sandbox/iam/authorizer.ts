@@ -129,6 +129,8 @@ export class IamAuthorizer {
   authorizeCall(session: RoleSession, service: string, operation: string, input: Readonly<Record<string, unknown>>, lookups: ResourceLookups): void {
     const action = `${IAM_PREFIX[service] ?? service}:${operation}`;
     const { resources, facts } = this.requestOf(action, input, lookups);
+    // The service answers this one itself (e.g. InvalidToken).
+    if (facts.refusedBeforeAuthorization) return;
     for (const resource of resources) this.authorizeRole(session, service, action, resource, facts.context);
     for (const check of facts.further ?? []) {
       for (const resource of check.resources) this.authorizeRole(session, service, check.action, resource, check.context);

@@ -23,6 +23,8 @@ export interface RequestFacts {
   readonly context?: RequestContext;
   /** A resource AWS uses where the reference lists none (see `states:SendTaskSuccess`). */
   readonly observedResource?: string;
+  /** The service refuses the request before IAM could name its resource (a task token that decodes to nothing). */
+  readonly refusedBeforeAuthorization?: boolean;
   readonly further?: readonly FurtherCheck[];
 }
 
@@ -81,12 +83,12 @@ const execution = (arn: string): ArnVariables => {
   return { StateMachineName: name, ExecutionId: id };
 };
 
-const taskResponse: Resolver = (input, lookups) => ({
-  resources: {},
+const taskResponse: Resolver = (input, lookups) => {
   // The reference lists no resource for the task-token actions, yet AWS checks them against the state machine
   // whose execution issued the token (its AccessDeniedException names that state machine).
-  observedResource: lookups.tokenStateMachine(str(input.taskToken)) ?? '*',
-});
+  const stateMachineArn = lookups.tokenStateMachine(str(input.taskToken));
+  return stateMachineArn ? { resources: {}, observedResource: stateMachineArn } : { resources: {}, refusedBeforeAuthorization: true };
+};
 
 /** By `<iam prefix>:<Action>`. */
 export const REQUEST_RESOURCES: Readonly<Record<string, Resolver>> = {
