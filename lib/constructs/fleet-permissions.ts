@@ -103,10 +103,12 @@ export class FleetPermissions {
       [nagArn(scope, 'ecs', `service-deployment/${this.fleet.cluster}/*`), nagArn(scope, 'ecs', `service-revision/${this.fleet.cluster}/*`)],
       "Service deployments and revisions of the fleet's cluster: ECS assigns their ids.",
     );
+    // The Service Authorization Reference lists both the service and the deployment (or revision) as required
+    // resources of these actions: each call is authorized on the service too.
     return [
       new PolicyStatement({ actions: ['ecs:ListServiceDeployments'], resources: this.serviceArns() }),
-      new PolicyStatement({ actions: ['ecs:DescribeServiceDeployments', 'ecs:StopServiceDeployment'], resources: [deployments] }),
-      new PolicyStatement({ actions: ['ecs:DescribeServiceRevisions'], resources: [revisions] }),
+      new PolicyStatement({ actions: ['ecs:DescribeServiceDeployments', 'ecs:StopServiceDeployment'], resources: [...this.serviceArns(), deployments] }),
+      new PolicyStatement({ actions: ['ecs:DescribeServiceRevisions'], resources: [...this.serviceArns(), revisions] }),
     ];
   }
 
@@ -126,12 +128,14 @@ export class FleetPermissions {
     acknowledgeWildcards(
       scope,
       services.map((s) => nagArn(scope, 'ecs', `task-definition/${s.ecsServiceName}:*`)),
-      "ecs:TagResource at registration, on the fleet's own task-definition families: the revision number is assigned by ECS.",
+      "ecs:RegisterTaskDefinition and ecs:TagResource at registration, on the fleet's own task-definition families: the revision number is assigned by ECS.",
     );
-    acknowledgeWildcards(scope, ['*'], 'ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition support no resource-level permissions.');
+    acknowledgeWildcards(scope, ['*'], 'ecs:DescribeTaskDefinition supports no resource-level permissions.');
     return [
-      // Neither action supports resource-level permissions (AWS requires "*").
-      new PolicyStatement({ actions: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'], resources: ['*'] }),
+      // DescribeTaskDefinition has no resource type in the Service Authorization Reference (AWS requires "*").
+      new PolicyStatement({ actions: ['ecs:DescribeTaskDefinition'], resources: ['*'] }),
+      // RegisterTaskDefinition is authorized on the task-definition resource: the fleet's own families only.
+      new PolicyStatement({ actions: ['ecs:RegisterTaskDefinition'], resources: familyArns }),
       new PolicyStatement({
         actions: ['ecs:TagResource'],
         resources: familyArns,
@@ -154,7 +158,11 @@ export class FleetPermissions {
   /** Listing and describing the fleet cluster's tasks (health checks, admin API calls). */
   clusterTasks(scope: Construct): PolicyStatement[] {
     acknowledgeWildcards(scope, ['*'], "ecs:ListTasks supports no resource-level permissions; it is conditioned on the fleet's cluster.");
-    acknowledgeWildcards(scope, [nagArn(scope, 'ecs', `task/${this.fleet.cluster}/*`)], "ecs:DescribeTasks on the fleet cluster's tasks, whose ids ECS assigns.");
+    acknowledgeWildcards(
+      scope,
+      [nagArn(scope, 'ecs', `task/${this.fleet.cluster}/*`)],
+      "ecs:DescribeTasks on the fleet cluster's tasks, whose ids ECS assigns.",
+    );
     return [
       new PolicyStatement({
         actions: ['ecs:ListTasks'],

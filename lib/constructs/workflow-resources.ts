@@ -103,7 +103,11 @@ export class WorkflowResources<S extends ResourceGroupSpec = ResourceGroupSpec> 
     for (const planned of plan.functions) {
       const handler = handlers[planned.key] as HandlerFunction;
       const context = { p: permissions, workflow: spec.name, scope: handler, functionArn };
-      for (const statement of grantsFor(planned.definition.name).statements(context)) handler.function.addToRolePolicy(statement);
+      // A grant on none of the fleet's resources (a fleet without secrets, say) grants nothing; IAM refuses a statement without resources.
+      for (const statement of grantsFor(planned.definition.name)
+        .statements(context)
+        .filter((s) => s.hasResource))
+        handler.function.addToRolePolicy(statement);
     }
     this.handlers = handlers as Record<FunctionKeys<S>, HandlerFunction>;
     this.functions = Object.fromEntries(Object.entries(handlers).map(([key, h]) => [key, h.function])) as unknown as Record<FunctionKeys<S>, IFunction>;
@@ -128,7 +132,11 @@ export class WorkflowResources<S extends ResourceGroupSpec = ResourceGroupSpec> 
       // A file-based definition gets no automatic grants: the functions it names, unqualified (no `:*`).
       this.stateMachine.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: Object.keys(spec.functions).map(functionArn) }));
       for (const statement of STATE_MACHINE_GRANTS[spec.name]?.(permissions) ?? []) this.stateMachine.addToRolePolicy(statement);
-      acknowledgeWildcards(this.stateMachine, ['*'], 'Step Functions logging (vended log delivery) and X-Ray tracing actions support no resource-level permissions.');
+      acknowledgeWildcards(
+        this.stateMachine,
+        ['*'],
+        'Step Functions logging (vended log delivery) and X-Ray tracing actions support no resource-level permissions.',
+      );
     }
 
     if (plan.rules.length > 0) {
@@ -143,7 +151,9 @@ export class WorkflowResources<S extends ResourceGroupSpec = ResourceGroupSpec> 
           ruleName: rule.name,
           description: rule.description,
           eventPattern: toCdkEventPattern(rule.pattern),
-          targets: [new LambdaFunction((handlers[rule.target] as HandlerFunction).function, { deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) })],
+          targets: [
+            new LambdaFunction((handlers[rule.target] as HandlerFunction).function, { deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) }),
+          ],
         });
       }
       this.deadLetterQueue = deadLetterQueue;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { AssureConfig } from '../../functions/shared/runtime/config';
+import { createAwsClients, type AwsClients, type ClientName } from '../../functions/shared/runtime/clients';
 import { createHandler } from '../../functions/shared/runtime/handler';
 import type { Fleet } from '../fleet/fleet';
 import { type AccountContext, assureConfig, pagingTopicName } from '../naming';
@@ -19,7 +20,11 @@ import { provisioningPlan } from '../workflows/provisioning';
 import { ALL_SPECS } from '../workflows/registry';
 import { scaleSchedules } from '../workflows/scale-workflow';
 import type { AnyHandlerDefinition, ResourceGroupSpec } from '../workflows/workflow-spec';
+import { ALL_CLIENT_CLASSES } from './all-clients';
 import { SeededRandom, seedMathRandom } from './deterministic';
+import { IamAuthorizer } from './iam/authorizer';
+import { loadPolicySet } from './iam/policy-cache';
+import type { PolicySet } from './iam/template-policies';
 import { type SimulatedAccount, simulatedAccount } from './simulated-account';
 import { publishTelemetry, seedFleet, type FleetWorld } from './fleet-world';
 import type { AppState } from './simulated-applications';
@@ -48,6 +53,18 @@ export interface SandboxOptions {
   readonly stateDirectory?: string;
   readonly startAt?: number;
   readonly seed?: number;
+  /**
+   * Whether every call a role makes is authorized against the synthesized stack's IAM policies.
+   * @default 'enforce' (or `ASSURE_SANDBOX_IAM=off` in the environment)
+   */
+  readonly iam?: 'enforce' | 'off';
+  /** Changes the synthesized policies before they are enforced (a test removes a grant to show what needs it). */
+  readonly editPolicies?: (policies: PolicySet) => PolicySet;
+}
+
+export interface HandlerFunctionOptions {
+  /** Run with the role of this function of the stack (for a function the stack does not define, e.g. a benchmark's). @default the function's own */
+  readonly roleOf?: string;
 }
 
 interface SandboxSnapshot {
@@ -95,13 +112,27 @@ export class Sandbox {
     readonly stateDirectory: string | undefined,
     startAt: number,
     seed: number,
+    /** IAM as the synthesized stack defines it; absent when enforcement is off. */
+    readonly iam: IamAuthorizer | undefined,
   ) {
-    this.context = { account: fleet.account ?? SANDBOX_ACCOUNT, region: fleet.region ?? SANDBOX_REGION };
+    this.context = accountOf(fleet);
     this.config = assureConfig(fleet, this.context);
     this.clock = VirtualClock.install(startAt);
     this.random = new SeededRandom(seed);
     this.restoreRandom = seedMathRandom(this.random);
-    Object.assign(this, simulatedAccount({ fleet, context: this.context, clock: this.clock, random: this.random, haltParameterName: this.config.haltParameterName }));
+    Object.assign(
+      this,
+      simulatedAccount({ fleet, context: this.context, clock: this.clock, random: this.random, haltParameterName: this.config.haltParameterName }),
+    );
+    if (iam) this.transport.enforce({ authorizer: iam, lookups: this.resourceLookups });
+  }
+
+  /** The synthesized stack's policies (cached), before the virtual clock takes over. */
+  private static async authorizer(options: SandboxOptions): Promise<IamAuthorizer | undefined> {
+    const mode = options.iam ?? (process.env.ASSURE_SANDBOX_IAM === 'off' ? 'off' : 'enforce');
+    if (mode === 'off') return undefined;
+    const policies = await loadPolicySet(options.fleet, accountOf(options.fleet));
+    return IamAuthorizer.create(options.editPolicies ? options.editPolicies(structuredClone(policies)) : policies);
   }
 
   /** A fresh sandbox, or the one saved in `stateDirectory` if there is one. */
@@ -115,12 +146,13 @@ export class Sandbox {
       if (snapshot.fleetDigest !== fleetDigest(options.fleet)) {
         throw new SandboxStateError(`${file} belongs to a different fleet file; run \`assure sandbox reset\` to start again with this one`);
       }
-      const sandbox = new Sandbox(options.fleet, options.stateDirectory, snapshot.now, snapshot.randomState);
+      const sandbox = new Sandbox(options.fleet, options.stateDirectory, snapshot.now, snapshot.randomState, await Sandbox.authorizer(options));
       await sandbox.wire();
       await sandbox.restore(snapshot);
       return sandbox;
     }
-    const sandbox = new Sandbox(options.fleet, options.stateDirectory, options.startAt ?? DEFAULT_SANDBOX_START, options.seed ?? 20260105);
+    const iam = await Sandbox.authorizer(options);
+    const sandbox = new Sandbox(options.fleet, options.stateDirectory, options.startAt ?? DEFAULT_SANDBOX_START, options.seed ?? 20260105, iam);
     await sandbox.wire();
     await sandbox.seed();
     return sandbox;
@@ -141,7 +173,13 @@ export class Sandbox {
     for (const email of this.fleet.paging.emails) this.sns.subscribe(topic, 'email', email);
     for (const spec of ALL_SPECS) this.provisionWorkflow(spec);
     for (const s of scaleSchedules(this.fleet)) {
-      this.scheduler.createSchedule({ name: s.name, scheduleExpression: s.scheduleExpression, timeZone: s.timeZone, targetArn: this.stateMachines.scale ?? '', input: JSON.stringify(s.input) });
+      this.scheduler.createSchedule({
+        name: s.name,
+        scheduleExpression: s.scheduleExpression,
+        timeZone: s.timeZone,
+        targetArn: this.stateMachines.scale ?? '',
+        input: JSON.stringify(s.input),
+      });
     }
   }
 
@@ -154,23 +192,42 @@ export class Sandbox {
     const functionArn = (key: string): string => arns[key] ?? '';
     if (plan.stateMachine) {
       const definition = JSON.parse(substitute(plan.stateMachine.definition, plan.stateMachine.substitutions(functionArn))) as StateMachineDefinition;
-      this.stateMachines[spec.name] = this.stepFunctions.createStateMachine(plan.stateMachine.name, definition);
+      // With the role the stack gives it (the one its Lambda invokes and SNS publishes are authorized as).
+      this.stateMachines[spec.name] = this.stepFunctions.createStateMachine(
+        plan.stateMachine.name,
+        definition,
+        this.iam?.policies.stateMachines[plan.stateMachine.name]?.roleArn,
+      );
     }
     for (const rule of plan.rules) this.eventBridge.putRule(rule.name, rule.pattern, [{ id: rule.target, arn: functionArn(rule.target) }]);
   }
 
-  /** Deploys a handler as a Lambda function of this account, with the sandbox's clients. */
-  createHandlerFunction(definition: AnyHandlerDefinition, name: string): string {
+  /** Deploys a handler as a Lambda function of this account, its SDK clients acting as the function's role. */
+  createHandlerFunction(definition: AnyHandlerDefinition, name: string, options: HandlerFunctionOptions = {}): string {
     return this.lambda.createFunction({
       functionName: name,
       handler: createHandler(definition, {
-        clients: this.clients,
+        clients: this.functionClients(definition, options.roleOf ?? name),
         config: this.config,
         fleet: this.fleet,
         http: this.http,
         logger: new Logger({ serviceName: 'assure', persistentKeys: { function: definition.name, environment: this.fleet.environment } }),
       }),
       timeoutSeconds: definition.timeoutSeconds ?? 30,
+    });
+  }
+
+  /** The clients a function's code gets: only those it declares, each request tagged with the function's role session. */
+  private functionClients(definition: AnyHandlerDefinition, roleOf: string): AwsClients {
+    if (!this.iam) return this.clients;
+    const session = this.iam.functionSession(roleOf);
+    if (!session) throw new Error(`${roleOf} is not a function of the synthesized stack, so it has no role to run with`);
+    const classes = Object.fromEntries((definition.clients as readonly ClientName[]).map((name) => [name, ALL_CLIENT_CLASSES[name]]));
+    // Only the declared clients exist, as in the function's bundle.
+    return createAwsClients(classes as typeof ALL_CLIENT_CLASSES, {
+      region: this.context.region,
+      credentials: { accessKeyId: 'SANDBOX', secretAccessKey: 'SANDBOX' },
+      plugins: [this.transport.plugin(session)],
     });
   }
 
@@ -319,6 +376,10 @@ export class Sandbox {
     this.restoreRandom();
     this.clock.uninstall();
   }
+}
+
+function accountOf(fleet: Fleet): AccountContext {
+  return { account: fleet.account ?? SANDBOX_ACCOUNT, region: fleet.region ?? SANDBOX_REGION };
 }
 
 function fleetDigest(fleet: Fleet): string {

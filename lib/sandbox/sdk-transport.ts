@@ -14,6 +14,8 @@ import * as ssm from '@aws-sdk/client-ssm';
 import type { Pluggable } from '@smithy/types';
 import { SimulatedAwsError } from './aws-error';
 import type { FaultInjector } from './fault-injection';
+import type { IamAuthorizer, RoleSession } from './iam/authorizer';
+import type { ResourceLookups } from './iam/request-resources';
 import type { VirtualClock } from './virtual-clock';
 
 export interface SimulatedService {
@@ -72,9 +74,16 @@ export function toSdkError(clientName: string, error: SimulatedAwsError, request
   return error;
 }
 
+/** IAM for calls made as a role: who decides, and what the services know about the resources named. */
+export interface TransportAuthorization {
+  readonly authorizer: IamAuthorizer;
+  readonly lookups: ResourceLookups;
+}
+
 export class SdkTransport {
   readonly calls: ApiCall[] = [];
   private requestCounter = 0;
+  private authorization: TransportAuthorization | undefined;
 
   constructor(
     private readonly services: Record<string, SimulatedService>,
@@ -82,15 +91,28 @@ export class SdkTransport {
     private readonly faults: FaultInjector,
   ) {}
 
-  /** The plugin to pass to createAwsClients. */
-  plugin(): Pluggable<object, object> {
+  /** From now on, calls made as a role are authorized before the simulated service sees them. */
+  enforce(authorization: TransportAuthorization): void {
+    this.authorization = authorization;
+  }
+
+  get authorizer(): IamAuthorizer | undefined {
+    return this.authorization?.authorizer;
+  }
+
+  /**
+   * The plugin to pass to createAwsClients. With a session, every request is
+   * tagged with it (the caller's role) and authorized; without one, the caller
+   * is the account's operator, whom the stack's policies do not govern.
+   */
+  plugin(session?: RoleSession): Pluggable<object, object> {
     return {
       applyToStack: (stack) => {
         stack.add(
           (_next, context) => async (args) => {
             const clientName = context.clientName ?? '';
             const operation = (context.commandName ?? '').replace(/Command$/, '');
-            const output = await this.call(clientName, operation, args.input as Record<string, unknown>);
+            const output = await this.call(clientName, operation, args.input as Record<string, unknown>, session);
             return { output: output as object, response: {} };
           },
           // Inside the transient-error middleware (initialize/high), before serialization.
@@ -100,13 +122,15 @@ export class SdkTransport {
     };
   }
 
-  async call(clientName: string, operation: string, input: Record<string, unknown>): Promise<unknown> {
+  async call(clientName: string, operation: string, input: Record<string, unknown>, session?: RoleSession): Promise<unknown> {
     const pkg = CLIENT_PACKAGES[clientName];
     const key = pkg?.key ?? clientName;
     const service = this.services[key];
     const requestId = `sandbox-${(this.requestCounter += 1).toString().padStart(8, '0')}`;
     if (!service) throw new Error(`The sandbox has no simulated ${clientName}`);
     try {
+      // IAM decides before the service sees the request.
+      if (session && this.authorization) this.authorization.authorizer.authorizeCall(session, key, operation, input ?? {}, this.authorization.lookups);
       // Injected latency is virtual waiting, so it happens outside the tracked (real) work.
       await this.faults.beforeCall(key, operation);
     } catch (error) {

@@ -14,6 +14,8 @@ import type { AccountContext } from '../naming';
 import { ALL_CLIENT_CLASSES } from './all-clients';
 import type { SeededRandom } from './deterministic';
 import { FaultInjector } from './fault-injection';
+import { SimulatedAwsError } from './aws-error';
+import type { ResourceLookups } from './iam/request-resources';
 import { SdkTransport } from './sdk-transport';
 import { SimulatedApplications } from './simulated-applications';
 import { SimulatedCloudWatch } from './simulated-cloudwatch';
@@ -51,7 +53,9 @@ export interface SimulatedAccount {
   readonly lambda: SimulatedLambda;
   readonly stepFunctions: SimulatedStepFunctions;
   readonly transport: SdkTransport;
-  /** SDK clients whose every call reaches the simulated services. */
+  /** What IAM needs to know about the resources a request names (secret ARNs, task tokens' state machines). */
+  readonly resourceLookups: ResourceLookups;
+  /** SDK clients whose every call reaches the simulated services, as the account's operator (no role's policies apply). */
   readonly clients: AwsClients;
   /** HTTP as the account's network answers it: task IPs reach the applications, a credential API's host that API. */
   readonly http: HttpClient;
@@ -76,8 +80,24 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
   const ssm = new SimulatedSsm(context);
   const sns = new SimulatedSns(shared);
   // The services call each other only once events flow, so each closure may name one created further down.
-  const scheduler = new SimulatedScheduler((arn, input) => stepFunctions.startExecution(arn, input));
-  const eventBridge = new SimulatedEventBridge(shared, async (target, input) => {
+  const iam = () => transport.authorizer;
+  // Scheduler calls its target with the schedule's role.
+  const scheduler = new SimulatedScheduler((arn, input, scheduleName) => {
+    const authorizer = iam();
+    if (authorizer) {
+      const session = authorizer.scheduleSession(scheduleName) ?? { roleArn: `arn:aws:iam::${context.account}:role/none`, sessionName: scheduleName };
+      authorizer.authorizeRole(session, 'sfn', 'states:StartExecution', arn);
+    }
+    return stepFunctions.startExecution(arn, input);
+  });
+  const eventBridge = new SimulatedEventBridge(shared, async (target, input, _event, rule) => {
+    // A rule may invoke a function only if the function's resource-based policy lets events.amazonaws.com do it for that rule.
+    if (target.arn.startsWith('arn:aws:lambda:') && iam()?.serviceMayInvoke('events.amazonaws.com', target.arn, rule.arn) === false) {
+      throw new SimulatedAwsError(
+        'AccessDeniedException',
+        `EventBridge is not authorized to invoke ${target.arn} for rule ${rule.arn}: the function's resource-based policy does not allow it`,
+      );
+    }
     if (target.arn.startsWith('arn:aws:lambda:')) lambda.invokeAsync(target.arn, input);
     else if (target.arn.startsWith('arn:aws:states:')) stepFunctions.startExecution(target.arn, JSON.stringify(input));
     else throw new Error(`The sandbox cannot deliver to ${target.arn}`);
@@ -98,6 +118,12 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
   const secretsManager = new SimulatedSecretsManager(
     shared,
     async (functionArn, event) => {
+      if (iam()?.serviceMayInvoke('secretsmanager.amazonaws.com', functionArn) === false) {
+        throw new SimulatedAwsError(
+          'AccessDeniedException',
+          'Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.',
+        );
+      }
       await lambda.invoke(functionArn, event);
     },
     (detailType, resources, detail) => eventBridge.emit({ source: 'aws.secretsmanager', detailType, resources, detail }),
@@ -113,7 +139,12 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
       if (!parameter) return undefined;
       try {
         const flag = JSON.parse(parameter.Value) as { halted?: boolean; haltId?: string; reason?: string };
-        return { halted: flag.halted === true, ...(flag.haltId ? { haltId: flag.haltId } : {}), ...(flag.reason ? { reason: flag.reason } : {}), modifiedAt: parameter.LastModifiedDate };
+        return {
+          halted: flag.halted === true,
+          ...(flag.haltId ? { haltId: flag.haltId } : {}),
+          ...(flag.reason ? { reason: flag.reason } : {}),
+          modifiedAt: parameter.LastModifiedDate,
+        };
       } catch {
         return undefined;
       }
@@ -127,8 +158,15 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
   const stepFunctions = new SimulatedStepFunctions(
     shared,
     {
-      invokeLambda: (arn, payload) => lambda.invoke(arn, payload),
-      publishToTopic: async (topicArn, message, subject) => sns.publish(topicArn, message, subject),
+      // The state machine's role makes these calls; a denial fails the task as Step Functions reports it.
+      invokeLambda: (arn, payload, stateMachineArn) => {
+        integrationAllowed(stateMachineArn, 'lambda', 'lambda:InvokeFunction', arn, 'Lambda.AWSLambdaException', 'AWSLambda');
+        return lambda.invoke(arn, payload);
+      },
+      publishToTopic: async (topicArn, message, subject, stateMachineArn) => {
+        integrationAllowed(stateMachineArn, 'sns', 'sns:Publish', topicArn, 'SNS.AuthorizationErrorException', 'AmazonSNS');
+        return sns.publish(topicArn, message, subject);
+      },
     },
     (execution) =>
       eventBridge.emit({
@@ -148,6 +186,33 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
         },
       }),
   );
+  const integrationAllowed = (
+    stateMachineArn: string | undefined,
+    service: string,
+    action: string,
+    resource: string,
+    errorName: string,
+    serviceName: string,
+  ): void => {
+    const authorizer = iam();
+    if (!authorizer || !stateMachineArn) return;
+    const session = authorizer.stateMachineSession(stateMachineArn) ?? { roleArn: `arn:aws:iam::${context.account}:role/none`, sessionName: stateMachineArn };
+    try {
+      authorizer.authorizeRole(session, service, action, resource);
+    } catch (error) {
+      if (!(error instanceof SimulatedAwsError)) throw error;
+      throw Object.assign(new Error(`${error.message} (Service: ${serviceName}; Status Code: ${error.httpStatusCode}; Error Code: ${error.code})`), {
+        name: errorName,
+      });
+    }
+  };
+  const resourceLookups: ResourceLookups = {
+    account: context.account,
+    region: context.region,
+    secretArn: (id) => secretsManager.secret(id)?.arn,
+    rotationFunction: (id) => secretsManager.secret(id)?.rotationLambdaArn,
+    tokenStateMachine: (token) => stepFunctions.tokenStateMachine(token),
+  };
   const transport = new SdkTransport(
     { ecs, cloudwatch, dynamodb, ssm, sfn: stepFunctions, eventbridge: eventBridge, secretsmanager: secretsManager, sns },
     clock,
@@ -176,6 +241,7 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
     lambda,
     stepFunctions,
     transport,
+    resourceLookups,
     clients,
     http,
   };

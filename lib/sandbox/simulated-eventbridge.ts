@@ -46,7 +46,8 @@ export interface Delivery {
   readonly error?: string;
 }
 
-export type TargetDispatcher = (target: RuleTarget, input: unknown, event: AwsEvent) => Promise<void>;
+/** `rule`: the source of the delivery (the target's permissions name it). */
+export type TargetDispatcher = (target: RuleTarget, input: unknown, event: AwsEvent, rule: Rule) => Promise<void>;
 
 /** Typical delivery latency from an event being put to its targets being invoked. */
 export const EVENT_DELIVERY_LATENCY_MS = 500;
@@ -115,7 +116,7 @@ export class SimulatedEventBridge implements SimulatedService {
   private async deliver(rule: Rule, target: RuleTarget, event: AwsEvent): Promise<void> {
     const record = { at: Date.now(), rule: rule.name, target: target.id, eventId: event.id, detailType: event['detail-type'] };
     try {
-      await this.dispatch(target, transformInput(target, event), event);
+      await this.dispatch(target, transformInput(target, event), event, rule);
       this.deliveries.push(record);
     } catch (error) {
       this.deliveries.push({ ...record, error: (error as Error).message });

@@ -42,7 +42,8 @@ function parseField(text: string, name: string, min: number, max: number, names:
   if (text === '*' || text === '?') return { values: new Set(), any: true };
   const value = (token: string): number => {
     const index = names.indexOf(token.toUpperCase());
-    if (index < 0 && /[LW#]/i.test(token)) throw new CronExpressionError(`${name}: the L, W and # forms are not supported by the sandbox's Scheduler (${text})`);
+    if (index < 0 && /[LW#]/i.test(token))
+      throw new CronExpressionError(`${name}: the L, W and # forms are not supported by the sandbox's Scheduler (${text})`);
     const n = index >= 0 ? index + nameBase : Number(token);
     if (!Number.isInteger(n) || n < min || n > max) throw new CronExpressionError(`${name}: ${token} is not between ${min} and ${max}`);
     return n;
@@ -73,7 +74,8 @@ function parseField(text: string, name: string, min: number, max: number, names:
 export function parseAwsCron(expression: string): AwsCron {
   const match = /^cron\((.*)\)$/.exec(expression.trim());
   const fields = match?.[1]?.trim().split(/\s+/) ?? [];
-  if (fields.length !== 6) throw new CronExpressionError(`${expression}: a Scheduler cron expression has six fields: cron(minutes hours day-of-month month day-of-week year)`);
+  if (fields.length !== 6)
+    throw new CronExpressionError(`${expression}: a Scheduler cron expression has six fields: cron(minutes hours day-of-month month day-of-week year)`);
   const [minutes = '', hours = '', dom = '', month = '', dow = '', year = ''] = fields;
   if ((dom === '?') === (dow === '?')) throw new CronExpressionError(`${expression}: exactly one of day-of-month and day-of-week must be ?`);
   return {
@@ -103,7 +105,16 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 export function wallClock(ms: number, timeZone: string): WallClock {
   let format = formatters.get(timeZone);
   if (!format) {
-    format = new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', weekday: 'short', hourCycle: 'h23' });
+    format = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      weekday: 'short',
+      hourCycle: 'h23',
+    });
     formatters.set(timeZone, format);
   }
   const parts = Object.fromEntries(format.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
@@ -118,7 +129,8 @@ export function wallClock(ms: number, timeZone: string): WallClock {
 }
 
 const has = (field: CronField, n: number): boolean => field.any || field.values.has(n);
-const sameMinute = (a: WallClock, b: WallClock): boolean => a.year === b.year && a.month === b.month && a.day === b.day && a.hour === b.hour && a.minute === b.minute;
+const sameMinute = (a: WallClock, b: WallClock): boolean =>
+  a.year === b.year && a.month === b.month && a.day === b.day && a.hour === b.hour && a.minute === b.minute;
 
 const MINUTE = 60_000;
 /** How far ahead a schedule is looked for before it counts as never firing again. */
@@ -163,8 +175,13 @@ export interface ScheduleDefinition {
 export interface ScheduleFiring {
   readonly name: string;
   readonly at: number;
-  readonly executionArn: string;
+  /** Absent when the target refused the call (e.g. the schedule's role may not start the execution). */
+  readonly executionArn?: string;
+  readonly error?: string;
 }
+
+/** Starts the target's execution as the schedule (`scheduleName`) would: with its role. */
+export type ScheduleTargetInvoker = (stateMachineArn: string, input: string, scheduleName: string) => { executionArn: string };
 
 export class SimulatedScheduler {
   private readonly schedules = new Map<string, { definition: ScheduleDefinition; cron: AwsCron; timer?: ReturnType<typeof setTimeout> }>();
@@ -172,7 +189,7 @@ export class SimulatedScheduler {
   /** Every time a schedule fired, oldest first. */
   readonly firings: ScheduleFiring[] = [];
 
-  constructor(private readonly startExecution: (stateMachineArn: string, input: string) => { executionArn: string }) {}
+  constructor(private readonly startExecution: ScheduleTargetInvoker) {}
 
   createSchedule(definition: ScheduleDefinition): void {
     if (this.schedules.has(definition.name)) throw new CronExpressionError(`Schedule ${definition.name} already exists`);
@@ -210,8 +227,13 @@ export class SimulatedScheduler {
     if (at === undefined) return;
     schedule.timer = setTimeout(() => {
       if (!this.running) return;
-      const { executionArn } = this.startExecution(schedule.definition.targetArn, schedule.definition.input);
-      this.firings.push({ name, at: Date.now(), executionArn });
+      try {
+        const { executionArn } = this.startExecution(schedule.definition.targetArn, schedule.definition.input, name);
+        this.firings.push({ name, at: Date.now(), executionArn });
+      } catch (error) {
+        // Scheduler's retries and dead-letter queue are not modelled: the firing is recorded as failed.
+        this.firings.push({ name, at: Date.now(), error: (error as Error).message });
+      }
       this.arm(name);
     }, at - now);
   }

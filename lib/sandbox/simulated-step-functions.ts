@@ -49,8 +49,9 @@ export interface StateMachineRecord {
 
 /** How Task states reach other services. */
 export interface TaskIntegrations {
-  invokeLambda(functionArn: string, payload: unknown): Promise<unknown>;
-  publishToTopic?(topicArn: string, message: string, subject?: string): Promise<{ MessageId: string }>;
+  /** `stateMachineArn`: whose role makes the call (the integration authorizes it). */
+  invokeLambda(functionArn: string, payload: unknown, stateMachineArn?: string): Promise<unknown>;
+  publishToTopic?(topicArn: string, message: string, subject?: string, stateMachineArn?: string): Promise<{ MessageId: string }>;
 }
 
 interface TokenEntry {
@@ -390,29 +391,29 @@ export class SimulatedStepFunctions implements SimulatedService {
       const { FunctionName, Payload } = input as { FunctionName: string; Payload?: unknown };
       if (resource.endsWith('.waitForTaskToken')) {
         const token = this.claimToken(record.executionArn, stateName, Payload);
-        await this.invokeLambda(FunctionName, Payload);
+        await this.invokeLambda(FunctionName, Payload, record.stateMachineArn);
         token.handedOut = true;
         return token.promise;
       }
       return {
         ExecutedVersion: '$LATEST',
-        Payload: await this.invokeLambda(FunctionName, Payload),
+        Payload: await this.invokeLambda(FunctionName, Payload, record.stateMachineArn),
         SdkHttpMetadata: { HttpStatusCode: 200 },
         SdkResponseMetadata: { RequestId: this.context.random.uuid() },
         StatusCode: 200,
       };
     }
-    if (resource.startsWith('arn:aws:lambda:')) return this.invokeLambda(resource, input);
+    if (resource.startsWith('arn:aws:lambda:')) return this.invokeLambda(resource, input, record.stateMachineArn);
     if (resource === 'arn:aws:states:::sns:publish' && this.integrations.publishToTopic) {
       const { TopicArn, Message, Subject } = input as { TopicArn: string; Message: unknown; Subject?: string };
-      return this.integrations.publishToTopic(TopicArn, typeof Message === 'string' ? Message : JSON.stringify(Message), Subject);
+      return this.integrations.publishToTopic(TopicArn, typeof Message === 'string' ? Message : JSON.stringify(Message), Subject, record.stateMachineArn);
     }
     throw terminalError('States.Runtime', `The sandbox does not implement the ${resource} integration`);
   }
 
-  private async invokeLambda(functionName: string, payload: unknown): Promise<unknown> {
+  private async invokeLambda(functionName: string, payload: unknown, stateMachineArn: string): Promise<unknown> {
     try {
-      return await this.integrations.invokeLambda(functionName, payload);
+      return await this.integrations.invokeLambda(functionName, payload, stateMachineArn);
     } catch (error) {
       if (error instanceof LambdaFunctionError) {
         // Unhandled failures (timeouts, out of memory) have no error type of the function's own: Lambda.Unknown.
@@ -446,6 +447,12 @@ export class SimulatedStepFunctions implements SimulatedService {
       }
     }
     throw terminalError('States.Runtime', `${stateName}: a .waitForTaskToken task must pass $$.Task.Token in its parameters`);
+  }
+
+  /** The state machine whose execution handed out a task token (IAM authorizes SendTask* against it). */
+  tokenStateMachine(taskToken: string): string | undefined {
+    const entry = this.tokens.get(taskToken);
+    return entry ? this.executions.get(entry.executionArn)?.stateMachineArn : undefined;
   }
 
   private liveToken(taskToken: string): TokenEntry {

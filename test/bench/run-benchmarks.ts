@@ -9,6 +9,7 @@
  * 3. The kill switch on 50 trading services (halt-benchmark.ts).
  * 4. Rotating a secret with 5 consumers (rotation-benchmark.ts).
  * 5. Scaling decisions from load alarms (scale-benchmark.ts).
+ * 6. IAM evaluation per call in the sandbox (iam-benchmark.ts).
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ import { functionName } from '../../lib/naming';
 import { substitute } from '../../lib/workflows/asl';
 import { functionArnPlaceholder } from '../../lib/workflows/workflow-spec';
 import { haltBenchmark } from './halt-benchmark';
+import { iamBenchmark } from './iam-benchmark';
 import { rotationBenchmark } from './rotation-benchmark';
 import { scaleBenchmark } from './scale-benchmark';
 import { pollDeploymentStatus } from './poll-deployment-status';
@@ -46,13 +48,22 @@ interface DeployMeasurement {
 
 /** One deploy of `service` with `variant`, after idling `offsetMs` so runs fall at different points of the poll grid. */
 async function measure(variant: 'event-driven' | 'polling', service: string, behaviour: ImageBehaviour, offsetMs: number): Promise<DeployMeasurement> {
-  const sandbox = await Sandbox.open({ fleet, seed: 1000 + Math.round(offsetMs) });
+  // The polling baseline's function and state machine are not part of the stack, so no role of it could run them: IAM is off for it.
+  const sandbox = await Sandbox.open({ fleet, seed: 1000 + Math.round(offsetMs), ...(variant === 'polling' ? { iam: 'off' as const } : {}) });
   try {
     let workflow = 'deploy';
     if (variant === 'polling') {
       const { asl, placeholders } = pollingDeployDefinition();
-      const arns = { ...sandbox.functionArns.deploy, PollDeploymentStatus: sandbox.createHandlerFunction(pollDeploymentStatus, functionName(sandbox.fleet.environment, 'deploy-polling', pollDeploymentStatus.name)) };
-      const definition = JSON.parse(substitute(asl, Object.fromEntries(placeholders.map((k) => [functionArnPlaceholder(k), arns[k as keyof typeof arns] as string])))) as StateMachineDefinition;
+      const arns = {
+        ...sandbox.functionArns.deploy,
+        PollDeploymentStatus: sandbox.createHandlerFunction(
+          pollDeploymentStatus,
+          functionName(sandbox.fleet.environment, 'deploy-polling', pollDeploymentStatus.name),
+        ),
+      };
+      const definition = JSON.parse(
+        substitute(asl, Object.fromEntries(placeholders.map((k) => [functionArnPlaceholder(k), arns[k as keyof typeof arns] as string]))),
+      ) as StateMachineDefinition;
       sandbox.stateMachines.pollingDeploy = sandbox.stepFunctions.createStateMachine('assure-prod-deploy-polling', definition);
       workflow = 'pollingDeploy';
     }
@@ -86,7 +97,6 @@ function stateEnteredAt(record: ExecutionRecord, state: string): number {
   return record.history.find((e) => e.type.endsWith('StateEntered') && e.stateName === state)?.timestamp ?? Number.NaN;
 }
 
-
 async function deployBenchmark(): Promise<boolean> {
   console.log(`1. One rolling deploy in the sandbox (${RUNS} runs per variant, spread over the ${POLL_INTERVAL_SECONDS}-s poll grid)\n`);
   const results: Record<string, DeployMeasurement[]> = { 'event-driven': [], polling: [] };
@@ -117,7 +127,7 @@ async function deployBenchmark(): Promise<boolean> {
   }
 
   // Transitions must not grow with how long ECS takes: compare a slow rollout.
-  console.log('\n   Does the cost grow with the rollout\'s duration? (one deploy each)');
+  console.log("\n   Does the cost grow with the rollout's duration? (one deploy each)");
   const durations: [string, ImageBehaviour][] = [
     ['market-data', 'healthy'],
     ['web-gui', 'healthy'],
@@ -128,14 +138,24 @@ async function deployBenchmark(): Promise<boolean> {
     for (const variant of ['event-driven', 'polling'] as const) {
       const m = await measure(variant, service, behaviour, 0);
       growth.push({ variant, rollout: m.rolloutSeconds, transitions: m.transitions });
-      console.log(`   ${variant.padEnd(13)} ${service.padEnd(14)} rollout ${fmt(m.rolloutSeconds, 0).padStart(5)} s  transitions ${String(m.transitions).padStart(4)}  ${m.status}`);
+      console.log(
+        `   ${variant.padEnd(13)} ${service.padEnd(14)} rollout ${fmt(m.rolloutSeconds, 0).padStart(5)} s  transitions ${String(m.transitions).padStart(4)}  ${m.status}`,
+      );
     }
   }
   const eventDriven = rows[0];
   const eventTransitions = growth.filter((g) => g.variant === 'event-driven').map((g) => g.transitions);
   const checks = [
-    { name: `reaction ≤ ${TARGETS.reactionSeconds} s (max over runs)`, ok: (eventDriven?.reactionMax ?? Infinity) <= TARGETS.reactionSeconds, value: `${fmt(eventDriven?.reactionMax ?? NaN)} s` },
-    { name: `≤ ${TARGETS.transitions} transitions per deploy`, ok: Math.max(...eventTransitions) <= TARGETS.transitions, value: `${Math.max(...eventTransitions)}` },
+    {
+      name: `reaction ≤ ${TARGETS.reactionSeconds} s (max over runs)`,
+      ok: (eventDriven?.reactionMax ?? Infinity) <= TARGETS.reactionSeconds,
+      value: `${fmt(eventDriven?.reactionMax ?? NaN)} s`,
+    },
+    {
+      name: `≤ ${TARGETS.transitions} transitions per deploy`,
+      ok: Math.max(...eventTransitions) <= TARGETS.transitions,
+      value: `${Math.max(...eventTransitions)}`,
+    },
     { name: 'transitions do not grow with rollout duration', ok: new Set(eventTransitions).size === 1, value: eventTransitions.join(', ') },
     { name: 'every deploy succeeded', ok: rows.every((r) => r.ok), value: '' },
   ];
@@ -176,5 +196,6 @@ const results = [
   selected('halt') ? await haltBenchmark() : true,
   selected('rotation') ? await rotationBenchmark() : true,
   selected('scale') ? await scaleBenchmark() : true,
+  selected('iam') ? await iamBenchmark(fleet) : true,
 ];
 process.exitCode = results.every(Boolean) ? 0 : 1;

@@ -61,8 +61,12 @@ const allowedTo = (template: Template, action: string): string[] =>
 describe('Assure stack', () => {
   const fleet = exampleFleet();
   const serviceArn = (ecsName: string): string => `arn:aws:ecs:eu-west-2:111122223333:service/trading-prod/${ecsName}`;
-  const allServiceArns = Object.values(fleet.services).map((s) => serviceArn(s.ecsServiceName)).sort();
-  const tradingServiceArns = tradingServices(fleet).map((id) => serviceArn(fleet.services[id]?.ecsServiceName as string)).sort();
+  const allServiceArns = Object.values(fleet.services)
+    .map((s) => serviceArn(s.ecsServiceName))
+    .sort();
+  const tradingServiceArns = tradingServices(fleet)
+    .map((id) => serviceArn(fleet.services[id]?.ecsServiceName as string))
+    .sort();
   let template: Template;
   let stack: AssureStack;
 
@@ -71,7 +75,10 @@ describe('Assure stack', () => {
   });
 
   it('builds one state machine per ASL file, substituting every placeholder and no other', () => {
-    const machines = template.findResources('AWS::StepFunctions::StateMachine') as Record<string, { Properties: { StateMachineName: string; DefinitionSubstitutions: Record<string, unknown> } }>;
+    const machines = template.findResources('AWS::StepFunctions::StateMachine') as Record<
+      string,
+      { Properties: { StateMachineName: string; DefinitionSubstitutions: Record<string, unknown> } }
+    >;
     expect(Object.keys(machines)).toHaveLength(WORKFLOW_SPECS.length);
     for (const spec of WORKFLOW_SPECS) {
       const expected = placeholders(readAsl(spec.aslFile));
@@ -124,7 +131,15 @@ describe('Assure stack', () => {
 
   it('lets only rollout, rollback, hard stop, capacity restore and scaling update ECS services; the halt and resume roles only trading services, scaling only services that scale', () => {
     expect(allowedTo(template, 'ecs:UpdateService').sort()).toEqual(
-      ['DeployRollBackDeployment', 'DeployStartRollingDeployment', 'HaltHardStopServices', 'ResumeRestoreCapacity', 'RollbackRollBackService', 'RotateSecretRestartConsumerTasks', 'ScaleApplyScalingDecision'].sort(),
+      [
+        'DeployRollBackDeployment',
+        'DeployStartRollingDeployment',
+        'HaltHardStopServices',
+        'ResumeRestoreCapacity',
+        'RollbackRollBackService',
+        'RotateSecretRestartConsumerTasks',
+        'ScaleApplyScalingDecision',
+      ].sort(),
     );
     const updated = (id: string): string[] =>
       statementsOf(template, id)
@@ -133,11 +148,15 @@ describe('Assure stack', () => {
         .sort();
     for (const id of ['DeployRollBackDeployment', 'DeployStartRollingDeployment', 'RollbackRollBackService']) expect(updated(id), id).toEqual(allServiceArns);
     for (const id of ['HaltHardStopServices', 'ResumeRestoreCapacity']) expect(updated(id), id).toEqual(tradingServiceArns);
-    const scalingServiceArns = Object.values(fleet.services).filter((s) => s.scaling).map((s) => serviceArn(s.ecsServiceName));
+    const scalingServiceArns = Object.values(fleet.services)
+      .filter((s) => s.scaling)
+      .map((s) => serviceArn(s.ecsServiceName));
     expect(scalingServiceArns).toEqual([serviceArn('order-gateway')]);
     expect(updated('ScaleApplyScalingDecision')).toEqual(scalingServiceArns);
     // A rotation restarts the managed secrets' consumers, and only them.
-    const consumerArns = [...new Set(Object.values(fleet.secrets).flatMap((s) => s.consumers))].map((id) => serviceArn(fleet.services[id]?.ecsServiceName as string)).sort();
+    const consumerArns = [...new Set(Object.values(fleet.secrets).flatMap((s) => s.consumers))]
+      .map((id) => serviceArn(fleet.services[id]?.ecsServiceName as string))
+      .sort();
     expect(updated('RotateSecretRestartConsumerTasks')).toEqual(consumerArns);
     expect(consumerArns.length).toBeLessThan(allServiceArns.length);
     expect(tradingServiceArns.length).toBeLessThan(allServiceArns.length);
@@ -148,7 +167,16 @@ describe('Assure stack', () => {
     for (const id of ['HaltStopDeployExecutions', 'RollbackRollBackService']) {
       const stop = statementsOf(template, id).find((s) => actions(s).includes('ecs:StopServiceDeployment'));
       expect(JSON.stringify(stop?.Resource), id).toContain(':service-deployment/trading-prod/*');
+      // The Service Authorization Reference lists the service as a required resource too.
+      expect(JSON.stringify(stop?.Resource), id).toContain(':service/trading-prod/order-gateway');
     }
+  });
+
+  it('lets the registering function register revisions of the fleet’s own task-definition families only', () => {
+    const register = statementsOf(template, 'DeployRegisterTaskDefinition').find((s) => actions(s).includes('ecs:RegisterTaskDefinition')) as Statement;
+    expect(resources(register)).not.toContain('*');
+    expect(resources(register)).toHaveLength(Object.keys(fleet.services).length);
+    expect(JSON.stringify(resources(register))).toContain(':task-definition/order-gateway:*');
   });
 
   it('lets only the registering function pass roles, and only the fleet’s task and execution roles, to ECS tasks', () => {
@@ -165,7 +193,12 @@ describe('Assure stack', () => {
 
   it('lets only the admin-API callers read the admin token, and only that secret', () => {
     // And the rotation function, which Secrets Manager invokes (test/infra/rotate-secret.test.ts scopes it).
-    expect(allowedTo(template, 'secretsmanager:GetSecretValue').sort()).toEqual(['HaltSendHaltCommands', 'HaltVerifyHalt', 'ResumeSendResumeCommands', 'RotateSecretRotateSecretValue']);
+    expect(allowedTo(template, 'secretsmanager:GetSecretValue').sort()).toEqual([
+      'HaltSendHaltCommands',
+      'HaltVerifyHalt',
+      'ResumeSendResumeCommands',
+      'RotateSecretRotateSecretValue',
+    ]);
     for (const id of ['HaltSendHaltCommands', 'HaltVerifyHalt', 'ResumeSendResumeCommands']) {
       const read = statementsOf(template, id).filter((s) => actions(s).includes('secretsmanager:GetSecretValue'));
       expect(read).toHaveLength(1);
@@ -200,7 +233,6 @@ describe('Assure stack', () => {
       'xray:GetSamplingRules',
       'xray:GetSamplingTargets',
       'ecs:DescribeTaskDefinition',
-      'ecs:RegisterTaskDefinition',
       'ecs:ListTasks',
       'ec2:CreateNetworkInterface',
       'ec2:DescribeNetworkInterfaces',
@@ -253,7 +285,9 @@ describe('Assure stack', () => {
     const queues = Object.keys(template.findResources('AWS::SQS::Queue'));
     // One per workflow with rules, and one for the scale workflow's EventBridge Scheduler schedules.
     expect(queues).toHaveLength(ALL_SPECS.filter((s) => s.rules.length > 0).length + 1);
-    const depthAlarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'ApproximateNumberOfMessagesVisible' } })) as {
+    const depthAlarms = Object.values(
+      template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'ApproximateNumberOfMessagesVisible' } }),
+    ) as {
       Properties: { AlarmActions: unknown[]; Threshold: number };
     }[];
     expect(depthAlarms).toHaveLength(queues.length);
@@ -286,24 +320,41 @@ describe('Assure stack', () => {
       DatapointsToAlarm: 2,
       ComparisonOperator: 'GreaterThanThreshold',
     });
-    const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => (a as { Properties: { AlarmName?: string } }).Properties.AlarmName);
+    const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => (a as { Properties: { AlarmName?: string } }).Properties.AlarmName,
+    );
     const kinds = new Set(classifiedAlarms(fleet).map((a) => a.kind));
     expect([...kinds].sort()).toEqual(['halt', 'notify', 'rollback', 'scale']);
     for (const { alarm } of classifiedAlarms(fleet)) expect(names).toContain(alarm.name);
   });
 
   it('creates one EventBridge Scheduler schedule per scheduled-capacity entry, in its time zone, whose role may start the scale state machine only', () => {
-    const schedules = template.findResources('AWS::Scheduler::Schedule') as Record<string, { Properties: Record<string, unknown> & { Target: { Arn: unknown; Input: string; RoleArn: unknown; DeadLetterConfig?: unknown } } }>;
+    const schedules = template.findResources('AWS::Scheduler::Schedule') as Record<
+      string,
+      { Properties: Record<string, unknown> & { Target: { Arn: unknown; Input: string; RoleArn: unknown; DeadLetterConfig?: unknown } } }
+    >;
     const byName = Object.fromEntries(Object.values(schedules).map((s) => [s.Properties.Name as string, s.Properties]));
     expect(Object.keys(byName).sort()).toEqual(['assure-prod-scale-order-gateway-london-close', 'assure-prod-scale-order-gateway-london-open']);
     const open = byName['assure-prod-scale-order-gateway-london-open'];
-    expect(open).toMatchObject({ ScheduleExpression: 'cron(45 7 ? * MON-FRI *)', ScheduleExpressionTimezone: 'Europe/London', State: 'ENABLED', FlexibleTimeWindow: { Mode: 'OFF' } });
-    expect(JSON.parse(open?.Target.Input ?? '{}')).toEqual({ service: 'order-gateway', desiredCount: 6, source: 'schedule:london-open', requestedBy: 'scheduler' });
+    expect(open).toMatchObject({
+      ScheduleExpression: 'cron(45 7 ? * MON-FRI *)',
+      ScheduleExpressionTimezone: 'Europe/London',
+      State: 'ENABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+    });
+    expect(JSON.parse(open?.Target.Input ?? '{}')).toEqual({
+      service: 'order-gateway',
+      desiredCount: 6,
+      source: 'schedule:london-open',
+      requestedBy: 'scheduler',
+    });
     expect(JSON.stringify(open?.Target.Arn)).toContain('ScaleStateMachine');
     expect(open?.Target.DeadLetterConfig).toBeDefined();
     // The schedules' role: assumed by Scheduler for this account, allowed StartExecution on the scale state machine alone.
     const roleId = JSON.stringify(open?.Target.RoleArn).match(/"(Scale\w*SchedulerRole\w*)"/)?.[1] ?? '';
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as { Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: Statement[] } } }[];
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as {
+      Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: Statement[] } };
+    }[];
     const statements = policies.filter((p) => p.Properties.Roles.some((r) => r.Ref === roleId)).flatMap((p) => p.Properties.PolicyDocument.Statement);
     // (and may put an undeliverable start in the schedules' dead-letter queue).
     expect(new Set(statements.flatMap(actions))).toEqual(new Set(['states:StartExecution', 'sqs:SendMessage']));
@@ -364,9 +415,7 @@ describe('Assure stack', () => {
   it('synthesises without an account or region in the fleet file (deploy-time environment)', () => {
     const { account: _account, region: _region, ...agnostic } = fleet;
     const { template: agnosticTemplate } = synthesize(agnostic as Fleet);
-    const rule = Object.values(agnosticTemplate.findResources('AWS::Events::Rule')).find((r) =>
-      JSON.stringify(r).includes('ECS Deployment State Change'),
-    );
+    const rule = Object.values(agnosticTemplate.findResources('AWS::Events::Rule')).find((r) => JSON.stringify(r).includes('ECS Deployment State Change'));
     expect(JSON.stringify(rule)).toContain('AWS::AccountId');
   });
 });

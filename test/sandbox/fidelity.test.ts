@@ -82,7 +82,9 @@ describe('documented events', () => {
     const state = (detail as unknown as { state: Record<string, string> }).state;
     expect(keysOf(state)).toEqual(['reason', 'reasonData', 'timestamp', 'value']);
     expect(state.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$/);
-    expect(state.reason).toMatch(/^Threshold Crossed: 2 out of the last 2 datapoints \[25\.0 \(\d\d\/\d\d\/\d\d \d\d:\d\d:\d\d\), .*\] was greater than the threshold \(1\.0\) \(minimum 2 datapoints for OK -> ALARM transition\)\.$/);
+    expect(state.reason).toMatch(
+      /^Threshold Crossed: 2 out of the last 2 datapoints \[25\.0 \(\d\d\/\d\d\/\d\d \d\d:\d\d:\d\d\), .*\] was greater than the threshold \(1\.0\) \(minimum 2 datapoints for OK -> ALARM transition\)\.$/,
+    );
     expect(JSON.parse(state.reasonData ?? '{}')).toMatchObject({ version: '1.0', statistic: 'Average', period: 60, threshold: 1 });
     const metric = (detail as unknown as { configuration: { metrics: { metricStat: unknown }[] } }).configuration.metrics[0]?.metricStat;
     expect(metric).toEqual({ metric: { namespace: 'Trading', name: 'ErrorRate', dimensions: { Service: 'trade-service' } }, period: 60, stat: 'Average' });
@@ -217,9 +219,13 @@ describe('CloudWatch', () => {
 describe('EventBridge', () => {
   it('refuses PutEvents entries with an aws.* source, per entry, and delivers the rest', async () => {
     const delivered: unknown[] = [];
-    const bus = new SimulatedEventBridge({ account: '1', region: 'r', random: new SeededRandom(2) }, async (_t, input) => {
-      delivered.push(input);
-    }, 0);
+    const bus = new SimulatedEventBridge(
+      { account: '1', region: 'r', random: new SeededRandom(2) },
+      async (_t, input) => {
+        delivered.push(input);
+      },
+      0,
+    );
     bus.putRule('all', { source: [{ prefix: '' }] }, [{ id: 't', arn: 'arn:aws:lambda:r:1:function:f' }]);
     const result = (await bus.handle('PutEvents', {
       Entries: [
@@ -264,7 +270,8 @@ describe('Step Functions', () => {
   };
 
   it('StartExecution is idempotent for the same name and input while running, and refuses otherwise', async () => {
-    const sandbox = await openSandbox();
+    // The ad-hoc state machine and function are not part of the stack, so no role of it could invoke them.
+    const sandbox = await openSandbox(undefined, undefined, { iam: 'off' });
     captureFunction(sandbox);
     const arn = sandbox.stepFunctions.createStateMachine('test-callback', waitForCallback);
     const start = (name: string, input: object) =>
@@ -279,7 +286,8 @@ describe('Step Functions', () => {
   });
 
   it('reads TimeoutSecondsPath from the state input, and a closed task refuses its token with TaskTimedOut', async () => {
-    const sandbox = await openSandbox();
+    // The ad-hoc state machine and function are not part of the stack, so no role of it could invoke them.
+    const sandbox = await openSandbox(undefined, undefined, { iam: 'off' });
     const payloads = captureFunction(sandbox);
     const arn = sandbox.stepFunctions.createStateMachine('test-timeout', waitForCallback);
     const { executionArn } = await sandbox.clients.sfn.send(new StartExecutionCommand({ stateMachineArn: arn, input: JSON.stringify({ timeout: 90 }) }));
@@ -292,7 +300,9 @@ describe('Step Functions', () => {
     const token = payloads[0]?.token ?? '';
     expect(token).toMatch(/^AQC/);
     await expect(sandbox.clients.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))).rejects.toMatchObject({ name: 'TaskTimedOut' });
-    await expect(sandbox.clients.sfn.send(new SendTaskSuccessCommand({ taskToken: 'not-a-token', output: '{}' }))).rejects.toMatchObject({ name: 'InvalidToken' });
+    await expect(sandbox.clients.sfn.send(new SendTaskSuccessCommand({ taskToken: 'not-a-token', output: '{}' }))).rejects.toMatchObject({
+      name: 'InvalidToken',
+    });
     const described = await sandbox.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
     expect(described).toMatchObject({ status: 'FAILED', error: 'States.Timeout' });
   });
@@ -316,7 +326,9 @@ describe('DynamoDB and the SDK transport', () => {
     await deploy(sandbox, 'market-data', '1.1.0');
     const lines = sandbox.lambda.logLines('/aws/lambda/assure-prod-deploy-run-health-gate').map((l) => l.message);
     expect(lines.some((l) => l.startsWith('START RequestId:'))).toBe(true);
-    const report = lines.map((l) => JSON.parse(l.startsWith('{') ? l : '{}') as { message?: string; correlation_id?: string }).find((l) => l.message === 'Health gate report');
+    const report = lines
+      .map((l) => JSON.parse(l.startsWith('{') ? l : '{}') as { message?: string; correlation_id?: string })
+      .find((l) => l.message === 'Health gate report');
     expect(report?.correlation_id).toMatch(/^arn:aws:states:eu-west-2:111122223333:execution:assure-prod-deploy:/);
   });
 });

@@ -10,7 +10,7 @@ import { afterEach } from 'vitest';
 import { readAuditTrail, type AuditRecord } from '../../functions/shared/domain/audit';
 import { parseFleet, type Fleet } from '../../lib/fleet/fleet';
 import { runUntilSettled } from '../../lib/cli/workflow-run';
-import { Sandbox } from '../../lib/sandbox/sandbox';
+import { Sandbox, type SandboxOptions } from '../../lib/sandbox/sandbox';
 import type { AwsEvent } from '../../lib/sandbox/simulated-eventbridge';
 import type { ExecutionRecord } from '../../lib/sandbox/simulated-step-functions';
 import type { ImageBehaviour } from '../../lib/sandbox/simulated-workloads';
@@ -31,14 +31,13 @@ export function fleetWith(change: (raw: Record<string, unknown>) => void = () =>
   return parseFleet(raw, 'test fleet');
 }
 
-export async function openSandbox(fleet: Fleet = fleetWith(), startAt?: number): Promise<Sandbox> {
-  const sandbox = await Sandbox.open({ fleet, ...(startAt === undefined ? {} : { startAt }) });
+export async function openSandbox(fleet: Fleet = fleetWith(), startAt?: number, options: Omit<SandboxOptions, 'fleet' | 'startAt'> = {}): Promise<Sandbox> {
+  const sandbox = await Sandbox.open({ fleet, ...(startAt === undefined ? {} : { startAt }), ...options });
   open.push(sandbox);
   return sandbox;
 }
 
-export const imageOf = (sandbox: Sandbox, service: string, tag: string): string =>
-  `${sandbox.fleet.services[service]?.imageRepository ?? 'unknown'}:${tag}`;
+export const imageOf = (sandbox: Sandbox, service: string, tag: string): string => `${sandbox.fleet.services[service]?.imageRepository ?? 'unknown'}:${tag}`;
 
 export interface DeployOutcome {
   readonly record: ExecutionRecord;
@@ -57,8 +56,7 @@ export async function deploy(sandbox: Sandbox, service: string, tag: string, beh
 }
 
 /** The names of the states an execution entered, in order. */
-export const statesEntered = (record: ExecutionRecord): string[] =>
-  record.history.filter((e) => e.type.endsWith('StateEntered')).map((e) => e.stateName ?? '');
+export const statesEntered = (record: ExecutionRecord): string[] => record.history.filter((e) => e.type.endsWith('StateEntered')).map((e) => e.stateName ?? '');
 
 export async function lockItem(sandbox: Sandbox, service: string): Promise<Record<string, unknown> | undefined> {
   const result = await sandbox.clients.dynamodb.send(
@@ -86,7 +84,12 @@ export async function routingDecisions(sandbox: Sandbox): Promise<{ alarm: strin
   return trail
     .filter((r) => r.action === 'alarm.route')
     .reverse()
-    .map((r) => ({ alarm: String(r.after?.alarm ?? ''), decision: String(r.after?.decision ?? ''), why: r.reason ?? '', eventId: r.source.replace(/^eventbridge:/, '') }));
+    .map((r) => ({
+      alarm: String(r.after?.alarm ?? ''),
+      decision: String(r.after?.decision ?? ''),
+      why: r.reason ?? '',
+      eventId: r.source.replace(/^eventbridge:/, ''),
+    }));
 }
 
 /** Executions of one workflow, oldest first. */

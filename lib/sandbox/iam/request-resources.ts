@@ -1,0 +1,173 @@
+/**
+ * What AWS authorizes an SDK call on: for each operation, the resources the
+ * request names (as the variables of the Service Authorization Reference's ARN
+ * formats, which iam-data supplies), the request's condition keys, and the
+ * further actions AWS checks for it (iam:PassRole for the roles a task
+ * definition names, ecs:TagResource when it is tagged, lambda:InvokeFunction
+ * on a rotation function).
+ */
+import type { RequestContext } from './policy-evaluator';
+
+/** Values for an ARN format's `${...}` variables (Partition, Region and Account are filled in by the authorizer). */
+export type ArnVariables = Readonly<Record<string, string>>;
+
+export interface FurtherCheck {
+  readonly action: string;
+  readonly resources: readonly string[];
+  readonly context?: RequestContext;
+}
+
+export interface RequestFacts {
+  /** By the reference's resource type name (e.g. `service`, `service-deployment`): one entry per resource named. */
+  readonly resources: Readonly<Record<string, readonly ArnVariables[]>>;
+  readonly context?: RequestContext;
+  /** A resource AWS uses where the reference lists none (see `states:SendTaskSuccess`). */
+  readonly observedResource?: string;
+  /** The service refuses the request before IAM could name its resource (a task token that decodes to nothing). */
+  readonly refusedBeforeAuthorization?: boolean;
+  readonly further?: readonly FurtherCheck[];
+}
+
+/** What the simulated services know that a request's resources depend on. */
+export interface ResourceLookups {
+  readonly account: string;
+  readonly region: string;
+  /** A secret's full ARN (with Secrets Manager's random suffix) from its name or ARN. */
+  secretArn(secretId: string): string | undefined;
+  /** A secret's rotation function, if it has one. */
+  rotationFunction(secretId: string): string | undefined;
+  /** The state machine whose execution handed out a task token. */
+  tokenStateMachine(taskToken: string): string | undefined;
+}
+
+type Input = Readonly<Record<string, unknown>>;
+type Resolver = (input: Input, lookups: ResourceLookups) => RequestFacts;
+
+const str = (value: unknown): string => (typeof value === 'string' ? value : '');
+const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(str) : []);
+const afterSlash = (value: string): string => value.split('/').pop() ?? value;
+
+/** `cluster` may be a name or an ARN; ECS's default cluster is `default`. */
+const clusterName = (input: Input): string => afterSlash(str(input.cluster) || 'default');
+const clusterContext = (input: Input, lookups: ResourceLookups): RequestContext => ({
+  'ecs:cluster': `arn:aws:ecs:${lookups.region}:${lookups.account}:cluster/${clusterName(input)}`,
+});
+
+/** `<prefix>/<cluster>/<service>/<id>` ARNs (service deployments and revisions). */
+function serviceChild(arn: string, idVariable: string): { service: ArnVariables; child: ArnVariables } {
+  const [, cluster = '', service = '', id = ''] = (arn.split(':').slice(5).join(':') || arn).split('/');
+  return { service: { ClusterName: cluster, ServiceName: service }, child: { ClusterName: cluster, ServiceName: service, [idVariable]: id } };
+}
+
+const ecsService = (input: Input, service: string): ArnVariables => {
+  // A service ARN is `service/<cluster>/<name>`; a bare name belongs to the request's cluster.
+  const parts = service.split(':').slice(5).join(':').split('/');
+  return parts.length === 3 ? { ClusterName: parts[1] as string, ServiceName: parts[2] as string } : { ClusterName: clusterName(input), ServiceName: service };
+};
+
+const table = (input: Input): RequestFacts => ({ resources: { table: [{ TableName: str(input.TableName) }] } });
+
+const secret = (input: Input, lookups: ResourceLookups): RequestFacts => {
+  const id = str(input.SecretId);
+  const arn = lookups.secretArn(id);
+  // An unknown secret is authorized on its name: a grant scoped to real secrets denies it, as AWS does.
+  const name = arn ? (arn.split(':secret:')[1] ?? id) : id.includes(':secret:') ? (id.split(':secret:')[1] ?? id) : id;
+  return { resources: { Secret: [{ SecretId: name }] }, context: { 'secretsmanager:SecretId': arn ?? id } };
+};
+
+const parameter = (input: Input): RequestFacts => ({ resources: { parameter: [{ ParameterNameWithoutLeadingSlash: str(input.Name).replace(/^\//, '') }] } });
+
+const stateMachine = (arn: string): ArnVariables => ({ StateMachineName: arn.split(':stateMachine:')[1] ?? arn });
+const execution = (arn: string): ArnVariables => {
+  const [name = '', id = ''] = (arn.split(':execution:')[1] ?? '').split(':');
+  return { StateMachineName: name, ExecutionId: id };
+};
+
+const taskResponse: Resolver = (input, lookups) => {
+  // The reference lists no resource for the task-token actions, yet AWS checks them against the state machine
+  // whose execution issued the token (its AccessDeniedException names that state machine).
+  const stateMachineArn = lookups.tokenStateMachine(str(input.taskToken));
+  return stateMachineArn ? { resources: {}, observedResource: stateMachineArn } : { resources: {}, refusedBeforeAuthorization: true };
+};
+
+/** By `<iam prefix>:<Action>`. */
+export const REQUEST_RESOURCES: Readonly<Record<string, Resolver>> = {
+  'ecs:DescribeServices': (input, lookups) => ({
+    resources: { service: list(input.services).map((s) => ecsService(input, s)) },
+    context: clusterContext(input, lookups),
+  }),
+  'ecs:UpdateService': (input, lookups) => ({ resources: { service: [ecsService(input, str(input.service))] }, context: clusterContext(input, lookups) }),
+  'ecs:ListServiceDeployments': (input, lookups) => ({
+    resources: { service: [ecsService(input, str(input.service))] },
+    context: clusterContext(input, lookups),
+  }),
+  'ecs:DescribeServiceDeployments': (input) => {
+    const children = list(input.serviceDeploymentArns).map((arn) => serviceChild(arn, 'ServiceDeploymentId'));
+    return { resources: { service: children.map((c) => c.service), 'service-deployment': children.map((c) => c.child) } };
+  },
+  'ecs:StopServiceDeployment': (input) => {
+    const { service, child } = serviceChild(str(input.serviceDeploymentArn), 'ServiceDeploymentId');
+    return { resources: { service: [service], 'service-deployment': [child] } };
+  },
+  'ecs:DescribeServiceRevisions': (input) => {
+    const children = list(input.serviceRevisionArns).map((arn) => serviceChild(arn, 'ServiceRevisionId'));
+    return { resources: { service: children.map((c) => c.service), 'service-revision': children.map((c) => c.child) } };
+  },
+  'ecs:ListTasks': (input, lookups) => ({
+    // ListTasks is authorized on the cluster's container instances, conditioned on ecs:cluster.
+    resources: { 'container-instance': [{ ClusterName: clusterName(input), ContainerInstanceId: '*' }] },
+    context: clusterContext(input, lookups),
+  }),
+  'ecs:DescribeTasks': (input, lookups) => ({
+    resources: { task: list(input.tasks).map((t) => ({ ClusterName: clusterName(input), TaskId: afterSlash(t) })) },
+    context: clusterContext(input, lookups),
+  }),
+  'ecs:DescribeTaskDefinition': () => ({ resources: {} }),
+  'ecs:RegisterTaskDefinition': (input, lookups) => {
+    const family = str(input.family);
+    const roles = [str(input.taskRoleArn), str(input.executionRoleArn)].filter((r) => r !== '');
+    const tags = Array.isArray(input.tags) ? (input.tags as { key?: string }[]) : [];
+    const definitions = `arn:aws:ecs:${lookups.region}:${lookups.account}:task-definition/${family}:*`;
+    return {
+      // The revision is not known before registration: the family's revisions.
+      resources: { 'task-definition': [{ TaskDefinitionFamilyName: family, TaskDefinitionRevisionNumber: '*' }] },
+      context: tags.length > 0 ? { 'aws:TagKeys': tags.map((t) => t.key ?? '') } : {},
+      further: [
+        ...roles.map((role) => ({ action: 'iam:PassRole', resources: [role], context: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } })),
+        ...(tags.length > 0 ? [{ action: 'ecs:TagResource', resources: [definitions], context: { 'ecs:CreateAction': 'RegisterTaskDefinition' } }] : []),
+      ],
+    };
+  },
+  'dynamodb:GetItem': table,
+  'dynamodb:PutItem': table,
+  'dynamodb:UpdateItem': table,
+  'dynamodb:DeleteItem': table,
+  'dynamodb:Query': (input) =>
+    input.IndexName ? { resources: { index: [{ TableName: str(input.TableName), IndexName: str(input.IndexName) }] } } : table(input),
+  'ssm:GetParameter': parameter,
+  'ssm:PutParameter': parameter,
+  'sns:Publish': (input) => ({ resources: { topic: [{ TopicName: str(input.TopicArn).split(':').pop() ?? '' }] } }),
+  'cloudwatch:DescribeAlarms': (input) => {
+    const names = list(input.AlarmNames);
+    return { resources: { alarm: (names.length > 0 ? names : ['*']).map((AlarmName) => ({ AlarmName })) } };
+  },
+  'secretsmanager:DescribeSecret': secret,
+  'secretsmanager:GetSecretValue': secret,
+  'secretsmanager:PutSecretValue': secret,
+  'secretsmanager:UpdateSecretVersionStage': secret,
+  'secretsmanager:ListSecretVersionIds': secret,
+  'secretsmanager:GetRandomPassword': () => ({ resources: {} }),
+  'secretsmanager:RotateSecret': (input, lookups) => {
+    const facts = secret(input, lookups);
+    const rotation = str(input.RotationLambdaARN) || lookups.rotationFunction(str(input.SecretId));
+    // RotateSecret invokes the rotation function with the caller's permissions.
+    return { ...facts, further: rotation ? [{ action: 'lambda:InvokeFunction', resources: [rotation] }] : [] };
+  },
+  'states:StartExecution': (input) => ({ resources: { statemachine: [stateMachine(str(input.stateMachineArn))] } }),
+  'states:ListExecutions': (input) => ({ resources: { statemachine: [stateMachine(str(input.stateMachineArn))] } }),
+  'states:DescribeExecution': (input) => ({ resources: { execution: [execution(str(input.executionArn))] } }),
+  'states:StopExecution': (input) => ({ resources: { execution: [execution(str(input.executionArn))] } }),
+  'states:SendTaskSuccess': taskResponse,
+  'states:SendTaskFailure': taskResponse,
+  'states:SendTaskHeartbeat': taskResponse,
+};
