@@ -2,12 +2,19 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     setupFiles: ['test/support/setup.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],
     // Sandbox scenarios install a virtual clock per test file; isolate files from each other.
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    projects: [
+      { extends: true, test: { name: 'default', include: ['test/**/*.test.ts'] } },
+      // The scenario suites again, with EventBridge delivering as AWS may: duplicates, reordering, varied latency.
+      {
+        extends: true,
+        test: { name: 'at-least-once', include: ['test/state-machines/**/*.test.ts'], env: { ASSURE_SANDBOX_DELIVERY: 'at-least-once' } },
+      },
+    ],
   },
 });

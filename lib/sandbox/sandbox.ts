@@ -29,6 +29,7 @@ import type { EcsSnapshot } from './simulated-ecs';
 import type { CredentialAccountState } from './simulated-credential-api';
 import type { SecretRecord } from './simulated-secrets-manager';
 import type { ParameterRecord } from './simulated-ssm';
+import type { EventDeliveryOptions } from './simulated-eventbridge';
 import type { ExecutionRecord, PausedExecution } from './simulated-step-functions';
 import type { ImageBehaviour } from './simulated-workloads';
 import { VirtualClock } from './virtual-clock';
@@ -48,6 +49,8 @@ export interface SandboxOptions {
   readonly stateDirectory?: string;
   readonly startAt?: number;
   readonly seed?: number;
+  /** How EventBridge delivers to rule targets; by default once, in order, after 500 ms. */
+  readonly eventDelivery?: EventDeliveryOptions;
 }
 
 interface SandboxSnapshot {
@@ -95,13 +98,14 @@ export class Sandbox {
     readonly stateDirectory: string | undefined,
     startAt: number,
     seed: number,
+    eventDelivery?: EventDeliveryOptions,
   ) {
     this.context = { account: fleet.account ?? SANDBOX_ACCOUNT, region: fleet.region ?? SANDBOX_REGION };
     this.config = assureConfig(fleet, this.context);
     this.clock = VirtualClock.install(startAt);
     this.random = new SeededRandom(seed);
     this.restoreRandom = seedMathRandom(this.random);
-    Object.assign(this, simulatedAccount({ fleet, context: this.context, clock: this.clock, random: this.random, haltParameterName: this.config.haltParameterName }));
+    Object.assign(this, simulatedAccount({ fleet, context: this.context, clock: this.clock, random: this.random, haltParameterName: this.config.haltParameterName, eventDelivery }));
   }
 
   /** A fresh sandbox, or the one saved in `stateDirectory` if there is one. */
@@ -115,12 +119,12 @@ export class Sandbox {
       if (snapshot.fleetDigest !== fleetDigest(options.fleet)) {
         throw new SandboxStateError(`${file} belongs to a different fleet file; run \`assure sandbox reset\` to start again with this one`);
       }
-      const sandbox = new Sandbox(options.fleet, options.stateDirectory, snapshot.now, snapshot.randomState);
+      const sandbox = new Sandbox(options.fleet, options.stateDirectory, snapshot.now, snapshot.randomState, options.eventDelivery);
       await sandbox.wire();
       await sandbox.restore(snapshot);
       return sandbox;
     }
-    const sandbox = new Sandbox(options.fleet, options.stateDirectory, options.startAt ?? DEFAULT_SANDBOX_START, options.seed ?? 20260105);
+    const sandbox = new Sandbox(options.fleet, options.stateDirectory, options.startAt ?? DEFAULT_SANDBOX_START, options.seed ?? 20260105, options.eventDelivery);
     await sandbox.wire();
     await sandbox.seed();
     return sandbox;

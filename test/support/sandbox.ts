@@ -1,6 +1,11 @@
 /**
  * Sandbox helpers for scenario tests: a fresh simulated account per test, and
  * small verbs (deploy, read the lock, read the audit trail) over its real APIs.
+ *
+ * `ASSURE_SANDBOX_DELIVERY=at-least-once` opens every sandbox with EventBridge
+ * delivering as AWS may (duplicates, reordering, varied latency); `npm test`
+ * runs the scenario suites once each way. `ASSURE_SANDBOX_SEED` picks another
+ * seed, to explore other duplicate and reordering patterns.
  */
 import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
@@ -10,8 +15,8 @@ import { afterEach } from 'vitest';
 import { readAuditTrail, type AuditRecord } from '../../functions/shared/domain/audit';
 import { parseFleet, type Fleet } from '../../lib/fleet/fleet';
 import { runUntilSettled } from '../../lib/cli/workflow-run';
-import { Sandbox } from '../../lib/sandbox/sandbox';
-import type { AwsEvent } from '../../lib/sandbox/simulated-eventbridge';
+import { Sandbox, type SandboxOptions } from '../../lib/sandbox/sandbox';
+import { AT_LEAST_ONCE_UNORDERED, type AwsEvent, type EventDeliveryOptions } from '../../lib/sandbox/simulated-eventbridge';
 import type { ExecutionRecord } from '../../lib/sandbox/simulated-step-functions';
 import type { ImageBehaviour } from '../../lib/sandbox/simulated-workloads';
 import { readFileSync } from 'node:fs';
@@ -31,8 +36,23 @@ export function fleetWith(change: (raw: Record<string, unknown>) => void = () =>
   return parseFleet(raw, 'test fleet');
 }
 
+/** The event delivery the scenario suites run with, from ASSURE_SANDBOX_DELIVERY. */
+export function scenarioDelivery(): { readonly mode: 'exactly-once' | 'at-least-once'; readonly options?: EventDeliveryOptions } {
+  const mode = process.env.ASSURE_SANDBOX_DELIVERY ?? 'exactly-once';
+  if (mode === 'exactly-once' || mode === '') return { mode: 'exactly-once' };
+  if (mode === 'at-least-once' || mode === 'chaos') return { mode: 'at-least-once', options: AT_LEAST_ONCE_UNORDERED };
+  throw new Error(`ASSURE_SANDBOX_DELIVERY must be exactly-once or at-least-once (chaos), not ${mode}`);
+}
+
+/** Sandbox options as the scenario suites open them: the chosen event delivery and seed added. */
+export function scenarioOptions(options: SandboxOptions): SandboxOptions {
+  const { options: eventDelivery } = scenarioDelivery();
+  const seed = process.env.ASSURE_SANDBOX_SEED ? Number(process.env.ASSURE_SANDBOX_SEED) : undefined;
+  return { ...(eventDelivery ? { eventDelivery } : {}), ...(seed === undefined ? {} : { seed }), ...options };
+}
+
 export async function openSandbox(fleet: Fleet = fleetWith(), startAt?: number): Promise<Sandbox> {
-  const sandbox = await Sandbox.open({ fleet, ...(startAt === undefined ? {} : { startAt }) });
+  const sandbox = await Sandbox.open(scenarioOptions({ fleet, ...(startAt === undefined ? {} : { startAt }) }));
   open.push(sandbox);
   return sandbox;
 }
@@ -51,9 +71,19 @@ export async function startDeploy(sandbox: Sandbox, service: string, tag: string
   return sandbox.startExecution('deploy', { service, image, requestedBy: 'tester' }, name);
 }
 
+/** Runs a deploy to its end, then lets every event it caused reach its targets (late duplicates included). */
 export async function deploy(sandbox: Sandbox, service: string, tag: string, behaviour: ImageBehaviour = 'healthy'): Promise<DeployOutcome> {
   const executionArn = await startDeploy(sandbox, service, tag, behaviour);
-  return { executionArn, record: await sandbox.runExecution(executionArn) };
+  const record = await sandbox.runExecution(executionArn);
+  await drainEvents(sandbox);
+  return { executionArn, record };
+}
+
+/** Runs until every event already put on the bus has reached its targets, duplicates included. */
+export async function drainEvents(sandbox: Sandbox, maxVirtualMs = 10 * 60_000): Promise<void> {
+  if ((await sandbox.clock.runUntil(() => sandbox.eventBridge.pendingDeliveries === 0, maxVirtualMs)) !== 'done') {
+    throw new Error(`${sandbox.eventBridge.pendingDeliveries} event deliveries still pending after ${maxVirtualMs / 60_000} virtual minutes`);
+  }
 }
 
 /** The names of the states an execution entered, in order. */
@@ -107,10 +137,18 @@ export async function deliver(sandbox: Sandbox, ...events: AwsEvent[]): Promise<
   await runUntilQuiet(sandbox);
 }
 
-/** Lets events reach their targets, then runs until every execution has ended or waits for a person. */
+/**
+ * Lets events reach their targets, then runs until every execution has ended or
+ * waits for a person and no delivery is pending (a late duplicate may start work again).
+ */
 export async function runUntilQuiet(sandbox: Sandbox, maxVirtualMs = 3 * 3600_000): Promise<void> {
   await sandbox.clock.advance(5_000);
-  await runUntilSettled(sandbox, maxVirtualMs);
+  for (let round = 0; ; round += 1) {
+    await runUntilSettled(sandbox, maxVirtualMs);
+    if (sandbox.eventBridge.pendingDeliveries === 0) return;
+    if (round >= 20) throw new Error(`Event deliveries keep coming: ${sandbox.eventBridge.pendingDeliveries} pending after ${round} rounds`);
+    await drainEvents(sandbox);
+  }
 }
 
 /** Sets an alarm's state through CloudWatch's API (it emits the state change). */
