@@ -86,6 +86,20 @@ export async function drainEvents(sandbox: Sandbox, maxVirtualMs = 10 * 60_000):
   }
 }
 
+/** How many calls of an API operation succeeded (optionally only those whose input matches): side effects, counted where they happened. */
+export function succeededCalls(sandbox: Sandbox, operation: string, matches: (input: Record<string, unknown>) => boolean = () => true): number {
+  return sandbox.transport.calls.filter((c) => c.operation === operation && !c.error && matches(c.input as Record<string, unknown>)).length;
+}
+
+/** Outcome records per action for one execution: each action should have exactly one, however events were delivered. */
+export async function outcomesPerAction(sandbox: Sandbox, subject: string, executionArn: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const r of await auditTrail(sandbox, subject)) {
+    if (r.phase === 'outcome' && r.executionId === executionArn) counts[r.action] = (counts[r.action] ?? 0) + 1;
+  }
+  return counts;
+}
+
 /** The names of the states an execution entered, in order. */
 export const statesEntered = (record: ExecutionRecord): string[] =>
   record.history.filter((e) => e.type.endsWith('StateEntered')).map((e) => e.stateName ?? '');
