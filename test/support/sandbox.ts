@@ -79,10 +79,13 @@ export async function deploy(sandbox: Sandbox, service: string, tag: string, beh
   return { executionArn, record };
 }
 
-/** Runs until every event already put on the bus has reached its targets, duplicates included. */
+/** No event waits for delivery and no function an event invoked is still running. */
+const eventsHandled = (sandbox: Sandbox): boolean => sandbox.eventBridge.pendingDeliveries === 0 && sandbox.lambda.pendingAsyncInvocations === 0;
+
+/** Runs until every event already put on the bus has reached its targets (duplicates included) and they have handled it. */
 export async function drainEvents(sandbox: Sandbox, maxVirtualMs = 10 * 60_000): Promise<void> {
-  if ((await sandbox.clock.runUntil(() => sandbox.eventBridge.pendingDeliveries === 0, maxVirtualMs)) !== 'done') {
-    throw new Error(`${sandbox.eventBridge.pendingDeliveries} event deliveries still pending after ${maxVirtualMs / 60_000} virtual minutes`);
+  if ((await sandbox.clock.runUntil(() => eventsHandled(sandbox), maxVirtualMs)) !== 'done') {
+    throw new Error(`${sandbox.eventBridge.pendingDeliveries} deliveries and ${sandbox.lambda.pendingAsyncInvocations} invocations still pending after ${maxVirtualMs / 60_000} virtual minutes`);
   }
 }
 
@@ -159,7 +162,7 @@ export async function runUntilQuiet(sandbox: Sandbox, maxVirtualMs = 3 * 3600_00
   await sandbox.clock.advance(5_000);
   for (let round = 0; ; round += 1) {
     await runUntilSettled(sandbox, maxVirtualMs);
-    if (sandbox.eventBridge.pendingDeliveries === 0) return;
+    if (eventsHandled(sandbox)) return;
     if (round >= 20) throw new Error(`Event deliveries keep coming: ${sandbox.eventBridge.pendingDeliveries} pending after ${round} rounds`);
     await drainEvents(sandbox);
   }
