@@ -106,7 +106,7 @@ export function resolveEventDelivery(options: EventDeliveryOptions = {}): EventD
     reorderWindowMs: options.reorderWindowMs ?? 0,
   };
   const problems = [
-    !(Number.isFinite(latencyMs.min) && latencyMs.min >= 0 && latencyMs.max >= latencyMs.min) && `latencyMs must be a range 0 <= min <= max (got ${JSON.stringify(latency)})`,
+    !(Number.isFinite(latencyMs.min) && Number.isFinite(latencyMs.max) && latencyMs.min >= 0 && latencyMs.max >= latencyMs.min) && `latencyMs must be a range 0 <= min <= max (got ${JSON.stringify(latency)})`,
     !(delivery.duplicateProbability >= 0 && delivery.duplicateProbability <= 1) && `duplicateProbability must be within [0, 1] (got ${delivery.duplicateProbability})`,
     !(delivery.duplicateWindowMs >= 0) && `duplicateWindowMs must not be negative (got ${delivery.duplicateWindowMs})`,
     delivery.duplicateProbability > 0 && delivery.duplicateWindowMs === 0 && 'duplicateWindowMs must be positive when duplicateProbability is',

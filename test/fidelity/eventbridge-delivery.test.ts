@@ -18,6 +18,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../lib/sandbox/deterministic';
 import {
   AT_LEAST_ONCE_UNORDERED,
+  type AwsEvent,
   EVENT_DELIVERY_LATENCY_MS,
   type EventDeliveryOptions,
   resolveEventDelivery,
@@ -25,7 +26,7 @@ import {
 } from '../../lib/sandbox/simulated-eventbridge';
 import { VirtualClock } from '../../lib/sandbox/virtual-clock';
 import { Sandbox } from '../../lib/sandbox/sandbox';
-import { auditTrail, deploy, drainEvents, fleetWith } from '../support/sandbox';
+import { auditTrail, deploy, drainEvents, executionsOf, fleetWith, haltFlag, routingDecisions, runUntilQuiet, setAlarm } from '../support/sandbox';
 
 const START = Date.parse('2026-01-05T06:00:00Z');
 
@@ -206,6 +207,25 @@ describe('Assure under at-least-once delivery', () => {
       );
       for (const [action, records] of outcomes) expect(records, action).toHaveLength(1);
       expect(outcomes.get('deploy')?.[0]?.status).toBe('succeeded');
+    } finally {
+      sandbox.dispose();
+    }
+  });
+
+  it('halts once when the loss-limit alarm reaches the router twice: one flag write, one halt, one page', async () => {
+    const sandbox = await Sandbox.open({ fleet: fleetWith(), eventDelivery: { latencyMs: { min: 100, max: 1_500 }, duplicateProbability: 1, duplicateWindowMs: 5_000 } });
+    try {
+      await setAlarm(sandbox, 'prod-daily-loss-limit', 'ALARM', 'loss limit');
+      await runUntilQuiet(sandbox);
+
+      const intoAlarm = (e: AwsEvent): boolean => e.detail.alarmName === 'prod-daily-loss-limit' && (e.detail.state as { value?: string } | undefined)?.value === 'ALARM';
+      const alarmEvent = sandbox.eventBridge.events.find(intoAlarm);
+      expect(sandbox.eventBridge.deliveries.filter((d) => d.eventId === alarmEvent?.id && d.target === 'RouteAlarmEvent')).toHaveLength(2);
+      expect(executionsOf(sandbox, 'halt').map((e) => e.status)).toEqual(['SUCCEEDED']);
+      const flag = await haltFlag(sandbox);
+      expect(flag).toMatchObject({ halted: true, version: 2 });
+      expect(sandbox.sns.messages.filter((m) => m.subject === `Trading halted (${flag.haltId ?? ''})`)).toHaveLength(1);
+      expect((await routingDecisions(sandbox)).filter((d) => d.eventId === alarmEvent?.id).map((d) => d.decision).sort()).toEqual(['duplicate', 'halt-started']);
     } finally {
       sandbox.dispose();
     }
