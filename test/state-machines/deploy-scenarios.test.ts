@@ -13,6 +13,7 @@ import {
   lockItem,
   openSandbox,
   outcomesPerAction,
+  scenarioOptions,
   servicePrimary,
   startDeploy,
   statesEntered,
@@ -185,7 +186,7 @@ describe('deploy state machine', () => {
     const fleet = fleetWith();
     const { Sandbox } = await import('../../lib/sandbox/sandbox');
     // Monday 10:00 London: market hours, outside every window of the example fleet.
-    const sandbox = await Sandbox.open({ fleet, startAt: Date.parse('2026-01-05T09:50:00Z') });
+    const sandbox = await Sandbox.open(scenarioOptions({ fleet, startAt: Date.parse('2026-01-05T09:50:00Z') }));
     try {
       const { record } = await deploy(sandbox, 'market-data', '1.1.0');
       expect(record.error).toBe('DeployRefused');

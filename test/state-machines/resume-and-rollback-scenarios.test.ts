@@ -17,6 +17,7 @@ import {
   openSandbox,
   routingDecisions,
   runUntilQuiet,
+  scenarioOptions,
   servicePrimary,
   setAlarm,
   startDeploy,
@@ -138,13 +139,13 @@ describe('resume state machine', () => {
   it('waits for approval across sandbox sessions (the CLI runs one command per process)', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'assure-resume-'));
     try {
-      let sandbox = await Sandbox.open({ fleet: fleetWith(), stateDirectory: directory });
+      let sandbox = await Sandbox.open(scenarioOptions({ fleet: fleetWith(), stateDirectory: directory }));
       await haltTrading(sandbox);
       const { arn, approvalId } = await requestResume(sandbox);
       await sandbox.save();
       sandbox.dispose();
 
-      sandbox = await Sandbox.open({ fleet: fleetWith(), stateDirectory: directory });
+      sandbox = await Sandbox.open(scenarioOptions({ fleet: fleetWith(), stateDirectory: directory }));
       expect(sandbox.stepFunctions.isWaitingOnToken(arn)).toBe(true);
       await decide(sandbox, approvalId, 'head-of-trading');
       const record = await sandbox.runExecution(arn);
