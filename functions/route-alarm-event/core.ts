@@ -237,8 +237,13 @@ async function decide(deps: RouterDeps, result: RoutingResult, alarm?: AlarmClas
   deps.logger.info('Alarm routed', { ...result });
   // Scaling is routine: the scale workflow pages the decisions a person should know about.
   const quiet: RoutingDecision[] = ['duplicate', 'delegated-to-deploy', 'scale-started'];
-  if (!quiet.includes(result.decision)) {
-    await page(deps, `${result.alarmName ?? 'alarm event'}: ${result.decision}`, `${result.why}\n\nEvent ${result.eventId}${result.executionArn ? `\nExecution ${result.executionArn}` : ''}`);
-  }
+  if (quiet.includes(result.decision)) return result;
+  // One page per event: EventBridge may deliver it again, and a refusal or a notice takes no other claim.
+  const known = result.eventId !== 'unknown';
+  const pageClaim = known ? await claimOnce(deps, `page#${result.eventId}`, result.eventId, result.alarmName ? { alarm: result.alarmName } : {}, 1) : undefined;
+  if (known && !pageClaim) return result;
+  // A failed page gives the claim back, so the event's retry pages.
+  const message = `${result.why}\n\nEvent ${result.eventId}${result.executionArn ? `\nExecution ${result.executionArn}` : ''}`;
+  await holdingClaims(pageClaim ? [pageClaim] : [], () => page(deps, `${result.alarmName ?? 'alarm event'}: ${result.decision}`, message), releaseFailed(deps));
   return result;
 }

@@ -34,6 +34,7 @@ import type { EcsSnapshot } from './simulated-ecs';
 import type { CredentialAccountState } from './simulated-credential-api';
 import type { SecretRecord } from './simulated-secrets-manager';
 import type { ParameterRecord } from './simulated-ssm';
+import type { EventDeliveryOptions } from './simulated-eventbridge';
 import type { ExecutionRecord, PausedExecution } from './simulated-step-functions';
 import type { ImageBehaviour } from './simulated-workloads';
 import { VirtualClock } from './virtual-clock';
@@ -60,6 +61,8 @@ export interface SandboxOptions {
   readonly iam?: 'enforce' | 'off';
   /** Changes the synthesized policies before they are enforced (a test removes a grant to show what needs it). */
   readonly editPolicies?: (policies: PolicySet) => PolicySet;
+  /** How EventBridge delivers to rule targets; by default once, in order, after 500 ms. */
+  readonly eventDelivery?: EventDeliveryOptions;
 }
 
 export interface HandlerFunctionOptions {
@@ -114,6 +117,7 @@ export class Sandbox {
     seed: number,
     /** IAM as the synthesized stack defines it; absent when enforcement is off. */
     readonly iam: IamAuthorizer | undefined,
+    eventDelivery?: EventDeliveryOptions,
   ) {
     this.context = accountOf(fleet);
     this.config = assureConfig(fleet, this.context);
@@ -122,7 +126,7 @@ export class Sandbox {
     this.restoreRandom = seedMathRandom(this.random);
     Object.assign(
       this,
-      simulatedAccount({ fleet, context: this.context, clock: this.clock, random: this.random, haltParameterName: this.config.haltParameterName }),
+      simulatedAccount({ fleet, context: this.context, clock: this.clock, random: this.random, haltParameterName: this.config.haltParameterName, eventDelivery }),
     );
     if (iam) this.transport.enforce({ authorizer: iam, lookups: this.resourceLookups });
   }
@@ -146,13 +150,13 @@ export class Sandbox {
       if (snapshot.fleetDigest !== fleetDigest(options.fleet)) {
         throw new SandboxStateError(`${file} belongs to a different fleet file; run \`assure sandbox reset\` to start again with this one`);
       }
-      const sandbox = new Sandbox(options.fleet, options.stateDirectory, snapshot.now, snapshot.randomState, await Sandbox.authorizer(options));
+      const sandbox = new Sandbox(options.fleet, options.stateDirectory, snapshot.now, snapshot.randomState, await Sandbox.authorizer(options), options.eventDelivery);
       await sandbox.wire();
       await sandbox.restore(snapshot);
       return sandbox;
     }
     const iam = await Sandbox.authorizer(options);
-    const sandbox = new Sandbox(options.fleet, options.stateDirectory, options.startAt ?? DEFAULT_SANDBOX_START, options.seed ?? 20260105, iam);
+    const sandbox = new Sandbox(options.fleet, options.stateDirectory, options.startAt ?? DEFAULT_SANDBOX_START, options.seed ?? 20260105, iam, options.eventDelivery);
     await sandbox.wire();
     await sandbox.seed();
     return sandbox;

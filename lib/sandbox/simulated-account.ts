@@ -22,7 +22,7 @@ import { SimulatedCloudWatch } from './simulated-cloudwatch';
 import { SimulatedCredentialApi } from './simulated-credential-api';
 import { SimulatedDynamoDb } from './simulated-dynamodb';
 import { SimulatedEcs } from './simulated-ecs';
-import { SimulatedEventBridge } from './simulated-eventbridge';
+import { type EventDeliveryOptions, SimulatedEventBridge } from './simulated-eventbridge';
 import { SimulatedLambda } from './simulated-lambda';
 import { SimulatedScheduler } from './simulated-scheduler';
 import { SimulatedSecretsManager } from './simulated-secrets-manager';
@@ -68,9 +68,11 @@ export interface AccountWiring {
   readonly random: SeededRandom;
   /** The SSM parameter the fleet's applications read as their halt flag. */
   readonly haltParameterName: string;
+  /** How EventBridge delivers to rule targets (default: once, in order, after 500 ms). */
+  readonly eventDelivery?: EventDeliveryOptions;
 }
 
-export function simulatedAccount({ fleet, context, clock, random, haltParameterName }: AccountWiring): SimulatedAccount {
+export function simulatedAccount({ fleet, context, clock, random, haltParameterName, eventDelivery }: AccountWiring): SimulatedAccount {
   const shared = { ...context, random };
   const faults = new FaultInjector();
   const images = new ImageCatalogue();
@@ -101,7 +103,7 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
     if (target.arn.startsWith('arn:aws:lambda:')) lambda.invokeAsync(target.arn, input);
     else if (target.arn.startsWith('arn:aws:states:')) stepFunctions.startExecution(target.arn, JSON.stringify(input));
     else throw new Error(`The sandbox cannot deliver to ${target.arn}`);
-  });
+  }, eventDelivery);
   const ecs = new SimulatedEcs(
     shared,
     images,

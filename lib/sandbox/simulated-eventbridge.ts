@@ -2,6 +2,14 @@
  * The default event bus: rules with event patterns, targets with input
  * transformers, delivery after a short latency. AWS services emit onto it
  * directly; callers use PutEvents, which refuses `aws.*` sources per entry.
+ *
+ * Delivery is configurable. By default each matching target gets each event
+ * once, in order, after a fixed latency: quick and easy to read. EventBridge
+ * itself promises less (at least once, in no particular order), and a
+ * delivery configuration makes the bus deliver as it may: latencies drawn
+ * from a range, the same event (same id) again to the same target, and
+ * events put close together arriving in another order. Every draw comes from
+ * the account's seeded random, so a run is reproducible per seed.
  */
 import { SimulatedAwsError } from './aws-error';
 import type { SeededRandom } from './deterministic';
@@ -43,6 +51,8 @@ export interface Delivery {
   readonly target: string;
   readonly eventId: string;
   readonly detailType: string;
+  /** A repeated delivery of an event this target already received (at-least-once). */
+  readonly duplicate?: true;
   readonly error?: string;
 }
 
@@ -52,17 +62,87 @@ export type TargetDispatcher = (target: RuleTarget, input: unknown, event: AwsEv
 /** Typical delivery latency from an event being put to its targets being invoked. */
 export const EVENT_DELIVERY_LATENCY_MS = 500;
 
+/** How the bus delivers matching events to rule targets. */
+export interface EventDeliveryOptions {
+  /** From an event being put to a target's invocation: a fixed time, or drawn uniformly from [min, max]. */
+  readonly latencyMs?: number | { readonly min: number; readonly max: number };
+  /** The chance, per event and target, that the target receives the event a second time (same id). */
+  readonly duplicateProbability?: number;
+  /** A duplicate arrives after the first delivery, up to this much later. */
+  readonly duplicateWindowMs?: number;
+  /** Each delivery is held back a further [0, window) ms, so events put this close together may arrive in either order. */
+  readonly reorderWindowMs?: number;
+}
+
+export interface EventDelivery {
+  readonly latencyMs: { readonly min: number; readonly max: number };
+  readonly duplicateProbability: number;
+  readonly duplicateWindowMs: number;
+  readonly reorderWindowMs: number;
+}
+
+/** Once, in order, after EVENT_DELIVERY_LATENCY_MS: the quick default. */
+export const EXACTLY_ONCE_IN_ORDER: EventDeliveryOptions = { latencyMs: EVENT_DELIVERY_LATENCY_MS };
+
+/**
+ * What EventBridge promises and no more: at least once, in no particular order.
+ * A third of deliveries are repeated within 30 s (as a retry after a lost
+ * acknowledgement would), and events put within 3 s of each other may swap.
+ */
+export const AT_LEAST_ONCE_UNORDERED: EventDeliveryOptions = {
+  latencyMs: { min: 100, max: 1_500 },
+  duplicateProbability: 0.3,
+  duplicateWindowMs: 30_000,
+  reorderWindowMs: 3_000,
+};
+
+/** Fills in defaults and refuses a configuration no bus could have. */
+export function resolveEventDelivery(options: EventDeliveryOptions = {}): EventDelivery {
+  const latency = options.latencyMs ?? EVENT_DELIVERY_LATENCY_MS;
+  const latencyMs = typeof latency === 'number' ? { min: latency, max: latency } : latency;
+  const delivery: EventDelivery = {
+    latencyMs,
+    duplicateProbability: options.duplicateProbability ?? 0,
+    duplicateWindowMs: options.duplicateWindowMs ?? 0,
+    reorderWindowMs: options.reorderWindowMs ?? 0,
+  };
+  const problems = [
+    !(Number.isFinite(latencyMs.min) && Number.isFinite(latencyMs.max) && latencyMs.min >= 0 && latencyMs.max >= latencyMs.min) && `latencyMs must be a range 0 <= min <= max (got ${JSON.stringify(latency)})`,
+    !(delivery.duplicateProbability >= 0 && delivery.duplicateProbability <= 1) && `duplicateProbability must be within [0, 1] (got ${delivery.duplicateProbability})`,
+    !(delivery.duplicateWindowMs >= 0) && `duplicateWindowMs must not be negative (got ${delivery.duplicateWindowMs})`,
+    delivery.duplicateProbability > 0 && delivery.duplicateWindowMs === 0 && 'duplicateWindowMs must be positive when duplicateProbability is',
+    !(delivery.reorderWindowMs >= 0) && `reorderWindowMs must not be negative (got ${delivery.reorderWindowMs})`,
+  ].filter((p): p is string => typeof p === 'string');
+  if (problems.length > 0) throw new Error(`Invalid event delivery: ${problems.join('; ')}`);
+  return delivery;
+}
+
 export class SimulatedEventBridge implements SimulatedService {
   private readonly rules = new Map<string, Rule>();
   readonly deliveries: Delivery[] = [];
   readonly events: AwsEvent[] = [];
   private readonly listeners: ((event: AwsEvent) => void)[] = [];
+  private pending = 0;
+  readonly delivery: EventDelivery;
 
   constructor(
     private readonly context: { readonly account: string; readonly region: string; readonly random: SeededRandom },
     private readonly dispatch: TargetDispatcher,
-    private readonly latencyMs = EVENT_DELIVERY_LATENCY_MS,
-  ) {}
+    /** The delivery configuration, or just a fixed latency in ms. */
+    delivery: EventDeliveryOptions | number = EXACTLY_ONCE_IN_ORDER,
+  ) {
+    this.delivery = resolveEventDelivery(typeof delivery === 'number' ? { latencyMs: delivery } : delivery);
+  }
+
+  /** Deliveries scheduled and not yet made (duplicates included). */
+  get pendingDeliveries(): number {
+    return this.pending;
+  }
+
+  /** The longest a first delivery can take: tests bound "within one event delivery" with it. */
+  get maxDeliveryDelayMs(): number {
+    return this.delivery.latencyMs.max + this.delivery.reorderWindowMs;
+  }
 
   putRule(name: string, eventPattern: EventPattern, targets: readonly RuleTarget[]): Rule {
     validateEventPattern(eventPattern);
@@ -107,14 +187,45 @@ export class SimulatedEventBridge implements SimulatedService {
     for (const listener of this.listeners) listener(event);
     const matching = [...this.rules.values()].filter((rule) => matchesEventPattern(rule.eventPattern, event));
     for (const rule of matching) {
-      for (const target of rule.targets) {
-        setTimeout(() => void this.deliver(rule, target, event), this.latencyMs);
-      }
+      for (const target of rule.targets) this.schedule(rule, target, event);
     }
   }
 
-  private async deliver(rule: Rule, target: RuleTarget, event: AwsEvent): Promise<void> {
-    const record = { at: Date.now(), rule: rule.name, target: target.id, eventId: event.id, detailType: event['detail-type'] };
+  /**
+   * Schedules one target's delivery of an event, and perhaps a duplicate. Draws
+   * from the seeded random only for what the configuration varies, so the
+   * default delivery leaves the account's random sequence as it was.
+   */
+  private schedule(rule: Rule, target: RuleTarget, event: AwsEvent): void {
+    const { latencyMs, reorderWindowMs, duplicateProbability, duplicateWindowMs } = this.delivery;
+    const random = this.context.random;
+    const latency = latencyMs.max > latencyMs.min ? latencyMs.min + Math.floor(random.next() * (latencyMs.max - latencyMs.min + 1)) : latencyMs.min;
+    const first = latency + (reorderWindowMs > 0 ? Math.floor(random.next() * reorderWindowMs) : 0);
+    this.deliverAfter(first, rule, target, event, false);
+    if (duplicateProbability > 0 && random.next() < duplicateProbability) {
+      // Later than the first delivery, never before it: a retry follows the attempt it repeats.
+      this.deliverAfter(first + 1 + Math.floor(random.next() * duplicateWindowMs), rule, target, event, true);
+    }
+  }
+
+  private deliverAfter(delayMs: number, rule: Rule, target: RuleTarget, event: AwsEvent, duplicate: boolean): void {
+    this.pending += 1;
+    setTimeout(() => {
+      void this.deliver(rule, target, event, duplicate).finally(() => {
+        this.pending -= 1;
+      });
+    }, delayMs);
+  }
+
+  private async deliver(rule: Rule, target: RuleTarget, event: AwsEvent, duplicate: boolean): Promise<void> {
+    const record: Delivery = {
+      at: Date.now(),
+      rule: rule.name,
+      target: target.id,
+      eventId: event.id,
+      detailType: event['detail-type'],
+      ...(duplicate ? { duplicate: true as const } : {}),
+    };
     try {
       await this.dispatch(target, transformInput(target, event), event, rule);
       this.deliveries.push(record);

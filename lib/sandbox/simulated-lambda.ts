@@ -53,6 +53,7 @@ export class SimulatedLambda {
   readonly logs = new Map<string, LogLine[]>();
   readonly invocations: { at: number; functionName: string; error?: string }[] = [];
   private restoreStreams: (() => void) | undefined;
+  private asyncInFlight = 0;
 
   constructor(private readonly context: { readonly account: string; readonly region: string; readonly random: SeededRandom }) {}
 
@@ -128,6 +129,7 @@ export class SimulatedLambda {
    * error twice (after about one and then two minutes), then gives up.
    */
   invokeAsync(functionNameOrArn: string, payload: unknown): void {
+    this.asyncInFlight += 1;
     const attempt = async (remainingRetries: number, delayMs: number): Promise<void> => {
       try {
         await this.invoke(functionNameOrArn, payload);
@@ -138,7 +140,14 @@ export class SimulatedLambda {
         }
       }
     };
-    void attempt(2, 60_000);
+    void attempt(2, 60_000).finally(() => {
+      this.asyncInFlight -= 1;
+    });
+  }
+
+  /** Event invocations accepted and not yet finished (retries included): tests wait for the work events caused. */
+  get pendingAsyncInvocations(): number {
+    return this.asyncInFlight;
   }
 
   logLines(logGroup?: string): LogLine[] {

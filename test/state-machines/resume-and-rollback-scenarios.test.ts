@@ -15,11 +15,14 @@ import {
   haltFlag,
   lockItem,
   openSandbox,
+  routingDecisions,
   runUntilQuiet,
+  scenarioOptions,
   servicePrimary,
   setAlarm,
   startDeploy,
   statesEntered,
+  succeededCalls,
 } from '../support/sandbox';
 
 const revision = (arn: string): string => arn.split('/').pop() ?? arn;
@@ -136,13 +139,13 @@ describe('resume state machine', () => {
   it('waits for approval across sandbox sessions (the CLI runs one command per process)', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'assure-resume-'));
     try {
-      let sandbox = await Sandbox.open({ fleet: fleetWith(), stateDirectory: directory });
+      let sandbox = await Sandbox.open(scenarioOptions({ fleet: fleetWith(), stateDirectory: directory }));
       await haltTrading(sandbox);
       const { arn, approvalId } = await requestResume(sandbox);
       await sandbox.save();
       sandbox.dispose();
 
-      sandbox = await Sandbox.open({ fleet: fleetWith(), stateDirectory: directory });
+      sandbox = await Sandbox.open(scenarioOptions({ fleet: fleetWith(), stateDirectory: directory }));
       expect(sandbox.stepFunctions.isWaitingOnToken(arn)).toBe(true);
       await decide(sandbox, approvalId, 'head-of-trading');
       const record = await sandbox.runExecution(arn);
@@ -172,7 +175,9 @@ describe('rollback state machine', () => {
 
     expect(sandbox.stepFunctions.execution(deployArn)).toMatchObject({ status: 'ABORTED', error: 'StoppedForRollback' });
     const trail = await auditTrail(sandbox, 'order-gateway');
-    expect(trail.find((r) => r.action === 'deploy' && r.phase === 'outcome' && r.executionId === deployArn)).toMatchObject({ status: 'failed' });
+    const deployOutcomes = trail.filter((r) => r.action === 'deploy' && r.phase === 'outcome' && r.executionId === deployArn);
+    expect(deployOutcomes).toHaveLength(1);
+    expect(deployOutcomes[0]).toMatchObject({ status: 'failed' });
     expect(trail.find((r) => r.action === 'rollback.update-service' && r.phase === 'outcome')?.after).toMatchObject({ action: 'stopped-in-flight-deployment' });
     expect(servicePrimary(sandbox, 'order-gateway')).toMatchObject({ taskDefinition: expect.stringMatching(/order-gateway:1$/), rolloutState: 'COMPLETED', deployments: 1 });
     expect(await lockItem(sandbox, 'order-gateway')).toBeUndefined();
@@ -223,5 +228,10 @@ describe('rollback state machine', () => {
     expect(rollbacks[0]?.status).toBe('SUCCEEDED');
     expect(revision(servicePrimary(sandbox, 'order-gateway').taskDefinition)).toBe('order-gateway:1');
     expect(JSON.parse(rollbacks[0]?.input ?? '{}')).toMatchObject({ service: 'order-gateway', source: 'alarm:prod-order-gateway-latency-p99', requestedBy: 'assure' });
+    // The deploy's update and the rollback's: the alarm event, however often delivered, moved the service once.
+    expect(succeededCalls(sandbox, 'UpdateService')).toBe(2);
+    const eventId = rollbacks[0]?.name.replace(/^alarm-/, '');
+    const decisions = (await routingDecisions(sandbox)).filter((d) => d.eventId === eventId).map((d) => d.decision);
+    expect(decisions.filter((d) => d !== 'duplicate')).toEqual(['rollback-started']);
   });
 });

@@ -206,7 +206,10 @@ describe('rotate-secret state machine', () => {
     expect(own.status, own.cause).toBe('SUCCEEDED');
     await runUntilQuiet(sandbox);
     expect(executionsOf(sandbox, 'rotate-secret')).toHaveLength(2);
+    // One decision per delivery (the bus may add duplicates of its own): one start, the rest duplicates.
+    const deliveries = sandbox.eventBridge.deliveries.filter((d) => d.target === 'StartRotationFromEvent');
+    expect(deliveries.length).toBeGreaterThanOrEqual(3);
     const decisions = (await auditTrail(sandbox, 'secret:order-signing-key')).filter((r) => r.action === 'secret.rotation-event').map((r) => r.after?.decision);
-    expect(decisions.sort()).toEqual(['duplicate', 'duplicate', 'started']);
+    expect(decisions.sort()).toEqual([...Array<string>(deliveries.length - 1).fill('duplicate'), 'started']);
   });
 });

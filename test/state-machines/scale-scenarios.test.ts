@@ -19,6 +19,7 @@ import {
   runUntilQuiet,
   setAlarm,
   startDeploy,
+  succeededCalls,
 } from '../support/sandbox';
 
 const SERVICE = 'order-gateway';
@@ -66,7 +67,9 @@ describe('scaling', () => {
     expect(Number(input.breach)).toBeGreaterThanOrEqual(15);
     expect(outputOf(execution)).toMatchObject({ outcome: 'scaled', from: 4, to: 6 });
     expect(desiredCount(sandbox)).toBe(6);
-    expect((await routingDecisions(sandbox)).filter((d) => d.alarm === CPU_HIGH && d.eventId === input.eventId).map((d) => d.decision)).toEqual(['scale-started']);
+    // One scale-out, whatever else the event's repeated deliveries were told.
+    expect((await routingDecisions(sandbox)).filter((d) => d.alarm === CPU_HIGH && d.eventId === input.eventId && d.decision !== 'duplicate').map((d) => d.decision)).toEqual(['scale-started']);
+    expect(succeededCalls(sandbox, 'UpdateService', (i) => i.desiredCount !== undefined)).toBe(1);
 
     // Six tasks share the load: 60 % each, the alarm returns to OK and nothing scales again.
     await sandbox.settleEcs();
@@ -85,9 +88,13 @@ describe('scaling', () => {
 
   it('the step follows the breach: a small breach adds one task', async () => {
     const sandbox = await openSandbox();
-    await deliver(sandbox, cpuAlarm(sandbox, CPU_HIGH, [76, 74], 70));
+    const event = cpuAlarm(sandbox, CPU_HIGH, [76, 74], 70);
+    // Delivered twice: one execution, one scale-out.
+    await deliver(sandbox, event, event);
+    expect(executionsOf(sandbox, 'scale')).toHaveLength(1);
     expect(outputOf(executionsOf(sandbox, 'scale')[0])).toMatchObject({ outcome: 'scaled', from: 4, to: 5 });
     expect(desiredCount(sandbox)).toBe(5);
+    expect(succeededCalls(sandbox, 'UpdateService', (i) => i.desiredCount !== undefined)).toBe(1);
   });
 
   it('a scale-out is refused while trading is halted, with the reason recorded, and on-call is told once per halt', async () => {

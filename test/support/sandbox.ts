@@ -1,6 +1,11 @@
 /**
  * Sandbox helpers for scenario tests: a fresh simulated account per test, and
  * small verbs (deploy, read the lock, read the audit trail) over its real APIs.
+ *
+ * `ASSURE_SANDBOX_DELIVERY=at-least-once` opens every sandbox with EventBridge
+ * delivering as AWS may (duplicates, reordering, varied latency); `npm test`
+ * runs the scenario suites once each way. `ASSURE_SANDBOX_SEED` picks another
+ * seed, to explore other duplicate and reordering patterns.
  */
 import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
@@ -11,7 +16,7 @@ import { readAuditTrail, type AuditRecord } from '../../functions/shared/domain/
 import { parseFleet, type Fleet } from '../../lib/fleet/fleet';
 import { runUntilSettled } from '../../lib/cli/workflow-run';
 import { Sandbox, type SandboxOptions } from '../../lib/sandbox/sandbox';
-import type { AwsEvent } from '../../lib/sandbox/simulated-eventbridge';
+import { AT_LEAST_ONCE_UNORDERED, type AwsEvent, type EventDeliveryOptions } from '../../lib/sandbox/simulated-eventbridge';
 import type { ExecutionRecord } from '../../lib/sandbox/simulated-step-functions';
 import type { ImageBehaviour } from '../../lib/sandbox/simulated-workloads';
 import { readFileSync } from 'node:fs';
@@ -31,8 +36,23 @@ export function fleetWith(change: (raw: Record<string, unknown>) => void = () =>
   return parseFleet(raw, 'test fleet');
 }
 
+/** The event delivery the scenario suites run with, from ASSURE_SANDBOX_DELIVERY. */
+export function scenarioDelivery(): { readonly mode: 'exactly-once' | 'at-least-once'; readonly options?: EventDeliveryOptions } {
+  const mode = process.env.ASSURE_SANDBOX_DELIVERY ?? 'exactly-once';
+  if (mode === 'exactly-once' || mode === '') return { mode: 'exactly-once' };
+  if (mode === 'at-least-once' || mode === 'chaos') return { mode: 'at-least-once', options: AT_LEAST_ONCE_UNORDERED };
+  throw new Error(`ASSURE_SANDBOX_DELIVERY must be exactly-once or at-least-once (chaos), not ${mode}`);
+}
+
+/** Sandbox options as the scenario suites open them: the chosen event delivery and seed added. */
+export function scenarioOptions(options: SandboxOptions): SandboxOptions {
+  const { options: eventDelivery } = scenarioDelivery();
+  const seed = process.env.ASSURE_SANDBOX_SEED ? Number(process.env.ASSURE_SANDBOX_SEED) : undefined;
+  return { ...(eventDelivery ? { eventDelivery } : {}), ...(seed === undefined ? {} : { seed }), ...options };
+}
+
 export async function openSandbox(fleet: Fleet = fleetWith(), startAt?: number, options: Omit<SandboxOptions, 'fleet' | 'startAt'> = {}): Promise<Sandbox> {
-  const sandbox = await Sandbox.open({ fleet, ...(startAt === undefined ? {} : { startAt }), ...options });
+  const sandbox = await Sandbox.open(scenarioOptions({ fleet, ...(startAt === undefined ? {} : { startAt }), ...options }));
   open.push(sandbox);
   return sandbox;
 }
@@ -50,9 +70,36 @@ export async function startDeploy(sandbox: Sandbox, service: string, tag: string
   return sandbox.startExecution('deploy', { service, image, requestedBy: 'tester' }, name);
 }
 
+/** Runs a deploy to its end, then lets every event it caused reach its targets (late duplicates included). */
 export async function deploy(sandbox: Sandbox, service: string, tag: string, behaviour: ImageBehaviour = 'healthy'): Promise<DeployOutcome> {
   const executionArn = await startDeploy(sandbox, service, tag, behaviour);
-  return { executionArn, record: await sandbox.runExecution(executionArn) };
+  const record = await sandbox.runExecution(executionArn);
+  await drainEvents(sandbox);
+  return { executionArn, record };
+}
+
+/** No event waits for delivery and no function an event invoked is still running. */
+const eventsHandled = (sandbox: Sandbox): boolean => sandbox.eventBridge.pendingDeliveries === 0 && sandbox.lambda.pendingAsyncInvocations === 0;
+
+/** Runs until every event already put on the bus has reached its targets (duplicates included) and they have handled it. */
+export async function drainEvents(sandbox: Sandbox, maxVirtualMs = 10 * 60_000): Promise<void> {
+  if ((await sandbox.clock.runUntil(() => eventsHandled(sandbox), maxVirtualMs)) !== 'done') {
+    throw new Error(`${sandbox.eventBridge.pendingDeliveries} deliveries and ${sandbox.lambda.pendingAsyncInvocations} invocations still pending after ${maxVirtualMs / 60_000} virtual minutes`);
+  }
+}
+
+/** How many calls of an API operation succeeded (optionally only those whose input matches): side effects, counted where they happened. */
+export function succeededCalls(sandbox: Sandbox, operation: string, matches: (input: Record<string, unknown>) => boolean = () => true): number {
+  return sandbox.transport.calls.filter((c) => c.operation === operation && !c.error && matches(c.input as Record<string, unknown>)).length;
+}
+
+/** Outcome records per action for one execution: each action should have exactly one, however events were delivered. */
+export async function outcomesPerAction(sandbox: Sandbox, subject: string, executionArn: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const r of await auditTrail(sandbox, subject)) {
+    if (r.phase === 'outcome' && r.executionId === executionArn) counts[r.action] = (counts[r.action] ?? 0) + 1;
+  }
+  return counts;
 }
 
 /** The names of the states an execution entered, in order. */
@@ -110,10 +157,18 @@ export async function deliver(sandbox: Sandbox, ...events: AwsEvent[]): Promise<
   await runUntilQuiet(sandbox);
 }
 
-/** Lets events reach their targets, then runs until every execution has ended or waits for a person. */
+/**
+ * Lets events reach their targets, then runs until every execution has ended or
+ * waits for a person and no delivery is pending (a late duplicate may start work again).
+ */
 export async function runUntilQuiet(sandbox: Sandbox, maxVirtualMs = 3 * 3600_000): Promise<void> {
   await sandbox.clock.advance(5_000);
-  await runUntilSettled(sandbox, maxVirtualMs);
+  for (let round = 0; ; round += 1) {
+    await runUntilSettled(sandbox, maxVirtualMs);
+    if (eventsHandled(sandbox)) return;
+    if (round >= 20) throw new Error(`Event deliveries keep coming: ${sandbox.eventBridge.pendingDeliveries} pending after ${round} rounds`);
+    await drainEvents(sandbox);
+  }
 }
 
 /** Sets an alarm's state through CloudWatch's API (it emits the state change). */

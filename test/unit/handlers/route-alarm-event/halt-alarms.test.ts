@@ -24,6 +24,7 @@ import {
   NOW,
   NOW_SECONDS,
   PAGE,
+  PAGE_CLAIM,
   pages,
   route,
   setDeps,
@@ -51,7 +52,7 @@ describe('route-alarm-event: halt alarms', () => {
     const result = await route(alarmChange(HALT_ALARM));
 
     expect(result).toEqual({ eventId: EVENT_ID, alarmName: HALT_ALARM, decision: 'halt-started', why: `halt ${HALT_ID}: ${haltReason}`, executionArn: HALT_EXECUTION_ARN });
-    expect(writes()).toEqual([HALT_FLAG_WRITE, EVENT_CLAIM, `sfn StartExecution assure-prod-halt ${EXECUTION_NAME}`, AUDIT_FLEET, PAGE]);
+    expect(writes()).toEqual([HALT_FLAG_WRITE, EVENT_CLAIM, `sfn StartExecution assure-prod-halt ${EXECUTION_NAME}`, AUDIT_FLEET, PAGE_CLAIM, PAGE]);
     // Belt and braces on the invariant itself: the flag precedes every other write of any client.
     const [flagWrite] = ssm.commandCalls(PutParameterCommand);
     const others = [...ddb.commandCalls(PutItemCommand), ...ddb.commandCalls(UpdateItemCommand), ...sns.commandCalls(PublishCommand), ...sfn.commandCalls(StartExecutionCommand)];
@@ -178,7 +179,7 @@ describe('route-alarm-event: halt alarms', () => {
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
     expect(theRecord()).toMatchObject({ reason: why, after: { decision: 'already-halted', kind: 'halt' } });
     expectPaged(HALT_ALARM, 'already-halted', why);
-    expect(writes()).toEqual([AUDIT_FLEET, PAGE]);
+    expect(writes()).toEqual([AUDIT_FLEET, PAGE_CLAIM, PAGE]);
   });
 
   it('a name already used by another input (ExecutionAlreadyExists) is a duplicate; the claim stays', async () => {

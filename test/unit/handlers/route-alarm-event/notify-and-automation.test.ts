@@ -12,9 +12,11 @@ import {
   HALT_ALARM,
   NOTIFY_ALARM,
   PAGE,
+  PAGE_CLAIM,
   ROLLBACK_ALARM,
   route,
   ssm,
+  stubClaimTaken,
   theRecord,
   useRouteAlarmStubs,
   withGuardRails,
@@ -30,8 +32,16 @@ describe('route-alarm-event: notify alarms and automation settings', () => {
     expect(result).toEqual({ eventId: EVENT_ID, alarmName: NOTIFY_ALARM, decision: 'notified', why: 'notify-only alarm' });
     expect(theRecord()).toMatchObject({ subject: 'fleet', reason: 'notify-only alarm', after: { decision: 'notified', alarm: NOTIFY_ALARM, kind: 'notify' } });
     expectPaged(NOTIFY_ALARM, 'notified', 'notify-only alarm');
-    expect(writes()).toEqual([AUDIT_FLEET, PAGE]);
+    expect(writes()).toEqual([AUDIT_FLEET, PAGE_CLAIM, PAGE]);
     expectNoAction();
+  });
+
+  it('the same event delivered again is recorded again but pages nobody (EventBridge delivers at least once)', async () => {
+    stubClaimTaken(`once#page#${EVENT_ID}`);
+    const result = await route(alarmChange(NOTIFY_ALARM));
+
+    expect(result).toMatchObject({ eventId: EVENT_ID, decision: 'notified' });
+    expect(writes()).toEqual([AUDIT_FLEET, PAGE_CLAIM]);
   });
 
   describe.each([
@@ -47,7 +57,7 @@ describe('route-alarm-event: notify alarms and automation settings', () => {
       expect(result).toEqual({ eventId: EVENT_ID, alarmName: alarm, decision: 'suppressed', why });
       expect(theRecord()).toMatchObject({ subject, reason: why, after: { decision: 'suppressed', alarm, kind } });
       expectPaged(alarm, 'suppressed', why);
-      expect(writes()).toEqual([`dynamodb PutItem audit subject#${subject}`, PAGE]);
+      expect(writes()).toEqual([`dynamodb PutItem audit subject#${subject}`, PAGE_CLAIM, PAGE]);
       expectNoAction();
       expect(ssm).not.toHaveReceivedAnyCommand();
       expect(ddb).not.toHaveReceivedCommand(GetItemCommand);
@@ -62,7 +72,7 @@ describe('route-alarm-event: notify alarms and automation settings', () => {
       expect(result).toEqual({ eventId: EVENT_ID, alarmName: alarm, decision: 'dry-run', why });
       expect(theRecord()).toMatchObject({ subject, reason: why, after: { decision: 'dry-run', alarm, kind } });
       expectPaged(alarm, 'dry-run', why);
-      expect(writes()).toEqual([`dynamodb PutItem audit subject#${subject}`, PAGE]);
+      expect(writes()).toEqual([`dynamodb PutItem audit subject#${subject}`, PAGE_CLAIM, PAGE]);
       expectNoAction();
       expect(ssm).not.toHaveReceivedAnyCommand();
       expect(ecs).not.toHaveReceivedAnyCommand();
@@ -80,6 +90,6 @@ describe('route-alarm-event: notify alarms and automation settings', () => {
     withGuardRails({ automation: 'notify-only', dryRun: true });
 
     await expect(route(alarmChange(NOTIFY_ALARM))).resolves.toMatchObject({ decision: 'notified' });
-    expect(writes()).toEqual([AUDIT_FLEET, PAGE]);
+    expect(writes()).toEqual([AUDIT_FLEET, PAGE_CLAIM, PAGE]);
   });
 });

@@ -25,6 +25,7 @@ import {
   NOW,
   NOW_SECONDS,
   PAGE,
+  PAGE_CLAIM,
   ROLLBACK_ALARM,
   ROLLBACK_EXECUTION_ARN,
   route,
@@ -56,7 +57,7 @@ describe('route-alarm-event: rollback alarms', () => {
       why: `rolling back order-gateway: ${rollbackReason}`,
       executionArn: ROLLBACK_EXECUTION_ARN,
     });
-    expect(writes()).toEqual([EVENT_CLAIM, COOLDOWN_CLAIM, DEPLOYMENT_CLAIM, BUDGET_CLAIM, `sfn StartExecution assure-prod-rollback ${EXECUTION_NAME}`, AUDIT_ORDER_GATEWAY, PAGE]);
+    expect(writes()).toEqual([EVENT_CLAIM, COOLDOWN_CLAIM, DEPLOYMENT_CLAIM, BUDGET_CLAIM, `sfn StartExecution assure-prod-rollback ${EXECUTION_NAME}`, AUDIT_ORDER_GATEWAY, PAGE_CLAIM, PAGE]);
     expect(ssm).not.toHaveReceivedAnyCommand();
     const input = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
     expect(input).toMatchObject({ stateMachineArn: testConfig.stateMachineArns.rollback, name: EXECUTION_NAME });
@@ -173,7 +174,7 @@ describe('route-alarm-event: rollback alarms', () => {
 
       const why = `order-gateway is being deployed (${DEPLOY_EXECUTION_ARN}): ECS deployment alarms and the health gate handle it`;
       expect(result).toEqual({ eventId: EVENT_ID, alarmName: ROLLBACK_ALARM, decision: 'left-to-ecs', why });
-      expect(writes()).toEqual([EVENT_CLAIM, AUDIT_ORDER_GATEWAY, PAGE]);
+      expect(writes()).toEqual([EVENT_CLAIM, AUDIT_ORDER_GATEWAY, PAGE_CLAIM, PAGE]);
       expectPaged(ROLLBACK_ALARM, 'left-to-ecs', why);
       expect(ecs).not.toHaveReceivedAnyCommand();
     });

@@ -26,6 +26,7 @@ import {
   expectPaged,
   NOW_SECONDS,
   PAGE,
+  PAGE_CLAIM,
   ROLLBACK_ALARM,
   ROLLBACK_EXECUTION_ARN,
   route,
@@ -51,7 +52,7 @@ describe('route-alarm-event: rollback alarms', () => {
 
       const why = 'order-gateway is in its 15-minute cooldown after an automatic action';
       expect(result).toEqual({ eventId: EVENT_ID, alarmName: ROLLBACK_ALARM, decision: 'suppressed', why });
-      expect(writes()).toEqual([EVENT_CLAIM, COOLDOWN_CLAIM, AUDIT_ORDER_GATEWAY, PAGE]);
+      expect(writes()).toEqual([EVENT_CLAIM, COOLDOWN_CLAIM, AUDIT_ORDER_GATEWAY, PAGE_CLAIM, PAGE]);
       expectPaged(ROLLBACK_ALARM, 'suppressed', why);
       expect(sfn).not.toHaveReceivedAnyCommand();
       expect(ecs).not.toHaveReceivedAnyCommand();
@@ -65,7 +66,7 @@ describe('route-alarm-event: rollback alarms', () => {
       const why = `deployment ${DEPLOYMENT_ID} of order-gateway was already rolled back automatically once`;
       expect(result).toEqual({ eventId: EVENT_ID, alarmName: ROLLBACK_ALARM, decision: 'suppressed', why });
       // The cooldown claimed for an action that did not happen is given back.
-      expect(writes()).toEqual([EVENT_CLAIM, COOLDOWN_CLAIM, DEPLOYMENT_CLAIM, 'dynamodb DeleteItem state cooldown#rollback#order-gateway', AUDIT_ORDER_GATEWAY, PAGE]);
+      expect(writes()).toEqual([EVENT_CLAIM, COOLDOWN_CLAIM, DEPLOYMENT_CLAIM, 'dynamodb DeleteItem state cooldown#rollback#order-gateway', AUDIT_ORDER_GATEWAY, PAGE_CLAIM, PAGE]);
       expectPaged(ROLLBACK_ALARM, 'suppressed', why);
       expect(sfn).not.toHaveReceivedAnyCommand();
     });
@@ -86,6 +87,7 @@ describe('route-alarm-event: rollback alarms', () => {
         `dynamodb DeleteItem state once#auto-rollback#order-gateway#${DEPLOYMENT_ID}`,
         'dynamodb DeleteItem state cooldown#rollback#order-gateway',
         AUDIT_ORDER_GATEWAY,
+        PAGE_CLAIM,
         PAGE,
       ]);
       expect(theRecord()).toMatchObject({ reason: why, after: { decision: 'suppressed', kind: 'rollback' } });
@@ -216,7 +218,8 @@ describe('route-alarm-event: rollback alarms', () => {
       await expect(route(alarmChange(ROLLBACK_ALARM))).rejects.toBeInstanceOf(AwsTransientError);
 
       expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
-      expect(ddb).not.toHaveReceivedCommand(DeleteItemCommand);
+      // Only the page's own claim is given back.
+      expect(ddb.commandCalls(DeleteItemCommand).map((call) => call.args[0].input.Key?.pk?.S)).toEqual([`once#page#${EVENT_ID}`]);
       expect(ddb).not.toHaveReceivedCommandWith(UpdateItemCommand, { UpdateExpression: 'ADD used :minusOne' });
     });
 

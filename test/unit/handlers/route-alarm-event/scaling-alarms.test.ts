@@ -16,6 +16,7 @@ import {
   EXECUTION_NAME,
   expectNoAction,
   PAGE,
+  PAGE_CLAIM,
   route,
   sfn,
   sns,
@@ -88,7 +89,7 @@ describe('route-alarm-event: scaling alarms', () => {
     withGuardRails(guardRails);
     await expect(route(scaleChange())).resolves.toEqual({ eventId: EVENT_ID, alarmName: SCALE_ALARM, decision, why });
     expectNoAction();
-    expect(writes()).toEqual([AUDIT_ORDER_GATEWAY, PAGE]);
+    expect(writes()).toEqual([AUDIT_ORDER_GATEWAY, PAGE_CLAIM, PAGE]);
   });
 
   it('a change out of ALARM, or INSUFFICIENT_DATA, is refused like any other alarm', async () => {

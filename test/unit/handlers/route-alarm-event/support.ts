@@ -192,6 +192,8 @@ export function writes(): string[] {
 export const AUDIT_FLEET = 'dynamodb PutItem audit subject#fleet';
 export const AUDIT_ORDER_GATEWAY = 'dynamodb PutItem audit subject#order-gateway';
 export const PAGE = `sns Publish ${PAGING_TOPIC}`;
+/** The claim that makes a page go out once per event, however often the event is delivered. */
+export const PAGE_CLAIM = `dynamodb PutItem state once#page#${EVENT_ID}`;
 export const HALT_FLAG_WRITE = `ssm PutParameter ${testConfig.haltParameterName}`;
 export const EVENT_CLAIM = `dynamodb PutItem state once#event#${EVENT_ID}`;
 export const COOLDOWN_CLAIM = 'dynamodb PutItem state cooldown#rollback#order-gateway';
@@ -213,12 +215,12 @@ export function expectPaged(alarmName: string, decision: RoutingDecision, why: s
   expect(pages()).toEqual([{ TopicArn: testConfig.pagingTopicArn, Subject: `[assure prod] ${alarmName}: ${decision}`, Message: expect.stringContaining(why) }]);
 }
 
-/** No halt flag write, no execution, no task completion, no guard-rail claim. */
+/** No halt flag write, no execution, no task completion, no guard-rail claim (the page's own claim aside). */
 export function expectNoAction(): void {
   expect(ssm).not.toHaveReceivedCommand(PutParameterCommand);
   expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
-  expect(writes().filter((w) => w.startsWith(`dynamodb`) && !w.startsWith('dynamodb PutItem audit '))).toEqual([]);
+  expect(writes().filter((w) => w.startsWith(`dynamodb`) && !w.startsWith('dynamodb PutItem audit ') && !w.startsWith('dynamodb PutItem state once#page#'))).toEqual([]);
 }
 
 export const stubHaltFlag = (flag: Record<string, unknown>): void => {
