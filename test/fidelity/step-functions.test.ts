@@ -47,6 +47,9 @@ const invoke = (functionArn: string, extra: object = {}): object => ({
   ...extra,
 });
 
+/** These state machines and functions are made here, outside the stack: they have no role, so IAM is off (this file is about Step Functions' own rules). */
+const openAdHoc = (): Promise<Sandbox> => openSandbox(undefined, undefined, { iam: 'off' });
+
 async function run(sandbox: Sandbox, name: string, machine: object, input: object = {}) {
   const arn = sandbox.stepFunctions.createStateMachine(name, definition(machine));
   const { executionArn } = await sandbox.clients.sfn.send(new StartExecutionCommand({ stateMachineArn: arn, input: JSON.stringify(input) }));
@@ -55,7 +58,7 @@ async function run(sandbox: Sandbox, name: string, machine: object, input: objec
 
 describe(`States.Runtime and States.DataLimitExceeded are terminal: "States.ALL ... can't catch" them (${ERROR_HANDLING})`, () => {
   it('a States.Runtime error in a Task is neither retried nor caught by States.ALL', async () => {
-    const sandbox = await openSandbox();
+    const sandbox = await openAdHoc();
     const f = fn(sandbox, 'test-ok', async () => ({ ok: true }));
     const record = await run(sandbox, 'test-runtime', {
       StartAt: 'Bad path',
@@ -70,7 +73,7 @@ describe(`States.Runtime and States.DataLimitExceeded are terminal: "States.ALL 
   });
 
   it('an integration the sandbox cannot run fails the execution with States.Runtime, past a Catch on States.ALL', async () => {
-    const sandbox = await openSandbox();
+    const sandbox = await openAdHoc();
     const record = await run(sandbox, 'test-unknown-integration', {
       StartAt: 'Put item',
       States: {
@@ -90,7 +93,7 @@ describe(`States.Runtime and States.DataLimitExceeded are terminal: "States.ALL 
   });
 
   it("a function's own error is still caught by States.ALL (the contrast)", async () => {
-    const sandbox = await openSandbox();
+    const sandbox = await openAdHoc();
     const f = fn(sandbox, 'test-throws', async () => {
       throw Object.assign(new Error('boom'), { name: 'DeployFailedError' });
     });
@@ -103,7 +106,7 @@ describe(`States.Runtime and States.DataLimitExceeded are terminal: "States.ALL 
   });
 
   it(`a task result over 256 KiB fails the execution with States.DataLimitExceeded, not retried, not caught (${QUOTAS})`, async () => {
-    const sandbox = await openSandbox();
+    const sandbox = await openAdHoc();
     const f = fn(sandbox, 'test-big-result', async () => ({ blob: KIB_300 }));
     const record = await run(sandbox, 'test-big-result', {
       StartAt: 'Big',
@@ -115,7 +118,7 @@ describe(`States.Runtime and States.DataLimitExceeded are terminal: "States.ALL 
   });
 
   it('a state whose output passes 256 KiB fails the execution before the next state runs', async () => {
-    const sandbox = await openSandbox();
+    const sandbox = await openAdHoc();
     const half = fn(sandbox, 'test-half', async () => 'y'.repeat(150 * 1024));
     const next = fn(sandbox, 'test-next', async () => ({}));
     const record = await run(sandbox, 'test-big-state', {
@@ -133,7 +136,7 @@ describe(`States.Runtime and States.DataLimitExceeded are terminal: "States.ALL 
   });
 
   it('StartExecution and SendTaskSuccess refuse a payload over 262,144 bytes with ValidationException', async () => {
-    const sandbox = await openSandbox();
+    const sandbox = await openAdHoc();
     const arn = sandbox.stepFunctions.createStateMachine('test-input', definition({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }));
     await expect(sandbox.clients.sfn.send(new StartExecutionCommand({ stateMachineArn: arn, input: JSON.stringify({ blob: KIB_300 }) }))).rejects.toMatchObject(
       { name: 'ValidationException' },
@@ -146,7 +149,7 @@ describe(`States.Runtime and States.DataLimitExceeded are terminal: "States.ALL 
 
 describe(`history: 25,000 events per execution (${QUOTAS})`, () => {
   it('fails the execution with States.Runtime when its history reaches 25,000 events', async () => {
-    const sandbox = await openSandbox();
+    const sandbox = await openAdHoc();
     const record = await run(
       sandbox,
       'test-history-limit',
@@ -168,7 +171,7 @@ describe(`history: 25,000 events per execution (${QUOTAS})`, () => {
 
 describe(`history event types are the SDK's HistoryEventType (${HISTORY_EVENT})`, () => {
   it('names every event as AWS does: retries are another TaskScheduled, catches the next state entered', async () => {
-    const sandbox = await openSandbox();
+    const sandbox = await openAdHoc();
     let attempts = 0;
     const flaky = fn(sandbox, 'test-flaky', async () => {
       attempts += 1;
@@ -252,7 +255,7 @@ describe(`history event types are the SDK's HistoryEventType (${HISTORY_EVENT})`
   });
 
   it('a Task that times out records TaskTimedOut', async () => {
-    const sandbox = await openSandbox();
+    const sandbox = await openAdHoc();
     const slow = fn(sandbox, 'test-slow', () => new Promise((resolve) => setTimeout(() => resolve({}), 20_000)));
     const record = await run(sandbox, 'test-timeout', { StartAt: 'Slow', States: { Slow: invoke(slow.arn, { TimeoutSeconds: 5, End: true }) } });
     expect(record.error).toBe('States.Timeout');
@@ -262,7 +265,7 @@ describe(`history event types are the SDK's HistoryEventType (${HISTORY_EVENT})`
 
 describe(`pagination: "The default is 100 and the maximum allowed page size is 1000" (${LIST_EXECUTIONS})`, () => {
   it('ListExecutions pages with nextToken, newest first, and GetExecutionHistory pages too', async () => {
-    const sandbox = await openSandbox();
+    const sandbox = await openAdHoc();
     const arn = sandbox.stepFunctions.createStateMachine('test-many', definition({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }));
     for (let i = 0; i < 1050; i += 1) {
       sandbox.stepFunctions.startExecution(arn, '{}', `run-${String(i).padStart(4, '0')}`);
