@@ -14,8 +14,7 @@ export interface AccountContext {
 export const resourcePrefix = (environment: string): string => `assure-${environment}`;
 
 /** `assure-<env>-<workflow>-<handler>`: a handler used by two workflows is deployed once for each. */
-export const functionName = (environment: string, workflow: string, handlerName: string): string =>
-  `${resourcePrefix(environment)}-${workflow}-${handlerName}`;
+export const functionName = (environment: string, workflow: string, handlerName: string): string => `${resourcePrefix(environment)}-${workflow}-${handlerName}`;
 
 /** `rotate-secret` → `RotateSecret`: a workflow's name in construct ids and stack outputs. */
 export const pascalCase = (name: string): string => name.replace(/(^|-)([a-z])/g, (_m, _dash: string, letter: string) => letter.toUpperCase());
@@ -37,7 +36,8 @@ export const undeliveredEventsAlarmName = (environment: string, group: string): 
 export const undeliveredSchedulesAlarmName = (environment: string): string => `${resourcePrefix(environment)}-scale-undelivered-schedules`;
 
 /** EventBridge Scheduler's schedule name for a scheduled-capacity entry (at most 64 characters). */
-export const scaleScheduleName = (environment: string, service: string, entry: string): string => `${resourcePrefix(environment)}-scale-${service}-${entry}`.slice(0, 64);
+export const scaleScheduleName = (environment: string, service: string, entry: string): string =>
+  `${resourcePrefix(environment)}-scale-${service}-${entry}`.slice(0, 64);
 
 export const pagingTopicName = (environment: string): string => `${resourcePrefix(environment)}-paging`;
 

@@ -32,10 +32,7 @@ export function createTableInput(name: string, layout: TableLayout): Record<stri
     TableName: name,
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [...attributes].filter((a): a is string => a !== undefined).map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
-    KeySchema: [
-      { AttributeName: layout.partitionKey, KeyType: 'HASH' },
-      ...(layout.sortKey ? [{ AttributeName: layout.sortKey, KeyType: 'RANGE' }] : []),
-    ],
+    KeySchema: [{ AttributeName: layout.partitionKey, KeyType: 'HASH' }, ...(layout.sortKey ? [{ AttributeName: layout.sortKey, KeyType: 'RANGE' }] : [])],
     ...(layout.globalIndexes && layout.globalIndexes.length > 0
       ? {
           GlobalSecondaryIndexes: layout.globalIndexes.map((g) => ({

@@ -24,7 +24,8 @@ export const checkResumeReadiness = defineHandler({
     const problems: string[] = [];
     const flag = await readHaltFlag(deps);
     if (!flag.readable) problems.push(`the halt flag cannot be read (${flag.problem})`);
-    else if (!flag.flag.halted || flag.flag.haltId !== resume.haltId) problems.push(`the halt in force is now ${flag.flag.halted ? (flag.flag.haltId ?? 'unknown') : 'none'}, not ${resume.haltId}`);
+    else if (!flag.flag.halted || flag.flag.haltId !== resume.haltId)
+      problems.push(`the halt in force is now ${flag.flag.halted ? (flag.flag.haltId ?? 'unknown') : 'none'}, not ${resume.haltId}`);
 
     const haltAlarms = (deps.fleet.halt?.alarms ?? []).map((a) => a.name);
     if (haltAlarms.length > 0) {
@@ -37,7 +38,11 @@ export const checkResumeReadiness = defineHandler({
     const checked: { service: string; status: string }[] = [];
     for (const service of Object.values(deps.fleet.services)) {
       const snapshot = await deps.clients.dynamodb.send(
-        new GetItemCommand({ TableName: deps.config.stateTableName, Key: marshall({ pk: capacitySnapshotKey(resume.haltId, service.id) }), ConsistentRead: true }),
+        new GetItemCommand({
+          TableName: deps.config.stateTableName,
+          Key: marshall({ pk: capacitySnapshotKey(resume.haltId, service.id) }),
+          ConsistentRead: true,
+        }),
       );
       if (snapshot.Item) continue;
       const report = await assessServiceHealth(deps, {

@@ -90,6 +90,11 @@ export const checkRotationGuards = defineHandler({
         const halt = await readHaltFlag(deps);
         return { consumers, notReferencing, unlisted, tradingHalted: !halt.readable || halt.flag.halted };
       },
-      (guards) => ({ consumers: guards.consumers.map((c) => c.service), notReferencing: guards.notReferencing, unlisted: guards.unlisted, tradingHalted: guards.tradingHalted }),
+      (guards) => ({
+        consumers: guards.consumers.map((c) => c.service),
+        notReferencing: guards.notReferencing,
+        unlisted: guards.unlisted,
+        tradingHalted: guards.tradingHalted,
+      }),
     ),
 });

@@ -26,7 +26,11 @@ export const decideResumeApproval = defineHandler({
   clients: ['dynamodb', 'sfn'],
   input: approvalDecisionRequestSchema,
   core: async ({ approvalId, approver, decision, comment }, deps) => {
-    const item = (await deps.clients.dynamodb.send(new GetItemCommand({ TableName: deps.config.stateTableName, Key: marshall({ pk: approvalKey(approvalId) }), ConsistentRead: true }))).Item;
+    const item = (
+      await deps.clients.dynamodb.send(
+        new GetItemCommand({ TableName: deps.config.stateTableName, Key: marshall({ pk: approvalKey(approvalId) }), ConsistentRead: true }),
+      )
+    ).Item;
     const approval = item ? unmarshall(item) : undefined;
     const refuse = async (why: string): Promise<never> => {
       await writeAuditRecord(deps, {
@@ -54,7 +58,14 @@ export const decideResumeApproval = defineHandler({
 
     return audited(
       deps,
-      { action: 'resume.approve', subject: 'fleet', actor: approver, source: 'cli', executionId: String(approval.executionId), reason: `${decision}${comment ? `: ${comment}` : ''}` },
+      {
+        action: 'resume.approve',
+        subject: 'fleet',
+        actor: approver,
+        source: 'cli',
+        executionId: String(approval.executionId),
+        reason: `${decision}${comment ? `: ${comment}` : ''}`,
+      },
       async () => {
         try {
           await deps.clients.dynamodb.send(
@@ -64,11 +75,17 @@ export const decideResumeApproval = defineHandler({
               UpdateExpression: 'SET #status = :decided, decidedBy = :approver, decidedAt = :at',
               ConditionExpression: '#status = :pending',
               ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: marshall({ ':decided': decision === 'approve' ? 'approved' : 'rejected', ':approver': approver, ':at': new Date().toISOString(), ':pending': 'pending' }),
+              ExpressionAttributeValues: marshall({
+                ':decided': decision === 'approve' ? 'approved' : 'rejected',
+                ':approver': approver,
+                ':at': new Date().toISOString(),
+                ':pending': 'pending',
+              }),
             }),
           );
         } catch (error) {
-          if (error instanceof ConditionalCheckFailedException) throw new ApprovalRefusedError(`approval ${approvalId} was decided by someone else first`, { cause: error });
+          if (error instanceof ConditionalCheckFailedException)
+            throw new ApprovalRefusedError(`approval ${approvalId} was decided by someone else first`, { cause: error });
           throw error;
         }
         const delivery = await completeTask(
@@ -79,7 +96,8 @@ export const decideResumeApproval = defineHandler({
             : { error: 'ResumeRejected', cause: `Rejected by ${approver}${comment ? `: ${comment}` : ''}` },
         );
         // The execution stopped waiting (timed out, or was stopped) between the checks and now: nothing was decided.
-        if (delivery === 'task-already-closed') throw new ApprovalRefusedError(`the resume ${approvalId} is no longer waiting for approval (it timed out or was stopped)`);
+        if (delivery === 'task-already-closed')
+          throw new ApprovalRefusedError(`the resume ${approvalId} is no longer waiting for approval (it timed out or was stopped)`);
         return { approvalId, decision, delivery };
       },
       (result) => ({ decision: result.decision, delivery: result.delivery }),

@@ -16,7 +16,15 @@ import { executionName } from '../shared/domain/executions';
 import { AwsTransientError, ServiceStateError } from '../shared/runtime/errors';
 import { defineHandler, type HandlerDeps } from '../shared/runtime/handler';
 import { readHaltFlag } from '../shared/domain/halt-flag';
-import { decideScaling, type HaltView, type ScaleDecision, type ScaleDirection, type ScalePlan, scalePlanSchema, scalingCooldownKey } from '../shared/domain/scaling';
+import {
+  decideScaling,
+  type HaltView,
+  type ScaleDecision,
+  type ScaleDirection,
+  type ScalePlan,
+  scalePlanSchema,
+  scalingCooldownKey,
+} from '../shared/domain/scaling';
 
 type DecideDeps = HandlerDeps<'dynamodb' | 'ssm' | 'ecs'>;
 
@@ -39,7 +47,9 @@ async function decide(deps: DecideDeps, plan: ScalePlan, executionId: string): P
   const described = await deps.clients.ecs.send(new DescribeServicesCommand({ cluster: plan.cluster, services: [plan.ecsServiceName] }));
   const service = described.services?.[0];
   if (!service || service.status !== 'ACTIVE') {
-    throw new ServiceStateError(`ECS service ${plan.ecsServiceName} in cluster ${plan.cluster} cannot be scaled: ${described.failures?.[0]?.reason ?? service?.status ?? 'MISSING'}`);
+    throw new ServiceStateError(
+      `ECS service ${plan.ecsServiceName} in cluster ${plan.cluster} cannot be scaled: ${described.failures?.[0]?.reason ?? service?.status ?? 'MISSING'}`,
+    );
   }
   const [halt, deploying, cooldownOut, cooldownIn] = await Promise.all([
     haltView(deps, plan.service),

@@ -45,11 +45,18 @@ export const finalizeInterruptedDeploy = defineHandler({
         actor: 'assure',
         source: 'eventbridge',
         executionId: detail.executionArn,
-        reason: `the deploy execution ended ${detail.status} without recording its outcome${detail.error ? ` (${detail.error}: ${detail.cause ?? ''})` : ''}`.slice(0, 500),
+        reason:
+          `the deploy execution ended ${detail.status} without recording its outcome${detail.error ? ` (${detail.error}: ${detail.cause ?? ''})` : ''}`.slice(
+            0,
+            500,
+          ),
         phase: 'outcome',
         status: 'failed',
         at: new Date().toISOString(),
-        after: { status: detail.status === 'ABORTED' ? 'STOPPED' : detail.status, message: `${service}: deploy ${detail.status.toLowerCase()}: ${detail.error ?? ''} ${detail.cause ?? ''}`.trim() },
+        after: {
+          status: detail.status === 'ABORTED' ? 'STOPPED' : detail.status,
+          message: `${service}: deploy ${detail.status.toLowerCase()}: ${detail.error ?? ''} ${detail.cause ?? ''}`.trim(),
+        },
         error: { name: detail.error ?? detail.status, message: (detail.cause ?? '').slice(0, 2000) },
       });
       recorded = true;

@@ -50,8 +50,7 @@ export const recordDeployOutcome = defineHandler({
     rollbackFailure: failureSchema.nullable(),
   }),
   core: async ({ executionId, status, plan, baseline, revision, rollout, failure, rollback, rollbackFailure }, deps) => {
-    const runningNow =
-      status === 'SUCCEEDED' ? revision?.taskDefinitionArn : status === 'ROLLED_BACK' ? rollback?.taskDefinitionArn : undefined;
+    const runningNow = status === 'SUCCEEDED' ? revision?.taskDefinitionArn : status === 'ROLLED_BACK' ? rollback?.taskDefinitionArn : undefined;
     // The keys the state machine selects are always present (null when unknown).
     const summary = {
       service: plan.service,

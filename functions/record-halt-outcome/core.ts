@@ -31,7 +31,9 @@ export const recordHaltOutcome = defineHandler({
     verificationFailure: failureSchema.nullish(),
   }),
   core: async ({ executionId, halt, actions, verification, verificationFailure }, deps) => {
-    const unconfirmed = verification?.unconfirmed ?? halt.services.map((service) => ({ service, evidence: verificationFailure ? describeFailure(verificationFailure) : 'not verified' }));
+    const unconfirmed =
+      verification?.unconfirmed ??
+      halt.services.map((service) => ({ service, evidence: verificationFailure ? describeFailure(verificationFailure) : 'not verified' }));
     const failedActions = (actions ?? [])
       .map((a, i) => ({ a, name: ['admin halt calls', 'stopping deploys', 'hard stops'][i] ?? `action ${i}` }))
       .filter(({ a }) => 'failed' in a && a.failed === true)
@@ -44,9 +46,7 @@ export const recordHaltOutcome = defineHandler({
     const lines = [
       `Halt ${halt.haltId}${halt.alreadyHalted ? ' (trading was already halted)' : ''}: ${halt.reason}`,
       `Requested by ${halt.actor} via ${halt.source}; flag set at ${halt.flaggedAt}.`,
-      status === 'CONFIRMED'
-        ? `Trading stopped: ${halt.services.join(', ')} confirmed within ${verification?.deadlineSeconds ?? '?'} s.`
-        : notConfirmed,
+      status === 'CONFIRMED' ? `Trading stopped: ${halt.services.join(', ')} confirmed within ${verification?.deadlineSeconds ?? '?'} s.` : notConfirmed,
       ...failedActions.map((f) => `Failed: ${f}`),
       `Execution ${executionId}`,
     ];
@@ -62,7 +62,12 @@ export const recordHaltOutcome = defineHandler({
       status,
       haltId: halt.haltId,
       unconfirmed: unconfirmed.map((u) => u.service),
-      subject: pageSubject(status, halt.haltId, unconfirmed.map((u) => u.service), failedActions.length),
+      subject: pageSubject(
+        status,
+        halt.haltId,
+        unconfirmed.map((u) => u.service),
+        failedActions.length,
+      ),
       message,
     };
   },

@@ -34,7 +34,11 @@ export const recordResumeOutcome = defineHandler({
       after: { status, haltId: resume.haltId, approvedBy: approval?.approvedBy ?? null, message },
       ...(failure ? { error: { name: failure.Error, message: why.slice(0, 2000) } } : {}),
     });
-    await page(deps, status === 'RESUMED' ? `Trading resumed (${resume.haltId})` : `Resume ${status.toLowerCase().replace('_', ' ')} (${resume.haltId})`, `${message}\nExecution ${executionId}`);
+    await page(
+      deps,
+      status === 'RESUMED' ? `Trading resumed (${resume.haltId})` : `Resume ${status.toLowerCase().replace('_', ' ')} (${resume.haltId})`,
+      `${message}\nExecution ${executionId}`,
+    );
     return { status, message };
   },
 });

@@ -37,10 +37,16 @@ export const recordRollbackOutcome = defineHandler({
       phase: 'outcome',
       status: status === 'SUCCEEDED' ? 'succeeded' : 'failed',
       at: new Date().toISOString(),
-      after: JSON.parse(JSON.stringify({ status, action: rollback?.action, taskDefinitionArn: rollback?.taskDefinitionArn, stoppedDeploy: stopped?.executionArn, message })) as Record<string, unknown>,
+      after: JSON.parse(
+        JSON.stringify({ status, action: rollback?.action, taskDefinitionArn: rollback?.taskDefinitionArn, stoppedDeploy: stopped?.executionArn, message }),
+      ) as Record<string, unknown>,
       ...(failure ? { error: { name: failure.Error, message: describeFailure(failure).slice(0, 2000) } } : {}),
     });
-    await page(deps, `${plan.service} rollback ${status === 'SUCCEEDED' ? 'done' : status.toLowerCase()}`, `${message}\n\nRequested by ${plan.requestedBy} via ${plan.source}.\nExecution ${executionId}`);
+    await page(
+      deps,
+      `${plan.service} rollback ${status === 'SUCCEEDED' ? 'done' : status.toLowerCase()}`,
+      `${message}\n\nRequested by ${plan.requestedBy} via ${plan.source}.\nExecution ${executionId}`,
+    );
     return { service: plan.service, status, message };
   },
 });

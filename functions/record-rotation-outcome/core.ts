@@ -75,6 +75,12 @@ export const recordRotationOutcome = defineHandler({
       const subject = status === 'SUCCEEDED' ? `${plan.secret} rotated; fleet file drift` : `${plan.secret} rotation ${status.toLowerCase().replace('_', ' ')}`;
       await page(deps, subject, `${fullMessage}\n\nRequested by ${plan.requestedBy} via ${plan.source}.\nExecution ${executionId}`);
     }
-    return { secret: plan.secret, status, versionId: status === 'SUCCEEDED' ? versionId : (restore?.restoredVersionId ?? plan.previousVersionId), consumers, message: fullMessage };
+    return {
+      secret: plan.secret,
+      status,
+      versionId: status === 'SUCCEEDED' ? versionId : (restore?.restoredVersionId ?? plan.previousVersionId),
+      consumers,
+      message: fullMessage,
+    };
   },
 });

@@ -62,7 +62,16 @@ export const recordScalingOutcome = defineHandler({
       new PutItemCommand({
         TableName: deps.config.stateTableName,
         Item: marshall(
-          { pk: lastScalingDecisionKey(plan.service), outcome, message, source: plan.source, requestedBy: plan.requestedBy, executionId, at, ...(decision ? { from: decision.from, to: decision.to, reason: decision.reason } : {}) },
+          {
+            pk: lastScalingDecisionKey(plan.service),
+            outcome,
+            message,
+            source: plan.source,
+            requestedBy: plan.requestedBy,
+            executionId,
+            at,
+            ...(decision ? { from: decision.from, to: decision.to, reason: decision.reason } : {}),
+          },
           { removeUndefinedValues: true },
         ),
       }),
@@ -73,7 +82,13 @@ export const recordScalingOutcome = defineHandler({
   },
 });
 
-async function pageSubject(deps: RecordDeps, plan: ScalePlan, decision: ScaleDecision | null, status: 'DECIDED' | 'FAILED', executionId: string): Promise<string | undefined> {
+async function pageSubject(
+  deps: RecordDeps,
+  plan: ScalePlan,
+  decision: ScaleDecision | null,
+  status: 'DECIDED' | 'FAILED',
+  executionId: string,
+): Promise<string | undefined> {
   if (status === 'FAILED' || !decision) return `${plan.service} scaling failed`;
   if (decision.outcome === 'suppressed') return `${plan.service} scaling suppressed (notify-only)`;
   if (decision.outcome !== 'refused') return undefined;

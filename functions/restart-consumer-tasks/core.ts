@@ -44,7 +44,9 @@ export const restartConsumerTasks = defineHandler({
         const service = described.services?.[0];
         const primary = service?.deployments?.find((d) => d.status === 'PRIMARY');
         if (!service || service.status !== 'ACTIVE' || !primary?.taskDefinition || !primary.id) {
-          throw new ServiceStateError(`ECS service ${consumer.ecsServiceName} cannot be redeployed: ${described.failures?.[0]?.reason ?? service?.status ?? 'MISSING'}`);
+          throw new ServiceStateError(
+            `ECS service ${consumer.ecsServiceName} cannot be redeployed: ${described.failures?.[0]?.reason ?? service?.status ?? 'MISSING'}`,
+          );
         }
         const taskDefinitionArn = primary.taskDefinition;
         if ((service.desiredCount ?? 0) === 0 && (service.runningCount ?? 0) === 0) {

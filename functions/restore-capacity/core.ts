@@ -31,7 +31,11 @@ export const restoreCapacity = defineHandler({
         for (const service of Object.values(deps.fleet.services)) {
           const item = (
             await deps.clients.dynamodb.send(
-              new GetItemCommand({ TableName: deps.config.stateTableName, Key: marshall({ pk: capacitySnapshotKey(resume.haltId, service.id) }), ConsistentRead: true }),
+              new GetItemCommand({
+                TableName: deps.config.stateTableName,
+                Key: marshall({ pk: capacitySnapshotKey(resume.haltId, service.id) }),
+                ConsistentRead: true,
+              }),
             )
           ).Item;
           if (!item) continue;

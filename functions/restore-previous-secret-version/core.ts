@@ -46,7 +46,12 @@ export const restorePreviousSecretVersion = defineHandler({
             );
           }
           await deps.clients.secretsManager.send(
-            new UpdateSecretVersionStageCommand({ SecretId: plan.secretArn, VersionStage: 'AWSCURRENT', MoveToVersionId: plan.previousVersionId, RemoveFromVersionId: current }),
+            new UpdateSecretVersionStageCommand({
+              SecretId: plan.secretArn,
+              VersionStage: 'AWSCURRENT',
+              MoveToVersionId: plan.previousVersionId,
+              RemoveFromVersionId: current,
+            }),
           );
           moved = true;
           stages = await read();
@@ -54,7 +59,9 @@ export const restorePreviousSecretVersion = defineHandler({
         // Only this rotation's version: an AWSPENDING elsewhere is another rotation's, not ours to cancel.
         for (const [versionId, labels] of stages) {
           if (versionId === rotatedVersionId && labels.includes('AWSPENDING') && !labels.includes('AWSCURRENT')) {
-            await deps.clients.secretsManager.send(new UpdateSecretVersionStageCommand({ SecretId: plan.secretArn, VersionStage: 'AWSPENDING', RemoveFromVersionId: versionId }));
+            await deps.clients.secretsManager.send(
+              new UpdateSecretVersionStageCommand({ SecretId: plan.secretArn, VersionStage: 'AWSPENDING', RemoveFromVersionId: versionId }),
+            );
           }
         }
         return { moved, restoredVersionId: plan.previousVersionId, rotatedVersionId, restoredAt: new Date().toISOString() };

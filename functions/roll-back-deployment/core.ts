@@ -6,14 +6,7 @@
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
 import { audited } from '../shared/domain/audit';
-import {
-  deployAuditAction,
-  deployPlanSchema,
-  executionIdSchema,
-  failureSchema,
-  rolloutSchema,
-  serviceBaselineSchema,
-} from '../shared/domain/deploy-plan';
+import { deployAuditAction, deployPlanSchema, executionIdSchema, failureSchema, rolloutSchema, serviceBaselineSchema } from '../shared/domain/deploy-plan';
 import { ServiceStateError } from '../shared/runtime/errors';
 import { describeFailure } from '../shared/runtime/failure';
 import { defineHandler } from '../shared/runtime/handler';
@@ -59,7 +52,13 @@ export const rollBackDeployment = defineHandler({
         if (primary.taskDefinition === target) {
           const untouched = !rollout && primary.id === baseline.deploymentId && deployments.length === 1 && primary.rolloutState === 'COMPLETED';
           if (untouched) {
-            return { action: 'none', why: 'the service was not changed before the failure', deploymentId: null, taskDefinitionArn: target, startedAt: new Date().toISOString() };
+            return {
+              action: 'none',
+              why: 'the service was not changed before the failure',
+              deploymentId: null,
+              taskDefinitionArn: target,
+              startedAt: new Date().toISOString(),
+            };
           }
           return {
             action: 'confirmed-ecs-rollback',

@@ -171,7 +171,9 @@ async function testSecret(context: StepContext): Promise<RotationOutcome> {
   const problems = secretValueProblems(secret, pending);
   if (pending === (await readCurrent(context))) problems.push(`repeats the ${AWSCURRENT} value`);
   if (problems.length > 0) {
-    throw new SecretValuePolicyError(`The ${AWSPENDING} version ${event.ClientRequestToken} of secret ${context.name} is not a valid ${secret.kind}: it ${problems.join('; it ')}`);
+    throw new SecretValuePolicyError(
+      `The ${AWSPENDING} version ${event.ClientRequestToken} of secret ${context.name} is not a valid ${secret.kind}: it ${problems.join('; it ')}`,
+    );
   }
   if (secret.kind === 'downstream') {
     await context.providerFor(secret, deps.http).testCredential({ username: secret.provider.username, value: pending });

@@ -108,7 +108,12 @@ const wouldDo = (alarm: Exclude<AlarmClass, { kind: 'notify' }>): string =>
  * from the event and the event is claimed first (StartExecution returns the running
  * execution for a repeated name and input, so only the claim tells a duplicate apart).
  */
-async function scale(deps: RouterDeps, event: CloudWatchAlarmStateChange, alarm: Extract<AlarmClass, { kind: 'scale' }>, reason: string): Promise<RoutingResult> {
+async function scale(
+  deps: RouterDeps,
+  event: CloudWatchAlarmStateChange,
+  alarm: Extract<AlarmClass, { kind: 'scale' }>,
+  reason: string,
+): Promise<RoutingResult> {
   const base = { eventId: event.id, alarmName: event.detail.alarmName };
   const eventClaim = await claimOnce(deps, `event#${event.id}`, event.id, { alarm: alarm.alarm.name });
   if (!eventClaim) return decide(deps, { ...base, decision: 'duplicate', why: 'this event already started a scaling decision' }, alarm);
@@ -123,16 +128,30 @@ async function scale(deps: RouterDeps, event: CloudWatchAlarmStateChange, alarm:
     reason,
     eventId: event.id,
   };
-  const started = await holdingClaims([eventClaim], () => startExecution(deps, deps.config.stateMachineArns.scale, executionNameForEvent(event.id), input), releaseFailed(deps));
+  const started = await holdingClaims(
+    [eventClaim],
+    () => startExecution(deps, deps.config.stateMachineArns.scale, executionNameForEvent(event.id), input),
+    releaseFailed(deps),
+  );
   if (!started) return decide(deps, { ...base, decision: 'duplicate', why: 'this event already started a scaling decision' }, alarm);
   const breachText = breach === undefined ? 'breach unknown (no reasonData)' : `breach ${breach}`;
-  return decide(deps, { ...base, decision: 'scale-started', why: `${alarm.alarm.direction} ${alarm.service.id} (${breachText}): ${reason}`, executionArn: started }, alarm);
+  return decide(
+    deps,
+    { ...base, decision: 'scale-started', why: `${alarm.alarm.direction} ${alarm.service.id} (${breachText}): ${reason}`, executionArn: started },
+    alarm,
+  );
 }
 
 async function halt(deps: RouterDeps, event: CloudWatchAlarmStateChange, alarm: Extract<AlarmClass, { kind: 'halt' }>, reason: string): Promise<RoutingResult> {
   const base = { eventId: event.id, alarmName: event.detail.alarmName };
   const haltId = haltIdForEvent(event);
-  const { flag, alreadyHalted, alreadyResumed } = await setHaltFlag(deps, { haltId, reason, source: `alarm:${alarm.alarm.name}`, actor: 'assure', services: alarm.services });
+  const { flag, alreadyHalted, alreadyResumed } = await setHaltFlag(deps, {
+    haltId,
+    reason,
+    source: `alarm:${alarm.alarm.name}`,
+    actor: 'assure',
+    services: alarm.services,
+  });
   if (alreadyResumed) return decide(deps, { ...base, decision: 'duplicate', why: `this event's halt ${haltId} already ran and was resumed` }, alarm);
   if (alreadyHalted && flag.haltId !== haltId) {
     return decide(deps, { ...base, decision: 'already-halted', why: `trading is already halted (${flag.haltId ?? 'unknown'}: ${flag.reason ?? ''})` }, alarm);
@@ -141,12 +160,21 @@ async function halt(deps: RouterDeps, event: CloudWatchAlarmStateChange, alarm: 
   const eventClaim = await claimOnce(deps, `event#${event.id}`, event.id, { alarm: alarm.alarm.name });
   if (!eventClaim) return decide(deps, { ...base, decision: 'duplicate', why: `this event already started halt ${haltId}` }, alarm);
   const input = { haltId, reason, source: `alarm:${alarm.alarm.name}`, actor: 'assure', services: [...alarm.services] };
-  const started = await holdingClaims([eventClaim], () => startExecution(deps, deps.config.stateMachineArns.halt, executionNameForEvent(event.id), input), releaseFailed(deps));
+  const started = await holdingClaims(
+    [eventClaim],
+    () => startExecution(deps, deps.config.stateMachineArns.halt, executionNameForEvent(event.id), input),
+    releaseFailed(deps),
+  );
   if (!started) return decide(deps, { ...base, decision: 'duplicate', why: `this event already started halt ${haltId}` }, alarm);
   return decide(deps, { ...base, decision: 'halt-started', why: `halt ${haltId}: ${reason}`, executionArn: started }, alarm);
 }
 
-async function rollBack(deps: RouterDeps, event: CloudWatchAlarmStateChange, alarm: Extract<AlarmClass, { kind: 'rollback' }>, reason: string): Promise<RoutingResult> {
+async function rollBack(
+  deps: RouterDeps,
+  event: CloudWatchAlarmStateChange,
+  alarm: Extract<AlarmClass, { kind: 'rollback' }>,
+  reason: string,
+): Promise<RoutingResult> {
   const base = { eventId: event.id, alarmName: event.detail.alarmName };
   const claims: Claim[] = [];
   const eventClaim = await claimOnce(deps, `event#${event.id}`, event.id, { alarm: alarm.alarm.name });
@@ -169,8 +197,11 @@ async function decideRollback(
   const service = alarm.service;
   // A deploy of the service in progress owns its rollback: one automatic rollback per deployment.
   const soak = unmarshall(
-    (await deps.clients.dynamodb.send(new GetItemCommand({ TableName: deps.config.callbackTableName, Key: marshall({ pk: soakWaitKey(service.id) }), ConsistentRead: true }))).Item ??
-      {},
+    (
+      await deps.clients.dynamodb.send(
+        new GetItemCommand({ TableName: deps.config.callbackTableName, Key: marshall({ pk: soakWaitKey(service.id) }), ConsistentRead: true }),
+      )
+    ).Item ?? {},
   );
   if (typeof soak.taskToken === 'string') {
     const delivery = await completeTask(deps, soak.taskToken, {

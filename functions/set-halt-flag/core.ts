@@ -23,7 +23,10 @@ export const haltRequestSchema = z.strictObject({
   /** Trading services to halt; the whole fleet's trading services when absent. */
   services: z.array(z.string().min(1)).min(1).optional(),
   /** Set by the alarm router (derived from the event id); generated otherwise. */
-  haltId: z.string().regex(/^[A-Za-z0-9-]{1,80}$/, 'must be letters, digits and hyphens').optional(),
+  haltId: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,80}$/, 'must be letters, digits and hyphens')
+    .optional(),
 });
 
 export const setHaltFlagHandler = defineHandler({

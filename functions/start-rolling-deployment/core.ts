@@ -6,13 +6,7 @@
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
 import { audited } from '../shared/domain/audit';
-import {
-  deployAuditAction,
-  deployPlanSchema,
-  executionIdSchema,
-  revisionSchema,
-  serviceBaselineSchema,
-} from '../shared/domain/deploy-plan';
+import { deployAuditAction, deployPlanSchema, executionIdSchema, revisionSchema, serviceBaselineSchema } from '../shared/domain/deploy-plan';
 import { defineHandler } from '../shared/runtime/handler';
 import { startRollout } from '../shared/domain/service-deployments';
 

@@ -89,8 +89,19 @@ export const startRotationFromEvent = defineHandler({
       await eventClaim.release();
       return decide('ignored', `${secret.name} has no AWSCURRENT version`, subject);
     }
-    const claim = await claimOnce(deps, rotationClaimKey(described.ARN ?? secretArn, versionId), event.id, { secret: secret.id, startedBy: 'rotation-event' }, 90);
-    if (!claim) return decide('duplicate', `version ${versionId} of ${secret.name} is already handled (rotated by Assure, or an earlier delivery of this rotation's event)`, subject);
+    const claim = await claimOnce(
+      deps,
+      rotationClaimKey(described.ARN ?? secretArn, versionId),
+      event.id,
+      { secret: secret.id, startedBy: 'rotation-event' },
+      90,
+    );
+    if (!claim)
+      return decide(
+        'duplicate',
+        `version ${versionId} of ${secret.name} is already handled (rotated by Assure, or an earlier delivery of this rotation's event)`,
+        subject,
+      );
 
     const input = {
       secret: secret.id,

@@ -46,4 +46,3 @@ export const stopDeployExecutions = defineHandler({
       (result) => ({ stopped: result.stopped, rolledBack: result.rolledBack }),
     ),
 });
-

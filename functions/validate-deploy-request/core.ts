@@ -70,7 +70,11 @@ export const validateDeployRequest = defineHandler({
       return validation.refuse({ subject: serviceId, field: 'image', reason: `must come from ${service.imageRepository}, got ${reference.repository}` });
     }
     if (service.strategy.type !== 'rolling') {
-      return validation.refuse({ subject: serviceId, field: 'service', reason: `${serviceId} uses the ${service.strategy.type} strategy, which this deploy workflow does not run yet` });
+      return validation.refuse({
+        subject: serviceId,
+        field: 'service',
+        reason: `${serviceId} uses the ${service.strategy.type} strategy, which this deploy workflow does not run yet`,
+      });
     }
 
     const plan: DeployPlan = {

@@ -30,7 +30,11 @@ export const rotationRequestSchema = z
       context.addIssue({ code: 'custom', path: ['rotatedVersionId'], message: 'is required when source is rotation-event' });
     }
     if (request.source !== 'rotation-event' && request.rotatedVersionId !== undefined) {
-      context.addIssue({ code: 'custom', path: ['rotatedVersionId'], message: 'is only accepted with source rotation-event (Assure rotates the secret itself otherwise)' });
+      context.addIssue({
+        code: 'custom',
+        path: ['rotatedVersionId'],
+        message: 'is only accepted with source rotation-event (Assure rotates the secret itself otherwise)',
+      });
     }
   });
 export type RotationRequest = z.output<typeof rotationRequestSchema>;

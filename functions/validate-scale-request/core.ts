@@ -21,7 +21,9 @@ export const validateScaleRequest = defineHandler({
     const invalid = (field: string, reason: string): Promise<never> => validation.refuse({ subject: service.id, field, reason });
     const scaling = service.scaling;
     if (!scaling) {
-      const scalable = Object.values(deps.fleet.services).filter((s) => s.scaling).map((s) => s.id);
+      const scalable = Object.values(deps.fleet.services)
+        .filter((s) => s.scaling)
+        .map((s) => s.id);
       return invalid('service', `${r.service} has no scaling policy in the fleet file (services that scale: ${scalable.join(', ') || 'none'})`);
     }
     const kind = r.source.startsWith('alarm:') ? 'alarm' : r.source.startsWith('schedule:') ? 'schedule' : 'manual';
@@ -52,7 +54,9 @@ export const validateScaleRequest = defineHandler({
       kind,
       source: r.source,
       requestedBy: r.requestedBy,
-      reason: r.reason ?? (kind === 'alarm' ? `${alarmName ?? 'alarm'} went into ALARM` : kind === 'schedule' ? `scheduled capacity ${r.source.slice(9)}` : 'manual scaling'),
+      reason:
+        r.reason ??
+        (kind === 'alarm' ? `${alarmName ?? 'alarm'} went into ALARM` : kind === 'schedule' ? `scheduled capacity ${r.source.slice(9)}` : 'manual scaling'),
       eventId: r.eventId ?? null,
       desiredCount: r.desiredCount ?? null,
       direction: r.direction ?? null,

@@ -39,14 +39,24 @@ export async function observeSignal(sandbox: Sandbox, signal: () => Promise<void
   }
 }
 
-async function observeUntilQuiet(sandbox: Sandbox, signal: () => Promise<void>, since: number, pagesBefore: number, known: ReadonlySet<string>): Promise<SignalReport> {
+async function observeUntilQuiet(
+  sandbox: Sandbox,
+  signal: () => Promise<void>,
+  since: number,
+  pagesBefore: number,
+  known: ReadonlySet<string>,
+): Promise<SignalReport> {
   await signal();
   // Event delivery and the router's invocation take about a second; then every execution they started runs out.
   await sandbox.clock.advance(5_000);
   const started = sandbox.stepFunctions.listExecutionRecords().filter((e) => !known.has(e.executionArn));
   const executions = [];
   for (const execution of started) {
-    executions.push({ workflow: workflowOf(execution.stateMachineArn), name: execution.name, result: await finishExecution(sandbox, execution.executionArn, { untilWaiting: true }) });
+    executions.push({
+      workflow: workflowOf(execution.stateMachineArn),
+      name: execution.name,
+      result: await finishExecution(sandbox, execution.executionArn, { untilWaiting: true }),
+    });
   }
   const trail = await readAuditTrail(sandbox, { limit: 200 });
   const decisions = trail
@@ -77,7 +87,11 @@ export function signalExitCode(report: SignalReport): ExitCode {
   return report.executions.some((e) => e.result.status !== 'SUCCEEDED' && e.result.status !== 'WAITING') ? EXIT.failed : EXIT.ok;
 }
 
-const workflowOf = (stateMachineArn: string): string => stateMachineArn.split(':').pop()?.replace(/^assure-[a-z0-9-]+?-(?=[a-z]+$)/, '') ?? stateMachineArn;
+const workflowOf = (stateMachineArn: string): string =>
+  stateMachineArn
+    .split(':')
+    .pop()
+    ?.replace(/^assure-[a-z0-9-]+?-(?=[a-z]+$)/, '') ?? stateMachineArn;
 
 export const ALARM_STATES = ['ALARM', 'OK', 'INSUFFICIENT_DATA'] as const;
 

@@ -67,7 +67,8 @@ export function waitsForPeople(sandbox: Sandbox, executionArn: string): boolean 
 /** Runs virtual time until every execution has ended or waits for a person. */
 export async function runUntilSettled(sandbox: Sandbox, maxVirtualMs = 12 * 3600_000): Promise<void> {
   const settled = (): boolean => sandbox.stepFunctions.listExecutionRecords().every((e) => e.status !== 'RUNNING' || waitsForPeople(sandbox, e.executionArn));
-  if ((await sandbox.clock.runUntil(settled, maxVirtualMs)) !== 'done') throw new Error(`Executions still running after ${maxVirtualMs / 3600_000} virtual hours`);
+  if ((await sandbox.clock.runUntil(settled, maxVirtualMs)) !== 'done')
+    throw new Error(`Executions still running after ${maxVirtualMs / 3600_000} virtual hours`);
 }
 
 /** Runs an execution already started (or resumed from a saved session) to its end, or (with `untilWaiting`) until it waits for a person. */

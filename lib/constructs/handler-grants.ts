@@ -67,7 +67,9 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
   // Rollback.
   'validate-rollback-request': { statements: ({ p }) => [p.appendAudit()] },
   // Stopping the deploy that holds the service: its execution records FAILED.
-  'stop-deploy-for-rollback': { statements: ({ p, scope }) => [p.table(p.resources.lockTable, 'GetItem'), ...p.stopExecutions(scope, 'deploy'), p.appendAudit()] },
+  'stop-deploy-for-rollback': {
+    statements: ({ p, scope }) => [p.table(p.resources.lockTable, 'GetItem'), ...p.stopExecutions(scope, 'deploy'), p.appendAudit()],
+  },
   'roll-back-service': {
     statements: ({ p, scope }) => [p.describeServices(), p.updateServices(), ...p.serviceDeployments(scope), p.describeTaskDefinitions(scope), p.appendAudit()],
   },
@@ -119,7 +121,12 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
   'restore-previous-secret-version': { statements: ({ p, scope }) => [p.managedSecrets(scope, 'DescribeSecret', 'UpdateSecretVersionStage'), p.appendAudit()] },
   'record-rotation-outcome': { statements: ({ p }) => [p.appendAudit(), p.page()] },
   'start-rotation-from-event': {
-    statements: ({ p, scope }) => [p.managedSecrets(scope, 'DescribeSecret'), p.controlState('PutItem', 'DeleteItem'), p.startExecution('rotate-secret'), p.appendAudit()],
+    statements: ({ p, scope }) => [
+      p.managedSecrets(scope, 'DescribeSecret'),
+      p.controlState('PutItem', 'DeleteItem'),
+      p.startExecution('rotate-secret'),
+      p.appendAudit(),
+    ],
   },
   'rotate-secret-value': { statements: () => [] },
 

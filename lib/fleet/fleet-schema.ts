@@ -6,14 +6,10 @@
  */
 import * as z from 'zod';
 
-const kebabName = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and hyphens, starting with a letter');
+const kebabName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and hyphens, starting with a letter');
 
 /** ECS resource names: letters, digits, hyphens and underscores, up to 255 characters. */
-const ecsName = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be 1-255 letters, digits, hyphens or underscores');
+const ecsName = z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be 1-255 letters, digits, hyphens or underscores');
 
 /** IAM role names (not ARNs): the stack builds the ARN in the fleet's account. */
 const iamRoleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name (not an ARN), 1-64 characters');
@@ -47,12 +43,7 @@ const alarmFields = {
     periodSeconds: alarmPeriodSeconds.default(60),
   }),
   threshold: z.number(),
-  comparison: z.enum([
-    'GreaterThanThreshold',
-    'GreaterThanOrEqualToThreshold',
-    'LessThanThreshold',
-    'LessThanOrEqualToThreshold',
-  ]),
+  comparison: z.enum(['GreaterThanThreshold', 'GreaterThanOrEqualToThreshold', 'LessThanThreshold', 'LessThanOrEqualToThreshold']),
   evaluationPeriods: z.number().int().min(1).max(100).default(1),
   datapointsToAlarm: z.number().int().min(1).max(100).optional(),
   treatMissingData: z.enum(['breaching', 'notBreaching', 'ignore', 'missing']).default('missing'),
@@ -104,12 +95,7 @@ const linearStrategy = z.strictObject({
   stepBakeTimeMinutes: z.number().int().min(0).max(1440).default(6),
 });
 
-export const deployStrategySchema = z.discriminatedUnion('type', [
-  rollingStrategy,
-  blueGreenStrategy,
-  canaryStrategy,
-  linearStrategy,
-]);
+export const deployStrategySchema = z.discriminatedUnion('type', [rollingStrategy, blueGreenStrategy, canaryStrategy, linearStrategy]);
 
 const healthSchema = z.strictObject({
   /** ECS healthCheckGracePeriodSeconds: load-balancer health failures are ignored this long after a task starts. */
@@ -151,7 +137,12 @@ export const stepAdjustmentSchema = z
   .strictObject({
     lowerBound: z.number().optional(),
     upperBound: z.number().optional(),
-    adjustment: z.number().int().min(-1000).max(1000).refine((n) => n !== 0, { message: 'must not be 0' }),
+    adjustment: z
+      .number()
+      .int()
+      .min(-1000)
+      .max(1000)
+      .refine((n) => n !== 0, { message: 'must not be 0' }),
   })
   .refine((s) => s.lowerBound === undefined || s.upperBound === undefined || s.lowerBound < s.upperBound, {
     message: 'lowerBound must be below upperBound',
@@ -175,9 +166,7 @@ export const scalingAlarmSchema = z
 export const scheduledCapacitySchema = z.strictObject({
   name: kebabName,
   /** EventBridge Scheduler cron: `cron(minutes hours day-of-month month day-of-week year)`. */
-  schedule: z
-    .string()
-    .regex(/^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/, 'must be an EventBridge Scheduler cron expression such as cron(45 7 ? * MON-FRI *)'),
+  schedule: z.string().regex(/^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/, 'must be an EventBridge Scheduler cron expression such as cron(45 7 ? * MON-FRI *)'),
   timeZone: z.string().refine(isKnownTimeZone, { message: 'must be an IANA time zone such as Europe/London' }).default('UTC'),
   /** The task count to set (still bounded by capacity.min and capacity.max). */
   desired: z.number().int().min(0).max(5000),
@@ -231,10 +220,7 @@ export const deployWindowSchema = z
     days: z.array(dayOfWeek).min(1),
     start: clockTime,
     end: clockTime,
-    timeZone: z
-      .string()
-      .refine(isKnownTimeZone, { message: 'must be an IANA time zone such as Europe/London' })
-      .default('UTC'),
+    timeZone: z.string().refine(isKnownTimeZone, { message: 'must be an IANA time zone such as Europe/London' }).default('UTC'),
   })
   .refine((w) => w.start < w.end, { message: 'start must be before end (windows do not span midnight)', path: ['end'] });
 

@@ -116,14 +116,20 @@ function resolveFleet(fleet: ParsedFleet, sourceName: string): Fleet {
     service.scaling?.alarms.forEach((alarm, index) => claimAlarm(alarm.name, `services.${id}.scaling.alarms.${index}.name`, id));
     service.scaling?.schedule.forEach((entry, index) => {
       if (entry.desired < service.capacity.min || entry.desired > service.capacity.max) {
-        issues.push({ path: `services.${id}.scaling.schedule.${index}.desired`, message: `must be within capacity.min (${service.capacity.min}) and capacity.max (${service.capacity.max})` });
+        issues.push({
+          path: `services.${id}.scaling.schedule.${index}.desired`,
+          message: `must be within capacity.min (${service.capacity.min}) and capacity.max (${service.capacity.max})`,
+        });
       }
     });
     if (service.halt && service.role !== 'trading') {
       issues.push({ path: `services.${id}.halt`, message: 'only trading services have a halt policy' });
     }
     if (service.health.http !== undefined && fleet.network === undefined) {
-      issues.push({ path: `services.${id}.health.http`, message: 'an HTTP health check needs the fleet-level network (vpcId, subnetIds, securityGroupIds) to reach tasks' });
+      issues.push({
+        path: `services.${id}.health.http`,
+        message: 'an HTTP health check needs the fleet-level network (vpcId, subnetIds, securityGroupIds) to reach tasks',
+      });
     }
     if (service.strategy.type !== 'rolling' && service.health.http === undefined) {
       // ECS-native blue/green, canary and linear need a load balancer or Service Connect.
@@ -273,6 +279,9 @@ export function secretConsumers(fleet: Fleet, secretId: string): string[] {
 /** The managed secret with this id, Secrets Manager name or ARN (ARNs end in the name plus a 6-character suffix). */
 export function findSecret(fleet: Fleet, idNameOrArn: string): FleetSecret | undefined {
   return Object.values(fleet.secrets).find(
-    (s) => s.id === idNameOrArn || s.name === idNameOrArn || new RegExp(`:secret:${s.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-[A-Za-z0-9]{6}$`).test(idNameOrArn),
+    (s) =>
+      s.id === idNameOrArn ||
+      s.name === idNameOrArn ||
+      new RegExp(`:secret:${s.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-[A-Za-z0-9]{6}$`).test(idNameOrArn),
   );
 }

@@ -47,7 +47,10 @@ export function seedFleet(world: FleetWorld): void {
   if (fleet.halt) {
     const adminSecretArn =
       secretArns.get(fleet.halt.adminTokenSecret) ??
-      secretsManager.createSecret({ Name: fleet.halt.adminTokenSecret, SecretString: secretsManager.generatePassword({ PasswordLength: 40, ...PASSWORD_ALPHABETS.alphanumeric }) }).ARN;
+      secretsManager.createSecret({
+        Name: fleet.halt.adminTokenSecret,
+        SecretString: secretsManager.generatePassword({ PasswordLength: 40, ...PASSWORD_ALPHABETS.alphanumeric }),
+      }).ARN;
     for (const id of tradingServices(fleet)) give(id, ADMIN_TOKEN_VARIABLE, adminSecretArn);
   }
   ecs.createCluster(fleet.cluster);
@@ -162,7 +165,9 @@ export function publishTelemetry(world: FleetWorld, now = Date.now()): void {
         const tasks = serving([id]);
         // The service's load is shared by its serving tasks: more tasks, less CPU each.
         const share = { cpuPercent: load.cpuPerTask(id, fleet.services[id]?.capacity.desired ?? 1, tasks.length) };
-        return tasks.map((t) => metricSample(metric.name, applications.behaviourOf(t), now - (t.startedAt ?? now), applications.haltState(t, now).halted, share));
+        return tasks.map((t) =>
+          metricSample(metric.name, applications.behaviourOf(t), now - (t.startedAt ?? now), applications.haltState(t, now).halted, share),
+        );
       })
       .filter((v): v is number => v !== undefined);
     if (samples.length === 0) continue;

@@ -126,7 +126,14 @@ export class Sandbox {
     this.restoreRandom = seedMathRandom(this.random);
     Object.assign(
       this,
-      simulatedAccount({ fleet, context: this.context, clock: this.clock, random: this.random, haltParameterName: this.config.haltParameterName, eventDelivery }),
+      simulatedAccount({
+        fleet,
+        context: this.context,
+        clock: this.clock,
+        random: this.random,
+        haltParameterName: this.config.haltParameterName,
+        eventDelivery,
+      }),
     );
     if (iam) this.transport.enforce({ authorizer: iam, lookups: this.resourceLookups });
   }
@@ -150,13 +157,27 @@ export class Sandbox {
       if (snapshot.fleetDigest !== fleetDigest(options.fleet)) {
         throw new SandboxStateError(`${file} belongs to a different fleet file; run \`assure sandbox reset\` to start again with this one`);
       }
-      const sandbox = new Sandbox(options.fleet, options.stateDirectory, snapshot.now, snapshot.randomState, await Sandbox.authorizer(options), options.eventDelivery);
+      const sandbox = new Sandbox(
+        options.fleet,
+        options.stateDirectory,
+        snapshot.now,
+        snapshot.randomState,
+        await Sandbox.authorizer(options),
+        options.eventDelivery,
+      );
       await sandbox.wire();
       await sandbox.restore(snapshot);
       return sandbox;
     }
     const iam = await Sandbox.authorizer(options);
-    const sandbox = new Sandbox(options.fleet, options.stateDirectory, options.startAt ?? DEFAULT_SANDBOX_START, options.seed ?? 20260105, iam, options.eventDelivery);
+    const sandbox = new Sandbox(
+      options.fleet,
+      options.stateDirectory,
+      options.startAt ?? DEFAULT_SANDBOX_START,
+      options.seed ?? 20260105,
+      iam,
+      options.eventDelivery,
+    );
     await sandbox.wire();
     await sandbox.seed();
     return sandbox;

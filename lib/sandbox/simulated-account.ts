@@ -92,18 +92,22 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
     }
     return stepFunctions.startExecution(arn, input);
   });
-  const eventBridge = new SimulatedEventBridge(shared, async (target, input, _event, rule) => {
-    // A rule may invoke a function only if the function's resource-based policy lets events.amazonaws.com do it for that rule.
-    if (target.arn.startsWith('arn:aws:lambda:') && iam()?.serviceMayInvoke('events.amazonaws.com', target.arn, rule.arn) === false) {
-      throw new SimulatedAwsError(
-        'AccessDeniedException',
-        `EventBridge is not authorized to invoke ${target.arn} for rule ${rule.arn}: the function's resource-based policy does not allow it`,
-      );
-    }
-    if (target.arn.startsWith('arn:aws:lambda:')) lambda.invokeAsync(target.arn, input);
-    else if (target.arn.startsWith('arn:aws:states:')) stepFunctions.startExecution(target.arn, JSON.stringify(input));
-    else throw new Error(`The sandbox cannot deliver to ${target.arn}`);
-  }, eventDelivery);
+  const eventBridge = new SimulatedEventBridge(
+    shared,
+    async (target, input, _event, rule) => {
+      // A rule may invoke a function only if the function's resource-based policy lets events.amazonaws.com do it for that rule.
+      if (target.arn.startsWith('arn:aws:lambda:') && iam()?.serviceMayInvoke('events.amazonaws.com', target.arn, rule.arn) === false) {
+        throw new SimulatedAwsError(
+          'AccessDeniedException',
+          `EventBridge is not authorized to invoke ${target.arn} for rule ${rule.arn}: the function's resource-based policy does not allow it`,
+        );
+      }
+      if (target.arn.startsWith('arn:aws:lambda:')) lambda.invokeAsync(target.arn, input);
+      else if (target.arn.startsWith('arn:aws:states:')) stepFunctions.startExecution(target.arn, JSON.stringify(input));
+      else throw new Error(`The sandbox cannot deliver to ${target.arn}`);
+    },
+    eventDelivery,
+  );
   const ecs = new SimulatedEcs(
     shared,
     images,

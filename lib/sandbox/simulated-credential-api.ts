@@ -90,11 +90,19 @@ export class SimulatedCredentialApi {
 
   async request({ method, url, headers, body }: HttpRequest): Promise<HttpResponse> {
     const parsed = safeUrl(url);
-    const provider = parsed ? this.providers.find((p) => p.host === parsed.host && (parsed.pathname === p.pathname || parsed.pathname.startsWith(`${p.pathname}/`))) : undefined;
+    const provider = parsed
+      ? this.providers.find((p) => p.host === parsed.host && (parsed.pathname === p.pathname || parsed.pathname.startsWith(`${p.pathname}/`)))
+      : undefined;
     const path = provider && parsed ? parsed.pathname.slice(provider.pathname.length) : '';
     const credentials = basicCredentials(headers ?? {});
     const answer = (response: HttpResponse): HttpResponse => {
-      this.requests.push({ at: Date.now(), method, url: parsed ? `${parsed.origin}${parsed.pathname}` : 'invalid', ...(credentials ? { username: credentials.username } : {}), status: response.status });
+      this.requests.push({
+        at: Date.now(),
+        method,
+        url: parsed ? `${parsed.origin}${parsed.pathname}` : 'invalid',
+        ...(credentials ? { username: credentials.username } : {}),
+        status: response.status,
+      });
       return response;
     };
     if (!provider) return answer(json(404, { error: 'not found' }));

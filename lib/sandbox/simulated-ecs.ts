@@ -131,7 +131,8 @@ export class SimulatedEcs implements SimulatedService {
   /** True while any service is rolling out or any task is between states. */
   isBusy(): boolean {
     if (this.lifecycle.hasPendingTransitions()) return true;
-    for (const service of this.state.services.values()) if (service.status === 'ACTIVE' && this.state.primary(service).rolloutState === 'IN_PROGRESS') return true;
+    for (const service of this.state.services.values())
+      if (service.status === 'ACTIVE' && this.state.primary(service).rolloutState === 'IN_PROGRESS') return true;
     return false;
   }
 

@@ -107,8 +107,10 @@ export function resolveEventDelivery(options: EventDeliveryOptions = {}): EventD
     reorderWindowMs: options.reorderWindowMs ?? 0,
   };
   const problems = [
-    !(Number.isFinite(latencyMs.min) && Number.isFinite(latencyMs.max) && latencyMs.min >= 0 && latencyMs.max >= latencyMs.min) && `latencyMs must be a range 0 <= min <= max (got ${JSON.stringify(latency)})`,
-    !(delivery.duplicateProbability >= 0 && delivery.duplicateProbability <= 1) && `duplicateProbability must be within [0, 1] (got ${delivery.duplicateProbability})`,
+    !(Number.isFinite(latencyMs.min) && Number.isFinite(latencyMs.max) && latencyMs.min >= 0 && latencyMs.max >= latencyMs.min) &&
+      `latencyMs must be a range 0 <= min <= max (got ${JSON.stringify(latency)})`,
+    !(delivery.duplicateProbability >= 0 && delivery.duplicateProbability <= 1) &&
+      `duplicateProbability must be within [0, 1] (got ${delivery.duplicateProbability})`,
     !(delivery.duplicateWindowMs >= 0) && `duplicateWindowMs must not be negative (got ${delivery.duplicateWindowMs})`,
     delivery.duplicateProbability > 0 && delivery.duplicateWindowMs === 0 && 'duplicateWindowMs must be positive when duplicateProbability is',
     !(delivery.reorderWindowMs >= 0) && `reorderWindowMs must not be negative (got ${delivery.reorderWindowMs})`,
@@ -238,7 +240,10 @@ export class SimulatedEventBridge implements SimulatedService {
     if (operation !== 'PutEvents') throw new SimulatedAwsError('UnknownOperationException', `The sandbox does not implement EventBridge ${operation}`);
     const entries = (input.Entries ?? []) as { Source?: string; DetailType?: string; Detail?: string; Resources?: string[]; Time?: Date }[];
     if (entries.length === 0 || entries.length > 10) {
-      throw new SimulatedAwsError('ValidationException', '1 validation error detected: Value at \'entries\' failed to satisfy constraint: Member must have length between 1 and 10');
+      throw new SimulatedAwsError(
+        'ValidationException',
+        "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length between 1 and 10",
+      );
     }
     const results = entries.map((entry) => {
       if (!entry.Source || !entry.DetailType || entry.Detail === undefined) {
@@ -274,9 +279,7 @@ export function transformInput(target: RuleTarget, event: AwsEvent): unknown {
   if (target.input !== undefined) return JSON.parse(target.input) as unknown;
   if (target.inputPath !== undefined) return readPath(event, target.inputPath);
   if (target.inputTransformer) {
-    const values = Object.fromEntries(
-      Object.entries(target.inputTransformer.inputPathsMap).map(([name, path]) => [name, readPath(event, path)]),
-    );
+    const values = Object.fromEntries(Object.entries(target.inputTransformer.inputPathsMap).map(([name, path]) => [name, readPath(event, path)]));
     const rendered = target.inputTransformer.inputTemplate.replace(/<([\w.-]+)>/g, (match, name: string) => {
       if (!(name in values)) return match;
       const value = values[name];

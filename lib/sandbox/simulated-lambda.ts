@@ -175,7 +175,14 @@ export class SimulatedLambda {
       stream.write = ((chunk: unknown, ...rest: unknown[]) => {
         const logGroup = currentLogGroup.getStore();
         if (logGroup === undefined) return (originals[index] as (...args: unknown[]) => boolean)(chunk, ...rest);
-        this.appendLog(logGroup, typeof chunk === 'string' ? chunk.trimEnd() : Buffer.from(chunk as Uint8Array).toString('utf8').trimEnd());
+        this.appendLog(
+          logGroup,
+          typeof chunk === 'string'
+            ? chunk.trimEnd()
+            : Buffer.from(chunk as Uint8Array)
+                .toString('utf8')
+                .trimEnd(),
+        );
         const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
         callback?.();
         return true;

@@ -161,7 +161,9 @@ export class SimulatedStepFunctions implements SimulatedService {
       const [taskToken, entry] = first;
       const stateName = entry.stateName as string;
       const stateInputs = this.running.get(record.executionArn)?.stateInputs;
-      const state = (this.stateMachines.get(record.stateMachineArn)?.definition as unknown as { States: Record<string, AslState> } | undefined)?.States[stateName];
+      const state = (this.stateMachines.get(record.stateMachineArn)?.definition as unknown as { States: Record<string, AslState> } | undefined)?.States[
+        stateName
+      ];
       if (!stateInputs?.has(stateName) || !state) continue;
       const stateInput = stateInputs.get(stateName);
       // The state's timeout runs from when it was entered, as the interpreter applies it (TimeoutSeconds, or TimeoutSecondsPath on the raw input).
@@ -418,10 +420,9 @@ export class SimulatedStepFunctions implements SimulatedService {
       if (error instanceof LambdaFunctionError) {
         // Unhandled failures (timeouts, out of memory) have no error type of the function's own: Lambda.Unknown.
         if (error.errorType === 'Sandbox.Timedout') {
-          throw Object.assign(
-            new Error(`The cause could not be determined because Lambda did not return an error type. Returned payload: ${error.message}`),
-            { name: 'Lambda.Unknown' },
-          );
+          throw Object.assign(new Error(`The cause could not be determined because Lambda did not return an error type. Returned payload: ${error.message}`), {
+            name: 'Lambda.Unknown',
+          });
         }
         // Otherwise the function's errorType is the error and its error payload the cause.
         throw Object.assign(new Error(error.message), { name: error.errorType });

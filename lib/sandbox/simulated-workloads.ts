@@ -5,7 +5,15 @@
  * behaves `healthy` unless `assure sandbox image <ref> --behaviour ...` says otherwise.
  */
 
-export const IMAGE_BEHAVIOURS = ['healthy', 'crash-on-start', 'failing-health-check', 'high-error-rate', 'slow-start', 'rejecting-orders', 'ignores-halt'] as const;
+export const IMAGE_BEHAVIOURS = [
+  'healthy',
+  'crash-on-start',
+  'failing-health-check',
+  'high-error-rate',
+  'slow-start',
+  'rejecting-orders',
+  'ignores-halt',
+] as const;
 export type ImageBehaviour = (typeof IMAGE_BEHAVIOURS)[number];
 
 export const BEHAVIOUR_DESCRIPTIONS: Record<ImageBehaviour, string> = {

@@ -106,7 +106,11 @@ export function forEachState(definition: AslStateMachine, visit: (state: AslStat
 /** A Task state that calls a Lambda function: through the lambda:invoke integration (any pattern) or by function ARN. */
 export function invokesLambda(state: AslState): boolean {
   if (state.Type !== 'Task' || state.Resource === undefined) return false;
-  return state.Resource.startsWith('arn:aws:states:::lambda:invoke') || state.Resource.startsWith('arn:aws:lambda:') || /^\$\{[A-Za-z0-9_]+FunctionArn\}$/.test(state.Resource);
+  return (
+    state.Resource.startsWith('arn:aws:states:::lambda:invoke') ||
+    state.Resource.startsWith('arn:aws:lambda:') ||
+    /^\$\{[A-Za-z0-9_]+FunctionArn\}$/.test(state.Resource)
+  );
 }
 
 /**

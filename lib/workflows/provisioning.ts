@@ -52,7 +52,13 @@ export function provisioningPlan(spec: ResourceGroupSpec, fleet: Fleet, context:
   const keys = new Set(functions.map((f) => f.key));
   const rules = rulesFor(spec, fleet).map((rule) => {
     if (!keys.has(rule.target)) throw new Error(`Rule ${rule.id} of ${spec.name} targets ${rule.target}, which is not one of its functions`);
-    return { id: rule.id, name: ruleName(environment, spec.name, rule.id), description: rule.description, pattern: rule.pattern(fleet, context), target: rule.target };
+    return {
+      id: rule.id,
+      name: ruleName(environment, spec.name, rule.id),
+      description: rule.description,
+      pattern: rule.pattern(fleet, context),
+      target: rule.target,
+    };
   });
   return {
     spec,

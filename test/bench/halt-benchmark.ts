@@ -179,9 +179,15 @@ export async function haltBenchmark(): Promise<boolean> {
     const maxInvocations = Math.max(...runs.map((r) => r.invocationsBeforeFlag));
     console.log('   path                       transitions before flag  Lambda invocations before flag');
     console.log(`   alarm → router             ${String(maxTransitions).padStart(23)}  ${String(maxInvocations).padStart(30)}`);
-    console.log(`   console/CLI StartExecution ${String((directFlag?.transitions ?? NaN) - direct).padStart(23)}  ${String(directFlag?.invocations ?? NaN).padStart(30)}`);
-    console.log(`\n   wall-clock orchestration overhead, router invoked → flag written: p50 ${fmt(pct(overhead, 50))} ms, p99 ${fmt(pct(overhead, 99))} ms, max ${fmt(Math.max(...overhead))} ms`);
-    console.log(`   alarm event → halt verified (virtual): p50 ${fmt(pct(verified, 50), 1)} s, p99 ${fmt(pct(verified, 99), 1)} s, max ${fmt(Math.max(...verified), 1)} s`);
+    console.log(
+      `   console/CLI StartExecution ${String((directFlag?.transitions ?? NaN) - direct).padStart(23)}  ${String(directFlag?.invocations ?? NaN).padStart(30)}`,
+    );
+    console.log(
+      `\n   wall-clock orchestration overhead, router invoked → flag written: p50 ${fmt(pct(overhead, 50))} ms, p99 ${fmt(pct(overhead, 99))} ms, max ${fmt(Math.max(...overhead))} ms`,
+    );
+    console.log(
+      `   alarm event → halt verified (virtual): p50 ${fmt(pct(verified, 50), 1)} s, p99 ${fmt(pct(verified, 99), 1)} s, max ${fmt(Math.max(...verified), 1)} s`,
+    );
     const checks = [
       {
         name: 'the flag is the first write (alarm path)',
@@ -189,13 +195,21 @@ export async function haltBenchmark(): Promise<boolean> {
         value: `${runs.filter((r) => r.writesBeforeFlag.length === 0).length}/${runs.length} halts${runs.find((r) => r.writesBeforeFlag.length > 0)?.writesBeforeFlag.join(', ') ?? ''}`,
       },
       { name: 'at most 2 transitions before the flag (alarm path)', ok: maxTransitions <= TARGETS.transitionsBeforeFlag, value: `${maxTransitions}` },
-      { name: 'the flag is the first write (console path)', ok: directFlag?.writesBefore.length === 0, value: directFlag?.writesBefore.join(', ') || 'none before' },
+      {
+        name: 'the flag is the first write (console path)',
+        ok: directFlag?.writesBefore.length === 0,
+        value: directFlag?.writesBefore.join(', ') || 'none before',
+      },
       {
         name: 'at most 2 transitions before the flag (console path)',
         ok: (directFlag?.transitions ?? Infinity) - direct <= TARGETS.transitionsBeforeFlag,
         value: `${(directFlag?.transitions ?? NaN) - direct}`,
       },
-      { name: `every halt verified on all ${TRADING_SERVICES} trading services`, ok: runs.every((r) => r.confirmed), value: `${runs.filter((r) => r.confirmed).length}/${runs.length}` },
+      {
+        name: `every halt verified on all ${TRADING_SERVICES} trading services`,
+        ok: runs.every((r) => r.confirmed),
+        value: `${runs.filter((r) => r.confirmed).length}/${runs.length}`,
+      },
     ];
     console.log();
     for (const c of checks) console.log(`   ${c.ok ? 'PASS' : 'FAIL'}  ${c.name}: ${c.value}`);

@@ -46,7 +46,13 @@ export async function scaleBenchmark(): Promise<boolean> {
     const refusals: string[] = [];
     for (let i = 0; i < ALARMS; i += 1) {
       const event = alarmEvent(sandbox, CPU_HIGH, { reason: 'Threshold Crossed: 2 datapoints [91.0, 89.5] were greater than the threshold (70.0)' });
-      (event.detail as { state: Record<string, unknown> }).state.reasonData = JSON.stringify({ version: '1.0', statistic: 'Average', period: 60, recentDatapoints: [91, 89.5], threshold: 70 });
+      (event.detail as { state: Record<string, unknown> }).state.reasonData = JSON.stringify({
+        version: '1.0',
+        statistic: 'Average',
+        period: 60,
+        recentDatapoints: [91, 89.5],
+        threshold: 70,
+      });
       const eventAt = sandbox.clock.now();
       const from = sandbox.ecs.serviceRecord(fleet.cluster, SERVICE)?.desiredCount ?? NaN;
       scaledAt = undefined;
@@ -70,20 +76,37 @@ export async function scaleBenchmark(): Promise<boolean> {
         await sandbox.clock.advance(3 * 60_000);
         continue;
       }
-      runs.push({ virtualSeconds: (scaled.virtual - eventAt) / 1000, overheadMs: scaled.wall - routerStartedWall, transitions: execution?.transitions ?? NaN, added: scaled.desired - from });
+      runs.push({
+        virtualSeconds: (scaled.virtual - eventAt) / 1000,
+        overheadMs: scaled.wall - routerStartedWall,
+        transitions: execution?.transitions ?? NaN,
+        added: scaled.desired - from,
+      });
       // Back to 4 tasks (as an engineer would, directly in ECS), and past the scale-out cooldown.
       await sandbox.ecs.handle('UpdateService', { cluster: fleet.cluster, service: SERVICE, desiredCount: 4 });
       await sandbox.clock.advance(3 * 60_000);
     }
     const virtual = runs.map((r) => r.virtualSeconds);
     const overhead = runs.map((r) => r.overheadMs);
-    console.log(`   alarm event → UpdateService (virtual): mean ${fmt(mean(virtual), 2)} s, p50 ${fmt(pct(virtual, 50), 2)} s, max ${fmt(Math.max(...virtual), 2)} s`);
+    console.log(
+      `   alarm event → UpdateService (virtual): mean ${fmt(mean(virtual), 2)} s, p50 ${fmt(pct(virtual, 50), 2)} s, max ${fmt(Math.max(...virtual), 2)} s`,
+    );
     console.log(`   wall-clock orchestration overhead, router invoked → UpdateService: p50 ${fmt(pct(overhead, 50))} ms, p99 ${fmt(pct(overhead, 99))} ms`);
     console.log(`   state transitions per scale execution: ${fmt(mean(runs.map((r) => r.transitions)), 1)}`);
-    console.log(`   ${runs.length} alarms scaled; ${refusals.length} refused with a recorded reason${refusals.length > 0 ? `, e.g. "${refusals[0]?.slice(0, 140) ?? ''}"` : ''}`);
+    console.log(
+      `   ${runs.length} alarms scaled; ${refusals.length} refused with a recorded reason${refusals.length > 0 ? `, e.g. "${refusals[0]?.slice(0, 140) ?? ''}"` : ''}`,
+    );
     const checks = [
-      { name: `decision within ${TARGETS.decisionSeconds} s of the alarm event`, ok: Math.max(...virtual) <= TARGETS.decisionSeconds, value: `${fmt(Math.max(...virtual), 2)} s max` },
-      { name: 'every alarm that scaled added the 85 %+ step (+2 tasks)', ok: runs.length > 0 && runs.every((r) => r.added === 2), value: `${runs.filter((r) => r.added === 2).length}/${runs.length}` },
+      {
+        name: `decision within ${TARGETS.decisionSeconds} s of the alarm event`,
+        ok: Math.max(...virtual) <= TARGETS.decisionSeconds,
+        value: `${fmt(Math.max(...virtual), 2)} s max`,
+      },
+      {
+        name: 'every alarm that scaled added the 85 %+ step (+2 tasks)',
+        ok: runs.length > 0 && runs.every((r) => r.added === 2),
+        value: `${runs.filter((r) => r.added === 2).length}/${runs.length}`,
+      },
     ];
     console.log();
     for (const c of checks) console.log(`   ${c.ok ? 'PASS' : 'FAIL'}  ${c.name}: ${c.value}`);

@@ -57,7 +57,12 @@ describe('assure CLI', () => {
     expect(services.find((s) => s.service === 'order-gateway')).toMatchObject({ revision: 1, lastDeployment: null });
 
     const history = JSON.parse((await assure('--json', 'history', 'market-data')).out) as AuditRecord[];
-    expect(history.filter((r) => r.action === 'deploy').map((r) => r.phase).sort()).toEqual(['intent', 'outcome']);
+    expect(
+      history
+        .filter((r) => r.action === 'deploy')
+        .map((r) => r.phase)
+        .sort(),
+    ).toEqual(['intent', 'outcome']);
   });
 
   it('exits non-zero when a deploy rolled back, using the behaviour set with sandbox image', async () => {
@@ -97,7 +102,13 @@ describe('assure CLI', () => {
     expect(health.code).toBe(0);
     const report = JSON.parse(health.out) as { status: string; services: { checks: { name: string; status: string }[] }[] };
     expect(report.status).toBe('HEALTHY');
-    expect(report.services[0]?.checks.map((c) => `${c.name}:${c.status}`)).toEqual(['rollout:pass', 'capacity:pass', 'stopped-tasks:pass', 'alarms:pass', 'http:pass']);
+    expect(report.services[0]?.checks.map((c) => `${c.name}:${c.status}`)).toEqual([
+      'rollout:pass',
+      'capacity:pass',
+      'stopped-tasks:pass',
+      'alarms:pass',
+      'http:pass',
+    ]);
   });
 
   it('runs the demo end to end and exits 0 when every step ends as expected; sandbox reset forgets it', async () => {

@@ -36,8 +36,15 @@ describe('assure rotate', () => {
     // Dependency order: trade-service before order-gateway (which depends, through risk-engine, on position-service and so on trade-service).
     expect(rotated.out).toContain('trade-service, order-gateway redeployed');
 
-    const history = (JSON.parse((await assure('--json', 'history', '--limit', '500')).out) as AuditRecord[]).filter((r) => r.subject === 'secret:order-signing-key');
-    expect(history.filter((r) => r.action === 'secret.rotate').map((r) => `${r.phase}:${r.status}:${r.actor}`).sort()).toEqual(['intent:started:alice', 'outcome:succeeded:alice']);
+    const history = (JSON.parse((await assure('--json', 'history', '--limit', '500')).out) as AuditRecord[]).filter(
+      (r) => r.subject === 'secret:order-signing-key',
+    );
+    expect(
+      history
+        .filter((r) => r.action === 'secret.rotate')
+        .map((r) => `${r.phase}:${r.status}:${r.actor}`)
+        .sort(),
+    ).toEqual(['intent:started:alice', 'outcome:succeeded:alice']);
   });
 
   it('exits 2 naming the field for a secret the fleet does not manage', async () => {

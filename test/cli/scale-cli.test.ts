@@ -31,7 +31,14 @@ describe('assure scale', () => {
     const status = await assure('--json', 'scale', 'status');
     expect(status.code).toBe(0);
     const [row] = JSON.parse(status.out) as ScaleStatus[];
-    expect(row).toMatchObject({ service: 'order-gateway', desired: 8, min: 4, max: 8, lastDecision: { outcome: 'scaled', source: 'cli' }, nextScheduled: { name: 'london-open', desired: 6 } });
+    expect(row).toMatchObject({
+      service: 'order-gateway',
+      desired: 8,
+      min: 4,
+      max: 8,
+      lastDecision: { outcome: 'scaled', source: 'cli' },
+      nextScheduled: { name: 'london-open', desired: 6 },
+    });
     expect(row?.cooldownSeconds['scale-out']).toBeGreaterThan(0);
     const text = await assure('scale', 'status');
     expect(text.out).toMatch(/order-gateway\s+8\s+\d+\s+4\s+8/);

@@ -48,9 +48,13 @@ function bus(delivery: EventDeliveryOptions | undefined, seed = 42): { bus: Simu
   clock ??= VirtualClock.install(START);
   const random = new SeededRandom(seed);
   const received: Received[] = [];
-  const eventBridge = new SimulatedEventBridge({ account: '111122223333', region: 'eu-west-2', random }, async (target, _input, event) => {
-    received.push({ at: Date.now(), target: target.id, id: event.id, n: Number(event.detail.n) });
-  }, delivery);
+  const eventBridge = new SimulatedEventBridge(
+    { account: '111122223333', region: 'eu-west-2', random },
+    async (target, _input, event) => {
+      received.push({ at: Date.now(), target: target.id, id: event.id, n: Number(event.detail.n) });
+    },
+    delivery,
+  );
   eventBridge.putRule('orders', { source: ['test.orders'] }, [
     { id: 'audit', arn: 'arn:aws:lambda:eu-west-2:111122223333:function:audit' },
     { id: 'router', arn: 'arn:aws:lambda:eu-west-2:111122223333:function:router' },
@@ -213,19 +217,28 @@ describe('Assure under at-least-once delivery', () => {
   });
 
   it('halts once when the loss-limit alarm reaches the router twice: one flag write, one halt, one page', async () => {
-    const sandbox = await Sandbox.open({ fleet: fleetWith(), eventDelivery: { latencyMs: { min: 100, max: 1_500 }, duplicateProbability: 1, duplicateWindowMs: 5_000 } });
+    const sandbox = await Sandbox.open({
+      fleet: fleetWith(),
+      eventDelivery: { latencyMs: { min: 100, max: 1_500 }, duplicateProbability: 1, duplicateWindowMs: 5_000 },
+    });
     try {
       await setAlarm(sandbox, 'prod-daily-loss-limit', 'ALARM', 'loss limit');
       await runUntilQuiet(sandbox);
 
-      const intoAlarm = (e: AwsEvent): boolean => e.detail.alarmName === 'prod-daily-loss-limit' && (e.detail.state as { value?: string } | undefined)?.value === 'ALARM';
+      const intoAlarm = (e: AwsEvent): boolean =>
+        e.detail.alarmName === 'prod-daily-loss-limit' && (e.detail.state as { value?: string } | undefined)?.value === 'ALARM';
       const alarmEvent = sandbox.eventBridge.events.find(intoAlarm);
       expect(sandbox.eventBridge.deliveries.filter((d) => d.eventId === alarmEvent?.id && d.target === 'RouteAlarmEvent')).toHaveLength(2);
       expect(executionsOf(sandbox, 'halt').map((e) => e.status)).toEqual(['SUCCEEDED']);
       const flag = await haltFlag(sandbox);
       expect(flag).toMatchObject({ halted: true, version: 2 });
       expect(sandbox.sns.messages.filter((m) => m.subject === `Trading halted (${flag.haltId ?? ''})`)).toHaveLength(1);
-      expect((await routingDecisions(sandbox)).filter((d) => d.eventId === alarmEvent?.id).map((d) => d.decision).sort()).toEqual(['duplicate', 'halt-started']);
+      expect(
+        (await routingDecisions(sandbox))
+          .filter((d) => d.eventId === alarmEvent?.id)
+          .map((d) => d.decision)
+          .sort(),
+      ).toEqual(['duplicate', 'halt-started']);
     } finally {
       sandbox.dispose();
     }

@@ -54,10 +54,16 @@ describe('rotate-secret construct', () => {
     const secretArn = (name: string): string => `:secretsmanager:eu-west-2:111122223333:secret:${name}-??????`;
     const managed = Object.values(fleet.secrets).map((s) => s.name);
     for (const key of [...Object.keys(rotateSecretWorkflow.functions), ...Object.keys(rotateSecretWorkflow.standaloneFunctions)]) {
-      for (const statement of statementsOf(key).filter((s) => actions(s).some((a) => a.startsWith('secretsmanager:') && a !== 'secretsmanager:GetRandomPassword'))) {
+      for (const statement of statementsOf(key).filter((s) =>
+        actions(s).some((a) => a.startsWith('secretsmanager:') && a !== 'secretsmanager:GetRandomPassword'),
+      )) {
         const resources = (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]).map((r) => JSON.stringify(r));
         // The rotation function gets one statement per schedule (that secret); the workflow's functions one for all of them.
-        for (const resource of resources) expect(managed.some((name) => resource.includes(secretArn(name))), `${key}: ${resource}`).toBe(true);
+        for (const resource of resources)
+          expect(
+            managed.some((name) => resource.includes(secretArn(name))),
+            `${key}: ${resource}`,
+          ).toBe(true);
         if (key !== 'RotateSecretValue') {
           for (const name of managed) expect(resources.join(), key).toContain(secretArn(name));
           expect(actions(statement), key).not.toContain('secretsmanager:GetSecretValue');
@@ -75,7 +81,12 @@ describe('rotate-secret construct', () => {
     const handlerStatements = (Object.entries(template.findResources('AWS::IAM::Policy')) as [string, Policy][])
       .filter(([id]) => id.startsWith('DeployHandleDeploymentEventRole'))
       .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement);
-    expect(handlerStatements.filter((s) => actions(s).includes('states:SendTaskSuccess')).map((s) => JSON.stringify(s.Resource)).join()).toContain(':stateMachine:assure-prod-rotate-secret');
+    expect(
+      handlerStatements
+        .filter((s) => actions(s).includes('states:SendTaskSuccess'))
+        .map((s) => JSON.stringify(s.Resource))
+        .join(),
+    ).toContain(':stateMachine:assure-prod-rotate-secret');
   });
 
   it('routes RotationSucceeded for the managed secrets to the handler, with a dead-letter queue', () => {

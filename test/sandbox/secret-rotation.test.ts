@@ -30,7 +30,8 @@ const send = <T>(sandbox: Sandbox, work: Promise<T>): Promise<T> => sandbox.comp
 const sm = (sandbox: Sandbox) => sandbox.clients.secretsManager;
 const stagesOf = async (sandbox: Sandbox, secretId: string): Promise<Record<string, string[]>> =>
   (await send(sandbox, sm(sandbox).send(new DescribeSecretCommand({ SecretId: secretId })))).VersionIdsToStages ?? {};
-const valueOf = (sandbox: Sandbox, secretId: string, stage = 'AWSCURRENT'): string => sandbox.secretsManager.versionWithStage(secretId, stage)?.secretString ?? '';
+const valueOf = (sandbox: Sandbox, secretId: string, stage = 'AWSCURRENT'): string =>
+  sandbox.secretsManager.versionWithStage(secretId, stage)?.secretString ?? '';
 const rejection = (work: Promise<unknown>): Promise<unknown> =>
   work.then(
     () => undefined,
@@ -42,14 +43,24 @@ describe('Secrets Manager staging labels and versions', () => {
     const sandbox = await openSandbox();
     const name = 'prod/trading/admin-api-token';
     const first = Object.keys(await stagesOf(sandbox, name))[0] ?? '';
-    await send(sandbox, sm(sandbox).send(new PutSecretValueCommand({ SecretId: name, ClientRequestToken: TOKEN_A, SecretString: 'A'.repeat(40), VersionStages: ['AWSPENDING'] })));
+    await send(
+      sandbox,
+      sm(sandbox).send(new PutSecretValueCommand({ SecretId: name, ClientRequestToken: TOKEN_A, SecretString: 'A'.repeat(40), VersionStages: ['AWSPENDING'] })),
+    );
     expect(await stagesOf(sandbox, name)).toEqual({ [first]: ['AWSCURRENT'], [TOKEN_A]: ['AWSPENDING'] });
 
     // AWSCURRENT already on another version: RemoveFromVersionId is required.
-    const refused = await rejection(send(sandbox, sm(sandbox).send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSCURRENT', MoveToVersionId: TOKEN_A }))));
+    const refused = await rejection(
+      send(sandbox, sm(sandbox).send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSCURRENT', MoveToVersionId: TOKEN_A }))),
+    );
     expect((refused as Error).name).toBe('InvalidParameterException');
 
-    await send(sandbox, sm(sandbox).send(new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSCURRENT', MoveToVersionId: TOKEN_A, RemoveFromVersionId: first })));
+    await send(
+      sandbox,
+      sm(sandbox).send(
+        new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSCURRENT', MoveToVersionId: TOKEN_A, RemoveFromVersionId: first }),
+      ),
+    );
     expect(await stagesOf(sandbox, name)).toEqual({ [first]: ['AWSPREVIOUS'], [TOKEN_A]: ['AWSPENDING', 'AWSCURRENT'] });
 
     // A third value: AWSPREVIOUS moves on, and the first version is left with no label (deprecated).
@@ -67,7 +78,11 @@ describe('Secrets Manager staging labels and versions', () => {
   it('PutSecretValue is idempotent per ClientRequestToken with the same value, and refuses another value', async () => {
     const sandbox = await openSandbox();
     const name = 'prod/trading/admin-api-token';
-    const put = (value: string) => send(sandbox, sm(sandbox).send(new PutSecretValueCommand({ SecretId: name, ClientRequestToken: TOKEN_A, SecretString: value, VersionStages: ['AWSPENDING'] })));
+    const put = (value: string) =>
+      send(
+        sandbox,
+        sm(sandbox).send(new PutSecretValueCommand({ SecretId: name, ClientRequestToken: TOKEN_A, SecretString: value, VersionStages: ['AWSPENDING'] })),
+      );
     await put('A'.repeat(40));
     const again = await put('A'.repeat(40));
 
@@ -82,7 +97,14 @@ describe('RotateSecret with the rotation function', () => {
   async function rotate(sandbox: Sandbox, secretId: string, functionArn: string, token?: string) {
     const answer = await send(
       sandbox,
-      sm(sandbox).send(new RotateSecretCommand({ SecretId: secretId, RotationLambdaARN: functionArn, RotationRules: { AutomaticallyAfterDays: 30 }, ...(token ? { ClientRequestToken: token } : {}) })),
+      sm(sandbox).send(
+        new RotateSecretCommand({
+          SecretId: secretId,
+          RotationLambdaARN: functionArn,
+          RotationRules: { AutomaticallyAfterDays: 30 },
+          ...(token ? { ClientRequestToken: token } : {}),
+        }),
+      ),
     );
     expect(await sandbox.clock.runUntil(() => !sandbox.secretsManager.rotating(secretId), 15 * 60_000)).toBe('done');
     return answer;
@@ -99,7 +121,9 @@ describe('RotateSecret with the rotation function', () => {
     expect(sandbox.secretsManager.rotating(name)).toBe(true);
     expect(await stagesOf(sandbox, name)).toEqual({ [current]: ['AWSCURRENT'], [TOKEN_A]: ['AWSPENDING'] });
     // A second RotateSecret while this one runs: a rotation is in progress.
-    expect(await rejection(send(sandbox, sm(sandbox).send(new RotateSecretCommand({ SecretId: name, ClientRequestToken: TOKEN_B }))))).toBeInstanceOf(InvalidRequestException);
+    expect(await rejection(send(sandbox, sm(sandbox).send(new RotateSecretCommand({ SecretId: name, ClientRequestToken: TOKEN_B }))))).toBeInstanceOf(
+      InvalidRequestException,
+    );
     await sandbox.clock.runUntil(() => !sandbox.secretsManager.rotating(name));
     expect(await stagesOf(sandbox, name)).toEqual({ [current]: ['AWSPREVIOUS'], [TOKEN_A]: ['AWSCURRENT'] });
   });
@@ -150,7 +174,12 @@ describe('RotateSecret with the rotation function', () => {
     const current = valueOf(sandbox, name);
     expect(sandbox.credentialApi.password(VENUE_API, 'ASSURE01')).toBe(current);
     const login = (password: string) =>
-      sandbox.http({ method: 'GET', url: `${VENUE_API}/session`, headers: { authorization: `Basic ${Buffer.from(`ASSURE01:${password}`).toString('base64')}` }, timeoutMs: 1_000 });
+      sandbox.http({
+        method: 'GET',
+        url: `${VENUE_API}/session`,
+        headers: { authorization: `Basic ${Buffer.from(`ASSURE01:${password}`).toString('base64')}` },
+        timeoutMs: 1_000,
+      });
     expect((await login(current)).status).toBe(200);
     expect((await login(old)).status).toBe(401);
     expect(sandbox.credentialApi.requests.map((r) => `${r.method} ${r.url} ${r.username ?? '-'} ${r.status}`)).toEqual([
@@ -200,7 +229,10 @@ describe('RotateSecret with the rotation function', () => {
     expect(sandbox.secretsManager.rotations).toMatchObject([
       { secret: name, token: TOKEN_A, outcome: 'failed', error: expect.stringContaining('CredentialRejectedError') as unknown },
     ]);
-    expect(sandbox.eventBridge.events.filter((e) => e.source === 'aws.secretsmanager').map((e) => e.detail.eventName)).toEqual(['RotationStarted', 'RotationFailed']);
+    expect(sandbox.eventBridge.events.filter((e) => e.source === 'aws.secretsmanager').map((e) => e.detail.eventName)).toEqual([
+      'RotationStarted',
+      'RotationFailed',
+    ]);
     expect(await stagesOf(sandbox, name)).toEqual({ [before?.versionId ?? '']: ['AWSCURRENT'], [TOKEN_A]: ['AWSPENDING'] });
     expect(valueOf(sandbox, name)).toBe(before?.secretString);
     expect(await rejection(rotate(sandbox, name, functionArn, TOKEN_B))).toBeInstanceOf(InvalidRequestException);
@@ -231,7 +263,10 @@ describe('RotateSecret with the rotation function', () => {
       await rotate(sandbox, secret.name, functionArn);
       values.push(valueOf(sandbox, secret.name));
     }
-    const logs = sandbox.lambda.logLines().map((l) => l.message).join('\n');
+    const logs = sandbox.lambda
+      .logLines()
+      .map((l) => l.message)
+      .join('\n');
 
     expect(logs).toContain('finishSecret: finished');
     for (const value of values) expect(logs).not.toContain(value);

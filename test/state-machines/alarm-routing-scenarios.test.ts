@@ -5,17 +5,7 @@
  * CloudWatch would emit them (or changed, to forge them).
  */
 import { describe, expect, it } from 'vitest';
-import {
-  alarmEvent,
-  deliver,
-  executionsOf,
-  fleetWith,
-  haltFlag,
-  openSandbox,
-  routingDecisions,
-  runUntilQuiet,
-  setAlarm,
-} from '../support/sandbox';
+import { alarmEvent, deliver, executionsOf, fleetWith, haltFlag, openSandbox, routingDecisions, runUntilQuiet, setAlarm } from '../support/sandbox';
 
 const LOSS_LIMIT = 'prod-daily-loss-limit';
 
@@ -158,7 +148,9 @@ describe('alarm routing', () => {
     const intoAlarm = decisions.filter((d) => d.decision !== 'rejected');
     expect(intoAlarm.filter((d) => d.decision === 'rollback-started')).toHaveLength(maxAutomatedActionsPerHour);
     expect(intoAlarm.some((d) => d.decision === 'suppressed' && d.why.includes('cooldown'))).toBe(true);
-    expect(intoAlarm.some((d) => d.decision === 'suppressed' && d.why.includes(`budget of ${maxAutomatedActionsPerHour} automatic actions this hour is spent`))).toBe(true);
+    expect(
+      intoAlarm.some((d) => d.decision === 'suppressed' && d.why.includes(`budget of ${maxAutomatedActionsPerHour} automatic actions this hour is spent`)),
+    ).toBe(true);
     // Over budget a human is paged.
     expect(sandbox.sns.messages.some((m) => m.message.includes('a human must decide'))).toBe(true);
   });

@@ -61,9 +61,22 @@ describe('deploy state machine', () => {
     expect(soakEnd - soakStart).toBeGreaterThanOrEqual(5 * 60_000);
 
     const trail = await auditTrail(sandbox, 'market-data');
-    for (const action of ['deploy', 'deploy.acquire-lock', 'deploy.check-guards', 'deploy.register-task-definition', 'deploy.update-service', 'deploy.release-lock']) {
-      expect(trail.some((r) => r.action === action && r.phase === 'intent'), `${action} intent`).toBe(true);
-      expect(trail.some((r) => r.action === action && r.phase === 'outcome' && r.status === 'succeeded'), `${action} outcome`).toBe(true);
+    for (const action of [
+      'deploy',
+      'deploy.acquire-lock',
+      'deploy.check-guards',
+      'deploy.register-task-definition',
+      'deploy.update-service',
+      'deploy.release-lock',
+    ]) {
+      expect(
+        trail.some((r) => r.action === action && r.phase === 'intent'),
+        `${action} intent`,
+      ).toBe(true);
+      expect(
+        trail.some((r) => r.action === action && r.phase === 'outcome' && r.status === 'succeeded'),
+        `${action} outcome`,
+      ).toBe(true);
     }
     const update = trail.find((r) => r.action === 'deploy.update-service' && r.phase === 'outcome');
     expect(update?.before).toEqual({ taskDefinitionArn: expect.stringMatching(/market-data:1$/) });

@@ -73,8 +73,14 @@ describe('halt state machine', () => {
 
     const trail = (await readAuditTrail(sandbox, { subject: 'fleet', limit: 100 })).filter((r) => r.executionId === record.executionArn);
     for (const action of ['halt', 'halt.command-services', 'halt.stop-deploys', 'halt.hard-stop', 'halt.verify']) {
-      expect(trail.some((r) => r.action === action && r.phase === 'intent'), `${action} intent`).toBe(true);
-      expect(trail.some((r) => r.action === action && r.phase === 'outcome'), `${action} outcome`).toBe(true);
+      expect(
+        trail.some((r) => r.action === action && r.phase === 'intent'),
+        `${action} intent`,
+      ).toBe(true);
+      expect(
+        trail.some((r) => r.action === action && r.phase === 'outcome'),
+        `${action} outcome`,
+      ).toBe(true);
     }
     expect(sandbox.sns.messages.filter((m) => m.subject === `Trading halted (${flag.haltId})`)).toHaveLength(1);
   });
@@ -174,7 +180,11 @@ describe('halt state machine', () => {
     const resumeArn = await sandbox.startExecution('resume', { requestedBy: 'alice', reason: 'reviewed' });
     await sandbox.clock.runUntil(() => sandbox.stepFunctions.isWaitingOnToken(resumeArn));
     await setAlarm(sandbox, 'prod-daily-loss-limit', 'OK', 'recovered');
-    await sandbox.invokeFunction('resume', 'DecideResumeApproval', { approvalId: resumeArn.split(':').pop(), approver: 'chief-risk-officer', decision: 'approve' });
+    await sandbox.invokeFunction('resume', 'DecideResumeApproval', {
+      approvalId: resumeArn.split(':').pop(),
+      approver: 'chief-risk-officer',
+      decision: 'approve',
+    });
     expect((await sandbox.runExecution(resumeArn)).status).toBe('SUCCEEDED');
 
     const places: [string, string][] = [

@@ -91,7 +91,10 @@ describe('resume state machine', () => {
     const haltId = await haltTrading(sandbox);
     const { arn, approvalId } = await requestResume(sandbox, 'alice');
 
-    await expect(decide(sandbox, approvalId, 'alice')).rejects.toMatchObject({ errorType: 'ApprovalRefusedError', errorMessage: expect.stringContaining('alice asked for this resume and cannot approve it') });
+    await expect(decide(sandbox, approvalId, 'alice')).rejects.toMatchObject({
+      errorType: 'ApprovalRefusedError',
+      errorMessage: expect.stringContaining('alice asked for this resume and cannot approve it'),
+    });
     await expect(decide(sandbox, approvalId, 'bob')).rejects.toMatchObject({ errorMessage: expect.stringContaining('bob is not a resume approver') });
     expect(sandbox.stepFunctions.isWaitingOnToken(arn)).toBe(true);
 
@@ -179,7 +182,11 @@ describe('rollback state machine', () => {
     expect(deployOutcomes).toHaveLength(1);
     expect(deployOutcomes[0]).toMatchObject({ status: 'failed' });
     expect(trail.find((r) => r.action === 'rollback.update-service' && r.phase === 'outcome')?.after).toMatchObject({ action: 'stopped-in-flight-deployment' });
-    expect(servicePrimary(sandbox, 'order-gateway')).toMatchObject({ taskDefinition: expect.stringMatching(/order-gateway:1$/), rolloutState: 'COMPLETED', deployments: 1 });
+    expect(servicePrimary(sandbox, 'order-gateway')).toMatchObject({
+      taskDefinition: expect.stringMatching(/order-gateway:1$/),
+      rolloutState: 'COMPLETED',
+      deployments: 1,
+    });
     expect(await lockItem(sandbox, 'order-gateway')).toBeUndefined();
   });
 
@@ -227,7 +234,11 @@ describe('rollback state machine', () => {
     expect(rollbacks[0]?.name).toMatch(/^alarm-[0-9a-f-]{36}$/);
     expect(rollbacks[0]?.status).toBe('SUCCEEDED');
     expect(revision(servicePrimary(sandbox, 'order-gateway').taskDefinition)).toBe('order-gateway:1');
-    expect(JSON.parse(rollbacks[0]?.input ?? '{}')).toMatchObject({ service: 'order-gateway', source: 'alarm:prod-order-gateway-latency-p99', requestedBy: 'assure' });
+    expect(JSON.parse(rollbacks[0]?.input ?? '{}')).toMatchObject({
+      service: 'order-gateway',
+      source: 'alarm:prod-order-gateway-latency-p99',
+      requestedBy: 'assure',
+    });
     // The deploy's update and the rollback's: the alarm event, however often delivered, moved the service once.
     expect(succeededCalls(sandbox, 'UpdateService')).toBe(2);
     const eventId = rollbacks[0]?.name.replace(/^alarm-/, '');

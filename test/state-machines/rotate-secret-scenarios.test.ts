@@ -67,9 +67,17 @@ describe('rotate-secret state machine', () => {
       const gate = trail.find((r) => r.action === 'deploy.health-gate.release' && r.phase === 'outcome' && r.status === 'succeeded');
       restarts.push({ service, startedAt: restart?.at ?? '', gatePassedAt: gate?.at ?? '' });
     }
-    for (let i = 1; i < restarts.length; i++) expect((restarts[i]?.startedAt ?? '') > (restarts[i - 1]?.gatePassedAt ?? ''), JSON.stringify(restarts)).toBe(true);
+    for (let i = 1; i < restarts.length; i++)
+      expect((restarts[i]?.startedAt ?? '') > (restarts[i - 1]?.gatePassedAt ?? ''), JSON.stringify(restarts)).toBe(true);
     expect(statesEntered(record)).toEqual(
-      expect.arrayContaining(['Validate rotation request', 'Find consuming services', 'Rotate secret', 'Redeploy consumers in dependency order', 'Verify no consumer task predates the new version', 'Record rotation succeeded']),
+      expect.arrayContaining([
+        'Validate rotation request',
+        'Find consuming services',
+        'Rotate secret',
+        'Redeploy consumers in dependency order',
+        'Verify no consumer task predates the new version',
+        'Record rotation succeeded',
+      ]),
     );
     // The locks are back, and the trail has the intent before and the outcome after.
     for (const service of consumers) expect(await lockItem(sandbox, service), service).toBeUndefined();
@@ -88,7 +96,8 @@ describe('rotate-secret state machine', () => {
     const riskImage = imageOf(sandbox, 'risk-engine', '1.0.0');
     const unfollow = sandbox.stepFunctions.onHistoryEvent((execution, event) => {
       if (execution.stateMachineArn !== sandbox.stateMachines['rotate-secret']) return;
-      if (event.stateName === 'Redeploy consumers in dependency order' && event.type === 'MapStateEntered') sandbox.images.set(riskImage, 'failing-health-check');
+      if (event.stateName === 'Redeploy consumers in dependency order' && event.type === 'MapStateEntered')
+        sandbox.images.set(riskImage, 'failing-health-check');
       if (event.stateName === 'Restore previous secret version' && event.type === 'TaskStateEntered') sandbox.images.set(riskImage, 'healthy');
     });
     const record = await rotate(sandbox, { secret: 'prod/trading/admin-api-token', requestedBy: 'alice', reason: 'compromised token' });
@@ -98,7 +107,14 @@ describe('rotate-secret state machine', () => {
     expect(record.error).toBe('SecretRotationRolledBack');
     expect(record.cause).toContain('rolled back');
     const entered = statesEntered(record);
-    expect(entered).toEqual(expect.arrayContaining(['Restore previous secret version', 'Redeploy consumers on the previous version', 'Verify no consumer task holds the rotated version', 'Record rotation rolled back']));
+    expect(entered).toEqual(
+      expect.arrayContaining([
+        'Restore previous secret version',
+        'Redeploy consumers on the previous version',
+        'Verify no consumer task holds the rotated version',
+        'Record rotation rolled back',
+      ]),
+    );
     expect(entered).not.toContain('Record rotation succeeded');
     // order-gateway (after risk-engine) was never moved to the new version; market-data (before it) was, and came back.
     const rotated = executionsOf(sandbox, 'rotate-secret')[0];
@@ -115,7 +131,10 @@ describe('rotate-secret state machine', () => {
     expect(pages).toHaveLength(1);
     expect(pages[0]?.message).toMatch(/risk-engine is UNHEALTHY/);
     const trail = await auditTrail(sandbox, `secret:${secret.id}`);
-    expect(trail.find((r) => r.action === 'secret.rotate' && r.phase === 'outcome')).toMatchObject({ status: 'failed', after: { status: 'ROLLED_BACK', restoredVersionId: before } });
+    expect(trail.find((r) => r.action === 'secret.rotate' && r.phase === 'outcome')).toMatchObject({
+      status: 'failed',
+      after: { status: 'ROLLED_BACK', restoredVersionId: before },
+    });
     for (const service of secretConsumers(sandbox.fleet, secret.id)) expect(await lockItem(sandbox, service), service).toBeUndefined();
 
     // And the secret rotates again afterwards.
@@ -128,7 +147,8 @@ describe('rotate-secret state machine', () => {
     const secret = sandbox.fleet.secrets['order-signing-key'];
     if (!secret) throw new Error('no order-signing-key in the example fleet');
     const value = async (stage: string): Promise<string> =>
-      (await sandbox.complete(sandbox.clients.secretsManager.send(new GetSecretValueCommand({ SecretId: secret.name, VersionStage: stage })))).SecretString ?? '';
+      (await sandbox.complete(sandbox.clients.secretsManager.send(new GetSecretValueCommand({ SecretId: secret.name, VersionStage: stage })))).SecretString ??
+      '';
     const original = await value('AWSCURRENT');
     const record = await rotate(sandbox, { secret: 'order-signing-key', requestedBy: 'alice' });
     expect(record.status, record.cause).toBe('SUCCEEDED');
@@ -165,7 +185,10 @@ describe('rotate-secret state machine', () => {
       [{ secret: 'admin-api-token' }, /requestedBy:/],
       [{ secret: 'admin-api-token', requestedBy: 'alice', value: 'hunter2' }, /value/],
       [{ secret: 'admin-api-token', requestedBy: 'secretsmanager', source: 'rotation-event' }, /rotatedVersionId: is required when source is rotation-event/],
-      [{ secret: 'admin-api-token', requestedBy: 'secretsmanager', source: 'rotation-event', rotatedVersionId: 'aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa' }, /rotatedVersionId: .* is not the AWSCURRENT version/],
+      [
+        { secret: 'admin-api-token', requestedBy: 'secretsmanager', source: 'rotation-event', rotatedVersionId: 'aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa' },
+        /rotatedVersionId: .* is not the AWSCURRENT version/,
+      ],
     ];
     for (const [input, message] of cases) {
       const record = await rotate(sandbox, input);
@@ -182,16 +205,24 @@ describe('rotate-secret state machine', () => {
     const secret = sandbox.fleet.secrets['order-signing-key'];
     if (!secret) throw new Error('no order-signing-key in the example fleet');
     // Secrets Manager's schedule rotates the secret (as RotationSchedule set it up); Assure hears of it from the event.
-    await sandbox.complete(sandbox.clients.secretsManager.send(new RotateSecretCommand({ SecretId: secret.name, ClientRequestToken: 'cccccccc-3333-4333-8333-cccccccccccc' })));
+    await sandbox.complete(
+      sandbox.clients.secretsManager.send(new RotateSecretCommand({ SecretId: secret.name, ClientRequestToken: 'cccccccc-3333-4333-8333-cccccccccccc' })),
+    );
     await runUntilQuiet(sandbox);
     const executions = executionsOf(sandbox, 'rotate-secret');
     expect(executions).toHaveLength(1);
     const [execution] = executions;
-    const succeeded = sandbox.eventBridge.events.filter((e) => e.source === 'aws.secretsmanager' && (e.detail as { eventName?: string }).eventName === 'RotationSucceeded');
+    const succeeded = sandbox.eventBridge.events.filter(
+      (e) => e.source === 'aws.secretsmanager' && (e.detail as { eventName?: string }).eventName === 'RotationSucceeded',
+    );
     expect(succeeded).toHaveLength(1);
     expect(execution?.name).toBe(`rotation-${succeeded[0]?.id ?? ''}`);
     expect(execution?.status, execution?.cause).toBe('SUCCEEDED');
-    expect(JSON.parse(execution?.input ?? '{}')).toMatchObject({ secret: 'order-signing-key', rotatedVersionId: 'cccccccc-3333-4333-8333-cccccccccccc', source: 'rotation-event' });
+    expect(JSON.parse(execution?.input ?? '{}')).toMatchObject({
+      secret: 'order-signing-key',
+      rotatedVersionId: 'cccccccc-3333-4333-8333-cccccccccccc',
+      source: 'rotation-event',
+    });
     // No second rotation: the event's version is the one the consumers now hold.
     expect(sandbox.secretsManager.rotations).toHaveLength(1);
     for (const service of secretConsumers(sandbox.fleet, secret.id)) {

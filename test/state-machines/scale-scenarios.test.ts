@@ -68,7 +68,9 @@ describe('scaling', () => {
     expect(outputOf(execution)).toMatchObject({ outcome: 'scaled', from: 4, to: 6 });
     expect(desiredCount(sandbox)).toBe(6);
     // One scale-out, whatever else the event's repeated deliveries were told.
-    expect((await routingDecisions(sandbox)).filter((d) => d.alarm === CPU_HIGH && d.eventId === input.eventId && d.decision !== 'duplicate').map((d) => d.decision)).toEqual(['scale-started']);
+    expect(
+      (await routingDecisions(sandbox)).filter((d) => d.alarm === CPU_HIGH && d.eventId === input.eventId && d.decision !== 'duplicate').map((d) => d.decision),
+    ).toEqual(['scale-started']);
     expect(succeededCalls(sandbox, 'UpdateService', (i) => i.desiredCount !== undefined)).toBe(1);
 
     // Six tasks share the load: 60 % each, the alarm returns to OK and nothing scales again.

@@ -84,7 +84,9 @@ const eventsHandled = (sandbox: Sandbox): boolean => sandbox.eventBridge.pending
 /** Runs until every event already put on the bus has reached its targets (duplicates included) and they have handled it. */
 export async function drainEvents(sandbox: Sandbox, maxVirtualMs = 10 * 60_000): Promise<void> {
   if ((await sandbox.clock.runUntil(() => eventsHandled(sandbox), maxVirtualMs)) !== 'done') {
-    throw new Error(`${sandbox.eventBridge.pendingDeliveries} deliveries and ${sandbox.lambda.pendingAsyncInvocations} invocations still pending after ${maxVirtualMs / 60_000} virtual minutes`);
+    throw new Error(
+      `${sandbox.eventBridge.pendingDeliveries} deliveries and ${sandbox.lambda.pendingAsyncInvocations} invocations still pending after ${maxVirtualMs / 60_000} virtual minutes`,
+    );
   }
 }
 

@@ -15,14 +15,22 @@ import {
 } from '../../lib/workflows/asl';
 import { RETRY_POLICY_KEY, STANDARD_RETRIERS } from '../../lib/workflows/retry-policy';
 
-const ASL_FILES = readdirSync(STATE_MACHINES_DIRECTORY).filter((f) => f.endsWith('.asl.json')).sort();
+const ASL_FILES = readdirSync(STATE_MACHINES_DIRECTORY)
+  .filter((f) => f.endsWith('.asl.json'))
+  .sort();
 
 const STANDARD = { [RETRY_POLICY_KEY]: 'standard' };
 const HEALTH_GATE_RETRIER = { ErrorEquals: ['HealthGateFailedError'], IntervalSeconds: 15, BackoffRate: 1, MaxAttempts: 1 };
 const PAGE_RETRIER = { ErrorEquals: ['States.ALL'], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 4 };
 
 function lambdaTask(retry: unknown[] | undefined, resource = 'arn:aws:states:::lambda:invoke'): Record<string, unknown> {
-  return { Type: 'Task', Resource: resource, Parameters: { FunctionName: '${StepFunctionArn}', 'Payload.$': '$' }, ...(retry ? { Retry: retry } : {}), End: true };
+  return {
+    Type: 'Task',
+    Resource: resource,
+    Parameters: { FunctionName: '${StepFunctionArn}', 'Payload.$': '$' },
+    ...(retry ? { Retry: retry } : {}),
+    End: true,
+  };
 }
 
 function machine(states: Record<string, unknown>): AslStateMachine {
@@ -109,12 +117,19 @@ describe('expanding retry policies', () => {
 
 describe('the standard retriers check', () => {
   it('passes when every Lambda task has them, wherever other retriers sit', () => {
-    const definition = expand(machine({ Before: { ...lambdaTask([PAGE_RETRIER, STANDARD]), End: undefined, Next: 'After' }, After: lambdaTask([STANDARD, HEALTH_GATE_RETRIER]) }));
+    const definition = expand(
+      machine({ Before: { ...lambdaTask([PAGE_RETRIER, STANDARD]), End: undefined, Next: 'After' }, After: lambdaTask([STANDARD, HEALTH_GATE_RETRIER]) }),
+    );
     expect(lambdaTasksWithoutRetriers(definition, STANDARD_RETRIERS)).toEqual([]);
   });
 
   it('names each Lambda task without them, nested ones included', () => {
-    expect(lambdaTasksWithoutRetriers(nested(undefined), STANDARD_RETRIERS)).toEqual(['Top', 'Fan out / In branch', 'Each item / In map', 'Each legacy item / In iterator']);
+    expect(lambdaTasksWithoutRetriers(nested(undefined), STANDARD_RETRIERS)).toEqual([
+      'Top',
+      'Fan out / In branch',
+      'Each item / In map',
+      'Each legacy item / In iterator',
+    ]);
     expect(lambdaTasksWithoutRetriers(nested([HEALTH_GATE_RETRIER]), STANDARD_RETRIERS)).toHaveLength(4);
   });
 

@@ -43,13 +43,28 @@ describe('fleet file', () => {
       for (const dependency of s.dependsOn) expect(order.indexOf(dependency), `${dependency} before ${s.id}`).toBeLessThan(order.indexOf(s.id));
     }
     const gateway = fleet.services['order-gateway'];
-    expect(gateway).toMatchObject({ ecsServiceName: 'order-gateway', container: 'order-gateway', role: 'trading', strategy: { type: 'rolling', maximumPercent: 200, minimumHealthyPercent: 100 } });
+    expect(gateway).toMatchObject({
+      ecsServiceName: 'order-gateway',
+      container: 'order-gateway',
+      role: 'trading',
+      strategy: { type: 'rolling', maximumPercent: 200, minimumHealthyPercent: 100 },
+    });
     // AWS's target-group defaults apply where the file says nothing.
-    expect(fleet.services['web-gui']?.health.targetGroup).toEqual({ intervalSeconds: 30, healthyThresholdCount: 5, unhealthyThresholdCount: 2, deregistrationDelaySeconds: 300 });
+    expect(fleet.services['web-gui']?.health.targetGroup).toEqual({
+      intervalSeconds: 30,
+      healthyThresholdCount: 5,
+      unhealthyThresholdCount: 2,
+      deregistrationDelaySeconds: 300,
+    });
   });
 
   it('names the path and the reason for schema errors', () => {
-    const issues = issuesOf(minimal(service('pricer', '    bogus: 1\n    capacity: { desired: 1, min: 2, max: 3 }\n').replace('    capacity: { desired: 2, min: 1, max: 4 }\n', ''), 'region: Europe'));
+    const issues = issuesOf(
+      minimal(
+        service('pricer', '    bogus: 1\n    capacity: { desired: 1, min: 2, max: 3 }\n').replace('    capacity: { desired: 2, min: 1, max: 4 }\n', ''),
+        'region: Europe',
+      ),
+    );
     expect(issues).toEqual(
       expect.arrayContaining([
         { path: 'region', message: 'must be an AWS region such as eu-west-2' },
@@ -69,17 +84,26 @@ describe('fleet file', () => {
 
   it('rejects duplicate alarm names and an HTTP health check without a network to reach tasks from', () => {
     const alarm = '    rollbackAlarms:\n      - { name: shared, metric: { namespace: T, name: ErrorRate }, threshold: 1, comparison: GreaterThanThreshold }\n';
-    expect(issuesOf(minimal(service('a', alarm) + service('b', alarm)))).toEqual([{ path: 'services.b.rollbackAlarms.0.name', message: 'alarm shared is already defined by a' }]);
+    expect(issuesOf(minimal(service('a', alarm) + service('b', alarm)))).toEqual([
+      { path: 'services.b.rollbackAlarms.0.name', message: 'alarm shared is already defined by a' },
+    ]);
     expect(issuesOf(minimal(service('a', '    health: { http: { path: /health, port: 8080 } }\n')))[0]).toMatchObject({ path: 'services.a.health.http' });
   });
 
   it('validates alarm periods, canary steps and deploy windows as AWS does', () => {
-    const badPeriod = '    rollbackAlarms:\n      - { name: x, metric: { namespace: T, name: E, periodSeconds: 45 }, threshold: 1, comparison: GreaterThanThreshold }\n';
-    expect(issuesOf(minimal(service('a', badPeriod)))).toEqual([{ path: 'services.a.rollbackAlarms.0.metric.periodSeconds', message: 'must be 10, 20, 30 or a multiple of 60 seconds' }]);
+    const badPeriod =
+      '    rollbackAlarms:\n      - { name: x, metric: { namespace: T, name: E, periodSeconds: 45 }, threshold: 1, comparison: GreaterThanThreshold }\n';
+    expect(issuesOf(minimal(service('a', badPeriod)))).toEqual([
+      { path: 'services.a.rollbackAlarms.0.metric.periodSeconds', message: 'must be 10, 20, 30 or a multiple of 60 seconds' },
+    ]);
     const canary = '    strategy: { type: canary, canaryPercent: 5.05 }\n';
     expect(issuesOf(minimal(service('a', canary))).map((i) => i.path)).toContain('services.a.strategy.canaryPercent');
     const window = 'deploy: { windows: [ { days: [MON], start: "18:00", end: "07:00", timeZone: Mars/Olympus } ] }';
-    expect(issuesOf(minimal(service('a'), window)).map((i) => i.path).sort()).toEqual(['deploy.windows.0.end', 'deploy.windows.0.timeZone']);
+    expect(
+      issuesOf(minimal(service('a'), window))
+        .map((i) => i.path)
+        .sort(),
+    ).toEqual(['deploy.windows.0.end', 'deploy.windows.0.timeZone']);
   });
 
   it('reports YAML syntax errors and unreadable files with where they are', () => {

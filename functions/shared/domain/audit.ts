@@ -39,19 +39,21 @@ export interface AuditRecord extends AuditAction {
 export async function writeAuditRecord(deps: AuditDeps, record: AuditRecord): Promise<void> {
   const executionName = record.executionId.split(':').pop() ?? record.executionId;
   const sk = `${record.at}#${executionName}#${record.action}#${record.phase}`;
-  await deps.clients.dynamodb.send(
-    new PutItemCommand({
-      TableName: deps.config.auditTableName,
-      Item: marshall(
-        { pk: `subject#${record.subject}`, sk, trail: TRAIL_PARTITION, ...record },
-        { removeUndefinedValues: true, convertClassInstanceToMap: true },
-      ),
-      // A record is written once; a retried Lambda must not silently overwrite history.
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }),
-  ).catch((error: unknown) => {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-  });
+  await deps.clients.dynamodb
+    .send(
+      new PutItemCommand({
+        TableName: deps.config.auditTableName,
+        Item: marshall(
+          { pk: `subject#${record.subject}`, sk, trail: TRAIL_PARTITION, ...record },
+          { removeUndefinedValues: true, convertClassInstanceToMap: true },
+        ),
+        // A record is written once; a retried Lambda must not silently overwrite history.
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    )
+    .catch((error: unknown) => {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    });
 }
 
 /**
@@ -91,10 +93,7 @@ export async function audited<T>(
 }
 
 /** The newest audit records, newest first; for one subject, or the whole trail. */
-export async function readAuditTrail(
-  deps: AuditDeps,
-  options: { readonly subject?: string; readonly limit: number },
-): Promise<AuditRecord[]> {
+export async function readAuditTrail(deps: AuditDeps, options: { readonly subject?: string; readonly limit: number }): Promise<AuditRecord[]> {
   const query = options.subject
     ? new QueryCommand({
         TableName: deps.config.auditTableName,

@@ -41,11 +41,7 @@ export const deployPlanSchema = serviceTargetSchema.extend({
 export type DeployPlan = z.output<typeof deployPlanSchema>;
 
 /** The service's settings from the fleet file, as a workflow's plan carries them. */
-export function serviceTarget(
-  fleet: Fleet,
-  service: FleetService,
-  request: { readonly requestedBy: string; readonly reason: string },
-): ServiceTarget {
+export function serviceTarget(fleet: Fleet, service: FleetService, request: { readonly requestedBy: string; readonly reason: string }): ServiceTarget {
   const progressDeadlineSeconds = Math.round(fleet.deploy.progressDeadlineMinutes * 60);
   const soakSeconds = Math.round(fleet.deploy.soakMinutes * 60);
   return {

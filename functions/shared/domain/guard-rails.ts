@@ -54,7 +54,13 @@ function deletingClaim(deps: StateDeps, pk: string, claimId: string): Claim {
 }
 
 /** Claims `key` until `untilMs` for `claimId`; undefined while an earlier claim still holds. */
-export function claimCooldown(deps: StateDeps, key: string, untilMs: number, claimId: string, details: Record<string, unknown> = {}): Promise<Claim | undefined> {
+export function claimCooldown(
+  deps: StateDeps,
+  key: string,
+  untilMs: number,
+  claimId: string,
+  details: Record<string, unknown> = {},
+): Promise<Claim | undefined> {
   const pk = `cooldown#${key}`;
   return claimed(
     deps.clients.dynamodb.send(
@@ -120,7 +126,11 @@ export async function claimHourlyBudget(deps: StateDeps, maxPerHour: number): Pr
  * Runs `action` holding `claims`; if it throws, releases them (best effort,
  * each failure reported to `onReleaseFailure`) and rethrows the original error.
  */
-export async function holdingClaims<T>(claims: readonly Claim[], action: () => Promise<T>, onReleaseFailure: (claim: Claim, error: unknown) => void): Promise<T> {
+export async function holdingClaims<T>(
+  claims: readonly Claim[],
+  action: () => Promise<T>,
+  onReleaseFailure: (claim: Claim, error: unknown) => void,
+): Promise<T> {
   try {
     return await action();
   } catch (error) {

@@ -37,9 +37,7 @@ export async function readHaltFlag(deps: Pick<HandlerDeps<'ssm'>, 'clients' | 'c
     return { readable: false, problem: `${deps.config.haltParameterName} is not JSON` };
   }
   const parsed = haltFlagSchema.safeParse(json);
-  return parsed.success
-    ? { readable: true, flag: parsed.data }
-    : { readable: false, problem: `${deps.config.haltParameterName} does not hold a halt flag` };
+  return parsed.success ? { readable: true, flag: parsed.data } : { readable: false, problem: `${deps.config.haltParameterName} does not hold a halt flag` };
 }
 
 export interface HaltRequest {
@@ -74,9 +72,7 @@ export async function setHaltFlag(
     at: new Date().toISOString(),
     ...(request.services ? { services: [...request.services] } : {}),
   };
-  await deps.clients.ssm.send(
-    new PutParameterCommand({ Name: deps.config.haltParameterName, Value: JSON.stringify(flag), Type: 'String', Overwrite: true }),
-  );
+  await deps.clients.ssm.send(new PutParameterCommand({ Name: deps.config.haltParameterName, Value: JSON.stringify(flag), Type: 'String', Overwrite: true }));
   return { flag, alreadyHalted: false, alreadyResumed: false };
 }
 
@@ -90,8 +86,6 @@ export async function clearHaltFlag(
   if (!current.readable) throw new Error(`The halt flag cannot be read (${current.problem}); it was left as it is`);
   if (!current.flag.halted || current.flag.haltId !== haltId) return { cleared: false, flag: current.flag };
   const flag = { halted: false, lastHaltId: haltId, clearedBy, at: new Date().toISOString() };
-  await deps.clients.ssm.send(
-    new PutParameterCommand({ Name: deps.config.haltParameterName, Value: JSON.stringify(flag), Type: 'String', Overwrite: true }),
-  );
+  await deps.clients.ssm.send(new PutParameterCommand({ Name: deps.config.haltParameterName, Value: JSON.stringify(flag), Type: 'String', Overwrite: true }));
   return { cleared: true, flag: { halted: false } };
 }

@@ -108,7 +108,10 @@ export function requestValidation(
     async service(serviceId) {
       return (
         fleetService(deps.fleet, serviceId) ??
-        refuse({ field: 'service', reason: `${serviceId} is not in the ${deps.fleet.environment} fleet (known: ${Object.keys(deps.fleet.services).join(', ')})` })
+        refuse({
+          field: 'service',
+          reason: `${serviceId} is not in the ${deps.fleet.environment} fleet (known: ${Object.keys(deps.fleet.services).join(', ')})`,
+        })
       );
     },
   };

@@ -15,7 +15,12 @@ export const resumeSchema = z.object({
 export type Resume = z.output<typeof resumeSchema>;
 
 /** What a resume step records: about the whole fleet, by the requester (or, once approved, the approver). */
-export const resumeAuditAction = (action: string, resume: Pick<Resume, 'requestedBy' | 'reason'>, executionId: string, actor = resume.requestedBy): AuditAction => ({
+export const resumeAuditAction = (
+  action: string,
+  resume: Pick<Resume, 'requestedBy' | 'reason'>,
+  executionId: string,
+  actor = resume.requestedBy,
+): AuditAction => ({
   action,
   subject: 'fleet',
   actor,

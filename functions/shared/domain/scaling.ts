@@ -116,7 +116,11 @@ const inStep = (step: Step, breach: number): boolean =>
   (step.lowerBound === undefined || breach >= step.lowerBound) && (step.upperBound === undefined || breach < step.upperBound);
 
 const distance = (step: Step, breach: number): number =>
-  step.lowerBound !== undefined && breach < step.lowerBound ? step.lowerBound - breach : step.upperBound !== undefined && breach >= step.upperBound ? breach - step.upperBound : 0;
+  step.lowerBound !== undefined && breach < step.lowerBound
+    ? step.lowerBound - breach
+    : step.upperBound !== undefined && breach >= step.upperBound
+      ? breach - step.upperBound
+      : 0;
 
 /** The step adjustment for a breach, and how it was chosen. */
 export function chooseStep(steps: readonly Step[], breach: number | null): { readonly step: Step; readonly how: string } {
@@ -176,16 +180,24 @@ export function decideScaling(facts: ScalingFacts): ScaleDecision {
   if (direction === 'scale-out' && !plan.scaleOutWhileHalted) {
     if (!facts.halt.readable) return refuse('halt-flag-unreadable', `the halt flag cannot be read (${facts.halt.problem}): failing closed, no scale-out`);
     if (facts.halt.halted) {
-      return refuse('halted', `trading is halted (${facts.halt.haltId ?? 'unknown halt'}: ${facts.halt.reason ?? 'no reason given'}) and ${plan.service} may not scale out while halted`, facts.halt.haltId ?? 'unknown');
+      return refuse(
+        'halted',
+        `trading is halted (${facts.halt.haltId ?? 'unknown halt'}: ${facts.halt.reason ?? 'no reason given'}) and ${plan.service} may not scale out while halted`,
+        facts.halt.haltId ?? 'unknown',
+      );
     }
   }
-  if (direction === 'scale-in' && facts.deploying) return refuse('deploying', `a deployment of ${plan.service} is running (${facts.deploying}): no scale-in during a deployment`);
+  if (direction === 'scale-in' && facts.deploying)
+    return refuse('deploying', `a deployment of ${plan.service} is running (${facts.deploying}): no scale-in during a deployment`);
   if (plan.kind !== 'manual') {
     const own = facts.cooldownUntil[direction];
     if (own !== null && own > facts.now) return refuse('cooldown', `${plan.service} is in its ${direction} cooldown until ${new Date(own).toISOString()}`);
     const out = facts.cooldownUntil['scale-out'];
     if (direction === 'scale-in' && out !== null && out > facts.now) {
-      return refuse('cooldown', `${plan.service} scaled out recently (scale-out cooldown until ${new Date(out).toISOString()}): capacity just added is not taken away`);
+      return refuse(
+        'cooldown',
+        `${plan.service} scaled out recently (scale-out cooldown until ${new Date(out).toISOString()}): capacity just added is not taken away`,
+      );
     }
   }
   return { ...base, outcome: 'scale', direction, refusal: null, reason: `${word(direction)} ${from} → ${to}: ${withBound}` };
@@ -211,4 +223,8 @@ export function breachFromReasonData(reasonData: string | undefined): number | u
 
 /** The plan's step list from a scaling alarm definition. */
 export const stepsOf = (alarm: ScalingAlarmDefinition | undefined): Step[] =>
-  (alarm?.steps ?? []).map((s) => ({ ...(s.lowerBound === undefined ? {} : { lowerBound: s.lowerBound }), ...(s.upperBound === undefined ? {} : { upperBound: s.upperBound }), adjustment: s.adjustment }));
+  (alarm?.steps ?? []).map((s) => ({
+    ...(s.lowerBound === undefined ? {} : { lowerBound: s.lowerBound }),
+    ...(s.upperBound === undefined ? {} : { upperBound: s.upperBound }),
+    adjustment: s.adjustment,
+  }));

@@ -9,7 +9,11 @@ import type { HandlerDeps } from '../runtime/handler';
  * returns it to the last COMPLETED deployment). The stopped deployment's ARN,
  * or undefined when nothing was in flight (or it finished before the stop).
  */
-export async function rollBackInFlightDeployment(deps: Pick<HandlerDeps<'ecs'>, 'clients'>, cluster: string, ecsServiceName: string): Promise<string | undefined> {
+export async function rollBackInFlightDeployment(
+  deps: Pick<HandlerDeps<'ecs'>, 'clients'>,
+  cluster: string,
+  ecsServiceName: string,
+): Promise<string | undefined> {
   const inFlight = await deps.clients.ecs.send(new ListServiceDeploymentsCommand({ cluster, service: ecsServiceName, status: ['PENDING', 'IN_PROGRESS'] }));
   const deployment = inFlight.serviceDeployments?.[0];
   if (!deployment?.serviceDeploymentArn) return undefined;

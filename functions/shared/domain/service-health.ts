@@ -104,9 +104,7 @@ export async function assessServiceHealth(deps: HealthDeps, target: HealthTarget
   const since = target.since ? Date.parse(target.since) : checkedAt.getTime() - 15 * 60_000;
   const stopped = (await describeServiceTasks(deps, target.cluster, target.ecsServiceName, 'STOPPED')).filter(
     (t) =>
-      (!taskDefinitionArn || t.taskDefinitionArn === taskDefinitionArn) &&
-      FAILURE_STOP_CODES.has(t.stopCode ?? '') &&
-      (t.stoppedAt?.getTime() ?? 0) >= since,
+      (!taskDefinitionArn || t.taskDefinitionArn === taskDefinitionArn) && FAILURE_STOP_CODES.has(t.stopCode ?? '') && (t.stoppedAt?.getTime() ?? 0) >= since,
   );
   checks.push(
     stopped.length === 0

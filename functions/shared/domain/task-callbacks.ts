@@ -48,11 +48,7 @@ async function updateCallbackItem(deps: CallbackDeps, key: string, values: Recor
 
 /** Stores a waiting state's task token; returns the item, with an outcome if one arrived first. */
 export async function storeTaskToken(deps: CallbackDeps, key: string, taskToken: string, details: Record<string, unknown>): Promise<CallbackItem> {
-  return updateCallbackItem(
-    deps,
-    key,
-    { ...details, taskToken, expiresAt: Math.floor(Date.now() / 1000) + CALLBACK_RETENTION_SECONDS },
-  );
+  return updateCallbackItem(deps, key, { ...details, taskToken, expiresAt: Math.floor(Date.now() / 1000) + CALLBACK_RETENTION_SECONDS });
 }
 
 /**
@@ -61,11 +57,10 @@ export async function storeTaskToken(deps: CallbackDeps, key: string, taskToken:
  * COMPLETED deployment (same id) to IN_PROGRESS and completes it again.
  */
 export async function storeDeploymentOutcome(deps: CallbackDeps, outcome: DeploymentOutcome): Promise<CallbackItem> {
-  const item = await updateCallbackItem(
-    deps,
-    deploymentWaitKey(outcome.deploymentId),
-    { outcome, expiresAt: Math.floor(Date.now() / 1000) + CALLBACK_RETENTION_SECONDS },
-  );
+  const item = await updateCallbackItem(deps, deploymentWaitKey(outcome.deploymentId), {
+    outcome,
+    expiresAt: Math.floor(Date.now() / 1000) + CALLBACK_RETENTION_SECONDS,
+  });
   return { ...item, outcome: deploymentOutcomeSchema.parse(item.outcome) };
 }
 

@@ -49,15 +49,10 @@ export function defineHandler<Schema extends z.ZodType, Output, N extends Client
 
 /** Formats zod issues as "field: reason; field: reason" so the message names every field. */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length > 0 ? issue.path.map(String).join('.') : '(input)'}: ${issue.message}`)
-    .join('; ');
+  return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.map(String).join('.') : '(input)'}: ${issue.message}`).join('; ');
 }
 
-export function parseInput<Schema extends z.ZodType>(
-  definition: Pick<HandlerDefinition<Schema>, 'name' | 'input'>,
-  event: unknown,
-): z.output<Schema> {
+export function parseInput<Schema extends z.ZodType>(definition: Pick<HandlerDefinition<Schema>, 'name' | 'input'>, event: unknown): z.output<Schema> {
   const parsed = definition.input.safeParse(event);
   if (!parsed.success) {
     throw new InvalidInputError(`Invalid input to ${definition.name}: ${describeIssues(parsed.error)}`, { cause: parsed.error });

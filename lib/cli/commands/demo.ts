@@ -43,7 +43,7 @@ export const DEMO_STEPS: readonly DemoStep[] = [
     evidence: 'now runs',
   },
   {
-    title: 'A risk-engine release whose containers crash on start: ECS\'s circuit breaker fails it and rolls back',
+    title: "A risk-engine release whose containers crash on start: ECS's circuit breaker fails it and rolls back",
     service: 'risk-engine',
     tag: '2.4.0',
     behaviour: 'crash-on-start',
@@ -51,7 +51,7 @@ export const DEMO_STEPS: readonly DemoStep[] = [
     evidence: 'circuit breaker',
   },
   {
-    title: 'An order-gateway release that starts but fails its deep health check: Assure\'s health gate rolls it back',
+    title: "An order-gateway release that starts but fails its deep health check: Assure's health gate rolls it back",
     service: 'order-gateway',
     tag: '3.2.0',
     behaviour: 'failing-health-check',
@@ -71,7 +71,9 @@ export const DEMO_STEPS: readonly DemoStep[] = [
 export function addDemoCommand(program: Command, context: CommandContext): void {
   program
     .command('demo')
-    .description('a fresh sandbox: a good release, a crashing release, a release failing its health gate, a release rolled back by its alarm, a loss-limit halt (verified) that refuses a scale-out, an approved resume, a secret rotation, a scale-out, then the status')
+    .description(
+      'a fresh sandbox: a good release, a crashing release, a release failing its health gate, a release rolled back by its alarm, a loss-limit halt (verified) that refuses a scale-out, an approved resume, a secret rotation, a scale-out, then the status',
+    )
     .action(async () => {
       Sandbox.reset(context.globals().state);
       const ok = await withSandbox(context.globals(), (box) => runDemo(box, context.output));
@@ -84,7 +86,9 @@ const SCALED_SERVICE = 'order-gateway';
 const ROTATED_SECRET = 'order-signing-key';
 
 export async function runDemo(sandbox: Sandbox, output: Output, steps: readonly DemoStep[] = DEMO_STEPS): Promise<boolean> {
-  output.line(`Assure sandbox demo: ${sandbox.fleet.environment} fleet, cluster ${sandbox.fleet.cluster}, ${Object.keys(sandbox.fleet.services).length} services.`);
+  output.line(
+    `Assure sandbox demo: ${sandbox.fleet.environment} fleet, cluster ${sandbox.fleet.cluster}, ${Object.keys(sandbox.fleet.services).length} services.`,
+  );
   output.line(`Virtual time starts at ${new Date(sandbox.clock.now()).toISOString()}.`);
   const failures: string[] = [];
   const check = (ok: boolean, expected: string, got: string): void => {
@@ -108,22 +112,38 @@ export async function runDemo(sandbox: Sandbox, output: Output, steps: readonly 
     output.line(`   sandbox image ${image} --behaviour ${step.behaviour}`);
     const result = await runDeploy(sandbox, { service: step.service, image, requestedBy: 'demo', reason: step.title }, output);
     printWorkflowResult(result, output, false);
-    check(result.status === step.expect && result.message.includes(step.evidence), `${step.expect} with "${step.evidence}"`, `${result.status}: ${result.message}`);
+    check(
+      result.status === step.expect && result.message.includes(step.evidence),
+      `${step.expect} with "${step.evidence}"`,
+      `${result.status}: ${result.message}`,
+    );
     await sandbox.settleEcs();
   }
 
   if (sandbox.fleet.halt?.alarms.some((a) => a.name === LOSS_LIMIT_ALARM)) {
     heading(`The equities desk breaches its daily loss limit: ${LOSS_LIMIT_ALARM} goes into ALARM and trading halts`);
     output.line(`   sandbox alarm ${LOSS_LIMIT_ALARM} ALARM`);
-    const report = await observeSignal(sandbox, () => setAlarmState(sandbox, LOSS_LIMIT_ALARM, 'ALARM', 'Desk P&L -1.4m USD is below the -1m USD daily loss limit'), output);
+    const report = await observeSignal(
+      sandbox,
+      () => setAlarmState(sandbox, LOSS_LIMIT_ALARM, 'ALARM', 'Desk P&L -1.4m USD is below the -1m USD daily loss limit'),
+      output,
+    );
     printSignalReport(report, output, false);
     const halt = report.executions.find((e) => e.workflow === 'halt');
-    check(halt?.result.status === 'SUCCEEDED' && halt.result.message.includes('Trading stopped'), 'a halt SUCCEEDED with "Trading stopped"', halt ? `${halt.result.status}: ${halt.result.message}` : 'no halt');
+    check(
+      halt?.result.status === 'SUCCEEDED' && halt.result.message.includes('Trading stopped'),
+      'a halt SUCCEEDED with "Trading stopped"',
+      halt ? `${halt.result.status}: ${halt.result.message}` : 'no halt',
+    );
 
     if (sandbox.fleet.services[SCALED_SERVICE]?.scaling) {
       heading(`While trading is halted, load climbs on ${SCALED_SERVICE}: its CPU alarm asks for more tasks, and the scale-out is refused`);
       const outcome = await loadScalesService(sandbox, output);
-      check(outcome?.outcome === 'refused' && /halt/i.test(outcome.message), 'a scale-out refused because trading is halted', outcome ? `${outcome.outcome}: ${outcome.message}` : 'no scale execution');
+      check(
+        outcome?.outcome === 'refused' && /halt/i.test(outcome.message),
+        'a scale-out refused because trading is halted',
+        outcome ? `${outcome.outcome}: ${outcome.message}` : 'no scale execution',
+      );
       sandbox.load.reset(SCALED_SERVICE);
     }
 
@@ -152,7 +172,9 @@ export async function runDemo(sandbox: Sandbox, output: Output, steps: readonly 
 
   if (sandbox.fleet.secrets[ROTATED_SECRET]) {
     const consumers = sandbox.fleet.secrets[ROTATED_SECRET].consumers.join(' and ');
-    heading(`${ROTATED_SECRET} is rotated: ECS injects secrets only at task start, so ${consumers} are redeployed, dependencies first, through the health gate`);
+    heading(
+      `${ROTATED_SECRET} is rotated: ECS injects secrets only at task start, so ${consumers} are redeployed, dependencies first, through the health gate`,
+    );
     output.line(`   rotate ${ROTATED_SECRET}`);
     const rotation = await runRotate(sandbox, { secret: ROTATED_SECRET, requestedBy: 'demo', reason: 'Quarterly rotation of the order signing key' }, output);
     printWorkflowResult(rotation, output, false);

@@ -28,7 +28,12 @@ export function addHaltCommand(program: Command, context: CommandContext): void 
     .action(async (options: { reason: string; service?: string[]; as?: string }) => {
       await runWorkflowCommand(context, {
         run: (sandbox, { quiet }) =>
-          runHalt(sandbox, { reason: options.reason, actor: options.as ?? currentUser(), ...(options.service ? { services: options.service } : {}) }, context.output, { quiet }),
+          runHalt(
+            sandbox,
+            { reason: options.reason, actor: options.as ?? currentUser(), ...(options.service ? { services: options.service } : {}) },
+            context.output,
+            { quiet },
+          ),
         invalidRequestError: 'InvalidHaltRequestError',
       });
     });

@@ -22,7 +22,7 @@ export function printHistory(records: readonly AuditRecord[], output: Output): v
     r.action,
     r.phase === 'intent' ? 'intent' : r.status,
     r.actor,
-    (r.error ? `${r.error.name}: ${r.error.message}` : r.reason ?? '').slice(0, 100),
+    (r.error ? `${r.error.name}: ${r.error.message}` : (r.reason ?? '')).slice(0, 100),
   ]);
   table(['TIME', 'SUBJECT', 'ACTION', 'RECORD', 'ACTOR', 'DETAIL'], rows).forEach((l) => output.line(l));
 }

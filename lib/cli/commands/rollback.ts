@@ -23,13 +23,17 @@ export function runRollback(sandbox: Sandbox, options: RollbackOptions, output: 
     requestedBy: options.requestedBy,
     ...(options.targetRevision === undefined ? {} : { targetRevision: options.targetRevision }),
   };
-  return runWorkflow(sandbox, { workflow: 'rollback', input, namePrefix: `rollback-${options.service}`, label: `rollback ${options.service}` }, output, { quiet });
+  return runWorkflow(sandbox, { workflow: 'rollback', input, namePrefix: `rollback-${options.service}`, label: `rollback ${options.service}` }, output, {
+    quiet,
+  });
 }
 
 export function addRollbackCommand(program: Command, context: CommandContext): void {
   program
     .command('rollback')
-    .description("return a service to a known-good revision: stops a deploy in flight with rollback, or redeploys the last COMPLETED revision (within the fleet's rollback window) or the one named")
+    .description(
+      "return a service to a known-good revision: stops a deploy in flight with rollback, or redeploys the last COMPLETED revision (within the fleet's rollback window) or the one named",
+    )
     .argument('<service>', 'fleet service id')
     .option('--revision <n>', 'task-definition revision to return to', parsePositiveInteger)
     .option('--reason <text>', 'why (recorded and paged)', 'rollback requested from the CLI')
@@ -39,7 +43,12 @@ export function addRollbackCommand(program: Command, context: CommandContext): v
         run: (sandbox, { quiet }) =>
           runRollback(
             sandbox,
-            { service, reason: options.reason, requestedBy: options.requestedBy ?? currentUser(), ...(options.revision ? { targetRevision: options.revision } : {}) },
+            {
+              service,
+              reason: options.reason,
+              requestedBy: options.requestedBy ?? currentUser(),
+              ...(options.revision ? { targetRevision: options.revision } : {}),
+            },
             context.output,
             { quiet },
           ),

@@ -34,14 +34,19 @@ export function runRotate(sandbox: Sandbox, options: RotateOptions, output: Outp
 export function addRotateCommand(program: Command, context: CommandContext): void {
   program
     .command('rotate')
-    .description("rotate a managed secret, then redeploy its consumers in dependency order through the health gate; any failure restores the previous version")
+    .description('rotate a managed secret, then redeploy its consumers in dependency order through the health gate; any failure restores the previous version')
     .argument('<secret>', 'managed secret: fleet id (e.g. order-signing-key), Secrets Manager name or ARN')
     .option('--reason <text>', 'why (recorded, and paged on failure)')
     .option('--as <name>', 'who asks (default: the current user)')
     .action(async (secret: string, options: { reason?: string; as?: string }) => {
       await runWorkflowCommand(context, {
         run: (sandbox, { quiet }) =>
-          runRotate(sandbox, { secret, requestedBy: options.as ?? currentUser(), ...(options.reason === undefined ? {} : { reason: options.reason }) }, context.output, { quiet }),
+          runRotate(
+            sandbox,
+            { secret, requestedBy: options.as ?? currentUser(), ...(options.reason === undefined ? {} : { reason: options.reason }) },
+            context.output,
+            { quiet },
+          ),
         invalidRequestError: 'InvalidRotationRequestError',
       });
     });

@@ -60,7 +60,11 @@ export function addSandboxCommand(program: Command, context: CommandContext): vo
     .command('image')
     .description('set how tasks running an image behave')
     .argument('<ref>', 'image reference')
-    .addOption(new Option('--behaviour <behaviour>', IMAGE_BEHAVIOURS.map((b) => `${b}: ${BEHAVIOUR_DESCRIPTIONS[b]}`).join('; ')).choices(IMAGE_BEHAVIOURS).makeOptionMandatory())
+    .addOption(
+      new Option('--behaviour <behaviour>', IMAGE_BEHAVIOURS.map((b) => `${b}: ${BEHAVIOUR_DESCRIPTIONS[b]}`).join('; '))
+        .choices(IMAGE_BEHAVIOURS)
+        .makeOptionMandatory(),
+    )
     .action(async (ref: string, options: { behaviour: ImageBehaviour }) => {
       await withSandbox(globals(), async (box) => box.images.set(ref, options.behaviour));
       output.line(`${ref}: ${options.behaviour} (${BEHAVIOUR_DESCRIPTIONS[options.behaviour]})`);
@@ -72,7 +76,8 @@ export function addSandboxCommand(program: Command, context: CommandContext): vo
     .argument('<state>', ALARM_STATES.join('|'))
     .option('--reason <text>', 'the state reason', 'set from the Assure sandbox CLI')
     .action(async (name: string, state: string, options: { reason: string }) => {
-      if (!(ALARM_STATES as readonly string[]).includes(state)) throw new InvalidArgumentError(`state: must be one of ${ALARM_STATES.join(', ')}, not ${state}`);
+      if (!(ALARM_STATES as readonly string[]).includes(state))
+        throw new InvalidArgumentError(`state: must be one of ${ALARM_STATES.join(', ')}, not ${state}`);
       const report = await withSandbox(globals(), (box) =>
         observeSignal(box, () => setAlarmState(box, name, state as (typeof ALARM_STATES)[number], options.reason), output, { quiet: globals().json }),
       );
@@ -81,7 +86,9 @@ export function addSandboxCommand(program: Command, context: CommandContext): vo
     });
   sandbox
     .command('emit')
-    .description('deliver an event to the simulated bus as if the AWS service in its source had emitted it (id, time, account and region default to now and this account)')
+    .description(
+      'deliver an event to the simulated bus as if the AWS service in its source had emitted it (id, time, account and region default to now and this account)',
+    )
     .argument('<event.json>', 'an EventBridge event (see examples/events/)')
     .action(async (file: string) => {
       const report = await withSandbox(globals(), (box) => {

@@ -91,7 +91,9 @@ export function printScaleStatus(rows: readonly ScaleStatus[], output: Output, j
     output.line(line);
   }
   for (const r of rows) {
-    output.line(`${r.service} last decision: ${r.lastDecision ? `${r.lastDecision.outcome} (${r.lastDecision.source}, ${r.lastDecision.at}): ${r.lastDecision.message}` : 'none yet'}`);
+    output.line(
+      `${r.service} last decision: ${r.lastDecision ? `${r.lastDecision.outcome} (${r.lastDecision.source}, ${r.lastDecision.at}): ${r.lastDecision.message}` : 'none yet'}`,
+    );
   }
 }
 

@@ -43,7 +43,9 @@ export function addScaleCommand(program: Command, context: CommandContext): void
   const { output } = context;
   const scale = program
     .command('scale')
-    .description('scale a service through the scale state machine (bounded by min/max; refused while halted, deploying or, for automatic requests, cooling down), or `scale status`')
+    .description(
+      'scale a service through the scale state machine (bounded by min/max; refused while halted, deploying or, for automatic requests, cooling down), or `scale status`',
+    )
     .argument('<service>', 'fleet service id with a scaling policy')
     // Optional only so that a missing count is refused with the field named, as the workflow refuses the rest.
     .argument('[count]', 'the desired task count')
@@ -62,7 +64,10 @@ export function addScaleCommand(program: Command, context: CommandContext): void
             { quiet },
           );
         },
-        exitCode: (result) => (result.status === 'SUCCEEDED' && String(result.output?.outcome ?? '') === 'refused' ? EXIT.failed : workflowExitCode(result, 'InvalidScaleRequestError')),
+        exitCode: (result) =>
+          result.status === 'SUCCEEDED' && String(result.output?.outcome ?? '') === 'refused'
+            ? EXIT.failed
+            : workflowExitCode(result, 'InvalidScaleRequestError'),
       });
     });
   // Commander dispatches `scale status` here before `scale <service> <count>` sees it.

@@ -85,7 +85,9 @@ export function printStatus(statuses: readonly ServiceStatus[], output: Output):
     imageTag(s.image),
     `${s.runningCount}/${s.desiredCount}`,
     s.rolloutState,
-    s.lastDeployment ? `${s.lastDeployment.outcome} ${s.lastDeployment.image ? imageTag(s.lastDeployment.image) : ''} ${s.lastDeployment.at.slice(11, 19)}`.trim() : '-',
+    s.lastDeployment
+      ? `${s.lastDeployment.outcome} ${s.lastDeployment.image ? imageTag(s.lastDeployment.image) : ''} ${s.lastDeployment.at.slice(11, 19)}`.trim()
+      : '-',
   ]);
   table(['SERVICE', 'ROLE', 'REVISION', 'IMAGE', 'RUNNING', 'ROLLOUT', 'LAST DEPLOY'], rows).forEach((l) => output.line(l));
 }

@@ -44,7 +44,10 @@ export class RollingController {
         const definition = this.definitions.byArn(primary.taskDefinition);
         if (definition) {
           const started = Array.from({ length: launch }, () => this.lifecycle.startTask(service, primary, definition));
-          this.state.addServiceEvent(service, `(service ${service.serviceName}) has started ${started.length} tasks: ${started.map((t) => `(task ${taskId(t)})`).join(' ')}.`);
+          this.state.addServiceEvent(
+            service,
+            `(service ${service.serviceName}) has started ${started.length} tasks: ${started.map((t) => `(task ${taskId(t)})`).join(' ')}.`,
+          );
         }
       }
       // Scale in: the primary runs more tasks than it should.
@@ -102,10 +105,13 @@ export class RollingController {
     if (this.timers.has(key)) return;
     this.timers.set(
       key,
-      setTimeout(() => {
-        this.timers.delete(key);
-        this.reconcile(service);
-      }, Math.max(0, at - Date.now())),
+      setTimeout(
+        () => {
+          this.timers.delete(key);
+          this.reconcile(service);
+        },
+        Math.max(0, at - Date.now()),
+      ),
     );
   }
 

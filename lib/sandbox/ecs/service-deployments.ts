@@ -184,7 +184,13 @@ export class ServiceDeployments {
         ...(record.statusReason ? { statusReason: record.statusReason } : {}),
         ...(breaker ? { deploymentCircuitBreaker: { ...breaker } } : {}),
         ...(record.rollback
-          ? { rollback: { reason: record.rollback.reason, serviceRevisionArn: record.rollback.serviceRevisionArn, startedAt: new Date(record.rollback.startedAt) } }
+          ? {
+              rollback: {
+                reason: record.rollback.reason,
+                serviceRevisionArn: record.rollback.serviceRevisionArn,
+                startedAt: new Date(record.rollback.startedAt),
+              },
+            }
           : {}),
       });
     }

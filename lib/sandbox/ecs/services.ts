@@ -38,10 +38,17 @@ export class Services {
    */
   seed(options: SeedServiceOptions, definition: TaskDefinitionRecord, now: number): { service: ServiceRecord; deployment: DeploymentRecord } {
     const serviceArn = this.state.serviceArn(options.cluster, options.serviceName);
-    const deployment = this.deployments.newDeployment(options.cluster, options.serviceName, definition.taskDefinitionArn, options.desiredCount, {
-      enable: false,
-      rollback: false,
-    }, { alarmNames: [], enable: false, rollback: false });
+    const deployment = this.deployments.newDeployment(
+      options.cluster,
+      options.serviceName,
+      definition.taskDefinitionArn,
+      options.desiredCount,
+      {
+        enable: false,
+        rollback: false,
+      },
+      { alarmNames: [], enable: false, rollback: false },
+    );
     deployment.rolloutState = 'COMPLETED';
     deployment.rolloutStateReason = `ECS deployment ${deployment.id} completed.`;
     const service: ServiceRecord = {
@@ -89,14 +96,19 @@ export class Services {
 
   describeService(service: ServiceRecord): object {
     const tasks = this.state.serviceTasks(service);
-    const running = (deploymentId?: string): number => tasks.filter((t) => t.lastStatus === 'RUNNING' && (!deploymentId || t.deploymentId === deploymentId)).length;
+    const running = (deploymentId?: string): number =>
+      tasks.filter((t) => t.lastStatus === 'RUNNING' && (!deploymentId || t.deploymentId === deploymentId)).length;
     const pending = (deploymentId?: string): number =>
       tasks.filter((t) => (t.lastStatus === 'PROVISIONING' || t.lastStatus === 'PENDING') && (!deploymentId || t.deploymentId === deploymentId)).length;
     return {
       serviceArn: service.serviceArn,
       serviceName: service.serviceName,
       clusterArn: service.clusterArn,
-      loadBalancers: service.loadBalancers.map((lb) => ({ targetGroupArn: lb.targetGroupArn, containerName: lb.containerName, containerPort: lb.containerPort })),
+      loadBalancers: service.loadBalancers.map((lb) => ({
+        targetGroupArn: lb.targetGroupArn,
+        containerName: lb.containerName,
+        containerPort: lb.containerPort,
+      })),
       status: service.status,
       desiredCount: service.desiredCount,
       runningCount: running(),

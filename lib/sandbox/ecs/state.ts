@@ -28,14 +28,20 @@ export class EcsState {
 
   /** The cluster name of a name or ARN (`default` when absent); ClusterNotFoundException when there is no such cluster. */
   requireCluster(cluster: unknown): string {
-    const name = String(cluster ?? 'default').split('/').pop() ?? 'default';
+    const name =
+      String(cluster ?? 'default')
+        .split('/')
+        .pop() ?? 'default';
     if (!this.clusters.has(name)) throw new SimulatedAwsError('ClusterNotFoundException', 'Cluster not found.');
     return name;
   }
 
   /** A service of `cluster` by name or ARN. */
   findService(cluster: string, service: unknown): ServiceRecord | undefined {
-    const name = String(service ?? '').split('/').pop() ?? '';
+    const name =
+      String(service ?? '')
+        .split('/')
+        .pop() ?? '';
     return this.services.get(this.serviceArn(cluster, name));
   }
 

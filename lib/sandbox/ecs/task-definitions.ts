@@ -69,11 +69,13 @@ export class TaskDefinitions {
 
   registerTaskDefinition(input: Record<string, unknown>): object {
     const family = String(input.family ?? '');
-    if (!/^[A-Za-z0-9_-]{1,255}$/.test(family)) throw new SimulatedAwsError('ClientException', 'Family must be 1-255 letters, numbers, hyphens or underscores.');
+    if (!/^[A-Za-z0-9_-]{1,255}$/.test(family))
+      throw new SimulatedAwsError('ClientException', 'Family must be 1-255 letters, numbers, hyphens or underscores.');
     const containers = input.containerDefinitions as ContainerDefinition[] | undefined;
     if (!containers || containers.length === 0) throw new SimulatedAwsError('ClientException', 'Container list cannot be empty.');
     for (const container of containers) {
-      if (!container.name || !container.image) throw new SimulatedAwsError('ClientException', 'Container.name and Container.image should not be null or empty.');
+      if (!container.name || !container.image)
+        throw new SimulatedAwsError('ClientException', 'Container.name and Container.image should not be null or empty.');
     }
     const { tags, ...fields } = input as Record<string, unknown> & { tags?: { key: string; value: string }[] };
     const definition = this.register({

@@ -151,7 +151,10 @@ export class TaskLifecycle {
       this.state.addServiceEvent(service, `(service ${service.serviceName}) deregistered ${draining.length} targets in (target-group ${lb.targetGroupArn})`);
       this.state.addServiceEvent(service, `(service ${service.serviceName}) has begun draining connections on ${draining.length} tasks.`);
     }
-    this.state.addServiceEvent(service, `(service ${service.serviceName}) has stopped ${tasks.length} running tasks: ${tasks.map((t) => `(task ${taskId(t)})`).join(' ')}.`);
+    this.state.addServiceEvent(
+      service,
+      `(service ${service.serviceName}) has stopped ${tasks.length} running tasks: ${tasks.map((t) => `(task ${taskId(t)})`).join(' ')}.`,
+    );
   }
 
   /** Runs a task's scheduled transition. */
@@ -169,7 +172,11 @@ export class TaskLifecycle {
         task.next = crashesOnStart(this.images.behaviourOf(task.image))
           ? { at: now + ECS_TIMINGS.crashAfterStartMs, action: 'crash' }
           : {
-              at: now + ECS_TIMINGS.pendingMs + Math.floor(this.context.random.next() * ECS_TIMINGS.pendingJitterMs) + extraStartMs(this.images.behaviourOf(task.image)),
+              at:
+                now +
+                ECS_TIMINGS.pendingMs +
+                Math.floor(this.context.random.next() * ECS_TIMINGS.pendingJitterMs) +
+                extraStartMs(this.images.behaviourOf(task.image)),
               action: 'running',
             };
         break;
@@ -257,7 +264,13 @@ export class TaskLifecycle {
   }
 
   /** Applies the verdicts due by now; a failed task is replaced once the grace period is over, a passing one serves. */
-  private evaluateChecks(service: ServiceRecord, task: TaskRecord, deployment: DeploymentRecord | undefined, lb: TargetGroupConfig | undefined, now: number): void {
+  private evaluateChecks(
+    service: ServiceRecord,
+    task: TaskRecord,
+    deployment: DeploymentRecord | undefined,
+    lb: TargetGroupConfig | undefined,
+    now: number,
+  ): void {
     const checks = task.checks ?? {};
     if (checks.targetAt !== undefined && checks.targetAt <= now && task.target === 'initial') {
       task.target = checks.targetPasses ? 'healthy' : 'unhealthy';
@@ -269,7 +282,8 @@ export class TaskLifecycle {
         );
       }
     }
-    if (checks.containerAt !== undefined && checks.containerAt <= now && task.health === 'UNKNOWN') task.health = checks.containerPasses ? 'HEALTHY' : 'UNHEALTHY';
+    if (checks.containerAt !== undefined && checks.containerAt <= now && task.health === 'UNKNOWN')
+      task.health = checks.containerPasses ? 'HEALTHY' : 'UNHEALTHY';
     if (task.target === 'unhealthy' || task.health === 'UNHEALTHY') {
       // ECS ignores failed health checks for healthCheckGracePeriodSeconds after the task started.
       const graceEnds = (task.startedAt ?? now) + service.healthCheckGracePeriodSeconds * 1000;
@@ -300,10 +314,13 @@ export class TaskLifecycle {
     clearTimeout(this.timers.get(task.taskArn));
     this.timers.set(
       task.taskArn,
-      setTimeout(() => {
-        this.timers.delete(task.taskArn);
-        this.advance(task);
-      }, Math.max(0, step.at - Date.now())),
+      setTimeout(
+        () => {
+          this.timers.delete(task.taskArn);
+          this.advance(task);
+        },
+        Math.max(0, step.at - Date.now()),
+      ),
     );
   }
 

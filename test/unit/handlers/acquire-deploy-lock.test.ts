@@ -73,7 +73,11 @@ describe('acquire-deploy-lock', () => {
 
     await acquire();
 
-    expect(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.TableName)).toEqual([testConfig.auditTableName, testConfig.lockTableName, testConfig.auditTableName]);
+    expect(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.TableName)).toEqual([
+      testConfig.auditTableName,
+      testConfig.lockTableName,
+      testConfig.auditTableName,
+    ]);
     expect(auditTrail(ddb)).toEqual(['deploy.acquire-lock intent started', 'deploy.acquire-lock outcome succeeded']);
     expect(auditRecords(ddb)[1]).toMatchObject({
       subject: 'order-gateway',
@@ -103,14 +107,20 @@ describe('acquire-deploy-lock', () => {
       message: `order-gateway is locked by ${OTHER_EXECUTION} (image ${REPOSITORY}:2.3.9, requested by bob@example.com, lease until 2025-07-05T12:10:00.000Z)`,
     });
     expect((error as Error).cause).toBeInstanceOf(ConditionalCheckFailedException);
-    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: testConfig.lockTableName, Key: { pk: { S: 'service#order-gateway' } }, ConsistentRead: true });
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, {
+      TableName: testConfig.lockTableName,
+      Key: { pk: { S: 'service#order-gateway' } },
+      ConsistentRead: true,
+    });
   });
 
   it('names the holder of a lock item without a lease end, rather than failing to format it', async () => {
     ddb.on(PutItemCommand, { TableName: testConfig.lockTableName }).rejects(conditionFailed());
     ddb.on(GetItemCommand).resolves({ Item: marshall({ owner: OTHER_EXECUTION, reason: 'rollback', requestedBy: 'bob' }) });
 
-    await expect(acquire()).rejects.toThrow(new DeployLockHeldError(`order-gateway is locked by ${OTHER_EXECUTION} (rollback, requested by bob, lease until unknown)`));
+    await expect(acquire()).rejects.toThrow(
+      new DeployLockHeldError(`order-gateway is locked by ${OTHER_EXECUTION} (rollback, requested by bob, lease until unknown)`),
+    );
   });
 
   it('still refuses when the holder released the lock between the put and the read', async () => {

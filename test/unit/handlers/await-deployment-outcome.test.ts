@@ -6,15 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { awaitDeploymentOutcome } from '../../../functions/await-deployment-outcome/core';
 import { handleDeploymentEvent } from '../../../functions/handle-deployment-event/core';
 import { EXECUTION_ID, type TestDeps, testDeps } from '../../support/handler-deps';
-import {
-  buildDeployment,
-  buildPlan,
-  buildService,
-  deploymentEvent,
-  FakeCallbackTable,
-  NEW_REVISION_ARN,
-  stubDescribeServices,
-} from './builders';
+import { buildDeployment, buildPlan, buildService, deploymentEvent, FakeCallbackTable, NEW_REVISION_ARN, stubDescribeServices } from './builders';
 
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAaaa-wait-for-deployment';
 const DEPLOYMENT_ID = 'ecs-svc/2222222222222222222';
@@ -46,7 +38,13 @@ afterEach(() => {
 });
 
 function rollout(overrides: Parameters<typeof buildDeployment>[0] = {}) {
-  return buildDeployment({ id: DEPLOYMENT_ID, taskDefinition: NEW_REVISION_ARN, createdAt: new Date(STARTED_AT), updatedAt: new Date(STARTED_AT), ...overrides });
+  return buildDeployment({
+    id: DEPLOYMENT_ID,
+    taskDefinition: NEW_REVISION_ARN,
+    createdAt: new Date(STARTED_AT),
+    updatedAt: new Date(STARTED_AT),
+    ...overrides,
+  });
 }
 
 const awaitOutcome = (notBefore = STARTED_AT) =>
@@ -76,7 +74,10 @@ describe('await-deployment-outcome: the token is stored first', () => {
   });
 
   it('completes the wait at once when ECS already reports the rollout COMPLETED', async () => {
-    stubDescribeServices(ecs, buildService([rollout({ rolloutState: 'COMPLETED', rolloutStateReason: 'done', updatedAt: new Date('2025-07-05T12:04:00.000Z') })]));
+    stubDescribeServices(
+      ecs,
+      buildService([rollout({ rolloutState: 'COMPLETED', rolloutStateReason: 'done', updatedAt: new Date('2025-07-05T12:04:00.000Z') })]),
+    );
 
     await expect(awaitOutcome()).resolves.toEqual({ waiting: false, deploymentId: DEPLOYMENT_ID, delivery: 'delivered' });
 
@@ -86,7 +87,10 @@ describe('await-deployment-outcome: the token is stored first', () => {
   });
 
   it('fails the wait at once when ECS already reports the rollout FAILED', async () => {
-    stubDescribeServices(ecs, buildService([rollout({ rolloutState: 'FAILED', rolloutStateReason: 'circuit breaker triggered', updatedAt: new Date('2025-07-05T12:04:00.000Z') })]));
+    stubDescribeServices(
+      ecs,
+      buildService([rollout({ rolloutState: 'FAILED', rolloutStateReason: 'circuit breaker triggered', updatedAt: new Date('2025-07-05T12:04:00.000Z') })]),
+    );
 
     await awaitOutcome();
 
@@ -143,7 +147,11 @@ describe('await-deployment-outcome: the event arrives first', () => {
   });
 
   it('delivers a FAILED outcome at once with SendTaskFailure', async () => {
-    await eventArrives('SERVICE_DEPLOYMENT_FAILED', { deploymentId: DEPLOYMENT_ID, updatedAt: '2025-07-05T12:04:00.000Z', reason: 'alarm prod-order-gateway-error-rate' });
+    await eventArrives('SERVICE_DEPLOYMENT_FAILED', {
+      deploymentId: DEPLOYMENT_ID,
+      updatedAt: '2025-07-05T12:04:00.000Z',
+      reason: 'alarm prod-order-gateway-error-rate',
+    });
 
     await awaitOutcome();
 

@@ -66,7 +66,13 @@ export function buildPlan(overrides: Partial<DeployPlan> = {}): DeployPlan {
 }
 
 export function buildBaseline(overrides: Partial<ServiceBaseline> = {}): ServiceBaseline {
-  return { serviceArn: SERVICE_ARN, deploymentId: 'ecs-svc/1111111111111111111', previousTaskDefinitionArn: PREVIOUS_REVISION_ARN, desiredCount: 4, ...overrides };
+  return {
+    serviceArn: SERVICE_ARN,
+    deploymentId: 'ecs-svc/1111111111111111111',
+    previousTaskDefinitionArn: PREVIOUS_REVISION_ARN,
+    desiredCount: 4,
+    ...overrides,
+  };
 }
 
 /** An ECS deployment; by default the service's settled deployment of the previous revision. */
@@ -102,9 +108,9 @@ export function buildService(deployments: Deployment[], overrides: Partial<Servi
 
 /** Stubs DescribeServices to answer with these services (none: the service is MISSING). */
 export function stubDescribeServices(ecs: AwsClientStub<ECSClient>, ...services: Service[]): void {
-  ecs.on(DescribeServicesCommand).resolves(
-    services.length > 0 ? { services, failures: [] } : { services: [], failures: [{ arn: SERVICE_ARN, reason: 'MISSING' }] },
-  );
+  ecs
+    .on(DescribeServicesCommand)
+    .resolves(services.length > 0 ? { services, failures: [] } : { services: [], failures: [{ arn: SERVICE_ARN, reason: 'MISSING' }] });
 }
 
 export function deploymentEvent(
@@ -144,7 +150,11 @@ export function alarmEvent(alarmName: string, value: 'OK' | 'ALARM' | 'INSUFFICI
     resources: [`arn:aws:cloudwatch:eu-west-2:${ACCOUNT}:alarm:${alarmName}`],
     detail: {
       alarmName,
-      state: { value, reason: `Threshold Crossed: 2 datapoints were ${value === 'ALARM' ? 'greater' : 'not greater'} than the threshold (1.0).`, timestamp: '2025-07-05T12:20:00.000+0000' },
+      state: {
+        value,
+        reason: `Threshold Crossed: 2 datapoints were ${value === 'ALARM' ? 'greater' : 'not greater'} than the threshold (1.0).`,
+        timestamp: '2025-07-05T12:20:00.000+0000',
+      },
       previousState: { value: previous, reason: 'previous', timestamp: '2025-07-05T12:00:00.000+0000' },
     },
   };
@@ -212,7 +222,16 @@ export function buildTask(id: string, ip: string | undefined, overrides: Partial
     lastStatus: 'RUNNING',
     desiredStatus: 'RUNNING',
     attachments: ip
-      ? [{ type: 'ElasticNetworkInterface', status: 'ATTACHED', details: [{ name: 'subnetId', value: 'subnet-0a1b2c3d4e5f60001' }, { name: 'privateIPv4Address', value: ip }] }]
+      ? [
+          {
+            type: 'ElasticNetworkInterface',
+            status: 'ATTACHED',
+            details: [
+              { name: 'subnetId', value: 'subnet-0a1b2c3d4e5f60001' },
+              { name: 'privateIPv4Address', value: ip },
+            ],
+          },
+        ]
       : [],
     ...overrides,
   };
@@ -258,9 +277,9 @@ export function healthyWorld(): ServiceWorld {
 export function stubServiceWorld(deps: TestDeps, world: ServiceWorld): { ecs: AwsClientStub<ECSClient>; cloudwatch: AwsClientStub<CloudWatchClient> } {
   const ecs = mockClient(deps.clients.ecs);
   const cloudwatch = mockClient(deps.clients.cloudwatch);
-  ecs.on(DescribeServicesCommand).callsFake(() =>
-    world.service ? { services: [world.service], failures: [] } : { services: [], failures: [{ arn: SERVICE_ARN, reason: 'MISSING' }] },
-  );
+  ecs
+    .on(DescribeServicesCommand)
+    .callsFake(() => (world.service ? { services: [world.service], failures: [] } : { services: [], failures: [{ arn: SERVICE_ARN, reason: 'MISSING' }] }));
   ecs.on(ListTasksCommand, { desiredStatus: 'RUNNING' }).callsFake(() => ({ taskArns: world.runningTasks.map((t) => t.taskArn) }));
   ecs.on(ListTasksCommand, { desiredStatus: 'STOPPED' }).callsFake(() => ({ taskArns: world.stoppedTasks.map((t) => t.taskArn) }));
   ecs.on(DescribeTasksCommand).callsFake((input: DescribeTasksCommandInput) => ({

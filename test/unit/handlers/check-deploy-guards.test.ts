@@ -4,12 +4,7 @@ import { GetParameterCommand, ParameterNotFound, type SSMClient } from '@aws-sdk
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { checkDeployGuards } from '../../../functions/check-deploy-guards/core';
-import {
-  DeploymentInProgressError,
-  DeployWindowClosedError,
-  ServiceStateError,
-  TradingHaltedError,
-} from '../../../functions/shared/runtime/errors';
+import { DeploymentInProgressError, DeployWindowClosedError, ServiceStateError, TradingHaltedError } from '../../../functions/shared/runtime/errors';
 import { EXECUTION_ID, type TestDeps, testDeps } from '../../support/handler-deps';
 import {
   auditRecords,
@@ -48,7 +43,9 @@ afterEach(() => {
 });
 
 function setHaltFlag(value: unknown): void {
-  ssm.on(GetParameterCommand, { Name: '/assure/prod/halt' }).resolves({ Parameter: { Name: '/assure/prod/halt', Type: 'String', Value: JSON.stringify(value) } });
+  ssm
+    .on(GetParameterCommand, { Name: '/assure/prod/halt' })
+    .resolves({ Parameter: { Name: '/assure/prod/halt', Type: 'String', Value: JSON.stringify(value) } });
 }
 
 const check = () => checkDeployGuards.core({ executionId: EXECUTION_ID, plan: buildPlan() }, deps);

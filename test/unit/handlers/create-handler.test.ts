@@ -66,7 +66,10 @@ describe('createHandler: input', () => {
   });
 
   it('names the whole input when it is not an object', async () => {
-    const handler = createHandler(probe(async () => 'ran'), deps);
+    const handler = createHandler(
+      probe(async () => 'ran'),
+      deps,
+    );
 
     await expect(handler('not an event', lambdaContext())).rejects.toThrow(/^Invalid input to probe: \(input\): /);
   });
@@ -96,7 +99,11 @@ describe('createHandler: input', () => {
 
     await expect(
       createHandler(validateDeployRequest, deps)({ executionId: EXECUTION_ID, request: { service: 'order-gateway' } }, lambdaContext()),
-    ).rejects.toThrow(new InvalidDeployRequestError('Invalid deploy request: image: Invalid input: expected string, received undefined; requestedBy: Invalid input: expected string, received undefined'));
+    ).rejects.toThrow(
+      new InvalidDeployRequestError(
+        'Invalid deploy request: image: Invalid input: expected string, received undefined; requestedBy: Invalid input: expected string, received undefined',
+      ),
+    );
   });
 });
 
@@ -105,7 +112,12 @@ describe('createHandler: errors', () => {
     const failure = new InvalidDeployRequestError('nope');
     const logged = vi.spyOn(deps.logger, 'error');
 
-    await expect(createHandler(probe(async () => Promise.reject(failure)), deps)({ executionId: EXECUTION_ID, count: 1 }, lambdaContext())).rejects.toBe(failure);
+    await expect(
+      createHandler(
+        probe(async () => Promise.reject(failure)),
+        deps,
+      )({ executionId: EXECUTION_ID, count: 1 }, lambdaContext()),
+    ).rejects.toBe(failure);
 
     expect(logged).toHaveBeenCalledWith('probe failed', { error: { name: 'InvalidDeployRequestError', message: 'nope' } });
   });
@@ -113,7 +125,12 @@ describe('createHandler: errors', () => {
   it("returns the core's result and uses the execution as the correlation id", async () => {
     const correlation = vi.spyOn(deps.logger, 'setCorrelationId');
 
-    await expect(createHandler(probe(async ({ count }) => count * 2), deps)({ executionId: EXECUTION_ID, count: 21 }, lambdaContext())).resolves.toBe(42);
+    await expect(
+      createHandler(
+        probe(async ({ count }) => count * 2),
+        deps,
+      )({ executionId: EXECUTION_ID, count: 21 }, lambdaContext()),
+    ).resolves.toBe(42);
 
     expect(correlation).toHaveBeenCalledWith(EXECUTION_ID);
   });
@@ -146,7 +163,9 @@ describe('createAwsClients: transient AWS errors', () => {
   const putItem = () => new PutItemCommand({ TableName: 'audit', Item: { pk: { S: 'x' } } });
 
   it('turns a throttling error into AwsTransientError naming the operation and the cause', async () => {
-    const error = await dynamodbFailingWith(throttling).send(putItem()).catch((e: unknown) => e);
+    const error = await dynamodbFailingWith(throttling)
+      .send(putItem())
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(AwsTransientError);
     expect(error).toMatchObject({

@@ -56,7 +56,8 @@ class FakeApprovalTable {
     if (!current || current.status !== values[':pending']) {
       throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
     }
-    if (input.UpdateExpression !== 'SET #status = :decided, decidedBy = :approver, decidedAt = :at') throw new Error(`unexpected update ${input.UpdateExpression ?? ''}`);
+    if (input.UpdateExpression !== 'SET #status = :decided, decidedBy = :approver, decidedAt = :at')
+      throw new Error(`unexpected update ${input.UpdateExpression ?? ''}`);
     this.put({ ...current, status: values[':decided'], decidedBy: values[':approver'], decidedAt: values[':at'] });
     return {};
   }
@@ -144,10 +145,18 @@ describe('decide-resume-approval: an approver decides', () => {
     expect(auditRecords(ddb)[0]?.reason).toBe('approve: venue confirmed FIX session healthy');
   });
 
-  it("rejects: fails the waiting approval with ResumeRejected, naming who rejected and why", async () => {
-    await expect(decide('head-of-trading', 'reject', 'losses not yet explained')).resolves.toEqual({ approvalId: APPROVAL_ID, decision: 'reject', delivery: 'delivered' });
+  it('rejects: fails the waiting approval with ResumeRejected, naming who rejected and why', async () => {
+    await expect(decide('head-of-trading', 'reject', 'losses not yet explained')).resolves.toEqual({
+      approvalId: APPROVAL_ID,
+      decision: 'reject',
+      delivery: 'delivered',
+    });
 
-    expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, { taskToken: TASK_TOKEN, error: 'ResumeRejected', cause: 'Rejected by head-of-trading: losses not yet explained' });
+    expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, {
+      taskToken: TASK_TOKEN,
+      error: 'ResumeRejected',
+      cause: 'Rejected by head-of-trading: losses not yet explained',
+    });
     expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
     expect(table.item()).toMatchObject({ status: 'rejected', decidedBy: 'head-of-trading' });
   });
@@ -295,7 +304,12 @@ describe('decide-resume-approval: two approvers at once', () => {
   it('records the losing decision as a failed outcome', async () => {
     await Promise.allSettled([decide('chief-risk-officer'), decide('head-of-trading')]);
 
-    expect(auditRecords(ddb).filter((r) => r.phase === 'outcome').map((r) => `${r.actor} ${r.status}`).sort()).toEqual(['chief-risk-officer succeeded', 'head-of-trading failed']);
+    expect(
+      auditRecords(ddb)
+        .filter((r) => r.phase === 'outcome')
+        .map((r) => `${r.actor} ${r.status}`)
+        .sort(),
+    ).toEqual(['chief-risk-officer succeeded', 'head-of-trading failed']);
   });
 
   it('passes on any other DynamoDB error unchanged', async () => {

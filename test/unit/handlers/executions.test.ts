@@ -57,7 +57,9 @@ describe('startNamedExecution', () => {
   it('starts the execution under the name, with the input as JSON', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: deployExecution('alarm-1'), startDate: new Date() });
 
-    await expect(startNamedExecution(deps, DEPLOY, 'alarm-1', { service: 'order-gateway' })).resolves.toMatchObject({ executionArn: deployExecution('alarm-1') });
+    await expect(startNamedExecution(deps, DEPLOY, 'alarm-1', { service: 'order-gateway' })).resolves.toMatchObject({
+      executionArn: deployExecution('alarm-1'),
+    });
 
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: DEPLOY, name: 'alarm-1', input: '{"service":"order-gateway"}' });
   });

@@ -255,7 +255,7 @@ describe('claimOnce', () => {
       expect(await claimOnce(deps, 'event#1', 'second')).toBeDefined();
     });
 
-    it("release does not delete a later claim on the key (the item expired and was claimed again)", async () => {
+    it('release does not delete a later claim on the key (the item expired and was claimed again)', async () => {
       const mine = await claimOnce(deps, 'event#2', 'mine');
       expect(mine).toBeDefined();
       await table.put({ pk: 'once#event#2', claimId: 'someone-else' });
@@ -456,10 +456,6 @@ describe('holdingClaims', () => {
       const { input } = call.args[0] as DeleteItemCommand | UpdateItemCommand;
       return `${call.args[0].constructor.name} ${String(input.Key?.pk?.S)}`;
     });
-    expect(released).toEqual([
-      'UpdateItemCommand budget#2025-07-05T12',
-      'DeleteItemCommand cooldown#rollback#order-gateway',
-      'DeleteItemCommand once#event#1',
-    ]);
+    expect(released).toEqual(['UpdateItemCommand budget#2025-07-05T12', 'DeleteItemCommand cooldown#rollback#order-gateway', 'DeleteItemCommand once#event#1']);
   });
 });

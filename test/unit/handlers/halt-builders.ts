@@ -4,7 +4,14 @@
  * services' running tasks and admin API, and a capture of everything a Logger writes.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DescribeTasksCommand, type DescribeTasksCommandInput, type ECSClient, ListTasksCommand, type ListTasksCommandInput, type Task } from '@aws-sdk/client-ecs';
+import {
+  DescribeTasksCommand,
+  type DescribeTasksCommandInput,
+  type ECSClient,
+  ListTasksCommand,
+  type ListTasksCommandInput,
+  type Task,
+} from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   GetParameterCommand,
@@ -79,7 +86,10 @@ export function fleetWithoutHalt(fleet: Fleet): Fleet {
 export class FakeParameterStore {
   value: string | undefined;
 
-  constructor(readonly ssm: AwsClientStub<SSMClient>, initial?: HaltFlag | string) {
+  constructor(
+    readonly ssm: AwsClientStub<SSMClient>,
+    initial?: HaltFlag | string,
+  ) {
     this.value = typeof initial === 'object' ? JSON.stringify(initial) : initial;
     ssm.on(GetParameterCommand).callsFake((input: GetParameterCommandInput) => {
       if (input.Name !== testConfig.haltParameterName || this.value === undefined) {
@@ -116,7 +126,9 @@ export function stubServiceTasks(ecs: AwsClientStub<ECSClient>, tasks: Record<st
     if (input.cluster !== 'trading-prod') throw new Error(`unexpected cluster ${input.cluster ?? ''}`);
     const arns = input.desiredStatus === 'RUNNING' ? (tasks[input.serviceName ?? ''] ?? []).map((t) => t.taskArn ?? '') : [];
     // The first page holds two tasks; the rest come after its nextToken.
-    return input.nextToken === undefined && arns.length > 2 ? { taskArns: arns.slice(0, 2), nextToken: 'page-2' } : { taskArns: input.nextToken ? arns.slice(2) : arns };
+    return input.nextToken === undefined && arns.length > 2
+      ? { taskArns: arns.slice(0, 2), nextToken: 'page-2' }
+      : { taskArns: input.nextToken ? arns.slice(2) : arns };
   });
   ecs.on(DescribeTasksCommand).callsFake((input: DescribeTasksCommandInput) => ({
     tasks: Object.values(tasks)
@@ -130,7 +142,9 @@ export function stubAdminToken(deps: TestDeps, token = ADMIN_TOKEN, previous?: s
   const secrets = mockClient(deps.clients.secretsManager);
   secrets.on(GetSecretValueCommand, { SecretId: ADMIN_TOKEN_SECRET }).resolves({ Name: ADMIN_TOKEN_SECRET, SecretString: token, VersionId: 'v2' });
   // As Secrets Manager answers for a secret never rotated: no version holds AWSPREVIOUS.
-  const noPrevious = Object.assign(new Error("Secrets Manager can't find the specified secret value for staging label: AWSPREVIOUS"), { name: 'ResourceNotFoundException' });
+  const noPrevious = Object.assign(new Error("Secrets Manager can't find the specified secret value for staging label: AWSPREVIOUS"), {
+    name: 'ResourceNotFoundException',
+  });
   const previousStage = secrets.on(GetSecretValueCommand, { SecretId: ADMIN_TOKEN_SECRET, VersionStage: 'AWSPREVIOUS' });
   if (previous === undefined) previousStage.rejects(noPrevious);
   else previousStage.resolves({ Name: ADMIN_TOKEN_SECRET, SecretString: previous, VersionId: 'v1' });
@@ -148,7 +162,11 @@ export function allRequests(deps: TestDeps): HttpRequest[] {
 }
 
 /** Routes deps.http by task IP: `answers` overrides the default answer for an IP (an Error: unreachable). */
-export function stubAdminApi(deps: TestDeps, defaultAnswer: (request: HttpRequest) => HttpResponse, answers: Map<string, HttpResponse | Error> = new Map()): void {
+export function stubAdminApi(
+  deps: TestDeps,
+  defaultAnswer: (request: HttpRequest) => HttpResponse,
+  answers: Map<string, HttpResponse | Error> = new Map(),
+): void {
   (deps.http as Mock<HttpClient>).mockImplementation(async (request) => {
     const answer = answers.get(new URL(request.url).hostname) ?? defaultAnswer(request);
     if (answer instanceof Error) throw answer;

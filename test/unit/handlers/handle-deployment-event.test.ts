@@ -6,15 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { awaitDeploymentOutcome } from '../../../functions/await-deployment-outcome/core';
 import { handleDeploymentEvent } from '../../../functions/handle-deployment-event/core';
 import { EXECUTION_ID, type TestDeps, testDeps } from '../../support/handler-deps';
-import {
-  buildDeployment,
-  buildPlan,
-  buildService,
-  deploymentEvent,
-  FakeCallbackTable,
-  NEW_REVISION_ARN,
-  stubDescribeServices,
-} from './builders';
+import { buildDeployment, buildPlan, buildService, deploymentEvent, FakeCallbackTable, NEW_REVISION_ARN, stubDescribeServices } from './builders';
 
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAbbb-wait-for-deployment';
 const DEPLOYMENT_ID = 'ecs-svc/2222222222222222222';
@@ -55,7 +47,9 @@ describe('handle-deployment-event: a state is waiting', () => {
   it('completes the wait with SendTaskSuccess when the deployment COMPLETED', async () => {
     await tokenStored();
 
-    await expect(handle('SERVICE_DEPLOYMENT_COMPLETED', { deploymentId: DEPLOYMENT_ID, updatedAt: '2025-07-05T12:06:00.000Z', reason: 'steady state' })).resolves.toEqual({
+    await expect(
+      handle('SERVICE_DEPLOYMENT_COMPLETED', { deploymentId: DEPLOYMENT_ID, updatedAt: '2025-07-05T12:06:00.000Z', reason: 'steady state' }),
+    ).resolves.toEqual({
       deploymentId: DEPLOYMENT_ID,
       action: 'delivered',
     });
@@ -71,7 +65,11 @@ describe('handle-deployment-event: a state is waiting', () => {
   it('fails the wait with DeploymentFailedError and the ECS reason when the deployment FAILED', async () => {
     await tokenStored();
 
-    await handle('SERVICE_DEPLOYMENT_FAILED', { deploymentId: DEPLOYMENT_ID, updatedAt: '2025-07-05T12:06:00.000Z', reason: 'ECS deployment circuit breaker: tasks failed to start.' });
+    await handle('SERVICE_DEPLOYMENT_FAILED', {
+      deploymentId: DEPLOYMENT_ID,
+      updatedAt: '2025-07-05T12:06:00.000Z',
+      reason: 'ECS deployment circuit breaker: tasks failed to start.',
+    });
 
     expect(sfn).toHaveReceivedCommandTimes(SendTaskFailureCommand, 1);
     expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, {
@@ -108,7 +106,9 @@ describe('handle-deployment-event: a state is waiting', () => {
   it('delivers an outcome at exactly notBefore', async () => {
     await tokenStored();
 
-    await expect(handle('SERVICE_DEPLOYMENT_COMPLETED', { deploymentId: DEPLOYMENT_ID, updatedAt: STARTED_AT })).resolves.toMatchObject({ action: 'delivered' });
+    await expect(handle('SERVICE_DEPLOYMENT_COMPLETED', { deploymentId: DEPLOYMENT_ID, updatedAt: STARTED_AT })).resolves.toMatchObject({
+      action: 'delivered',
+    });
   });
 
   it('reports a task that already closed instead of throwing', async () => {

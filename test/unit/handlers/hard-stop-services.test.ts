@@ -1,11 +1,11 @@
+import { type AttributeValue, ConditionalCheckFailedException, type DynamoDBClient, PutItemCommand, type PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  PutItemCommand,
-  type PutItemCommandInput,
-} from '@aws-sdk/client-dynamodb';
-import { DescribeServicesCommand, type DescribeServicesCommandInput, type ECSClient, UpdateServiceCommand, type UpdateServiceCommandInput } from '@aws-sdk/client-ecs';
+  DescribeServicesCommand,
+  type DescribeServicesCommandInput,
+  type ECSClient,
+  UpdateServiceCommand,
+  type UpdateServiceCommandInput,
+} from '@aws-sdk/client-ecs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -109,7 +109,12 @@ describe('hard-stop-services', () => {
     expect(snapshot(SNAPSHOT_KEY)).toMatchObject({ desiredCount: 5 });
     expect(ecs).toHaveReceivedCommandTimes(UpdateServiceCommand, 2);
     expect(desiredCounts.get('market-data')).toBe(0);
-    expect(auditTrail(ddb)).toEqual(['halt.hard-stop intent started', 'halt.hard-stop outcome succeeded', 'halt.hard-stop intent started', 'halt.hard-stop outcome succeeded']);
+    expect(auditTrail(ddb)).toEqual([
+      'halt.hard-stop intent started',
+      'halt.hard-stop outcome succeeded',
+      'halt.hard-stop intent started',
+      'halt.hard-stop outcome succeeded',
+    ]);
   });
 
   it("keeps each halt's snapshot apart", async () => {
@@ -167,11 +172,15 @@ describe('hard-stop-services', () => {
   });
 
   it('ignores services the fleet does not have', async () => {
-    await expect(hardStop(buildHalt({ services: ['options-pricer', 'market-data'] }))).resolves.toEqual({ stopped: [{ service: 'market-data', previousDesiredCount: 5 }] });
+    await expect(hardStop(buildHalt({ services: ['options-pricer', 'market-data'] }))).resolves.toEqual({
+      stopped: [{ service: 'market-data', previousDesiredCount: 5 }],
+    });
   });
 
   it('never scales to zero without a snapshot: a failed snapshot write fails the step', async () => {
-    ddb.on(PutItemCommand, { TableName: testConfig.stateTableName }).rejects(Object.assign(new Error('Requested resource not found'), { name: 'ResourceNotFoundException' }));
+    ddb
+      .on(PutItemCommand, { TableName: testConfig.stateTableName })
+      .rejects(Object.assign(new Error('Requested resource not found'), { name: 'ResourceNotFoundException' }));
 
     await expect(hardStop()).rejects.toThrow('Requested resource not found');
 

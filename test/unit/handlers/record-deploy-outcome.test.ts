@@ -14,7 +14,11 @@ function lambdaFailure(errorType: string, errorMessage: string): Failure {
     Cause: JSON.stringify({
       errorType,
       errorMessage,
-      trace: [`${errorType}: ${errorMessage}`, '    at core (file:///var/task/index.mjs:120:11)', '    at async Runtime.handleOnceNonStreaming (file:///var/runtime/index.mjs:1206:24)'],
+      trace: [
+        `${errorType}: ${errorMessage}`,
+        '    at core (file:///var/task/index.mjs:120:11)',
+        '    at async Runtime.handleOnceNonStreaming (file:///var/runtime/index.mjs:1206:24)',
+      ],
     }),
   };
 }

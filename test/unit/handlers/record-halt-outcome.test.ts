@@ -52,7 +52,14 @@ afterEach(() => {
 
 function record(overrides: Partial<Omit<Input, 'halt'>> & { halt?: Halt } = {}) {
   return recordHaltOutcome.core(
-    { executionId: HALT_EXECUTION_ID, halt: buildHalt(), actions: succeededActions(), verification: confirmedVerification(), verificationFailure: null, ...overrides },
+    {
+      executionId: HALT_EXECUTION_ID,
+      halt: buildHalt(),
+      actions: succeededActions(),
+      verification: confirmedVerification(),
+      verificationFailure: null,
+      ...overrides,
+    },
     deps,
   );
 }
@@ -108,7 +115,11 @@ describe('record-halt-outcome: ESCALATED', () => {
 
     const report = await record({ verification });
 
-    expect(report).toMatchObject({ status: 'ESCALATED', unconfirmed: ['risk-engine', 'order-gateway'], subject: 'HALT NOT CONFIRMED: risk-engine, order-gateway' });
+    expect(report).toMatchObject({
+      status: 'ESCALATED',
+      unconfirmed: ['risk-engine', 'order-gateway'],
+      subject: 'HALT NOT CONFIRMED: risk-engine, order-gateway',
+    });
     expect(report.message.split('\n')[2]).toBe(
       'NOT CONFIRMED, act now: risk-engine (2/3 tasks confirmed; risk-engine-3 (10.0.3.13): halted=false, openOrders=0); order-gateway (3/4 tasks confirmed; order-gateway-2 (10.0.4.12): halted=true, openOrders=7)',
     );
@@ -116,7 +127,11 @@ describe('record-halt-outcome: ESCALATED', () => {
   });
 
   it('records the escalated halt as a failed outcome, naming who confirmed and who did not', async () => {
-    const verification = { ...confirmedVerification(), confirmed: [{ service: 'market-data', evidence: 'runs no task' }], unconfirmed: [{ service: 'order-gateway', evidence: 'x' }] };
+    const verification = {
+      ...confirmedVerification(),
+      confirmed: [{ service: 'market-data', evidence: 'runs no task' }],
+      unconfirmed: [{ service: 'order-gateway', evidence: 'x' }],
+    };
 
     await record({ verification });
 
@@ -127,8 +142,14 @@ describe('record-halt-outcome: ESCALATED', () => {
   it('treats every halted service as unconfirmed when the verification itself failed, with the failure as evidence', async () => {
     const report = await record({ verification: null, verificationFailure: { Error: 'States.Timeout', Cause: 'Task timed out after 960.00 seconds' } });
 
-    expect(report).toMatchObject({ status: 'ESCALATED', unconfirmed: [...TRADING_SERVICES], subject: 'HALT NOT CONFIRMED: market-data, risk-engine, order-gateway' });
-    expect(report.message).toContain('market-data (States.Timeout: Task timed out after 960.00 seconds); risk-engine (States.Timeout: Task timed out after 960.00 seconds)');
+    expect(report).toMatchObject({
+      status: 'ESCALATED',
+      unconfirmed: [...TRADING_SERVICES],
+      subject: 'HALT NOT CONFIRMED: market-data, risk-engine, order-gateway',
+    });
+    expect(report.message).toContain(
+      'market-data (States.Timeout: Task timed out after 960.00 seconds); risk-engine (States.Timeout: Task timed out after 960.00 seconds)',
+    );
   });
 
   it("gives a failed Lambda's own message, not its JSON payload, as the evidence", async () => {
@@ -136,7 +157,9 @@ describe('record-halt-outcome: ESCALATED', () => {
 
     const report = await record({ verification: null, verificationFailure: error, halt: buildHalt({ services: ['order-gateway'] }) });
 
-    expect(report.message.split('\n')[2]).toBe('NOT CONFIRMED, act now: order-gateway (AwsTransientError: ECS.ListTasks failed transiently (ThrottlingException): Rate exceeded)');
+    expect(report.message.split('\n')[2]).toBe(
+      'NOT CONFIRMED, act now: order-gateway (AwsTransientError: ECS.ListTasks failed transiently (ThrottlingException): Rate exceeded)',
+    );
   });
 
   it("says 'not verified' when there is neither a verification nor a failure", async () => {
@@ -177,8 +200,12 @@ describe('record-halt-outcome: ESCALATED', () => {
     expect(lines[4]).toBe(`Execution ${HALT_EXECUTION_ID}`);
   });
 
-  it("uses a plain cause as it is, and the error name alone when there is no cause", async () => {
-    const actions = [{ failed: true as const, error: { Error: 'States.Timeout' } }, { failed: true as const, error: { Error: 'Lambda.Unknown', Cause: 'The cause could not be determined' } }, {}];
+  it('uses a plain cause as it is, and the error name alone when there is no cause', async () => {
+    const actions = [
+      { failed: true as const, error: { Error: 'States.Timeout' } },
+      { failed: true as const, error: { Error: 'Lambda.Unknown', Cause: 'The cause could not be determined' } },
+      {},
+    ];
 
     const { message } = await record({ actions });
 
@@ -208,7 +235,11 @@ describe('record-halt-outcome: ESCALATED', () => {
   // SNS refuses subjects over 100 characters (InvalidParameter): an escalation naming many services must still page.
   it('keeps the page subject within the 100 characters SNS accepts, however many services did not confirm', async () => {
     const services = ['equities-order-gateway', 'fx-order-gateway', 'options-market-maker', 'futures-order-router', 'smart-order-router'];
-    const verification = { ...confirmedVerification(), confirmed: [], unconfirmed: services.map((service) => ({ service, evidence: 'halted=false, openOrders=3' })) };
+    const verification = {
+      ...confirmedVerification(),
+      confirmed: [],
+      unconfirmed: services.map((service) => ({ service, evidence: 'halted=false, openOrders=3' })),
+    };
 
     const report = await record({ verification, halt: buildHalt({ services }) });
 

@@ -70,7 +70,9 @@ function describedDefinition(overrides: Partial<TaskDefinition> = {}): TaskDefin
 }
 
 /** What RegisterTaskDefinition should receive: the described definition less every read-only field. */
-function registrable(definition: TaskDefinition): Omit<TaskDefinition, 'taskDefinitionArn' | 'revision' | 'status' | 'registeredAt' | 'registeredBy' | 'compatibilities' | 'requiresAttributes'> {
+function registrable(
+  definition: TaskDefinition,
+): Omit<TaskDefinition, 'taskDefinitionArn' | 'revision' | 'status' | 'registeredAt' | 'registeredBy' | 'compatibilities' | 'requiresAttributes'> {
   const {
     taskDefinitionArn: _arn,
     revision: _revision,
@@ -171,7 +173,12 @@ describe('register-task-definition', () => {
 
   it('reuses the family newest revision when a retried step already registered it', async () => {
     const current = describedDefinition();
-    const alreadyRegistered = { ...withImage(current, 'order-gateway', NEW_IMAGE), taskDefinitionArn: NEW_REVISION_ARN, revision: 42, registeredAt: new Date() };
+    const alreadyRegistered = {
+      ...withImage(current, 'order-gateway', NEW_IMAGE),
+      taskDefinitionArn: NEW_REVISION_ARN,
+      revision: 42,
+      registeredAt: new Date(),
+    };
     stubDefinitions(described(current), described(alreadyRegistered));
 
     await expect(register()).resolves.toEqual({ taskDefinitionArn: NEW_REVISION_ARN, revision: 42, reused: true });

@@ -1,10 +1,4 @@
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DeleteItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -49,7 +43,11 @@ describe('release-deploy-lock', () => {
 
     await expect(release()).resolves.toEqual({ released: false, heldBy: NEW_OWNER });
 
-    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: testConfig.lockTableName, Key: { pk: { S: 'service#order-gateway' } }, ConsistentRead: true });
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, {
+      TableName: testConfig.lockTableName,
+      Key: { pk: { S: 'service#order-gateway' } },
+      ConsistentRead: true,
+    });
     expect(ddb).toHaveReceivedCommandTimes(DeleteItemCommand, 1);
   });
 
@@ -71,7 +69,10 @@ describe('release-deploy-lock', () => {
   });
 
   it('re-throws other errors unchanged and records them', async () => {
-    const denied = Object.assign(new Error('not authorized to perform dynamodb:DeleteItem'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
+    const denied = Object.assign(new Error('not authorized to perform dynamodb:DeleteItem'), {
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 400 },
+    });
     ddb.on(DeleteItemCommand).rejects(denied);
 
     await expect(release()).rejects.toBe(denied);

@@ -29,7 +29,8 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const requestApproval = (resume: Resume = buildResume()) => requestResumeApproval.core({ executionId: RESUME_EXECUTION_ID, taskToken: TASK_TOKEN, resume }, deps);
+const requestApproval = (resume: Resume = buildResume()) =>
+  requestResumeApproval.core({ executionId: RESUME_EXECUTION_ID, taskToken: TASK_TOKEN, resume }, deps);
 
 const storedApproval = (): Record<string, unknown> | undefined => {
   const input = ddb.commandCalls(PutItemCommand)[0]?.args[0].input;
@@ -69,7 +70,10 @@ describe('request-resume-approval', () => {
     await requestApproval();
 
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
-    expect(sns).toHaveReceivedCommandWith(PublishCommand, { TopicArn: testConfig.pagingTopicArn, Subject: `[assure prod] Approve resuming trading? (${HALT_ID})` });
+    expect(sns).toHaveReceivedCommandWith(PublishCommand, {
+      TopicArn: testConfig.pagingTopicArn,
+      Subject: `[assure prod] Approve resuming trading? (${HALT_ID})`,
+    });
     expect(pageMessage().split('\n')).toEqual([
       `alice@example.com asks to resume trading after halt ${HALT_ID}: ${buildResume().reason}`,
       'Approvers: chief-risk-officer, head-of-trading. The request lapses at 2025-07-05T13:30:00.000Z.',
@@ -78,7 +82,10 @@ describe('request-resume-approval', () => {
   });
 
   it('takes the lapse time from the approval timeout', async () => {
-    await expect(requestApproval(buildResume({ approvalTimeoutSeconds: 90 }))).resolves.toEqual({ approvalId: APPROVAL_ID, lapsesAt: '2025-07-05T13:01:30.000Z' });
+    await expect(requestApproval(buildResume({ approvalTimeoutSeconds: 90 }))).resolves.toEqual({
+      approvalId: APPROVAL_ID,
+      lapsesAt: '2025-07-05T13:01:30.000Z',
+    });
 
     expect(storedApproval()).toMatchObject({ lapsesAt: '2025-07-05T13:01:30.000Z', expiresAt: NOW.getTime() / 1000 + 90 + 7 * 86_400 });
     expect(pageMessage()).toContain('The request lapses at 2025-07-05T13:01:30.000Z.');

@@ -167,7 +167,14 @@ describe.each(cases)('$workflow: the first step', ({ error, action, run, valid, 
 
     expect(thrown.message).toContain(refused.message);
     expect(auditRecords(ddb)).toEqual([
-      expect.objectContaining({ action, subject: refused.subject, actor: 'alice@example.com', phase: 'outcome', status: 'failed', error: { name: error, message: thrown.message } }),
+      expect.objectContaining({
+        action,
+        subject: refused.subject,
+        actor: 'alice@example.com',
+        phase: 'outcome',
+        status: 'failed',
+        error: { name: error, message: thrown.message },
+      }),
     ]);
   });
 

@@ -37,17 +37,30 @@ beforeEach(() => {
 
 describe('restore-previous-secret-version', () => {
   it('makes the previous version AWSCURRENT again when the rotated one became current', async () => {
-    secrets.on(DescribeSecretCommand).resolvesOnce({ VersionIdsToStages: { [PREVIOUS]: ['AWSPREVIOUS'], [ROTATED]: ['AWSCURRENT', 'AWSPENDING'] } }).resolves({ VersionIdsToStages: { [PREVIOUS]: ['AWSCURRENT'], [ROTATED]: ['AWSPREVIOUS', 'AWSPENDING'] } });
+    secrets
+      .on(DescribeSecretCommand)
+      .resolvesOnce({ VersionIdsToStages: { [PREVIOUS]: ['AWSPREVIOUS'], [ROTATED]: ['AWSCURRENT', 'AWSPENDING'] } })
+      .resolves({ VersionIdsToStages: { [PREVIOUS]: ['AWSCURRENT'], [ROTATED]: ['AWSPREVIOUS', 'AWSPENDING'] } });
 
-    await restorePreviousSecretVersion.core({ executionId: EXECUTION_ID, plan: plan('order-signing-key', 'prod/trading/order-signing-key', 'ORDER_SIGNING_KEY'), rotation: null }, deps);
+    await restorePreviousSecretVersion.core(
+      { executionId: EXECUTION_ID, plan: plan('order-signing-key', 'prod/trading/order-signing-key', 'ORDER_SIGNING_KEY'), rotation: null },
+      deps,
+    );
 
-    expect(secrets).toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, { VersionStage: 'AWSCURRENT', MoveToVersionId: PREVIOUS, RemoveFromVersionId: ROTATED });
+    expect(secrets).toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, {
+      VersionStage: 'AWSCURRENT',
+      MoveToVersionId: PREVIOUS,
+      RemoveFromVersionId: ROTATED,
+    });
   });
 
   it('leaves a downstream credential on the rotated version: the downstream system no longer accepts the previous one', async () => {
     secrets.on(DescribeSecretCommand).resolves({ VersionIdsToStages: { [PREVIOUS]: ['AWSPREVIOUS'], [ROTATED]: ['AWSCURRENT'] } });
 
-    const restoring = restorePreviousSecretVersion.core({ executionId: EXECUTION_ID, plan: plan('venue-session-password', 'prod/venue/xlon-session-password', 'VENUE_SESSION_PASSWORD'), rotation: null }, deps);
+    const restoring = restorePreviousSecretVersion.core(
+      { executionId: EXECUTION_ID, plan: plan('venue-session-password', 'prod/venue/xlon-session-password', 'VENUE_SESSION_PASSWORD'), rotation: null },
+      deps,
+    );
 
     await expect(restoring).rejects.toBeInstanceOf(SecretRestoreError);
     await expect(restoring).rejects.toThrow(/downstream system already accepts only the rotated version/);

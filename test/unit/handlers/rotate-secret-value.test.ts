@@ -7,7 +7,13 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { createRotateSecretValue, type RotationEvent, type RotationResult, rotateSecretValue, ROTATION_STEPS } from '../../../functions/rotate-secret-value/core';
+import {
+  createRotateSecretValue,
+  type RotationEvent,
+  type RotationResult,
+  rotateSecretValue,
+  ROTATION_STEPS,
+} from '../../../functions/rotate-secret-value/core';
 import { HttpCredentialApiProvider } from '../../../functions/shared/domain/credential-providers';
 import {
   CredentialProviderUnavailableError,
@@ -76,9 +82,15 @@ function rotatingSecret(id: string, current: string): { arn: string; currentVers
 }
 
 const stagesOf = (arn: string): Record<string, string[]> => Object.fromEntries((store.secret(arn)?.versions ?? []).map((v) => [v.versionId, [...v.stages]]));
-const valueOf = (arn: string, versionId: string): string | undefined => store.secret(arn)?.versions.find((v) => v.versionId === versionId && !v.empty)?.secretString;
+const valueOf = (arn: string, versionId: string): string | undefined =>
+  store.secret(arn)?.versions.find((v) => v.versionId === versionId && !v.empty)?.secretString;
 
-const eventFor = (arn: string, Step: RotationEvent['Step'], token = TOKEN): RotationEvent => ({ Step, SecretId: arn, ClientRequestToken: token, RotationToken: ROTATION_TOKEN });
+const eventFor = (arn: string, Step: RotationEvent['Step'], token = TOKEN): RotationEvent => ({
+  Step,
+  SecretId: arn,
+  ClientRequestToken: token,
+  RotationToken: ROTATION_TOKEN,
+});
 
 async function runSteps(arn: string, handler = rotateSecretValue, steps: readonly RotationEvent['Step'][] = ROTATION_STEPS): Promise<RotationResult[]> {
   const results: RotationResult[] = [];
@@ -167,7 +179,12 @@ describe('rotate-secret-value: createSecret', () => {
 
     expect(result).toEqual({ step: 'createSecret', secret: 'admin-api-token', secretArn: arn, versionId: TOKEN, outcome: 'created' });
     expect(sm).toHaveReceivedCommandTimes(PutSecretValueCommand, 1);
-    expect(sm).toHaveReceivedCommandWith(PutSecretValueCommand, { SecretId: arn, ClientRequestToken: TOKEN, VersionStages: ['AWSPENDING'], RotationToken: ROTATION_TOKEN });
+    expect(sm).toHaveReceivedCommandWith(PutSecretValueCommand, {
+      SecretId: arn,
+      ClientRequestToken: TOKEN,
+      VersionStages: ['AWSPENDING'],
+      RotationToken: ROTATION_TOKEN,
+    });
     expect(stagesOf(arn)).toEqual({ [currentVersion]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] });
     const pending = valueOf(arn, TOKEN) ?? '';
     expect(secretValueProblems(secretOf('admin-api-token'), pending)).toEqual([]);
@@ -250,7 +267,12 @@ describe('rotate-secret-value: finishSecret', () => {
     const result = await rotateSecretValue.core(eventFor(arn, 'finishSecret'), deps);
 
     expect(result.outcome).toBe('finished');
-    expect(sm).toHaveReceivedNthCommandWith(UpdateSecretVersionStageCommand, 1, { SecretId: arn, VersionStage: 'AWSCURRENT', MoveToVersionId: TOKEN, RemoveFromVersionId: currentVersion });
+    expect(sm).toHaveReceivedNthCommandWith(UpdateSecretVersionStageCommand, 1, {
+      SecretId: arn,
+      VersionStage: 'AWSCURRENT',
+      MoveToVersionId: TOKEN,
+      RemoveFromVersionId: currentVersion,
+    });
     expect(sm).toHaveReceivedNthCommandWith(UpdateSecretVersionStageCommand, 2, { SecretId: arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: TOKEN });
     expect(stagesOf(arn)).toEqual({ [currentVersion]: ['AWSPREVIOUS'], [TOKEN]: ['AWSCURRENT'] });
   });
@@ -360,16 +382,29 @@ describe('HttpCredentialApiProvider', () => {
     const http = vi.fn<HttpClient>().mockResolvedValue({ status: 200, body: '{}' });
     await new HttpCredentialApiProvider(URL_BASE, http).testCredential({ username: 'ASSURE01', value: 'candidate-0000' });
 
-    expect(http).toHaveBeenCalledWith({ method: 'GET', url: 'https://credentials.xlon.example.com/api/session', headers: { authorization: basic('ASSURE01', 'candidate-0000') }, timeoutMs: 5_000 });
+    expect(http).toHaveBeenCalledWith({
+      method: 'GET',
+      url: 'https://credentials.xlon.example.com/api/session',
+      headers: { authorization: basic('ASSURE01', 'candidate-0000') },
+      timeoutMs: 5_000,
+    });
   });
 
   it('refuses on anything else, naming the status and never the password or the echoed body', async () => {
-    const echo = vi.fn<HttpClient>(async (request) => ({ status: 401, body: `bad credentials: ${request.headers?.authorization ?? ''} ${request.body ?? ''}` }));
+    const echo = vi.fn<HttpClient>(async (request) => ({
+      status: 401,
+      body: `bad credentials: ${request.headers?.authorization ?? ''} ${request.body ?? ''}`,
+    }));
     const provider = new HttpCredentialApiProvider(URL_BASE, echo);
 
     const set = await failure(provider.setCredential({ username: 'ASSURE01', current: CANARY_PASSWORD, pending: 'PendingCanary00000000000000000001' }));
     const test = await failure(provider.testCredential({ username: 'ASSURE01', value: CANARY_PASSWORD }));
-    const redirect = await failure(new HttpCredentialApiProvider(URL_BASE, vi.fn<HttpClient>().mockResolvedValue({ status: 302, body: '' })).testCredential({ username: 'ASSURE01', value: 'x' }));
+    const redirect = await failure(
+      new HttpCredentialApiProvider(URL_BASE, vi.fn<HttpClient>().mockResolvedValue({ status: 302, body: '' })).testCredential({
+        username: 'ASSURE01',
+        value: 'x',
+      }),
+    );
 
     expect(set).toBeInstanceOf(CredentialRejectedError);
     expect(set.message).toBe('POST https://credentials.xlon.example.com/api/credentials refused the password change for ASSURE01: HTTP 401');
@@ -436,14 +471,20 @@ describe('rotate-secret-value keeps secret values to itself', () => {
     try {
       const provider = new InMemoryCredentialProvider({ ASSURE01: CANARY_PASSWORD });
       deps = { ...deps, logger: logs.logger };
-      const handler = createHandler(createRotateSecretValue(() => provider), deps);
+      const handler = createHandler(
+        createRotateSecretValue(() => provider),
+        deps,
+      );
       const outputs: unknown[] = [];
       const { arn } = rotatingSecret('venue-session-password', CANARY_PASSWORD);
       for (const step of ROTATION_STEPS) outputs.push(await handler(eventFor(arn, step), lambdaContext('rotate-secret-value')));
       const pending = valueOf(arn, TOKEN) ?? 'unset';
 
       // A failed rotation of another secret: the downstream system refuses the current password.
-      const other = createHandler(createRotateSecretValue(() => new InMemoryCredentialProvider()), deps);
+      const other = createHandler(
+        createRotateSecretValue(() => new InMemoryCredentialProvider()),
+        deps,
+      );
       store.secret(arn)?.versions.push({ versionId: 'f'.repeat(36), secretString: '', createdAt: Date.now(), stages: [], empty: true });
       await store.handle('UpdateSecretVersionStage', { SecretId: arn, VersionStage: 'AWSPENDING', MoveToVersionId: 'f'.repeat(36) });
       await other({ ...eventFor(arn, 'createSecret'), ClientRequestToken: 'f'.repeat(36) }, lambdaContext('rotate-secret-value'));

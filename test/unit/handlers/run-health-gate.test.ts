@@ -75,7 +75,10 @@ describe('run-health-gate', () => {
   });
 
   it('fails on a rollback alarm in ALARM, naming the check and the alarm', async () => {
-    world.alarms = [{ AlarmName: 'prod-order-gateway-error-rate', StateValue: 'OK' }, { AlarmName: 'prod-order-gateway-latency-p99', StateValue: 'ALARM' }];
+    world.alarms = [
+      { AlarmName: 'prod-order-gateway-error-rate', StateValue: 'OK' },
+      { AlarmName: 'prod-order-gateway-latency-p99', StateValue: 'ALARM' },
+    ];
 
     const error = await gateError();
 
@@ -83,7 +86,10 @@ describe('run-health-gate', () => {
   });
 
   it('fails on INSUFFICIENT_DATA: DEGRADED is not a pass', async () => {
-    world.alarms = [{ AlarmName: 'prod-order-gateway-error-rate', StateValue: 'INSUFFICIENT_DATA' }, { AlarmName: 'prod-order-gateway-latency-p99', StateValue: 'OK' }];
+    world.alarms = [
+      { AlarmName: 'prod-order-gateway-error-rate', StateValue: 'INSUFFICIENT_DATA' },
+      { AlarmName: 'prod-order-gateway-latency-p99', StateValue: 'OK' },
+    ];
 
     const error = await gateError();
 
@@ -119,7 +125,9 @@ describe('run-health-gate', () => {
 
     const error = await gateError({ phase: 'final' });
 
-    expect(error.message).toMatch(/^order-gateway is DEGRADED \(final gate\): capacity degraded: 3\/4 tasks running; stopped-tasks degraded: 1 failed task\(s\) of order-gateway:42: crashed EssentialContainerExited/);
+    expect(error.message).toMatch(
+      /^order-gateway is DEGRADED \(final gate\): capacity degraded: 3\/4 tasks running; stopped-tasks degraded: 1 failed task\(s\) of order-gateway:42: crashed EssentialContainerExited/,
+    );
   });
 
   it('only counts task failures since the given time', async () => {

@@ -105,7 +105,11 @@ describe('send-halt-commands', () => {
     const PREVIOUS_TOKEN = 'tok_live_previous_0a1b2c3d4e5f60718293a4b5c6d7e8f9';
     secrets = stubAdminToken(deps, ADMIN_TOKEN, PREVIOUS_TOKEN);
     // 10.0.4.11 started before the rotation: it knows only the previous token.
-    stubAdminApi(deps, (request) => (new URL(request.url).hostname === '10.0.4.11' && request.headers?.authorization !== `Bearer ${PREVIOUS_TOKEN}` ? { status: 401, body: '{"error":"unauthorized"}' } : ACCEPTED));
+    stubAdminApi(deps, (request) =>
+      new URL(request.url).hostname === '10.0.4.11' && request.headers?.authorization !== `Bearer ${PREVIOUS_TOKEN}`
+        ? { status: 401, body: '{"error":"unauthorized"}' }
+        : ACCEPTED,
+    );
 
     const result = await send();
 
@@ -121,7 +125,12 @@ describe('send-halt-commands', () => {
     await send();
 
     expect(ecs).toHaveReceivedCommandWith(ListTasksCommand, { cluster: 'trading-prod', serviceName: 'order-gateway', desiredStatus: 'RUNNING' });
-    expect(ecs).toHaveReceivedCommandWith(ListTasksCommand, { cluster: 'trading-prod', serviceName: 'order-gateway', desiredStatus: 'RUNNING', nextToken: 'page-2' });
+    expect(ecs).toHaveReceivedCommandWith(ListTasksCommand, {
+      cluster: 'trading-prod',
+      serviceName: 'order-gateway',
+      desiredStatus: 'RUNNING',
+      nextToken: 'page-2',
+    });
     // Three services, each listed over two pages.
     expect(ecs).toHaveReceivedCommandTimes(ListTasksCommand, 6);
   });

@@ -155,18 +155,21 @@ describe('service health: capacity', () => {
 });
 
 describe('service health: stopped tasks', () => {
-  it.each(['EssentialContainerExited', 'TaskFailedToStart'] as const)('is not HEALTHY after a task of the revision stopped with %s since the rollout', async (stopCode) => {
-    world.stoppedTasks = [buildStoppedTask('abc123', stopCode, '2025-07-05T12:05:00.000Z', { stoppedReason: 'Essential container in task exited' })];
+  it.each(['EssentialContainerExited', 'TaskFailedToStart'] as const)(
+    'is not HEALTHY after a task of the revision stopped with %s since the rollout',
+    async (stopCode) => {
+      world.stoppedTasks = [buildStoppedTask('abc123', stopCode, '2025-07-05T12:05:00.000Z', { stoppedReason: 'Essential container in task exited' })];
 
-    const report = await assess();
+      const report = await assess();
 
-    expect(report.status).not.toBe('HEALTHY');
-    expect(report.checks[2]).toEqual({
-      name: 'stopped-tasks',
-      status: 'degraded',
-      evidence: `1 failed task(s) of order-gateway:42: abc123 ${stopCode} "Essential container in task exited"`,
-    });
-  });
+      expect(report.status).not.toBe('HEALTHY');
+      expect(report.checks[2]).toEqual({
+        name: 'stopped-tasks',
+        status: 'degraded',
+        evidence: `1 failed task(s) of order-gateway:42: abc123 ${stopCode} "Essential container in task exited"`,
+      });
+    },
+  );
 
   it('ignores failures from before the rollout started', async () => {
     world.stoppedTasks = [buildStoppedTask('old', 'EssentialContainerExited', '2025-07-05T12:01:29.000Z')];
@@ -213,7 +216,10 @@ describe('service health: stopped tasks', () => {
 
 describe('service health: rollback alarms', () => {
   it('fails when an alarm is in ALARM, naming it', async () => {
-    world.alarms = [{ AlarmName: 'prod-order-gateway-error-rate', StateValue: 'ALARM' }, { AlarmName: 'prod-order-gateway-latency-p99', StateValue: 'OK' }];
+    world.alarms = [
+      { AlarmName: 'prod-order-gateway-error-rate', StateValue: 'ALARM' },
+      { AlarmName: 'prod-order-gateway-latency-p99', StateValue: 'OK' },
+    ];
 
     const report = await assess();
 
@@ -228,7 +234,10 @@ describe('service health: rollback alarms', () => {
   });
 
   it('does not count INSUFFICIENT_DATA as healthy', async () => {
-    world.alarms = [{ AlarmName: 'prod-order-gateway-error-rate', StateValue: 'OK' }, { AlarmName: 'prod-order-gateway-latency-p99', StateValue: 'INSUFFICIENT_DATA' }];
+    world.alarms = [
+      { AlarmName: 'prod-order-gateway-error-rate', StateValue: 'OK' },
+      { AlarmName: 'prod-order-gateway-latency-p99', StateValue: 'INSUFFICIENT_DATA' },
+    ];
 
     const report = await assess();
 
@@ -263,7 +272,10 @@ describe('service health: HTTP', () => {
     const report = await assess();
 
     expect(report.status).toBe('UNHEALTHY');
-    expect(report.checks[4]).toMatchObject({ status: 'fail', evidence: expect.stringContaining('0/4 tasks answer 200 on /health/deep; e.g. 10.0.1.11: connect ECONNREFUSED') });
+    expect(report.checks[4]).toMatchObject({
+      status: 'fail',
+      evidence: expect.stringContaining('0/4 tasks answer 200 on /health/deep; e.g. 10.0.1.11: connect ECONNREFUSED'),
+    });
   });
 
   it('counts a task without a private IP as failing', async () => {

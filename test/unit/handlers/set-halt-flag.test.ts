@@ -173,11 +173,23 @@ describe('set-halt-flag: an idempotent set, never a toggle', () => {
   });
 
   it('keeps the services of the halt in force when a second halt names others', async () => {
-    store.value = JSON.stringify({ halted: true, haltId: 'halt-first', reason: 'order-gateway only', at: '2025-07-05T12:00:00.000Z', services: ['order-gateway'] });
+    store.value = JSON.stringify({
+      halted: true,
+      haltId: 'halt-first',
+      reason: 'order-gateway only',
+      at: '2025-07-05T12:00:00.000Z',
+      services: ['order-gateway'],
+    });
 
     const { halt } = await setFlag({ ...request, services: ['market-data'] });
 
-    expect(halt).toMatchObject({ haltId: 'halt-first', services: ['order-gateway'], reason: 'order-gateway only', alreadyHalted: true, flaggedAt: '2025-07-05T12:00:00.000Z' });
+    expect(halt).toMatchObject({
+      haltId: 'halt-first',
+      services: ['order-gateway'],
+      reason: 'order-gateway only',
+      alreadyHalted: true,
+      flaggedAt: '2025-07-05T12:00:00.000Z',
+    });
     expect(ssm).not.toHaveReceivedCommand(PutParameterCommand);
   });
 
@@ -201,9 +213,21 @@ describe('set-halt-flag: an idempotent set, never a toggle', () => {
   });
 
   it('takes over the flag the alarm router set under the same halt id, with its time', async () => {
-    store.value = JSON.stringify({ halted: true, haltId: 'halt-20250705-c4c1c1c9', reason: 'prod-daily-loss-limit in ALARM', source: 'alarm:prod-daily-loss-limit', actor: 'assure', at: '2025-07-05T12:20:00.500Z' });
+    store.value = JSON.stringify({
+      halted: true,
+      haltId: 'halt-20250705-c4c1c1c9',
+      reason: 'prod-daily-loss-limit in ALARM',
+      source: 'alarm:prod-daily-loss-limit',
+      actor: 'assure',
+      at: '2025-07-05T12:20:00.500Z',
+    });
 
-    const { halt } = await setFlag({ reason: 'prod-daily-loss-limit in ALARM', actor: 'assure', source: 'alarm:prod-daily-loss-limit', haltId: 'halt-20250705-c4c1c1c9' });
+    const { halt } = await setFlag({
+      reason: 'prod-daily-loss-limit in ALARM',
+      actor: 'assure',
+      source: 'alarm:prod-daily-loss-limit',
+      haltId: 'halt-20250705-c4c1c1c9',
+    });
 
     expect(halt).toEqual({
       haltId: 'halt-20250705-c4c1c1c9',
@@ -250,7 +274,11 @@ describe('set-halt-flag: the flag first, then the audit trail', () => {
     await setFlag(request);
     await setFlag({ ...request, actor: 'chief-risk-officer' }, SECOND_EXECUTION_ID);
 
-    expect(auditRecords(ddb)[1]).toMatchObject({ actor: 'chief-risk-officer', executionId: SECOND_EXECUTION_ID, after: { haltId: 'halt-halt-20250705-c4c1c1c9', alreadyHalted: true } });
+    expect(auditRecords(ddb)[1]).toMatchObject({
+      actor: 'chief-risk-officer',
+      executionId: SECOND_EXECUTION_ID,
+      after: { haltId: 'halt-halt-20250705-c4c1c1c9', alreadyHalted: true },
+    });
   });
 
   it('records nothing when the flag cannot be written', async () => {
@@ -316,7 +344,9 @@ describe('set-halt-flag: a malformed request', () => {
   it('refuses support services: only trading services halt', async () => {
     const error = await refusal({ ...request, services: ['reference-data', 'web-gui'] });
 
-    expect(error.message).toBe('Invalid halt request: services: reference-data, web-gui are not trading services (trading: market-data, risk-engine, order-gateway)');
+    expect(error.message).toBe(
+      'Invalid halt request: services: reference-data, web-gui are not trading services (trading: market-data, risk-engine, order-gateway)',
+    );
     expect(ssm).not.toHaveReceivedAnyCommand();
   });
 

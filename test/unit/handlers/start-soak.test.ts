@@ -37,7 +37,7 @@ afterEach(() => {
 const soak = (plan: DeployPlan = buildPlan()) => startSoak.core({ executionId: EXECUTION_ID, taskToken: TOKEN, plan, deploymentId: DEPLOYMENT_ID }, deps);
 
 describe('start-soak', () => {
-  it("stores the token under soak#<service> with the alarms it watches and when the soak ends", async () => {
+  it('stores the token under soak#<service> with the alarms it watches and when the soak ends', async () => {
     await soak(buildPlan({ soakSeconds: 300 }));
 
     expect(table.item('soak#order-gateway')).toEqual({

@@ -50,9 +50,15 @@ beforeEach(() => {
   ecs = mockClient(deps.clients.ecs);
   pages = [[{ executionArn: ORDER_GATEWAY_DEPLOY }], [{ executionArn: RISK_ENGINE_DEPLOY }]];
   inputs = new Map([
-    [ORDER_GATEWAY_DEPLOY, JSON.stringify({ service: 'order-gateway', image: 'order-gateway:2.4.0', requestedBy: 'alice@example.com', reason: 'release 2.4.0' })],
+    [
+      ORDER_GATEWAY_DEPLOY,
+      JSON.stringify({ service: 'order-gateway', image: 'order-gateway:2.4.0', requestedBy: 'alice@example.com', reason: 'release 2.4.0' }),
+    ],
     [RISK_ENGINE_DEPLOY, JSON.stringify({ service: 'risk-engine', image: 'risk-engine:7.1.0', requestedBy: 'bob@example.com', reason: 'release 7.1.0' })],
-    [REFERENCE_DATA_DEPLOY, JSON.stringify({ service: 'reference-data', image: 'reference-data:3.0.1', requestedBy: 'bob@example.com', reason: 'release 3.0.1' })],
+    [
+      REFERENCE_DATA_DEPLOY,
+      JSON.stringify({ service: 'reference-data', image: 'reference-data:3.0.1', requestedBy: 'bob@example.com', reason: 'release 3.0.1' }),
+    ],
   ]);
   inFlight = new Map([['order-gateway', serviceDeploymentArn('order-gateway')]]);
   sfn.on(ListExecutionsCommand).callsFake((input: ListExecutionsCommandInput) => {
@@ -85,7 +91,11 @@ describe('stop-deploy-executions', () => {
     expect(result.stopped).toEqual([ORDER_GATEWAY_DEPLOY, RISK_ENGINE_DEPLOY]);
     expect(sfn).toHaveReceivedCommandTimes(ListExecutionsCommand, 2);
     expect(sfn).toHaveReceivedNthCommandWith(ListExecutionsCommand, 1, { stateMachineArn: testConfig.stateMachineArns.deploy, statusFilter: 'RUNNING' });
-    expect(sfn).toHaveReceivedNthCommandWith(ListExecutionsCommand, 2, { stateMachineArn: testConfig.stateMachineArns.deploy, statusFilter: 'RUNNING', nextToken: 'page-1' });
+    expect(sfn).toHaveReceivedNthCommandWith(ListExecutionsCommand, 2, {
+      stateMachineArn: testConfig.stateMachineArns.deploy,
+      statusFilter: 'RUNNING',
+      nextToken: 'page-1',
+    });
     expect(sfn).toHaveReceivedCommandTimes(StopExecutionCommand, 2);
     expect(sfn).toHaveReceivedCommandWith(StopExecutionCommand, {
       executionArn: ORDER_GATEWAY_DEPLOY,
@@ -99,7 +109,11 @@ describe('stop-deploy-executions', () => {
 
     expect(result.rolledBack).toEqual(['order-gateway']);
     expect(sfn).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: ORDER_GATEWAY_DEPLOY });
-    expect(ecs).toHaveReceivedCommandWith(ListServiceDeploymentsCommand, { cluster: 'trading-prod', service: 'order-gateway', status: ['PENDING', 'IN_PROGRESS'] });
+    expect(ecs).toHaveReceivedCommandWith(ListServiceDeploymentsCommand, {
+      cluster: 'trading-prod',
+      service: 'order-gateway',
+      status: ['PENDING', 'IN_PROGRESS'],
+    });
     expect(ecs).toHaveReceivedCommandTimes(StopServiceDeploymentCommand, 1);
     expect(ecs).toHaveReceivedCommandWith(StopServiceDeploymentCommand, { serviceDeploymentArn: serviceDeploymentArn('order-gateway'), stopType: 'ROLLBACK' });
   });
@@ -142,7 +156,9 @@ describe('stop-deploy-executions', () => {
   });
 
   it('fails, and records the failure, on any other ECS error', async () => {
-    ecs.on(StopServiceDeploymentCommand).rejects(Object.assign(new Error('User is not authorized to perform: ecs:StopServiceDeployment'), { name: 'AccessDeniedException' }));
+    ecs
+      .on(StopServiceDeploymentCommand)
+      .rejects(Object.assign(new Error('User is not authorized to perform: ecs:StopServiceDeployment'), { name: 'AccessDeniedException' }));
 
     await expect(stopDeploys()).rejects.toThrow(/ecs:StopServiceDeployment/);
 

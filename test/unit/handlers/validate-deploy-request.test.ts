@@ -120,7 +120,11 @@ describe('validate-deploy-request: rejections', () => {
     ['an empty requestedBy', { ...goodRequest, requestedBy: '' }, /requestedBy: is required/],
     ['a missing image', { service: 'order-gateway', requestedBy: 'alice' }, /image: /],
     ['a request that is not an object', 'deploy order-gateway please', /\(input\): /],
-    ['an image from another repository', { ...goodRequest, image: `${MARKET_DATA_REPOSITORY}:2.4.0` }, new RegExp(`image: must come from ${REPOSITORY}, got ${MARKET_DATA_REPOSITORY}$`)],
+    [
+      'an image from another repository',
+      { ...goodRequest, image: `${MARKET_DATA_REPOSITORY}:2.4.0` },
+      new RegExp(`image: must come from ${REPOSITORY}, got ${MARKET_DATA_REPOSITORY}$`),
+    ],
     ['an image without a tag', { ...goodRequest, image: REPOSITORY }, /image: must be <repository>:<tag> or <repository>@sha256:<digest>/],
     ['a tag starting with a dash', { ...goodRequest, image: `${REPOSITORY}:-rc1` }, /image: must be <repository>:<tag>/],
     ['a tag with a space', { ...goodRequest, image: `${REPOSITORY}:2.4 final` }, /image: must be <repository>:<tag>/],
@@ -128,7 +132,11 @@ describe('validate-deploy-request: rejections', () => {
     ['a tag longer than 128 characters', { ...goodRequest, image: `${REPOSITORY}:${'a'.repeat(129)}` }, /image: must be <repository>:<tag>/],
     ['a registry port mistaken for a tag', { ...goodRequest, image: 'registry.local:5000/order-gateway' }, /image: must be <repository>:<tag>/],
     ['a short digest', { ...goodRequest, image: `${REPOSITORY}@sha256:abc123` }, /image: must be <repository>:<tag>/],
-    ['an upper-case digest', { ...goodRequest, image: `${REPOSITORY}@${DIGEST.toUpperCase().replace('SHA256', 'sha256')}` }, /image: must be <repository>:<tag>/],
+    [
+      'an upper-case digest',
+      { ...goodRequest, image: `${REPOSITORY}@${DIGEST.toUpperCase().replace('SHA256', 'sha256')}` },
+      /image: must be <repository>:<tag>/,
+    ],
     ['a digest of another algorithm', { ...goodRequest, image: `${REPOSITORY}@sha512:${'ab'.repeat(64)}` }, /image: must be <repository>:<tag>/],
   ])('rejects %s with InvalidDeployRequestError naming the field', async (_case, request, message) => {
     const error = await validate(request).catch((e: unknown) => e);

@@ -9,7 +9,14 @@ import { auditRecords, auditTrail } from './builders';
 import { APPROVAL_ID, FakeParameterStore, HALT_ID, RESUME_EXECUTION_ID, TRADING_SERVICES } from './halt-builders';
 
 const request = { requestedBy: 'alice@example.com', reason: 'loss limit reset by risk; venue connectivity confirmed' };
-const haltInForce = { halted: true, haltId: HALT_ID, reason: 'prod-daily-loss-limit in ALARM', source: 'alarm:prod-daily-loss-limit', actor: 'assure', at: '2025-07-05T12:20:01.000Z' };
+const haltInForce = {
+  halted: true,
+  haltId: HALT_ID,
+  reason: 'prod-daily-loss-limit in ALARM',
+  source: 'alarm:prod-daily-loss-limit',
+  actor: 'assure',
+  at: '2025-07-05T12:20:01.000Z',
+};
 
 let deps: TestDeps;
 let ssm: AwsClientStub<SSMClient>;
@@ -143,7 +150,9 @@ describe('validate-resume-request: nothing to resume', () => {
 
     const error = await refusal(request);
 
-    expect(error.message).toBe('Invalid resume request: The halt flag cannot be read (/assure/prod/halt is not JSON): nothing can be resumed until it is repaired');
+    expect(error.message).toBe(
+      'Invalid resume request: The halt flag cannot be read (/assure/prod/halt is not JSON): nothing can be resumed until it is repaired',
+    );
   });
 });
 

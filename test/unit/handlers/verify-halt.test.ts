@@ -52,7 +52,10 @@ beforeEach(() => {
   answers = new Map();
   stubAdminApi(
     deps,
-    (request: HttpRequest) => ({ status: 200, body: JSON.stringify({ haltId: 'halt-20250705-c4c1c1c9', ...(status.get(new URL(request.url).hostname) ?? { halted: true, openOrders: 0 }) }) }),
+    (request: HttpRequest) => ({
+      status: 200,
+      body: JSON.stringify({ haltId: 'halt-20250705-c4c1c1c9', ...(status.get(new URL(request.url).hostname) ?? { halted: true, openOrders: 0 }) }),
+    }),
     answers,
   );
 });
@@ -100,7 +103,12 @@ describe('verify-halt: every service confirms', () => {
 
     expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: ADMIN_TOKEN_SECRET });
     expect(requestsTo(deps, '10.0.4.12')).toEqual([
-      { method: 'GET', url: 'http://10.0.4.12:8081/admin/status', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, timeoutMs: 3000 },
+      {
+        method: 'GET',
+        url: 'http://10.0.4.12:8081/admin/status',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        timeoutMs: 3000,
+      },
     ]);
     expect(requestsTo(deps, '10.0.2.12')[0]?.url).toBe('http://10.0.2.12:8080/admin/status');
   });
@@ -111,7 +119,10 @@ describe('verify-halt: every service confirms', () => {
     const run = startVerify();
     await vi.advanceTimersByTimeAsync(0);
 
-    await expect(run.promise).resolves.toMatchObject({ confirmed: expect.arrayContaining([{ service: 'market-data', confirmed: true, evidence: 'runs no task' }]), unconfirmed: [] });
+    await expect(run.promise).resolves.toMatchObject({
+      confirmed: expect.arrayContaining([{ service: 'market-data', confirmed: true, evidence: 'runs no task' }]),
+      unconfirmed: [],
+    });
     expect(allRequests(deps).some((r) => r.url.includes('10.0.2.'))).toBe(false);
   });
 
@@ -154,7 +165,9 @@ describe('verify-halt: a service that never confirms', () => {
 
     expect(run.settledAfterSeconds()).toBe(60);
     const result = await run.promise;
-    expect(result.unconfirmed).toEqual([{ service: 'order-gateway', confirmed: false, evidence: '3/4 tasks confirmed; order-gateway-2 (10.0.4.12): halted=true, openOrders=7' }]);
+    expect(result.unconfirmed).toEqual([
+      { service: 'order-gateway', confirmed: false, evidence: '3/4 tasks confirmed; order-gateway-2 (10.0.4.12): halted=true, openOrders=7' },
+    ]);
     expect(result.confirmed.map((c) => c.service)).toEqual(['market-data', 'risk-engine']);
     expect(result.verifiedAt).toBe(at(60));
     // Rounds at 0, 2, 4, ... 60 s.
@@ -171,7 +184,10 @@ describe('verify-halt: a service that never confirms', () => {
     await vi.advanceTimersByTimeAsync(30_000);
 
     expect(run.settledAfterSeconds()).toBe(10);
-    await expect(run.promise).resolves.toMatchObject({ deadlineSeconds: 10, unconfirmed: [{ service: 'market-data', evidence: '2/3 tasks confirmed; market-data-3 (10.0.2.13): halted=false, openOrders=0' }] });
+    await expect(run.promise).resolves.toMatchObject({
+      deadlineSeconds: 10,
+      unconfirmed: [{ service: 'market-data', evidence: '2/3 tasks confirmed; market-data-3 (10.0.2.13): halted=false, openOrders=0' }],
+    });
     expect(rounds()).toBe(6);
   });
 
@@ -183,7 +199,9 @@ describe('verify-halt: a service that never confirms', () => {
     status.set('10.0.4.11', { halted: true, openOrders: 3 });
     await vi.advanceTimersByTimeAsync(30_000);
 
-    await expect(run.promise).resolves.toMatchObject({ unconfirmed: [{ service: 'order-gateway', evidence: '3/4 tasks confirmed; order-gateway-1 (10.0.4.11): halted=true, openOrders=3' }] });
+    await expect(run.promise).resolves.toMatchObject({
+      unconfirmed: [{ service: 'order-gateway', evidence: '3/4 tasks confirmed; order-gateway-1 (10.0.4.11): halted=true, openOrders=3' }],
+    });
   });
 
   it('counts an error answer, an unreachable task, a status that is not JSON and a missing field against the service', async () => {

@@ -28,7 +28,14 @@ const plan = (changes: Partial<ScalePlan> = {}): ScalePlan => ({
 });
 
 const scaleIn = (changes: Partial<ScalePlan> = {}): ScalePlan =>
-  plan({ source: 'alarm:prod-order-gateway-cpu-low', alarm: 'prod-order-gateway-cpu-low', direction: 'scale-in', breach: -10, steps: [{ upperBound: 0, adjustment: -1 }], ...changes });
+  plan({
+    source: 'alarm:prod-order-gateway-cpu-low',
+    alarm: 'prod-order-gateway-cpu-low',
+    direction: 'scale-in',
+    breach: -10,
+    steps: [{ upperBound: 0, adjustment: -1 }],
+    ...changes,
+  });
 
 const manual = (desiredCount: number, changes: Partial<ScalePlan> = {}): ScalePlan =>
   plan({ kind: 'manual', source: 'cli', requestedBy: 'alice', direction: null, breach: null, alarm: null, steps: [], desiredCount, ...changes });
@@ -58,13 +65,29 @@ describe('chooseStep (Application Auto Scaling step adjustments)', () => {
   it('a breach no step covers: the nearest step', () => {
     expect(chooseStep(steps, -3)).toMatchObject({ step: { adjustment: 1 } });
     expect(chooseStep(steps, -3).how).toContain('is in no step: the nearest');
-    expect(chooseStep([{ lowerBound: 0, upperBound: 10, adjustment: 1 }, { lowerBound: 20, adjustment: 3 }], 18).step.adjustment).toBe(3);
+    expect(
+      chooseStep(
+        [
+          { lowerBound: 0, upperBound: 10, adjustment: 1 },
+          { lowerBound: 20, adjustment: 3 },
+        ],
+        18,
+      ).step.adjustment,
+    ).toBe(3);
   });
 });
 
 describe('decideScaling', () => {
   it('scales out by the step the breach falls in', () => {
-    expect(decideScaling(facts(plan({ breach: 5 })))).toMatchObject({ outcome: 'scale', direction: 'scale-out', from: 4, to: 5, adjustment: 1, bound: null, refusal: null });
+    expect(decideScaling(facts(plan({ breach: 5 })))).toMatchObject({
+      outcome: 'scale',
+      direction: 'scale-out',
+      from: 4,
+      to: 5,
+      adjustment: 1,
+      bound: null,
+      refusal: null,
+    });
     const big = decideScaling(facts(plan({ breach: 17.5 })));
     expect(big).toMatchObject({ outcome: 'scale', from: 4, to: 6, adjustment: 2 });
     expect(big.reason).toBe('scale out 4 → 6: prod-order-gateway-cpu-high: breach 17.5 falls in [15, +∞) +2 → 4 + 2 = 6');

@@ -51,11 +51,22 @@ describe('route-alarm-event: halt alarms', () => {
   it('sets the halt flag as the very first write, then claims the event, then starts the halt workflow', async () => {
     const result = await route(alarmChange(HALT_ALARM));
 
-    expect(result).toEqual({ eventId: EVENT_ID, alarmName: HALT_ALARM, decision: 'halt-started', why: `halt ${HALT_ID}: ${haltReason}`, executionArn: HALT_EXECUTION_ARN });
+    expect(result).toEqual({
+      eventId: EVENT_ID,
+      alarmName: HALT_ALARM,
+      decision: 'halt-started',
+      why: `halt ${HALT_ID}: ${haltReason}`,
+      executionArn: HALT_EXECUTION_ARN,
+    });
     expect(writes()).toEqual([HALT_FLAG_WRITE, EVENT_CLAIM, `sfn StartExecution assure-prod-halt ${EXECUTION_NAME}`, AUDIT_FLEET, PAGE_CLAIM, PAGE]);
     // Belt and braces on the invariant itself: the flag precedes every other write of any client.
     const [flagWrite] = ssm.commandCalls(PutParameterCommand);
-    const others = [...ddb.commandCalls(PutItemCommand), ...ddb.commandCalls(UpdateItemCommand), ...sns.commandCalls(PublishCommand), ...sfn.commandCalls(StartExecutionCommand)];
+    const others = [
+      ...ddb.commandCalls(PutItemCommand),
+      ...ddb.commandCalls(UpdateItemCommand),
+      ...sns.commandCalls(PublishCommand),
+      ...sfn.commandCalls(StartExecutionCommand),
+    ];
     expect(others.length).toBeGreaterThan(0);
     for (const other of others) expect(flagWrite?.calledBefore(other)).toBe(true);
   });
@@ -88,7 +99,13 @@ describe('route-alarm-event: halt alarms', () => {
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
     const input = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
     expect(input).toMatchObject({ stateMachineArn: testConfig.stateMachineArns.halt, name: EXECUTION_NAME });
-    expect(JSON.parse(input?.input ?? '')).toEqual({ haltId: HALT_ID, reason: haltReason, source: `alarm:${HALT_ALARM}`, actor: 'assure', services: TRADING_SERVICES });
+    expect(JSON.parse(input?.input ?? '')).toEqual({
+      haltId: HALT_ID,
+      reason: haltReason,
+      source: `alarm:${HALT_ALARM}`,
+      actor: 'assure',
+      services: TRADING_SERVICES,
+    });
   });
 
   it('records the halt against the execution and pages with the execution', async () => {
@@ -104,10 +121,13 @@ describe('route-alarm-event: halt alarms', () => {
     expectPaged(HALT_ALARM, 'halt-started', `\n\nEvent ${EVENT_ID}\nExecution ${HALT_EXECUTION_ARN}`);
   });
 
-  it("halts only the services a halt alarm names", async () => {
+  it('halts only the services a halt alarm names', async () => {
     const halt = deps.fleet.halt;
     if (!halt) throw new Error('the example fleet has a halt policy');
-    setDeps({ ...deps, fleet: { ...deps.fleet, halt: { ...halt, alarms: halt.alarms.map((a) => (a.name === HALT_ALARM ? { ...a, services: ['order-gateway'] } : a)) } } });
+    setDeps({
+      ...deps,
+      fleet: { ...deps.fleet, halt: { ...halt, alarms: halt.alarms.map((a) => (a.name === HALT_ALARM ? { ...a, services: ['order-gateway'] } : a)) } },
+    });
 
     await route(alarmChange(HALT_ALARM));
 
@@ -169,7 +189,14 @@ describe('route-alarm-event: halt alarms', () => {
   });
 
   it('when trading is already halted by another halt, leaves the flag and starts nothing', async () => {
-    stubHaltFlag({ halted: true, haltId: 'halt-20250705-0f9e8d7c', reason: 'risk desk: manual halt', source: 'cli', actor: 'head-of-trading', at: '2025-07-05T12:01:00.000Z' });
+    stubHaltFlag({
+      halted: true,
+      haltId: 'halt-20250705-0f9e8d7c',
+      reason: 'risk desk: manual halt',
+      source: 'cli',
+      actor: 'head-of-trading',
+      at: '2025-07-05T12:01:00.000Z',
+    });
 
     const result = await route(alarmChange(HALT_ALARM));
 
@@ -198,7 +225,12 @@ describe('route-alarm-event: halt alarms', () => {
 
     await expect(route(alarmChange(HALT_ALARM))).rejects.toBe(failure);
 
-    expect(writes()).toEqual([HALT_FLAG_WRITE, EVENT_CLAIM, `sfn StartExecution assure-prod-halt ${EXECUTION_NAME}`, `dynamodb DeleteItem state once#event#${EVENT_ID}`]);
+    expect(writes()).toEqual([
+      HALT_FLAG_WRITE,
+      EVENT_CLAIM,
+      `sfn StartExecution assure-prod-halt ${EXECUTION_NAME}`,
+      `dynamodb DeleteItem state once#event#${EVENT_ID}`,
+    ]);
     expect(ddb).toHaveReceivedCommandWith(DeleteItemCommand, {
       TableName: testConfig.stateTableName,
       Key: marshall({ pk: `once#event#${EVENT_ID}` }),
@@ -231,7 +263,10 @@ describe('route-alarm-event: halt alarms', () => {
 
     await expect(route(alarmChange(HALT_ALARM))).rejects.toBe(failure);
 
-    expect(logged).toHaveBeenCalledWith(expect.stringContaining('Could not release a guard-rail claim'), { claim: `once#event#${EVENT_ID}`, error: releaseError });
+    expect(logged).toHaveBeenCalledWith(expect.stringContaining('Could not release a guard-rail claim'), {
+      claim: `once#event#${EVENT_ID}`,
+      error: releaseError,
+    });
   });
 
   // A halt id is used once: a redelivered event of a halt since resumed must not flag trading halted again.

@@ -38,7 +38,12 @@ describe('route-alarm-event: refusals', () => {
       ['an empty alarm name', () => ({ ...valid(), detail: { ...valid().detail, alarmName: '' } }), 'detail.alarmName', EVENT_ID],
       ['another source', () => ({ ...valid(), source: 'aws.ecs' }), 'source', EVENT_ID],
       ['another detail-type', () => ({ ...valid(), 'detail-type': 'CloudWatch Alarm Configuration Change' }), 'detail-type', EVENT_ID],
-      ['an unknown state', () => ({ ...valid(), detail: { ...valid().detail, state: { ...valid().detail.state, value: 'FIRING' } } }), 'detail.state.value', EVENT_ID],
+      [
+        'an unknown state',
+        () => ({ ...valid(), detail: { ...valid().detail, state: { ...valid().detail.state, value: 'FIRING' } } }),
+        'detail.state.value',
+        EVENT_ID,
+      ],
       ['no previous state', () => ({ ...valid(), detail: { ...valid().detail, previousState: undefined } }), 'detail.previousState', EVENT_ID],
       ['no state timestamp', () => ({ ...valid(), detail: { ...valid().detail, state: { value: 'ALARM', reason: 'x' } } }), 'detail.state.timestamp', EVENT_ID],
       ['no time', () => ({ ...valid(), time: undefined }), 'time', EVENT_ID],
@@ -89,7 +94,10 @@ describe('route-alarm-event: refusals', () => {
       at: NOW.toISOString(),
       after: { decision: 'rejected', alarm: HALT_ALARM },
     });
-    expect(ddb.commandCalls(PutItemCommand)[0]?.args[0].input).toMatchObject({ TableName: testConfig.auditTableName, ConditionExpression: 'attribute_not_exists(pk)' });
+    expect(ddb.commandCalls(PutItemCommand)[0]?.args[0].input).toMatchObject({
+      TableName: testConfig.auditTableName,
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
     expect(pages()).toEqual([
       {
         TopicArn: testConfig.pagingTopicArn,

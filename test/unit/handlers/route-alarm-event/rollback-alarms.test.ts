@@ -57,18 +57,40 @@ describe('route-alarm-event: rollback alarms', () => {
       why: `rolling back order-gateway: ${rollbackReason}`,
       executionArn: ROLLBACK_EXECUTION_ARN,
     });
-    expect(writes()).toEqual([EVENT_CLAIM, COOLDOWN_CLAIM, DEPLOYMENT_CLAIM, BUDGET_CLAIM, `sfn StartExecution assure-prod-rollback ${EXECUTION_NAME}`, AUDIT_ORDER_GATEWAY, PAGE_CLAIM, PAGE]);
+    expect(writes()).toEqual([
+      EVENT_CLAIM,
+      COOLDOWN_CLAIM,
+      DEPLOYMENT_CLAIM,
+      BUDGET_CLAIM,
+      `sfn StartExecution assure-prod-rollback ${EXECUTION_NAME}`,
+      AUDIT_ORDER_GATEWAY,
+      PAGE_CLAIM,
+      PAGE,
+    ]);
     expect(ssm).not.toHaveReceivedAnyCommand();
     const input = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
     expect(input).toMatchObject({ stateMachineArn: testConfig.stateMachineArns.rollback, name: EXECUTION_NAME });
-    expect(JSON.parse(input?.input ?? '')).toEqual({ service: 'order-gateway', reason: rollbackReason, source: `alarm:${ROLLBACK_ALARM}`, requestedBy: 'assure' });
+    expect(JSON.parse(input?.input ?? '')).toEqual({
+      service: 'order-gateway',
+      reason: rollbackReason,
+      source: `alarm:${ROLLBACK_ALARM}`,
+      requestedBy: 'assure',
+    });
   });
 
   it('looks for a soak and a deploy lock with consistent reads, and finds the PRIMARY deployment in ECS', async () => {
     await route(alarmChange(ROLLBACK_ALARM));
 
-    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: testConfig.callbackTableName, Key: { pk: { S: 'soak#order-gateway' } }, ConsistentRead: true });
-    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: testConfig.lockTableName, Key: { pk: { S: 'service#order-gateway' } }, ConsistentRead: true });
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, {
+      TableName: testConfig.callbackTableName,
+      Key: { pk: { S: 'soak#order-gateway' } },
+      ConsistentRead: true,
+    });
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, {
+      TableName: testConfig.lockTableName,
+      Key: { pk: { S: 'service#order-gateway' } },
+      ConsistentRead: true,
+    });
     expect(ecs).toHaveReceivedCommandWith(DescribeServicesCommand, { cluster: 'trading-prod', services: ['order-gateway'] });
   });
 
@@ -77,12 +99,24 @@ describe('route-alarm-event: rollback alarms', () => {
 
     expect(ddb).toHaveReceivedCommandWith(PutItemCommand, {
       TableName: testConfig.stateTableName,
-      Item: marshall({ pk: 'cooldown#rollback#order-gateway', alarm: ROLLBACK_ALARM, claimId: EVENT_ID, until: '2025-07-05T12:35:30.000Z', expiresAt: NOW_SECONDS + 900 }),
+      Item: marshall({
+        pk: 'cooldown#rollback#order-gateway',
+        alarm: ROLLBACK_ALARM,
+        claimId: EVENT_ID,
+        until: '2025-07-05T12:35:30.000Z',
+        expiresAt: NOW_SECONDS + 900,
+      }),
       ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
     });
     expect(ddb).toHaveReceivedCommandWith(PutItemCommand, {
       TableName: testConfig.stateTableName,
-      Item: marshall({ pk: `once#auto-rollback#order-gateway#${DEPLOYMENT_ID}`, alarm: ROLLBACK_ALARM, claimId: EVENT_ID, at: NOW.toISOString(), expiresAt: NOW_SECONDS + 30 * 86_400 }),
+      Item: marshall({
+        pk: `once#auto-rollback#order-gateway#${DEPLOYMENT_ID}`,
+        alarm: ROLLBACK_ALARM,
+        claimId: EVENT_ID,
+        at: NOW.toISOString(),
+        expiresAt: NOW_SECONDS + 30 * 86_400,
+      }),
       ConditionExpression: 'attribute_not_exists(pk)',
     });
     expect(ddb).toHaveReceivedCommandWith(UpdateItemCommand, {
@@ -115,7 +149,10 @@ describe('route-alarm-event: rollback alarms', () => {
     expect(result).toMatchObject({ decision: 'rollback-started', why: expect.stringContaining(`rolling back ${service}: `) });
     expect(ecs).toHaveReceivedCommandWith(DescribeServicesCommand, { cluster: 'trading-prod', services: [service] });
     expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { TableName: testConfig.callbackTableName, Key: { pk: { S: `soak#${service}` } } });
-    expect(ddb).toHaveReceivedCommandWith(PutItemCommand, { TableName: testConfig.stateTableName, Item: expect.objectContaining({ pk: { S: `cooldown#rollback#${service}` } }) });
+    expect(ddb).toHaveReceivedCommandWith(PutItemCommand, {
+      TableName: testConfig.stateTableName,
+      Item: expect.objectContaining({ pk: { S: `cooldown#rollback#${service}` } }),
+    });
     expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '')).toMatchObject({ service, source: `alarm:${alarm}` });
     expect(theRecord()).toMatchObject({ subject: service });
   });

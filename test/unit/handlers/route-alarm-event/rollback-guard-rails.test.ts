@@ -66,7 +66,15 @@ describe('route-alarm-event: rollback alarms', () => {
       const why = `deployment ${DEPLOYMENT_ID} of order-gateway was already rolled back automatically once`;
       expect(result).toEqual({ eventId: EVENT_ID, alarmName: ROLLBACK_ALARM, decision: 'suppressed', why });
       // The cooldown claimed for an action that did not happen is given back.
-      expect(writes()).toEqual([EVENT_CLAIM, COOLDOWN_CLAIM, DEPLOYMENT_CLAIM, 'dynamodb DeleteItem state cooldown#rollback#order-gateway', AUDIT_ORDER_GATEWAY, PAGE_CLAIM, PAGE]);
+      expect(writes()).toEqual([
+        EVENT_CLAIM,
+        COOLDOWN_CLAIM,
+        DEPLOYMENT_CLAIM,
+        'dynamodb DeleteItem state cooldown#rollback#order-gateway',
+        AUDIT_ORDER_GATEWAY,
+        PAGE_CLAIM,
+        PAGE,
+      ]);
       expectPaged(ROLLBACK_ALARM, 'suppressed', why);
       expect(sfn).not.toHaveReceivedAnyCommand();
     });
@@ -146,7 +154,14 @@ describe('route-alarm-event: rollback alarms', () => {
 
       await expect(route(alarmChange(ROLLBACK_ALARM))).rejects.toBe(failure);
 
-      expect(writes()).toEqual([EVENT_CLAIM, COOLDOWN_CLAIM, DEPLOYMENT_CLAIM, BUDGET_CLAIM, `sfn StartExecution assure-prod-rollback ${EXECUTION_NAME}`, ...released]);
+      expect(writes()).toEqual([
+        EVENT_CLAIM,
+        COOLDOWN_CLAIM,
+        DEPLOYMENT_CLAIM,
+        BUDGET_CLAIM,
+        `sfn StartExecution assure-prod-rollback ${EXECUTION_NAME}`,
+        ...released,
+      ]);
       for (const pk of [`once#auto-rollback#order-gateway#${DEPLOYMENT_ID}`, 'cooldown#rollback#order-gateway', `once#event#${EVENT_ID}`]) {
         expect(ddb).toHaveReceivedCommandWith(DeleteItemCommand, {
           TableName: testConfig.stateTableName,
@@ -171,7 +186,12 @@ describe('route-alarm-event: rollback alarms', () => {
       ecs.on(DescribeServicesCommand).rejects(failure);
 
       await expect(route(alarmChange(ROLLBACK_ALARM))).rejects.toBe(failure);
-      expect(writes()).toEqual([EVENT_CLAIM, COOLDOWN_CLAIM, 'dynamodb DeleteItem state cooldown#rollback#order-gateway', `dynamodb DeleteItem state once#event#${EVENT_ID}`]);
+      expect(writes()).toEqual([
+        EVENT_CLAIM,
+        COOLDOWN_CLAIM,
+        'dynamodb DeleteItem state cooldown#rollback#order-gateway',
+        `dynamodb DeleteItem state once#event#${EVENT_ID}`,
+      ]);
     });
 
     it('the budget claim failing: the claims before it are given back', async () => {
@@ -193,7 +213,10 @@ describe('route-alarm-event: rollback alarms', () => {
 
       expect(writes().slice(-4)).toEqual(released);
       expect(logged).toHaveBeenCalledTimes(1);
-      expect(logged).toHaveBeenCalledWith(expect.stringContaining('Could not release a guard-rail claim'), { claim: 'cooldown#rollback#order-gateway', error: releaseError });
+      expect(logged).toHaveBeenCalledWith(expect.stringContaining('Could not release a guard-rail claim'), {
+        claim: 'cooldown#rollback#order-gateway',
+        error: releaseError,
+      });
     });
 
     it("EventBridge's retry is not refused by the first attempt's claims (against DynamoDB semantics)", async () => {

@@ -41,7 +41,8 @@ describe('route-alarm-event: scaling alarms', () => {
     const { reasonData: _documented, ...state } = event.detail.state;
     return { ...event, detail: { ...event.detail, state: { ...state, ...(reasonData === undefined ? {} : { reasonData }) } } };
   };
-  const startInput = (): Record<string, unknown> => JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}') as Record<string, unknown>;
+  const startInput = (): Record<string, unknown> =>
+    JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}') as Record<string, unknown>;
 
   it('claims the event and starts the scale state machine named after the event, with the breach from reasonData', async () => {
     const result = await route(scaleChange(JSON.stringify({ version: '1.0', recentDatapoints: [86, 84], threshold: 70 })));

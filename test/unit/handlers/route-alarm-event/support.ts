@@ -57,7 +57,10 @@ type StateValue = CloudWatchAlarmStateChange['detail']['state']['value'];
 type Envelope = Partial<Pick<CloudWatchAlarmStateChange, 'id' | 'time' | 'account' | 'region' | 'replay-name'>>;
 
 /** The documented event, adapted to the example fleet's account and region: `alarmName` went from `from` to `to` 30 s ago. */
-export function alarmChange(alarmName: string, { from = 'OK', to = 'ALARM', ...envelope }: { from?: StateValue; to?: StateValue } & Envelope = {}): CloudWatchAlarmStateChange {
+export function alarmChange(
+  alarmName: string,
+  { from = 'OK', to = 'ALARM', ...envelope }: { from?: StateValue; to?: StateValue } & Envelope = {},
+): CloudWatchAlarmStateChange {
   const event = structuredClone(documented);
   return {
     ...event,
@@ -86,7 +89,8 @@ export let ecs: AwsClientStub<ECSClient>;
 
 export const conditionFailed = (): ConditionalCheckFailedException =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
-const parameterNotFound = (): ParameterNotFound => new ParameterNotFound({ message: 'Parameter /assure/prod/halt not found.', $metadata: { httpStatusCode: 400 } });
+const parameterNotFound = (): ParameterNotFound =>
+  new ParameterNotFound({ message: 'Parameter /assure/prod/halt not found.', $metadata: { httpStatusCode: 400 } });
 /** What the production SFN client throws on throttling (its transient-error middleware maps it). */
 export const transient = (): AwsTransientError => new AwsTransientError('SFN.StartExecution', 'ThrottlingException', 'Rate exceeded');
 /** The raw SDK error, as a client without that middleware would throw it. */
@@ -119,7 +123,10 @@ export function useRouteAlarmStubs(): void {
     sns.on(PublishCommand).resolves({ MessageId: 'message-1' });
     stubDescribeServices(
       ecs,
-      buildService([buildDeployment({ status: 'ACTIVE' }), buildDeployment({ id: DEPLOYMENT_ID, status: 'PRIMARY', taskDefinition: NEW_REVISION_ARN, rolloutState: 'COMPLETED' })]),
+      buildService([
+        buildDeployment({ status: 'ACTIVE' }),
+        buildDeployment({ id: DEPLOYMENT_ID, status: 'PRIMARY', taskDefinition: NEW_REVISION_ARN, rolloutState: 'COMPLETED' }),
+      ]),
     );
   });
 
@@ -220,7 +227,9 @@ export function expectNoAction(): void {
   expect(ssm).not.toHaveReceivedCommand(PutParameterCommand);
   expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
-  expect(writes().filter((w) => w.startsWith(`dynamodb`) && !w.startsWith('dynamodb PutItem audit ') && !w.startsWith('dynamodb PutItem state once#page#'))).toEqual([]);
+  expect(
+    writes().filter((w) => w.startsWith(`dynamodb`) && !w.startsWith('dynamodb PutItem audit ') && !w.startsWith('dynamodb PutItem state once#page#')),
+  ).toEqual([]);
 }
 
 export const stubHaltFlag = (flag: Record<string, unknown>): void => {
