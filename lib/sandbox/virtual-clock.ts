@@ -67,7 +67,8 @@ export class VirtualClock {
       if (this.clock.countTimers() === 0) return 'idle';
       const next = this.nextTimerAt();
       if (next === undefined || next > deadline) {
-        this.clock.setSystemTime(Math.max(this.clock.now, deadline));
+        // tick, not setSystemTime: setSystemTime shifts every pending timer by the jump, so scheduled work would arrive late.
+        this.clock.tick(Math.max(0, deadline - this.clock.now));
         return 'limit';
       }
       this.clock.next();
@@ -78,7 +79,8 @@ export class VirtualClock {
   async advance(ms: number): Promise<void> {
     const target = this.clock.now + ms;
     await this.runUntil(() => false, ms);
-    if (this.clock.now < target) this.clock.setSystemTime(target);
+    // Nothing is due before the target (runUntil ran it all): tick moves time without shifting pending timers.
+    if (this.clock.now < target) this.clock.tick(target - this.clock.now);
     await this.settle();
   }
 
