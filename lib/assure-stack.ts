@@ -104,7 +104,8 @@ export class AssureStack extends Stack {
 
     for (const workflow of WORKFLOWS) new CfnOutput(this, `${pascalCase(workflow)}StateMachineArn`, { value: config.stateMachineArns[workflow] });
     const approvals = this.workflows.resume.functions.DecideResumeApproval;
-    if (approvals) new CfnOutput(this, 'ResumeApprovalFunctionName', { value: approvals.functionName });
+    if (!approvals) throw new Error('The resume workflow has no DecideResumeApproval function: approvers would have nothing to invoke');
+    new CfnOutput(this, 'ResumeApprovalFunctionName', { value: approvals.functionName });
     new CfnOutput(this, 'HaltParameterName', { value: haltParameter.parameterName });
     new CfnOutput(this, 'PagingTopicArn', { value: pagingTopic.topicArn });
     new CfnOutput(this, 'AuditTableName', { value: auditTable.tableName });

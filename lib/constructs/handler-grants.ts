@@ -7,6 +7,7 @@
  * roles).
  */
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { awaitDeploymentOutcome } from '../../functions/await-deployment-outcome/core';
 import type { Construct } from 'constructs';
 import { type WorkflowName } from '../naming';
 import { WORKFLOW_SPECS } from '../workflows/registry';
@@ -32,7 +33,7 @@ export interface HandlerGrants {
 
 /** Workflows whose executions wait on ECS deployment outcomes (they run AwaitDeploymentOutcome). */
 const waitsOnDeployments = (): WorkflowName[] =>
-  WORKFLOW_SPECS.filter((spec) => Object.values(spec.functions).some((d) => d.name === 'await-deployment-outcome')).map((spec) => spec.name);
+  WORKFLOW_SPECS.filter((spec) => Object.values(spec.functions).includes(awaitDeploymentOutcome)).map((spec) => spec.name);
 
 /** The workflow a task-token handler answers: its own. */
 const ownWorkflow = (workflow: GrantContext['workflow']): WorkflowName => {
