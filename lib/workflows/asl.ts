@@ -51,9 +51,17 @@ export function readAslSource(file: string): string {
   return readFileSync(aslPath(file), 'utf8');
 }
 
+const loadedAsl = new Map<string, string>();
+
 /** The file as Step Functions gets it: retry policies expanded, `${...}` placeholders left for substitute. */
 export function readAsl(file: string): string {
-  return expandRetryPolicies(readAslSource(file), file);
+  // The ASL files do not change while Assure runs: every sandbox a command or test opens reuses the first load.
+  let asl = loadedAsl.get(file);
+  if (asl === undefined) {
+    asl = expandRetryPolicies(readAslSource(file), file);
+    loadedAsl.set(file, asl);
+  }
+  return asl;
 }
 
 /**
