@@ -73,8 +73,8 @@ const rollingStrategy = z.strictObject({
   minimumHealthyPercent: z.number().int().min(0).max(100).default(100),
 });
 
-// Blue/green, canary and linear are ECS-native strategies; the schema accepts them so a
-// fleet file can be written today, and the deploy workflow refuses them until it supports them.
+// Blue/green, canary and linear are ECS-native strategies: ECS shifts traffic between two
+// target groups (the service's trafficShift) and invokes Assure's lifecycle hook at each stage.
 const blueGreenStrategy = z.strictObject({
   type: z.literal('blue-green'),
   bakeTimeMinutes: z.number().int().min(0).max(1440).default(10),
@@ -96,6 +96,82 @@ const linearStrategy = z.strictObject({
 });
 
 export const deployStrategySchema = z.discriminatedUnion('type', [rollingStrategy, blueGreenStrategy, canaryStrategy, linearStrategy]);
+
+const targetGroupArn = z
+  .string()
+  .regex(/^arn:aws[\w-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[\w-]{1,32}\/[0-9a-f]{16}$/, 'must be a target group ARN');
+const listenerRuleArn = z
+  .string()
+  .regex(
+    /^arn:aws[\w-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener(-rule)?\/(app|net)\/[\w-]+\/[0-9a-f]{16}\/[0-9a-f]{16}(\/[0-9a-f]{16})?$/,
+    'must be an ALB listener rule ARN (or an NLB listener ARN)',
+  );
+
+/**
+ * The load balancer's advanced configuration ECS needs for blue/green, canary and linear:
+ * the revision serving production is behind one target group, the new one behind the other.
+ */
+export const trafficShiftSchema = z.strictObject({
+  /** The target group the service serves production from today (ECS's loadBalancers[].targetGroupArn). */
+  targetGroupArn,
+  /** The second target group, for the revision being deployed. */
+  alternateTargetGroupArn: targetGroupArn,
+  /** The listener rule that forwards production traffic to the two target groups with weights. */
+  productionListenerRuleArn: listenerRuleArn,
+  /** The listener rule that forwards test traffic to the new revision only. */
+  testListenerRuleArn: listenerRuleArn,
+  /** The container port registered in the target groups. */
+  containerPort: z.number().int().min(1).max(65535),
+  /** The IAM role ECS assumes to change the listener rules; Assure may pass only this role. */
+  roleName: iamRoleName,
+});
+
+/** A service metric the canary judge compares between revisions (published per TargetGroup dimension). */
+export const judgeMetricSchema = z.strictObject({
+  namespace: z.string().min(1).max(255),
+  name: z.string().min(1).max(255),
+  /** Dimensions besides TargetGroup, which the judge adds for each revision. */
+  dimensions: z.record(z.string(), z.string()).default({}),
+  statistic: z.enum(['Average', 'Sum', 'Minimum', 'Maximum']).default('Average'),
+  /** Which direction means the new revision is worse. */
+  failWhen: z.enum(['higher', 'lower']).default('higher'),
+});
+
+/** How a service's images reach production. */
+export const serviceReleaseSchema = z.strictObject({
+  /** push: an image pushed to the service's repository with a matching tag starts a release; manual: only manifests do. */
+  trigger: z.enum(['push', 'manual']).default('manual'),
+  /** Tags (a regular expression, anchored) that start a release; other tags are recorded and ignored. Default: semantic versions. */
+  tags: z
+    .string()
+    .min(1)
+    .refine(isValidPattern, { message: 'must be a valid regular expression' })
+    .default('^v?\\d+\\.\\d+\\.\\d+$'),
+});
+
+/** Fleet-wide release settings: deploy-window waits, parallelism, and the canary judge. */
+export const releaseSettingsSchema = z.strictObject({
+  /** A push outside the deploy windows waits for the next window, at most this long; beyond it the release is refused. */
+  maxWindowWaitHours: z.number().min(0).max(168).default(24),
+  /** Services of one wave deployed at the same time. */
+  maxParallelDeploys: z.number().int().min(1).max(40).default(4),
+  judge: z
+    .strictObject({
+      /** Period of the per-minute samples the judge compares. */
+      periodSeconds: z.union([z.literal(60), z.literal(300)]).default(60),
+      /** Samples per revision before any verdict but INCONCLUSIVE. */
+      minSamples: z.number().int().min(3).max(60).default(3),
+      /** One-sided significance level of the Mann-Whitney U test. */
+      alpha: z.number().gt(0).lt(0.5).default(0.05),
+      /** A new revision worse than the old by less than this fraction (Kayenta's effect size) still passes. */
+      effectSizeMargin: z.number().min(0).max(10).default(0.25),
+      /** A step judged this long without a PASS or FAIL fails the release: INCONCLUSIVE never promotes. */
+      inconclusiveLimitMinutes: z.number().int().min(1).max(1440).default(15),
+      /** Seconds ECS waits before invoking the judge again while it collects samples. */
+      callBackDelaySeconds: z.number().int().min(5).max(900).default(30),
+    })
+    .prefault({}),
+});
 
 const healthSchema = z.strictObject({
   /** ECS healthCheckGracePeriodSeconds: load-balancer health failures are ignored this long after a task starts. */
@@ -200,6 +276,12 @@ export const serviceSchema = z.strictObject({
   dependsOn: z.array(kebabName).default([]),
   capacity: capacitySchema,
   strategy: deployStrategySchema.prefault({ type: 'rolling' }),
+  /** Blue/green, canary and linear: the two target groups and listener rules ECS shifts traffic between. */
+  trafficShift: trafficShiftSchema.optional(),
+  /** What starts a release of this service. */
+  release: serviceReleaseSchema.prefault({}),
+  /** Service metrics the canary judge compares besides the load balancer's 5xx rate and p99 response time. */
+  judge: z.strictObject({ metrics: z.array(judgeMetricSchema).default([]) }).prefault({}),
   health: healthSchema.prefault({}),
   /** Alarms that mean "this release is bad: roll this service back". */
   rollbackAlarms: z.array(alarmDefinitionSchema).default([]),
@@ -319,6 +401,16 @@ export const approvalsSchema = z.strictObject({
   resumeTimeoutMinutes: z.number().min(1).max(1440).default(30),
   /** Who may approve a resume (anyone but the requester when absent). */
   resumeApprovers: z.array(z.string().min(1)).optional(),
+  /** Releases wait before production traffic until a second person approves. */
+  release: z
+    .strictObject({
+      required: z.boolean().default(false),
+      /** Who may approve a release (anyone but the requester when absent). */
+      approvers: z.array(z.string().min(1)).optional(),
+      /** A release not approved in this time is rolled back. */
+      timeoutMinutes: z.number().min(1).max(1440).default(60),
+    })
+    .prefault({}),
 });
 
 export const fleetSchema = z.strictObject({
@@ -342,6 +434,8 @@ export const fleetSchema = z.strictObject({
   notifyAlarms: z.array(alarmDefinitionSchema).default([]),
   guardRails: guardRailsSchema.prefault({}),
   approvals: approvalsSchema.prefault({}),
+  /** How releases run: deploy-window waits, parallel deploys per wave, the canary judge. */
+  release: releaseSettingsSchema.prefault({}),
   /** Secrets Assure rotates, with their consumers. */
   secrets: z.record(kebabName, managedSecretSchema).default({}),
   /** E-mail addresses subscribed to the paging topic. */
@@ -360,11 +454,24 @@ export type ScalingAlarmDefinition = z.output<typeof scalingAlarmSchema>;
 export type ScalingPolicy = z.output<typeof scalingSchema>;
 export type ManagedSecret = z.output<typeof managedSecretSchema>;
 export type DeployWindow = z.output<typeof deployWindowSchema>;
+export type TrafficShift = z.output<typeof trafficShiftSchema>;
+export type JudgeMetric = z.output<typeof judgeMetricSchema>;
+export type ServiceRelease = z.output<typeof serviceReleaseSchema>;
+export type ReleaseSettings = z.output<typeof releaseSettingsSchema>;
 export type ServiceRole = z.output<typeof serviceSchema>['role'];
 
 function isKnownTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-GB', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isValidPattern(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
     return true;
   } catch {
     return false;

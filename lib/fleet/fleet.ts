@@ -9,11 +9,14 @@ import {
   type AlarmDefinition,
   type DeployStrategy,
   type HaltAlarmDefinition,
+  type JudgeMetric,
   type ManagedSecret,
   type ParsedFleet,
   type ScalingAlarmDefinition,
   type ScalingPolicy,
+  type ServiceRelease,
   type ServiceRole,
+  type TrafficShift,
 } from './fleet-schema';
 
 export interface FleetIssue {
@@ -43,6 +46,12 @@ export interface FleetService {
   readonly dependsOn: readonly string[];
   readonly capacity: { readonly desired: number; readonly min: number; readonly max: number };
   readonly strategy: DeployStrategy;
+  /** Blue/green, canary and linear only: the target groups and listener rules ECS shifts traffic between. */
+  readonly trafficShift?: TrafficShift;
+  /** What starts a release of this service (a push with a matching tag, or only a manifest). */
+  readonly release: ServiceRelease;
+  /** Service metrics the canary judge compares besides the load balancer's. */
+  readonly judgeMetrics: readonly JudgeMetric[];
   readonly health: ParsedFleet['services'][string]['health'];
   readonly rollbackAlarms: readonly AlarmDefinition[];
   readonly taskRoleName?: string;
@@ -67,6 +76,7 @@ export interface Fleet {
   readonly notifyAlarms: readonly AlarmDefinition[];
   readonly guardRails: ParsedFleet['guardRails'];
   readonly approvals: ParsedFleet['approvals'];
+  readonly release: ParsedFleet['release'];
   readonly paging: ParsedFleet['paging'];
   readonly secrets: Readonly<Record<string, FleetSecret>>;
   readonly services: Readonly<Record<string, FleetService>>;
@@ -135,6 +145,21 @@ function resolveFleet(fleet: ParsedFleet, sourceName: string): Fleet {
       // ECS-native blue/green, canary and linear need a load balancer or Service Connect.
       issues.push({ path: `services.${id}.strategy`, message: `${service.strategy.type} needs a load-balanced service with health.http` });
     }
+    if (service.strategy.type !== 'rolling' && service.trafficShift === undefined) {
+      issues.push({
+        path: `services.${id}.trafficShift`,
+        message: `${service.strategy.type} needs the two target groups, the production and test listener rules and the traffic-shift role`,
+      });
+    }
+    if (service.trafficShift && service.trafficShift.targetGroupArn === service.trafficShift.alternateTargetGroupArn) {
+      issues.push({ path: `services.${id}.trafficShift.alternateTargetGroupArn`, message: 'must differ from targetGroupArn' });
+    }
+    if (service.trafficShift && service.trafficShift.productionListenerRuleArn === service.trafficShift.testListenerRuleArn) {
+      issues.push({ path: `services.${id}.trafficShift.testListenerRuleArn`, message: 'must differ from productionListenerRuleArn' });
+    }
+    if (service.judge.metrics.length > 0 && service.trafficShift === undefined) {
+      issues.push({ path: `services.${id}.judge.metrics`, message: 'the canary judge runs only for blue/green, canary and linear services' });
+    }
     services[id] = {
       id,
       ecsServiceName,
@@ -144,6 +169,9 @@ function resolveFleet(fleet: ParsedFleet, sourceName: string): Fleet {
       dependsOn: service.dependsOn,
       capacity: service.capacity,
       strategy: service.strategy,
+      ...(service.trafficShift === undefined ? {} : { trafficShift: service.trafficShift }),
+      release: service.release,
+      judgeMetrics: service.judge.metrics,
       health: service.health,
       rollbackAlarms: service.rollbackAlarms,
       ...(service.taskRoleName === undefined ? {} : { taskRoleName: service.taskRoleName }),
@@ -192,6 +220,7 @@ function resolveFleet(fleet: ParsedFleet, sourceName: string): Fleet {
     notifyAlarms: fleet.notifyAlarms,
     guardRails: fleet.guardRails,
     approvals: fleet.approvals,
+    release: fleet.release,
     paging: fleet.paging,
     secrets,
     services,

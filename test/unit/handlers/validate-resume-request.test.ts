@@ -93,7 +93,7 @@ describe('validate-resume-request: a halt in force', () => {
   });
 
   it('leaves the approvers null when the fleet names none: anyone but the requester may approve', async () => {
-    deps = { ...deps, fleet: { ...deps.fleet, approvals: { resumeTimeoutMinutes: 2.5 } } };
+    deps = { ...deps, fleet: { ...deps.fleet, approvals: { ...deps.fleet.approvals, resumeTimeoutMinutes: 2.5, resumeApprovers: undefined } } };
 
     const { resume } = await validate(request);
 
