@@ -106,6 +106,41 @@ describe('fleet file', () => {
     ).toEqual(['deploy.windows.0.end', 'deploy.windows.0.timeZone']);
   });
 
+  it('reads the release fields: push trigger and tag pattern, traffic shift, judge metrics and settings', () => {
+    const fleet = loadFleetFile('examples/trading-fleet.yaml');
+    const gateway = fleet.services['order-gateway'];
+    expect(gateway?.release.trigger).toBe('push');
+    expect(new RegExp(gateway?.release.tags ?? '').test('2.4.1')).toBe(true);
+    expect(new RegExp(gateway?.release.tags ?? '').test('latest')).toBe(false);
+    expect(gateway?.trafficShift?.roleName).toBe('ecs-infrastructure-load-balancers');
+    expect(gateway?.judgeMetrics.map((m) => m.name)).toEqual(['OrderRejectRate']);
+    // Defaults: a service says nothing, so only manifests release it.
+    expect(fleet.services['web-gui']?.release).toEqual({ trigger: 'manual', tags: '^v?\\d+\\.\\d+\\.\\d+$' });
+    expect(fleet.release.judge.minSamples).toBe(3);
+    expect(fleet.approvals.release).toEqual({ required: false, timeoutMinutes: 60 });
+  });
+
+  it('refuses a progressive strategy without a traffic shift, and a traffic shift that is not two of each', () => {
+    const http = '    health: { http: { path: /health, port: 8080 } }\n';
+    const network = 'network: { vpcId: vpc-0a1b2c3d, subnetIds: [subnet-0a1b2c3d], securityGroupIds: [sg-0a1b2c3d] }';
+    const canary = `    strategy: { type: canary }\n${http}`;
+    expect(issuesOf(minimal(service('a', canary), network))).toEqual([
+      {
+        path: 'services.a.trafficShift',
+        message: 'canary needs the two target groups, the production and test listener rules and the traffic-shift role',
+      },
+    ]);
+    const tg = 'arn:aws:elasticloadbalancing:eu-west-2:111122223333:targetgroup/a-blue/0a1b2c3d4e5f6071';
+    const rule = 'arn:aws:elasticloadbalancing:eu-west-2:111122223333:listener-rule/app/lb/0a1b2c3d4e5f6071/0a1b2c3d4e5f6072/0a1b2c3d4e5f6073';
+    const same = `    trafficShift: { targetGroupArn: ${tg}, alternateTargetGroupArn: ${tg}, productionListenerRuleArn: ${rule}, testListenerRuleArn: ${rule}, containerPort: 8080, roleName: lb-role }\n`;
+    expect(
+      issuesOf(minimal(service('a', `${canary}${same}`), network))
+        .map((i) => i.path)
+        .sort(),
+    ).toEqual(['services.a.trafficShift.alternateTargetGroupArn', 'services.a.trafficShift.testListenerRuleArn']);
+    expect(issuesOf(minimal(service('a', `    release: { trigger: push, tags: "v(" }\n`))).map((i) => i.path)).toEqual(['services.a.release.tags']);
+  });
+
   it('reports YAML syntax errors and unreadable files with where they are', () => {
     expect(issuesOf('environment: [unclosed\n')[0]?.path).toMatch(/^line \d+$/);
     expect(() => loadFleetFile('no/such/fleet.yaml')).toThrow(/no\/such\/fleet\.yaml is not a valid fleet file:\n {2}- \(root\): cannot be read/);
