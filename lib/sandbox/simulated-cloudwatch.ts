@@ -9,6 +9,7 @@
  */
 import { SimulatedAwsError } from './aws-error';
 import { type AlarmState, type AlarmEvaluation, evaluateAlarm, evaluationRangeLength } from './cloudwatch/alarm-evaluation';
+import { type MetricStatisticsResult, type RawDatapoint, metricStatistics, parseMetricStatisticsRequest } from './cloudwatch/metric-statistics';
 import {
   validateDescribeAlarmHistory,
   validateDescribeAlarms,
@@ -62,7 +63,7 @@ export interface AlarmHistoryItem {
 export interface CloudWatchSnapshot {
   readonly alarms: MetricAlarmRecord[];
   readonly history: AlarmHistoryItem[];
-  readonly datapoints: [string, { t: number; v: number }[]][];
+  readonly datapoints: [string, RawDatapoint[]][];
 }
 
 export type AlarmStateListener = (alarm: MetricAlarmRecord, previous: { value: AlarmState; reason: string; reasonData?: string; timestamp: number }) => void;
@@ -73,7 +74,7 @@ const RETENTION_MS = 6 * 3600_000;
 
 export class SimulatedCloudWatch implements SimulatedService {
   private readonly alarms = new Map<string, MetricAlarmRecord>();
-  private readonly datapoints = new Map<string, { t: number; v: number }[]>();
+  private readonly datapoints = new Map<string, RawDatapoint[]>();
   private readonly history: AlarmHistoryItem[] = [];
   private readonly listeners: AlarmStateListener[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -141,6 +142,8 @@ export class SimulatedCloudWatch implements SimulatedService {
         return {};
       case 'DescribeAlarmHistory':
         return this.describeAlarmHistory(input);
+      case 'GetMetricStatistics':
+        return this.getMetricStatistics(input);
       default:
         throw new SimulatedAwsError('UnknownOperationException', `The sandbox does not implement CloudWatch ${operation}`);
     }
@@ -222,18 +225,29 @@ export class SimulatedCloudWatch implements SimulatedService {
   putMetricData(input: Record<string, unknown>): void {
     validatePutMetricData(input, Date.now());
     const namespace = String(input.Namespace);
-    for (const datum of (input.MetricData ?? []) as { MetricName: string; Dimensions?: Dimension[]; Value?: number; Timestamp?: Date }[]) {
+    for (const datum of (input.MetricData ?? []) as { MetricName: string; Dimensions?: Dimension[]; Value?: number; Timestamp?: Date; Unit?: string }[]) {
       if (datum.Value === undefined) continue;
-      this.record(namespace, datum.MetricName, datum.Dimensions ?? [], datum.Value, datum.Timestamp ? new Date(datum.Timestamp).getTime() : Date.now());
+      const at = datum.Timestamp ? new Date(datum.Timestamp).getTime() : Date.now();
+      this.record(namespace, datum.MetricName, datum.Dimensions ?? [], datum.Value, at, datum.Unit);
     }
   }
 
-  /** Stores a datapoint (used by PutMetricData and by simulated AWS services' own metrics). */
-  record(namespace: string, metricName: string, dimensions: readonly Dimension[], value: number, at = Date.now()): void {
+  /** GetMetricStatistics over the stored raw values (see cloudwatch/metric-statistics.ts). */
+  getMetricStatistics(input: Record<string, unknown>): MetricStatisticsResult {
+    const now = Date.now();
+    const query = parseMetricStatisticsRequest(input, now);
+    return metricStatistics(query, this.datapoints.get(metricKey(query.namespace, query.metricName, query.dimensions)) ?? [], now);
+  }
+
+  /**
+   * Stores a datapoint (used by PutMetricData and by simulated AWS services' own metrics).
+   * `unit`: a StandardUnit; none is stored as CloudWatch's `None`.
+   */
+  record(namespace: string, metricName: string, dimensions: readonly Dimension[], value: number, at = Date.now(), unit?: string): void {
     const key = metricKey(namespace, metricName, dimensions);
     let points = this.datapoints.get(key);
     if (!points) this.datapoints.set(key, (points = []));
-    points.push({ t: at, v: value });
+    points.push(unit === undefined || unit === 'None' ? { t: at, v: value } : { t: at, v: value, u: unit });
     const cutoff = at - RETENTION_MS;
     while (points.length > 0 && (points[0]?.t ?? at) < cutoff) points.shift();
   }
