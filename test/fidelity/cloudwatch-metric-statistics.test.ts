@@ -15,6 +15,9 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SimulatedAwsError } from '../../lib/sandbox/aws-error';
+import { IamAuthorizer } from '../../lib/sandbox/iam/authorizer';
+import type { PolicyDocumentJson } from '../../lib/sandbox/iam/policy-evaluator';
+import type { ResourceLookups } from '../../lib/sandbox/iam/request-resources';
 import { percentile } from '../../lib/sandbox/cloudwatch/metric-statistics';
 import { SeededRandom } from '../../lib/sandbox/deterministic';
 import { SimulatedCloudWatch } from '../../lib/sandbox/simulated-cloudwatch';
@@ -247,5 +250,43 @@ describe('GetMetricStatistics through the SDK client', () => {
         }),
       ),
     ).rejects.toBeInstanceOf(InvalidParameterValueException);
+  });
+});
+
+describe('GetMetricStatistics and IAM (Service Authorization Reference: cloudwatch:GetMetricStatistics has no resource type)', () => {
+  it('is allowed by a grant on "*" and denied by one scoped to alarm ARNs', async () => {
+    vi.useRealTimers();
+    const role = (name: string, resource: string): [string, { roleName: string; documents: PolicyDocumentJson[] }] => [
+      `arn:aws:iam::111122223333:role/${name}`,
+      {
+        roleName: name,
+        documents: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'cloudwatch:GetMetricStatistics', Resource: resource }] }],
+      },
+    ];
+    const authorizer = await IamAuthorizer.create({
+      account: '111122223333',
+      region: 'eu-west-2',
+      roles: Object.fromEntries([role('judge', '*'), role('scoped', 'arn:aws:cloudwatch:eu-west-2:111122223333:alarm:*')]),
+      functions: {},
+      stateMachines: {},
+      schedules: {},
+    });
+    const lookups: ResourceLookups = {
+      account: '111122223333',
+      region: 'eu-west-2',
+      secretArn: () => undefined,
+      rotationFunction: () => undefined,
+      tokenStateMachine: () => undefined,
+    };
+    const call = (name: string): void =>
+      authorizer.authorizeCall(
+        { roleArn: `arn:aws:iam::111122223333:role/${name}`, sessionName: name },
+        'cloudwatch',
+        'GetMetricStatistics',
+        request(),
+        lookups,
+      );
+    expect(() => call('judge')).not.toThrow();
+    expect(() => call('scoped')).toThrow(/not authorized to perform: cloudwatch:GetMetricStatistics on resource: \*/);
   });
 });
