@@ -225,10 +225,11 @@ export class SimulatedCloudWatch implements SimulatedService {
   putMetricData(input: Record<string, unknown>): void {
     validatePutMetricData(input, Date.now());
     const namespace = String(input.Namespace);
-    for (const datum of (input.MetricData ?? []) as { MetricName: string; Dimensions?: Dimension[]; Value?: number; Timestamp?: Date; Unit?: string }[]) {
+    type Datum = { MetricName: string; Dimensions?: Dimension[]; Value?: number; Timestamp?: Date; Unit?: string; StorageResolution?: number };
+    for (const datum of (input.MetricData ?? []) as Datum[]) {
       if (datum.Value === undefined) continue;
       const at = datum.Timestamp ? new Date(datum.Timestamp).getTime() : Date.now();
-      this.record(namespace, datum.MetricName, datum.Dimensions ?? [], datum.Value, at, datum.Unit);
+      this.record(namespace, datum.MetricName, datum.Dimensions ?? [], datum.Value, at, datum.Unit, datum.StorageResolution === 1);
     }
   }
 
@@ -241,13 +242,14 @@ export class SimulatedCloudWatch implements SimulatedService {
 
   /**
    * Stores a datapoint (used by PutMetricData and by simulated AWS services' own metrics).
-   * `unit`: a StandardUnit; none is stored as CloudWatch's `None`.
+   * `unit`: a StandardUnit; none is stored as CloudWatch's `None`. `highResolution`: stored with
+   * one-second rather than one-minute granularity (PutMetricData's StorageResolution 1).
    */
-  record(namespace: string, metricName: string, dimensions: readonly Dimension[], value: number, at = Date.now(), unit?: string): void {
+  record(namespace: string, metricName: string, dimensions: readonly Dimension[], value: number, at = Date.now(), unit?: string, highResolution = false): void {
     const key = metricKey(namespace, metricName, dimensions);
     let points = this.datapoints.get(key);
     if (!points) this.datapoints.set(key, (points = []));
-    points.push(unit === undefined || unit === 'None' ? { t: at, v: value } : { t: at, v: value, u: unit });
+    points.push({ t: at, v: value, ...(unit === undefined || unit === 'None' ? {} : { u: unit }), ...(highResolution ? { h: 1 as const } : {}) });
     const cutoff = at - RETENTION_MS;
     while (points.length > 0 && (points[0]?.t ?? at) < cutoff) points.shift();
   }

@@ -100,17 +100,41 @@ describe('GetMetricStatistics: which data (API Reference: Dimensions, StartTime,
     expect(exclusiveEnd.Datapoints).toHaveLength(1);
   });
 
-  it('aggregates over the requested period and answers high-resolution periods from the raw values', async () => {
+  it('aggregates over the requested period and answers sub-minute periods from high-resolution data', async () => {
     const cw = cloudwatch();
-    for (let s = 0; s < 120; s += 10) cw.record('Test', 'm', [], s, NOW - 2 * MINUTE + s * 1000);
-    const fiveMinutes = cw.getMetricStatistics(request({ Namespace: 'Test', MetricName: 'm', Dimensions: [], Period: 300, Statistics: ['SampleCount'] }));
-    expect(fiveMinutes.Datapoints.map((d) => d.SampleCount)).toEqual([12]);
-    const tenSeconds = cw.getMetricStatistics(
-      request({ Namespace: 'Test', MetricName: 'm', Dimensions: [], Period: 10, StartTime: new Date(NOW - 2 * MINUTE + 5_000), Statistics: ['Sum'] }),
-    );
+    for (let s = 0; s < 120; s += 10) {
+      cw.record('Test', 'high', [], s, NOW - 2 * MINUTE + s * 1000, undefined, true);
+      cw.record('Test', 'standard', [], s, NOW - 2 * MINUTE + s * 1000);
+    }
+    const query = (metric: string, overrides: Record<string, unknown>): Record<string, unknown> =>
+      request({ Namespace: 'Test', MetricName: metric, Dimensions: [], ...overrides });
+    expect(cw.getMetricStatistics(query('high', { Period: 300, Statistics: ['SampleCount'] })).Datapoints.map((d) => d.SampleCount)).toEqual([12]);
+    const tenSeconds = cw.getMetricStatistics(query('high', { Period: 10, StartTime: new Date(NOW - 2 * MINUTE + 5_000), Statistics: ['Sum'] }));
     // With a Period of 10, StartTime is rounded down to a 10-second division of the minute.
     expect(tenSeconds.Datapoints[0]?.Timestamp.getTime()).toBe(NOW - 2 * MINUTE);
     expect(tenSeconds.Datapoints).toHaveLength(12);
+    // Standard-resolution data is stored per minute: a 10-second period finds each minute's values at its start.
+    const standard = cw.getMetricStatistics(query('standard', { Period: 10, Statistics: ['SampleCount'] }));
+    expect(standard.Datapoints.map((d) => [d.Timestamp.getTime() - NOW, d.SampleCount])).toEqual([
+      [-2 * MINUTE, 6],
+      [-MINUTE, 6],
+    ]);
+  });
+
+  it('stores PutMetricData values with StorageResolution 1 at high resolution', async () => {
+    const cw = cloudwatch();
+    cw.putMetricData({
+      Namespace: 'Test',
+      MetricData: [
+        { MetricName: 'm', Value: 1, StorageResolution: 1, Timestamp: new Date(NOW - 50_000) },
+        { MetricName: 'm', Value: 2, StorageResolution: 60, Timestamp: new Date(NOW - 50_000) },
+      ],
+    });
+    const answer = cw.getMetricStatistics(request({ Namespace: 'Test', MetricName: 'm', Dimensions: [], Period: 10, StartTime: new Date(NOW - MINUTE) }));
+    expect(answer.Datapoints.map((d) => [d.Timestamp.getTime() - NOW, d.Sum])).toEqual([
+      [-MINUTE, 2],
+      [-50_000, 1],
+    ]);
   });
 
   it('returns no datapoints for a period shorter than a minute when StartTime is more than 3 hours ago', async () => {

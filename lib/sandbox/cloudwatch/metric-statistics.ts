@@ -11,7 +11,9 @@
  *   Period of 5, 10, 20 or 30 seconds, to that division of the minute.
  * - Period: 1, 5, 10, 20, 30 or a multiple of 60. With a StartTime more than 3 hours ago
  *   the period must be a multiple of 60 (300 beyond 15 days, 3600 beyond 63 days) or no
- *   datapoints are returned for that range.
+ *   datapoints are returned for that range. Only high-resolution data (PutMetricData with
+ *   StorageResolution 1) has sub-minute detail: other data is stored per minute, so a
+ *   sub-minute period finds it at the start of its minute.
  * - Exactly one of Statistics (SampleCount, Average, Sum, Minimum, Maximum; 1–5) and
  *   ExtendedStatistics (percentiles p0.0–p100; 1–10). Percentiles are computed over the
  *   raw values of each period ("CloudWatch needs raw data points to calculate percentile
@@ -32,11 +34,12 @@ import { STATISTICS } from './validation';
 
 export type BasicStatistic = (typeof STATISTICS)[number];
 
-/** One stored value: when it was published, the value, and its unit (`None` when published without one). */
+/** One stored value: when it was published, the value, its unit (`None` when published without one), and `h` for high resolution. */
 export interface RawDatapoint {
   readonly t: number;
   readonly v: number;
   readonly u?: string;
+  readonly h?: 1;
 }
 
 export interface MetricStatisticsDatapoint {
@@ -223,10 +226,12 @@ export function metricStatistics(query: MetricStatisticsQuery, points: readonly 
   const periodMs = query.period * 1000;
   const buckets = new Map<string, { start: number; unit: string; values: number[] }>();
   for (const p of points) {
-    if (p.t < query.start || p.t >= query.end) continue;
+    // Standard-resolution data is stored with one-minute granularity.
+    const t = p.h === 1 ? p.t : Math.floor(p.t / 60_000) * 60_000;
+    if (t < query.start || t >= query.end) continue;
     const unit = p.u ?? 'None';
     if (query.unit !== undefined && unit !== query.unit) continue;
-    const bucketStart = query.start + Math.floor((p.t - query.start) / periodMs) * periodMs;
+    const bucketStart = query.start + Math.floor((t - query.start) / periodMs) * periodMs;
     const key = `${bucketStart}|${unit}`;
     let bucket = buckets.get(key);
     if (!bucket) buckets.set(key, (bucket = { start: bucketStart, unit, values: [] }));
