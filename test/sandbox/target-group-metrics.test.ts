@@ -3,6 +3,7 @@
  * traffic view: requests split by the listener rules' weights, errors and response times
  * following each revision's image behaviour, read back with GetMetricStatistics.
  */
+import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SeededRandom } from '../../lib/sandbox/deterministic';
 import { SimulatedCloudWatch } from '../../lib/sandbox/simulated-cloudwatch';
@@ -15,8 +16,9 @@ import {
   TargetGroupMetrics,
   type ServingTask,
   type TargetGroupTraffic,
+  type TrafficView,
 } from '../../lib/sandbox/target-group-metrics';
-import { fleetWith } from '../support/sandbox';
+import { fleetWith, openSandbox } from '../support/sandbox';
 
 const T0 = Date.parse('2026-01-05T06:00:00Z');
 const MINUTE = 60_000;
@@ -222,5 +224,55 @@ describe('judge metrics per revision', () => {
       Statistics: ['Average'],
     });
     expect(answer.Datapoints).toEqual([]);
+  });
+});
+
+describe('in a sandbox, on the virtual clock', () => {
+  it("publishes from the service's running tasks on each metric round, read back through the SDK as a judge would", async () => {
+    const sandbox = await openSandbox(fleetWith(), undefined, { iam: 'off' });
+    const record = sandbox.ecs.serviceRecord(sandbox.fleet.cluster, sandbox.fleet.services['order-gateway']?.ecsServiceName ?? '');
+    if (!record) throw new Error('order-gateway runs in the sandbox');
+    // A hand-built view: all of order-gateway's production traffic on its blue target group.
+    const view: TrafficView = {
+      targetGroups: () => [
+        group(
+          BLUE,
+          1,
+          0,
+          sandbox.ecs
+            .serviceTasks(record)
+            .filter((t) => t.lastStatus === 'RUNNING' && t.target === 'healthy')
+            .map((t) => ({ image: t.image, startedAt: t.startedAt ?? Date.now() })),
+        ),
+      ],
+    };
+    const metrics = new TargetGroupMetrics({
+      fleet: sandbox.fleet,
+      view,
+      cloudwatch: sandbox.cloudwatch,
+      behaviourOf: (image) => sandbox.images.behaviourOf(image),
+    });
+    // Every 10 s of virtual time, as the sandbox's telemetry round runs.
+    const round = (): void => {
+      publishTargetGroupMetrics(metrics);
+      timer = setTimeout(round, 10_000);
+    };
+    let timer = setTimeout(round, 0);
+    const start = Math.floor(Date.now() / MINUTE) * MINUTE + MINUTE;
+    await sandbox.clock.advance(6 * MINUTE);
+    clearTimeout(timer);
+    const answer = await sandbox.clients.cloudwatch.send(
+      new GetMetricStatisticsCommand({
+        Namespace: 'AWS/ApplicationELB',
+        MetricName: 'RequestCount',
+        Dimensions: elbDimensions(BLUE, RULE),
+        StartTime: new Date(start),
+        EndTime: new Date(start + 5 * MINUTE),
+        Period: 60,
+        Statistics: ['Sum'],
+      }),
+    );
+    expect(answer.Datapoints?.map((d) => d.Sum)).toEqual([600, 600, 600, 600, 600]);
+    expect(answer.Datapoints?.every((d) => d.Unit === 'Count')).toBe(true);
   });
 });
