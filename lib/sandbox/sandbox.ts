@@ -35,6 +35,7 @@ import type { CredentialAccountState } from './simulated-credential-api';
 import type { SecretRecord } from './simulated-secrets-manager';
 import type { ParameterRecord } from './simulated-ssm';
 import type { EventDeliveryOptions } from './simulated-eventbridge';
+import type { EcrPush } from './simulated-ecr';
 import type { ExecutionRecord, PausedExecution } from './simulated-step-functions';
 import type { ImageBehaviour } from './simulated-workloads';
 import { VirtualClock } from './virtual-clock';
@@ -360,6 +361,17 @@ export class Sandbox {
     const arn = this.functionArns[workflow]?.[key];
     if (!arn) throw new Error(`No function ${key} in the ${workflow} workflow`);
     return this.complete(this.lambda.invoke(arn, payload));
+  }
+
+  /**
+   * Pushes an image to one of the fleet's ECR repositories (`name:tag` or `<repository URI>:tag`), as a
+   * pipeline would: a new digest (or `digest`'s image tagged again), the `ECR Image Action` event on the
+   * bus, and the image `<repositoryUri>@<digest>` behaving as `behaviour` says (healthy when not given).
+   */
+  push(ref: string, options: { readonly behaviour?: ImageBehaviour; readonly digest?: string } = {}): EcrPush {
+    const pushed = this.ecr.push(ref, options.digest === undefined ? {} : { digest: options.digest });
+    if (options.behaviour) this.images.set(pushed.image, options.behaviour);
+    return pushed;
   }
 
   /** Lets ECS finish whatever it is doing (draining, rollouts), up to a limit. */

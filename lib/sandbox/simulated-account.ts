@@ -21,6 +21,7 @@ import { SimulatedApplications } from './simulated-applications';
 import { SimulatedCloudWatch } from './simulated-cloudwatch';
 import { SimulatedCredentialApi } from './simulated-credential-api';
 import { SimulatedDynamoDb } from './simulated-dynamodb';
+import { SimulatedEcr } from './simulated-ecr';
 import { SimulatedEcs } from './simulated-ecs';
 import { type EventDeliveryOptions, SimulatedEventBridge } from './simulated-eventbridge';
 import { SimulatedLambda } from './simulated-lambda';
@@ -41,6 +42,8 @@ export interface SimulatedAccount {
   /** EventBridge Scheduler: fired on the virtual clock in each schedule's time zone. */
   readonly scheduler: SimulatedScheduler;
   readonly ecs: SimulatedEcs;
+  /** The fleet's image repositories; a push emits `ECR Image Action` on the bus. */
+  readonly ecr: SimulatedEcr;
   readonly cloudwatch: SimulatedCloudWatch;
   readonly eventBridge: SimulatedEventBridge;
   readonly dynamodb: SimulatedDynamoDb;
@@ -236,6 +239,7 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
     load: new ServiceLoad(),
     scheduler,
     ecs,
+    ecr: new SimulatedEcr(shared, fleet, (detailType, resources, detail) => eventBridge.emit({ source: 'aws.ecr', detailType, resources, detail })),
     cloudwatch,
     eventBridge,
     dynamodb,

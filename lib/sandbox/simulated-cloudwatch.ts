@@ -9,6 +9,7 @@
  */
 import { SimulatedAwsError } from './aws-error';
 import { type AlarmState, type AlarmEvaluation, evaluateAlarm, evaluationRangeLength } from './cloudwatch/alarm-evaluation';
+import { type MetricStatisticsResult, type RawDatapoint, metricStatistics, parseMetricStatisticsRequest } from './cloudwatch/metric-statistics';
 import {
   validateDescribeAlarmHistory,
   validateDescribeAlarms,
@@ -62,7 +63,7 @@ export interface AlarmHistoryItem {
 export interface CloudWatchSnapshot {
   readonly alarms: MetricAlarmRecord[];
   readonly history: AlarmHistoryItem[];
-  readonly datapoints: [string, { t: number; v: number }[]][];
+  readonly datapoints: [string, RawDatapoint[]][];
 }
 
 export type AlarmStateListener = (alarm: MetricAlarmRecord, previous: { value: AlarmState; reason: string; reasonData?: string; timestamp: number }) => void;
@@ -73,7 +74,7 @@ const RETENTION_MS = 6 * 3600_000;
 
 export class SimulatedCloudWatch implements SimulatedService {
   private readonly alarms = new Map<string, MetricAlarmRecord>();
-  private readonly datapoints = new Map<string, { t: number; v: number }[]>();
+  private readonly datapoints = new Map<string, RawDatapoint[]>();
   private readonly history: AlarmHistoryItem[] = [];
   private readonly listeners: AlarmStateListener[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -141,6 +142,8 @@ export class SimulatedCloudWatch implements SimulatedService {
         return {};
       case 'DescribeAlarmHistory':
         return this.describeAlarmHistory(input);
+      case 'GetMetricStatistics':
+        return this.getMetricStatistics(input);
       default:
         throw new SimulatedAwsError('UnknownOperationException', `The sandbox does not implement CloudWatch ${operation}`);
     }
@@ -222,18 +225,31 @@ export class SimulatedCloudWatch implements SimulatedService {
   putMetricData(input: Record<string, unknown>): void {
     validatePutMetricData(input, Date.now());
     const namespace = String(input.Namespace);
-    for (const datum of (input.MetricData ?? []) as { MetricName: string; Dimensions?: Dimension[]; Value?: number; Timestamp?: Date }[]) {
+    type Datum = { MetricName: string; Dimensions?: Dimension[]; Value?: number; Timestamp?: Date; Unit?: string; StorageResolution?: number };
+    for (const datum of (input.MetricData ?? []) as Datum[]) {
       if (datum.Value === undefined) continue;
-      this.record(namespace, datum.MetricName, datum.Dimensions ?? [], datum.Value, datum.Timestamp ? new Date(datum.Timestamp).getTime() : Date.now());
+      const at = datum.Timestamp ? new Date(datum.Timestamp).getTime() : Date.now();
+      this.record(namespace, datum.MetricName, datum.Dimensions ?? [], datum.Value, at, datum.Unit, datum.StorageResolution === 1);
     }
   }
 
-  /** Stores a datapoint (used by PutMetricData and by simulated AWS services' own metrics). */
-  record(namespace: string, metricName: string, dimensions: readonly Dimension[], value: number, at = Date.now()): void {
+  /** GetMetricStatistics over the stored raw values (see cloudwatch/metric-statistics.ts). */
+  getMetricStatistics(input: Record<string, unknown>): MetricStatisticsResult {
+    const now = Date.now();
+    const query = parseMetricStatisticsRequest(input, now);
+    return metricStatistics(query, this.datapoints.get(metricKey(query.namespace, query.metricName, query.dimensions)) ?? [], now);
+  }
+
+  /**
+   * Stores a datapoint (used by PutMetricData and by simulated AWS services' own metrics).
+   * `unit`: a StandardUnit; none is stored as CloudWatch's `None`. `highResolution`: stored with
+   * one-second rather than one-minute granularity (PutMetricData's StorageResolution 1).
+   */
+  record(namespace: string, metricName: string, dimensions: readonly Dimension[], value: number, at = Date.now(), unit?: string, highResolution = false): void {
     const key = metricKey(namespace, metricName, dimensions);
     let points = this.datapoints.get(key);
     if (!points) this.datapoints.set(key, (points = []));
-    points.push({ t: at, v: value });
+    points.push({ t: at, v: value, ...(unit === undefined || unit === 'None' ? {} : { u: unit }), ...(highResolution ? { h: 1 as const } : {}) });
     const cutoff = at - RETENTION_MS;
     while (points.length > 0 && (points[0]?.t ?? at) < cutoff) points.shift();
   }

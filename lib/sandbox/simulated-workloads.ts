@@ -161,3 +161,31 @@ export function combineSamples(metricName: string, samples: readonly number[]): 
   if (metricName === 'ExchangeConnected') return Math.min(...samples);
   return samples.reduce((a, b) => a + b, 0) / samples.length;
 }
+
+/**
+ * The production requests one service's load balancer sends it per minute, at rest (every
+ * service alike): 10 requests a second. Per-target-group metrics divide them by the
+ * production listener rule's weights (see target-group-metrics.ts).
+ */
+export const PRODUCTION_REQUESTS_PER_MINUTE = 600;
+
+/** The requests per minute reaching the test listener rule's target group while a revision is under test. */
+export const TEST_REQUESTS_PER_MINUTE = 60;
+
+/** The share of a task's requests that fail with an HTTP 5xx from the application (ALB's HTTPCode_Target_5XX_Count). */
+export function requestErrorRate(behaviour: ImageBehaviour, runningForMs: number): number {
+  // A high-error-rate release fails a quarter of its requests from ERROR_ONSET_MS after its task starts (the
+  // same onset as its ErrorRate metric); every other image, a failing deep health check included, serves
+  // its load-balancer traffic normally: a background 0.2 %.
+  return behaviour === 'high-error-rate' && runningForMs >= ERROR_ONSET_MS ? 0.25 : 0.002;
+}
+
+/**
+ * One request's response time in seconds (what ALB's TargetResponseTime records), from a uniform draw
+ * `u` in [0, 1): 45–75 ms, with a slow 1 % of 180–280 ms. Failing requests of a high-error-rate release
+ * wait on a timed-out dependency: 1.2–2 s.
+ */
+export function responseTimeSeconds(behaviour: ImageBehaviour, failed: boolean, u: number): number {
+  const seconds = failed && behaviour === 'high-error-rate' ? 1.2 + 0.8 * u : u >= 0.99 ? 0.18 + (u - 0.99) * 10 : 0.045 + (0.03 * u) / 0.99;
+  return Number(seconds.toFixed(4));
+}

@@ -151,6 +151,8 @@ export const REQUEST_RESOURCES: Readonly<Record<string, Resolver>> = {
     const names = list(input.AlarmNames);
     return { resources: { alarm: (names.length > 0 ? names : ['*']).map((AlarmName) => ({ AlarmName })) } };
   },
+  // The Service Authorization Reference lists no resource type for it: the policy must allow "*".
+  'cloudwatch:GetMetricStatistics': () => ({ resources: {} }),
   'secretsmanager:DescribeSecret': secret,
   'secretsmanager:GetSecretValue': secret,
   'secretsmanager:PutSecretValue': secret,
