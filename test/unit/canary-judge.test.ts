@@ -65,6 +65,12 @@ describe('judgeCanary', () => {
     expect(result.reason).toMatch(/^FAIL: 5xx-rate is higher on the new revision/);
   });
 
+  it('fails three minutes of a clear regression: the smallest exact p-value with 3 samples each is 1/20 = alpha', () => {
+    const metric = judgeMetric({ name: '5xx-rate', failWhen: 'higher', baseline: [0.0005, 0, 0.001], canary: [0.25, 0.24, 0.26] }, SETTINGS);
+    expect(metric.p).toBe(0.05);
+    expect(metric.verdict).toBe('FAIL');
+  });
+
   it('passes equal revisions', () => {
     const result = judgeCanary({
       metrics: [

@@ -2,8 +2,10 @@
  * The canary judge: compares the new revision (canary) with the old one (baseline)
  * metric by metric, on per-period samples, the way Kayenta's MannWhitneyClassifier
  * does. A metric FAILs when the new revision is worse with a one-sided Mann-Whitney
- * p-value below alpha AND an effect size (the ratio of means, new / old) beyond the
- * allowed margin; it is INCONCLUSIVE with fewer than minSamples samples per
+ * p-value at most alpha AND an effect size (the ratio of means, new / old) beyond the
+ * allowed margin (p ≤ alpha, not <: with 3 samples per revision, the fleet's minimum,
+ * the smallest exact p-value is 1/C(6,3) = 0.05, so 3 minutes of a clear regression
+ * fail at alpha 0.05); it is INCONCLUSIVE with fewer than minSamples samples per
  * revision (no data counts as none); otherwise it PASSes.
  * The canary's verdict: FAIL if any metric fails, else INCONCLUSIVE if any metric
  * is, else PASS. INCONCLUSIVE never promotes.
@@ -106,7 +108,7 @@ export function judgeMetric(metric: MetricSamples, settings: Pick<JudgeSettings,
   const test = mannWhitneyU(canary, baseline);
   const p = metric.failWhen === 'higher' ? test.pGreater : test.pLess;
   const effect = meanRatio(baseline, canary);
-  const significant = p < settings.alpha;
+  const significant = p <= settings.alpha;
   const large = beyondMargin(effect, metric.failWhen, settings.effectSizeMargin);
   const verdict: CanaryVerdict = significant && large ? 'FAIL' : 'PASS';
   const numbers = `median ${format(common.canaryMedian)} vs ${format(common.baselineMedian)}, p=${format(p)} (alpha ${settings.alpha}), effect ×${
