@@ -1,3 +1,4 @@
+import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeServiceDeploymentsCommand } from '@aws-sdk/client-ecs';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
@@ -193,6 +194,31 @@ describe('judge-deployment-hook: the canary judge at PRODUCTION_TRAFFIC_SHIFT', 
         productionWeights: { new: 5, old: 95 },
       },
     });
+    // Per-target-group series: the load balancer's with TargetGroup and LoadBalancer, the fleet's with TargetGroup added.
+    const requests = stubs.cloudwatch.commandCalls(GetMetricStatisticsCommand).map((c) => c.args[0].input);
+    expect(requests).toContainEqual(
+      expect.objectContaining({
+        Namespace: 'AWS/ApplicationELB',
+        MetricName: 'TargetResponseTime',
+        Dimensions: [
+          { Name: 'TargetGroup', Value: GREEN },
+          { Name: 'LoadBalancer', Value: 'app/trading-prod/0a1b2c3d4e5f6071' },
+        ],
+        Period: 60,
+        ExtendedStatistics: ['p99'],
+      }),
+    );
+    expect(requests).toContainEqual(
+      expect.objectContaining({
+        Namespace: 'Trading',
+        MetricName: 'OrderRejectRate',
+        Dimensions: [
+          { Name: 'Service', Value: 'order-gateway' },
+          { Name: 'TargetGroup', Value: BLUE },
+        ],
+        Statistics: ['Average'],
+      }),
+    );
     const metrics = (verdict?.after?.metrics ?? []) as { name: string; verdict: string; samples: { canary: number } }[];
     expect(metrics.map((m) => [m.name, m.verdict, m.samples.canary])).toEqual([
       ['5xx-rate', 'PASS', 3],
