@@ -6,6 +6,7 @@
  * constructs add only what is specific to them (rotation schedules, scheduler
  * roles).
  */
+import { Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { awaitDeploymentOutcome } from '../../functions/await-deployment-outcome/core';
 import type { Construct } from 'constructs';
@@ -13,6 +14,7 @@ import { type WorkflowName } from '../naming';
 import { WORKFLOW_SPECS } from '../workflows/registry';
 import type { EventRouteName } from '../workflows/workflow-spec';
 import type { FleetPermissions } from './fleet-permissions';
+import { acknowledgeWildcards, nagArn } from './nag';
 
 export interface GrantContext {
   /** The fleet's resources and the statements that reach them. */
@@ -64,6 +66,12 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
   // ECS outcomes complete whichever execution waits on the deployment.
   'handle-deployment-event': { statements: ({ p }) => [p.table(p.resources.callbackTable, 'UpdateItem'), p.taskResponses(...waitsOnDeployments())] },
   'finalize-interrupted-deploy': { statements: ({ p }) => [p.queryAudit(), p.appendAudit(), p.table(p.resources.lockTable, 'DeleteItem')] },
+  // ECS invokes it at each lifecycle stage of a blue/green, canary or linear deployment; it calls the new revision's tasks.
+  'judge-deployment-hook': {
+    inVpc: true,
+    statements: ({ p, scope }) => [...deploymentHookReads(p, scope), ...p.clusterTasks(scope), p.controlState('GetItem', 'PutItem'), p.appendAudit(), p.page()],
+  },
+  'decide-release-approval': { statements: ({ p }) => [p.controlState('GetItem', 'UpdateItem'), p.appendAudit()] },
 
   // Rollback.
   'validate-rollback-request': { statements: ({ p }) => [p.appendAudit()] },
@@ -175,4 +183,27 @@ export function grantsFor(handlerName: string): HandlerGrants {
   const grants = HANDLER_GRANTS[handlerName];
   if (!grants) throw new Error(`No grants are declared for handler ${handlerName}: add it to HANDLER_GRANTS (lib/constructs/handler-grants.ts)`);
   return grants;
+}
+
+/**
+ * What the deployment hook reads besides tasks: its deployment and revision (the
+ * Service Authorization Reference requires the service and the deployment or
+ * revision), the listener rules and the target groups' metrics (both wildcard-only
+ * actions).
+ */
+function deploymentHookReads(p: FleetPermissions, scope: Construct): PolicyStatement[] {
+  const cluster = p.resources.fleet.cluster;
+  const stack = Stack.of(scope);
+  const ecsArn = (resource: string): string => stack.formatArn({ service: 'ecs', resource, resourceName: `${cluster}/*` });
+  acknowledgeWildcards(
+    scope,
+    [nagArn(scope, 'ecs', `service-deployment/${cluster}/*`), nagArn(scope, 'ecs', `service-revision/${cluster}/*`)],
+    "Service deployments and revisions of the fleet's cluster: ECS assigns their ids.",
+  );
+  acknowledgeWildcards(scope, ['*'], 'elasticloadbalancing:DescribeRules and cloudwatch:GetMetricStatistics support no resource-level permissions.');
+  return [
+    new PolicyStatement({ actions: ['ecs:DescribeServiceDeployments'], resources: [...p.serviceArns(), ecsArn('service-deployment')] }),
+    new PolicyStatement({ actions: ['ecs:DescribeServiceRevisions'], resources: [...p.serviceArns(), ecsArn('service-revision')] }),
+    new PolicyStatement({ actions: ['elasticloadbalancing:DescribeRules', 'cloudwatch:GetMetricStatistics'], resources: ['*'] }),
+  ];
 }

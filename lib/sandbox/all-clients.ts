@@ -2,6 +2,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -16,4 +17,5 @@ export const ALL_CLIENT_CLASSES: ClientClasses<ClientName> = {
   ssm: SSMClient,
   secretsManager: SecretsManagerClient,
   sns: SNSClient,
+  elbv2: ElasticLoadBalancingV2Client,
 };

@@ -16,6 +16,8 @@ import { startRollingDeployment } from '../../functions/start-rolling-deployment
 import { startSoak } from '../../functions/start-soak/core';
 import { validateDeployRequest } from '../../functions/validate-deploy-request/core';
 import { finalizeInterruptedDeploy } from '../../functions/finalize-interrupted-deploy/core';
+import { judgeDeploymentHook } from '../../functions/judge-deployment-hook/core';
+import { decideReleaseApproval } from '../../functions/decide-release-approval/core';
 import { deployExecutionEndPattern, ecsDeploymentEventPattern } from '../event-patterns';
 import type { WorkflowSpec } from './workflow-spec';
 
@@ -40,6 +42,8 @@ export const deployWorkflow = {
   standaloneFunctions: {
     HandleDeploymentEvent: handleDeploymentEvent,
     FinalizeInterruptedDeploy: finalizeInterruptedDeploy,
+    JudgeDeploymentHook: judgeDeploymentHook,
+    DecideReleaseApproval: decideReleaseApproval,
   },
   rules: [
     {

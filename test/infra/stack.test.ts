@@ -119,6 +119,7 @@ describe('Assure stack', () => {
       .map((f) => f.Properties.FunctionName)
       .sort();
     expect(inVpc).toEqual([
+      'assure-prod-deploy-judge-deployment-hook',
       'assure-prod-deploy-run-health-gate',
       'assure-prod-halt-send-halt-commands',
       'assure-prod-halt-verify-halt',
@@ -249,6 +250,9 @@ describe('Assure stack', () => {
       'logs:DescribeResourcePolicies',
       'logs:DescribeLogGroups',
       'secretsmanager:GetRandomPassword',
+      // The canary judge: both are wildcard-only in the Service Authorization Reference.
+      'elasticloadbalancing:DescribeRules',
+      'cloudwatch:GetMetricStatistics',
     ]);
     for (const statement of allStatements(template)) {
       for (const action of actions(statement)) expect(action).not.toMatch(/\*/);
@@ -368,6 +372,32 @@ describe('Assure stack', () => {
   it('declares grants for every handler, once, and none for a handler no workflow has', () => {
     const handlerNames = new Set(ALL_SPECS.flatMap((spec) => allFunctions(spec).map(([, definition]) => definition.name)));
     expect([...handlerNames].sort()).toEqual(Object.keys(HANDLER_GRANTS).sort());
+  });
+
+  it('lets the deployment hook read its deployment, tasks, listener rules and metrics, write approvals and page, and nothing else', () => {
+    const hook = statementsOf(template, 'DeployJudgeDeploymentHook');
+    expect(new Set(hook.flatMap(actions))).toEqual(
+      new Set([
+        'ecs:DescribeServiceDeployments',
+        'ecs:DescribeServiceRevisions',
+        'ecs:ListTasks',
+        'ecs:DescribeTasks',
+        'elasticloadbalancing:DescribeRules',
+        'cloudwatch:GetMetricStatistics',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'sns:Publish',
+        // Logs, tracing and the VPC attachment, as for every function in the VPC.
+        ...hook.flatMap(actions).filter((a) => /^(xray|ec2|logs):/.test(a)),
+      ]),
+    );
+    const deployments = hook.filter((st) => actions(st).includes('ecs:DescribeServiceDeployments')).flatMap(resources);
+    expect(JSON.stringify(deployments)).toContain('service-deployment/trading-prod/*');
+    expect(allowedTo(template, 'elasticloadbalancing:DescribeRules')).toEqual(['DeployJudgeDeploymentHook']);
+    const decide = statementsOf(template, 'DeployDecideReleaseApproval');
+    expect(new Set(decide.flatMap(actions))).toEqual(
+      new Set(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', ...decide.flatMap(actions).filter((a) => /^(xray|logs):/.test(a))]),
+    );
   });
 
   it('lets the ECS deployment-event handler complete the waits of exactly the workflows that await deployment outcomes', () => {

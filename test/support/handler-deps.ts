@@ -6,6 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -44,6 +45,7 @@ export function testDeps(overrides: Partial<HandlerDeps> = {}): TestDeps {
       ssm: new SSMClient(config),
       secretsManager: new SecretsManagerClient(config),
       sns: new SNSClient(config),
+      elbv2: new ElasticLoadBalancingV2Client(config),
     },
     config: testConfig,
     fleet: exampleFleet(),
