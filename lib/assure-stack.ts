@@ -12,6 +12,7 @@ import type { Construct } from 'constructs';
 import type { Fleet } from './fleet/fleet';
 import { assureConfig, pagingTopicName, pascalCase, type WorkflowName, WORKFLOWS } from './naming';
 import { TABLE_LAYOUTS, type TableLayout } from './tables';
+import { DeployWorkflow } from './constructs/deploy-workflow';
 import { FleetAlarms } from './constructs/fleet-alarms';
 import { FleetPermissions } from './constructs/fleet-permissions';
 import { RotateSecretWorkflow } from './constructs/rotate-secret-workflow';
@@ -25,6 +26,7 @@ type WorkflowConstruct = (scope: Construct, id: string, props: WorkflowConstruct
 
 /** Workflows with resources of their own beyond what every workflow has; the others get WorkflowResources alone. */
 const OWN_CONSTRUCTS: { readonly [W in WorkflowName]?: WorkflowConstruct } = {
+  deploy: (scope, id, props) => new DeployWorkflow(scope, id, props),
   'rotate-secret': (scope, id, props) => new RotateSecretWorkflow(scope, id, props),
   scale: (scope, id, props) => new ScaleWorkflow(scope, id, props),
 };

@@ -41,6 +41,18 @@ export const scaleScheduleName = (environment: string, service: string, entry: s
 
 export const pagingTopicName = (environment: string): string => `${resourcePrefix(environment)}-paging`;
 
+/** A role in the account by its name (fleet files name roles, never ARNs). */
+export const iamRoleArn = (account: string, roleName: string): string => `arn:aws:iam::${account}:role/${roleName}`;
+
+/**
+ * Assure's ECS lifecycle hook: the deploy workflow's standalone function `JudgeDeploymentHook`
+ * (handler `judge-deployment-hook`), named as every workflow function is.
+ */
+export const deploymentHookFunctionName = (environment: string): string => functionName(environment, 'deploy', 'judge-deployment-hook');
+
+/** The role ECS assumes to invoke the lifecycle hook (lambda:InvokeFunction on that function only). */
+export const deploymentHookRoleName = (environment: string): string => `${resourcePrefix(environment)}-deployment-hook-invoke`;
+
 /** Every name and ARN the handlers need, derived from the environment and the account (no resource lookups). */
 export function assureConfig(fleet: Fleet, context: AccountContext): AssureConfig {
   const prefix = resourcePrefix(fleet.environment);
@@ -56,6 +68,8 @@ export function assureConfig(fleet: Fleet, context: AccountContext): AssureConfi
     haltParameterName: `/assure/${env}/halt`,
     pagingTopicArn: `arn:aws:sns:${context.region}:${context.account}:${pagingTopicName(env)}`,
     stateMachineArns: Object.fromEntries(WORKFLOWS.map((w) => [w, stateMachineArn(context, env, w)])) as Record<WorkflowName, string>,
+    deploymentHookFunctionArn: `arn:aws:lambda:${context.region}:${context.account}:function:${deploymentHookFunctionName(env)}`,
+    deploymentHookRoleArn: iamRoleArn(context.account, deploymentHookRoleName(env)),
   };
 }
 

@@ -1,7 +1,11 @@
 /**
  * Returns the service to its last COMPLETED revision after a failed deploy. When
- * ECS already did (circuit breaker or deployment-alarm rollback) it confirms that
- * instead of starting another deployment. Reports the deployment to wait for.
+ * ECS already did (circuit breaker, deployment-alarm or lifecycle-hook rollback)
+ * it confirms that instead of starting another deployment. A blue/green, canary
+ * or linear deployment still in flight is stopped with ROLLBACK (ECS shifts
+ * traffic back to the revision still running beside it); otherwise the previous
+ * revision is deployed again with the service's strategy. Reports the deployment
+ * to wait for.
  */
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
@@ -10,9 +14,10 @@ import { deployAuditAction, deployPlanSchema, executionIdSchema, failureSchema, 
 import { ServiceStateError } from '../shared/runtime/errors';
 import { describeFailure } from '../shared/runtime/failure';
 import { defineHandler } from '../shared/runtime/handler';
-import { startRollout } from '../shared/domain/service-deployments';
+import { isProgressive } from '../shared/domain/deployment-strategy';
+import { rollBackInFlightDeployment, startRollout } from '../shared/domain/service-deployments';
 
-export type RollbackAction = 'none' | 'confirmed-ecs-rollback' | 'redeployed-previous';
+export type RollbackAction = 'none' | 'confirmed-ecs-rollback' | 'stopped-in-flight-deployment' | 'redeployed-previous';
 
 export interface RollbackResult {
   readonly action: RollbackAction;
@@ -25,7 +30,7 @@ export interface RollbackResult {
 
 export const rollBackDeployment = defineHandler({
   name: 'roll-back-deployment',
-  description: "Returns the service to its last COMPLETED revision, or confirms ECS's own rollback",
+  description: "Returns the service to its last COMPLETED revision: confirms ECS's own rollback, stops a progressive deployment with ROLLBACK, or redeploys",
   clients: ['dynamodb', 'ecs'],
   input: z.object({
     executionId: executionIdSchema,
@@ -68,6 +73,21 @@ export const rollBackDeployment = defineHandler({
             // ECS re-promotes the earlier deployment (same id): its rollback began at its last update, not its creation.
             startedAt: (primary.updatedAt ?? new Date()).toISOString(),
           };
+        }
+        if (isProgressive(plan.strategy)) {
+          const stopped = await rollBackInFlightDeployment(deps, plan.cluster, plan.ecsServiceName);
+          if (stopped) {
+            const after = await deps.clients.ecs.send(new DescribeServicesCommand({ cluster: plan.cluster, services: [plan.ecsServiceName] }));
+            const returning = after.services?.[0]?.deployments?.find((d) => d.status === 'PRIMARY');
+            if (!returning?.id) throw new ServiceStateError(`${plan.ecsServiceName} has no primary deployment after stopping ${stopped}`);
+            return {
+              action: 'stopped-in-flight-deployment',
+              why: `${failure.Error}: stopped ${stopped} with ROLLBACK; ECS shifts traffic back to ${target.split('/').pop() ?? target}`,
+              deploymentId: returning.id,
+              taskDefinitionArn: target,
+              startedAt: (returning.updatedAt ?? new Date()).toISOString(),
+            };
+          }
         }
         const rollback = await startRollout(deps, plan, target);
         return {

@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import { writeAuditRecord } from '../shared/domain/audit';
-import { type DeployPlan, executionIdSchema, serviceTarget } from '../shared/domain/deploy-plan';
+import { type DeployPlan, deployPlan, executionIdSchema } from '../shared/domain/deploy-plan';
 import { requestValidation } from '../shared/domain/request-validation';
 import { defineHandler } from '../shared/runtime/handler';
 
@@ -17,6 +17,11 @@ export const deployRequestSchema = z.strictObject({
   image: z.string().min(1, 'is required').max(512),
   requestedBy: z.string().min(1, 'is required').max(128),
   reason: z.string().max(500).optional(),
+  /** The release this deploy is part of: the release execution's name (Step Functions' rules for execution names). */
+  releaseId: z
+    .string()
+    .regex(/^[^\s\p{Cc}<>{}[\]?*"#%\\^|~`$&,;:/]{1,80}$/u, 'must be a release id (an execution name: 1-80 characters, no spaces or special characters)')
+    .optional(),
 });
 export type DeployRequest = z.output<typeof deployRequestSchema>;
 
@@ -59,7 +64,7 @@ export const validateDeployRequest = defineHandler({
   core: async ({ executionId, request }, deps): Promise<DeployState> => {
     const validation = requestValidation(deps, 'deploy', { executionId, request });
     const parsed = await validation.parse(deployRequestSchema);
-    const { service: serviceId, image, requestedBy, reason } = parsed;
+    const { service: serviceId, image, requestedBy, reason, releaseId } = parsed;
 
     const service = await validation.service(serviceId);
     const reference = splitImageReference(image);
@@ -69,25 +74,16 @@ export const validateDeployRequest = defineHandler({
     if (reference.repository !== service.imageRepository) {
       return validation.refuse({ subject: serviceId, field: 'image', reason: `must come from ${service.imageRepository}, got ${reference.repository}` });
     }
-    if (service.strategy.type !== 'rolling') {
-      return validation.refuse({
-        subject: serviceId,
-        field: 'service',
-        reason: `${serviceId} uses the ${service.strategy.type} strategy, which this deploy workflow does not run yet`,
-      });
-    }
 
-    const plan: DeployPlan = {
-      ...serviceTarget(deps.fleet, service, { requestedBy, reason: reason ?? `deploy ${image}` }),
-      image,
-      soakSeconds: Math.round(deps.fleet.deploy.soakMinutes * 60),
-    };
+    // Every strategy runs: rolling as ECS's rolling update, blue/green, canary and linear ECS-native with Assure's hook.
+    const plan: DeployPlan = deployPlan(deps.fleet, service, { image, requestedBy, reason: reason ?? `deploy ${image}`, releaseId });
     await writeAuditRecord(deps, {
       action: 'deploy',
       subject: serviceId,
       actor: requestedBy,
       source: 'step-functions',
       executionId,
+      ...(releaseId ? { releaseId } : {}),
       reason: plan.reason,
       phase: 'intent',
       status: 'started',

@@ -11,7 +11,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { classifiedAlarms, type Fleet, secretConsumers } from '../fleet/fleet';
-import { type AccountContext, ecsClusterArn, ecsServiceArn, stateMachineName, type WorkflowName } from '../naming';
+import { type AccountContext, deploymentHookRoleName, ecsClusterArn, ecsServiceArn, stateMachineName, type WorkflowName } from '../naming';
 import { acknowledgeWildcards, nagArn } from './nag';
 
 /** The shared resources a workflow's functions may touch. */
@@ -120,11 +120,7 @@ export class FleetPermissions {
   registerTaskDefinitions(scope: Construct): PolicyStatement[] {
     const services = Object.values(this.fleet.services);
     const familyArns = services.map((s) => this.stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${s.ecsServiceName}:*` }));
-    const roleArns = services.flatMap((s) =>
-      [s.taskRoleName, s.executionRoleName]
-        .filter((r): r is string => r !== undefined)
-        .map((r) => this.stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: r })),
-    );
+    const roleArns = services.flatMap((s) => [s.taskRoleName, s.executionRoleName].filter((r): r is string => r !== undefined).map((r) => this.roleArn(r)));
     acknowledgeWildcards(
       scope,
       services.map((s) => nagArn(scope, 'ecs', `task-definition/${s.ecsServiceName}:*`)),
@@ -147,6 +143,30 @@ export class FleetPermissions {
         conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
       }),
     ];
+  }
+
+  /**
+   * Passing to ECS, in a blue/green, canary or linear UpdateService, the roles it
+   * needs: each service's traffic-shift role (named in the fleet file) and the
+   * role it invokes Assure's lifecycle hook with. Nothing when no service shifts
+   * traffic.
+   */
+  passDeploymentRoles(): PolicyStatement[] {
+    const shiftRoles = Object.values(this.fleet.services).flatMap((s) => (s.trafficShift ? [s.trafficShift.roleName] : []));
+    if (shiftRoles.length === 0) return [];
+    const roleArns = [...new Set([...shiftRoles, deploymentHookRoleName(this.fleet.environment)])].map((name) => this.roleArn(name));
+    return [
+      new PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: roleArns,
+        conditions: { StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' } },
+      }),
+    ];
+  }
+
+  /** A role of the stack's account by name. */
+  roleArn(roleName: string): string {
+    return this.stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: roleName });
   }
 
   /** Task definitions of the fleet's families (to read what a revision runs). */

@@ -59,8 +59,8 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
   'validate-deploy-request': { statements: ({ p }) => [p.appendAudit()] },
   'check-deploy-guards': { statements: ({ p }) => [p.readHaltFlag(), p.describeServices(), p.appendAudit()] },
   'register-task-definition': { statements: ({ p, scope }) => [...p.registerTaskDefinitions(scope), p.appendAudit()] },
-  'start-rolling-deployment': { statements: ({ p }) => [p.describeServices(), p.updateServices(), p.appendAudit()] },
-  'roll-back-deployment': { statements: ({ p }) => [p.describeServices(), p.updateServices(), p.appendAudit()] },
+  'start-deployment': { statements: ({ p }) => [p.describeServices(), p.updateServices(), ...p.passDeploymentRoles(), p.appendAudit()] },
+  'roll-back-deployment': { statements: ({ p, scope }) => [p.describeServices(), p.updateServices(), ...p.serviceDeployments(scope), p.appendAudit()] },
   'start-soak': { statements: ({ p }) => [p.table(p.resources.callbackTable, 'UpdateItem'), p.taskResponses('deploy'), p.describeAlarms()] },
   'record-deploy-outcome': { statements: ({ p }) => [p.appendAudit()] },
   // ECS outcomes complete whichever execution waits on the deployment.

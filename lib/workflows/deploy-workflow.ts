@@ -12,7 +12,7 @@ import { registerTaskDefinition } from '../../functions/register-task-definition
 import { releaseDeployLock } from '../../functions/release-deploy-lock/core';
 import { rollBackDeployment } from '../../functions/roll-back-deployment/core';
 import { runHealthGate } from '../../functions/run-health-gate/core';
-import { startRollingDeployment } from '../../functions/start-rolling-deployment/core';
+import { startDeployment } from '../../functions/start-deployment/core';
 import { startSoak } from '../../functions/start-soak/core';
 import { validateDeployRequest } from '../../functions/validate-deploy-request/core';
 import { finalizeInterruptedDeploy } from '../../functions/finalize-interrupted-deploy/core';
@@ -31,7 +31,7 @@ export const deployWorkflow = {
     AcquireDeployLock: acquireDeployLock,
     CheckDeployGuards: checkDeployGuards,
     RegisterTaskDefinition: registerTaskDefinition,
-    StartRollingDeployment: startRollingDeployment,
+    StartDeployment: startDeployment,
     AwaitDeploymentOutcome: awaitDeploymentOutcome,
     RunHealthGate: runHealthGate,
     StartSoak: startSoak,

@@ -41,7 +41,7 @@ export async function iamBenchmark(fleet: Fleet): Promise<boolean> {
   const deployment = `arn:aws:ecs:${context.region}:${context.account}:service-deployment/${fleet.cluster}/${service}/abc`;
   const calls: Call[] = [
     { fn: `assure-${env}-deploy-check-deploy-guards`, service: 'ecs', operation: 'DescribeServices', input: { cluster: fleet.cluster, services: [service] } },
-    { fn: `assure-${env}-deploy-start-rolling-deployment`, service: 'ecs', operation: 'UpdateService', input: { cluster: fleet.cluster, service } },
+    { fn: `assure-${env}-deploy-start-deployment`, service: 'ecs', operation: 'UpdateService', input: { cluster: fleet.cluster, service } },
     { fn: `assure-${env}-deploy-record-deploy-outcome`, service: 'dynamodb', operation: 'PutItem', input: { TableName: config.auditTableName } },
     { fn: `assure-${env}-deploy-check-deploy-guards`, service: 'ssm', operation: 'GetParameter', input: { Name: config.haltParameterName } },
     { fn: `assure-${env}-halt-stop-deploy-executions`, service: 'ecs', operation: 'StopServiceDeployment', input: { serviceDeploymentArn: deployment } },

@@ -13,9 +13,9 @@ export function pollingDeployDefinition(): { asl: string; placeholders: string[]
   const definition = JSON.parse(readAsl(deployWorkflow.aslFile)) as { States: Record<string, AslState> };
   const states = definition.States;
   const wait = states['Wait for deployment outcome'] as AslState;
-  const retry = (states['Start rolling deployment'] as { Retry: unknown }).Retry;
+  const retry = (states['Start deployment'] as { Retry: unknown }).Retry;
   delete states['Wait for deployment outcome'];
-  (states['Start rolling deployment'] as AslState).Next = 'Wait before polling';
+  (states['Start deployment'] as AslState).Next = 'Wait before polling';
   states['Wait before polling'] = { Type: 'Wait', Seconds: POLL_INTERVAL_SECONDS, Next: 'Poll deployment status' };
   states['Poll deployment status'] = {
     Type: 'Task',

@@ -78,7 +78,7 @@ async function measure(variant: 'event-driven' | 'polling', service: string, beh
     const completed = sandbox.eventBridge.events.find((e) => e.detail.eventName === 'SERVICE_DEPLOYMENT_COMPLETED');
     const completedAt = Date.parse(String(completed?.detail.updatedAt ?? ''));
     const reactedAt = stateEnteredAt(record, 'Run health gate');
-    const rolloutStart = stateEnteredAt(record, 'Start rolling deployment');
+    const rolloutStart = stateEnteredAt(record, 'Start deployment');
     return {
       service,
       status: record.status,

@@ -134,7 +134,7 @@ describe('Assure stack', () => {
     expect(allowedTo(template, 'ecs:UpdateService').sort()).toEqual(
       [
         'DeployRollBackDeployment',
-        'DeployStartRollingDeployment',
+        'DeployStartDeployment',
         'HaltHardStopServices',
         'ResumeRestoreCapacity',
         'RollbackRollBackService',
@@ -147,7 +147,7 @@ describe('Assure stack', () => {
         .filter((s) => actions(s).includes('ecs:UpdateService'))
         .flatMap((s) => resources(s) as string[])
         .sort();
-    for (const id of ['DeployRollBackDeployment', 'DeployStartRollingDeployment', 'RollbackRollBackService']) expect(updated(id), id).toEqual(allServiceArns);
+    for (const id of ['DeployRollBackDeployment', 'DeployStartDeployment', 'RollbackRollBackService']) expect(updated(id), id).toEqual(allServiceArns);
     for (const id of ['HaltHardStopServices', 'ResumeRestoreCapacity']) expect(updated(id), id).toEqual(tradingServiceArns);
     const scalingServiceArns = Object.values(fleet.services)
       .filter((s) => s.scaling)
@@ -163,9 +163,10 @@ describe('Assure stack', () => {
     expect(tradingServiceArns.length).toBeLessThan(allServiceArns.length);
   });
 
-  it('lets only the rollback and the halt (for deploys it stops) stop an ECS service deployment, only on the fleet cluster', () => {
-    expect(allowedTo(template, 'ecs:StopServiceDeployment').sort()).toEqual(['HaltStopDeployExecutions', 'RollbackRollBackService']);
-    for (const id of ['HaltStopDeployExecutions', 'RollbackRollBackService']) {
+  it('lets only the rollbacks and the halt (for deploys it stops) stop an ECS service deployment, only on the fleet cluster', () => {
+    const stoppers = ['DeployRollBackDeployment', 'HaltStopDeployExecutions', 'RollbackRollBackService'];
+    expect(allowedTo(template, 'ecs:StopServiceDeployment').sort()).toEqual(stoppers);
+    for (const id of stoppers) {
       const stop = statementsOf(template, id).find((s) => actions(s).includes('ecs:StopServiceDeployment'));
       expect(JSON.stringify(stop?.Resource), id).toContain(':service-deployment/trading-prod/*');
       // The Service Authorization Reference lists the service as a required resource too.
@@ -180,12 +181,13 @@ describe('Assure stack', () => {
     expect(JSON.stringify(resources(register))).toContain(':task-definition/order-gateway:*');
   });
 
-  it('lets only the registering function pass roles, and only the fleet’s task and execution roles, to ECS tasks', () => {
+  it('lets only the registering function pass roles to ECS tasks, and only the fleet’s task and execution roles', () => {
     const roleArns = Object.values(fleet.services)
       .flatMap((s) => [s.taskRoleName, s.executionRoleName])
       .filter((r): r is string => r !== undefined)
       .map((r) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::111122223333:role/${r}`]] }));
-    expect(allowedTo(template, 'iam:PassRole')).toEqual(['DeployRegisterTaskDefinition']);
+    // Start deployment passes roles to ECS itself (test/infra/deploy-hook.test.ts scopes it).
+    expect(allowedTo(template, 'iam:PassRole')).toEqual(['DeployRegisterTaskDefinition', 'DeployStartDeployment']);
     const statement = statementsOf(template, 'DeployRegisterTaskDefinition').find((s) => actions(s).includes('iam:PassRole')) as Statement;
     expect(resources(statement)).toEqual(expect.arrayContaining(roleArns));
     expect(resources(statement)).toHaveLength(new Set(roleArns.map((r) => JSON.stringify(r))).size);

@@ -38,7 +38,7 @@ describe('deploy state machine', () => {
       'Acquire deploy lock',
       'Check deploy guards',
       'Register task definition revision',
-      'Start rolling deployment',
+      'Start deployment',
       'Wait for deployment outcome',
       'Run health gate',
       'Soak configured?',
@@ -236,9 +236,9 @@ describe('deploy state machine', () => {
     const updates = sandbox.transport.calls.filter((c) => c.operation === 'UpdateService');
     expect(updates.map((c) => c.error ?? 'ok')).toEqual(['ThrottlingException', 'ThrottlingException', 'ok']);
     // AWS records no retry event: each failed attempt is a TaskFailed, and each retry another TaskScheduled.
-    const failedAttempts = record.history.filter((e) => e.type === 'TaskFailed' && e.stateName === 'Start rolling deployment');
+    const failedAttempts = record.history.filter((e) => e.type === 'TaskFailed' && e.stateName === 'Start deployment');
     expect(failedAttempts).toHaveLength(2);
-    expect(record.history.filter((e) => e.type === 'TaskScheduled' && e.stateName === 'Start rolling deployment')).toHaveLength(3);
+    expect(record.history.filter((e) => e.type === 'TaskScheduled' && e.stateName === 'Start deployment')).toHaveLength(3);
     expect(sandbox.transport.calls.filter((c) => c.operation === 'RegisterTaskDefinition' && !c.error)).toHaveLength(1);
     expect(revision(servicePrimary(sandbox, 'reference-data').taskDefinition)).toBe('reference-data:2');
   });

@@ -24,6 +24,8 @@ export interface AuditAction {
   /** Where the request came from: `step-functions`, `cli`, `eventbridge`, ... */
   readonly source: string;
   readonly executionId: string;
+  /** The release the action is part of, when it is. */
+  readonly releaseId?: string;
   readonly reason?: string;
   readonly before?: Readonly<Record<string, unknown>>;
 }

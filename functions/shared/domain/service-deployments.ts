@@ -1,6 +1,6 @@
-/** ECS service deployments: stopping the one in flight with ROLLBACK. */
+/** ECS service deployments: starting one with the service's strategy, stopping the one in flight with ROLLBACK. */
 import { ListServiceDeploymentsCommand, StopServiceDeploymentCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { rollingDeploymentConfiguration, type ServiceTarget } from './deploy-plan';
+import { type DeploymentSettings, type RolloutOptions, updateServiceInput } from './deployment-strategy';
 import { ServiceStateError } from '../runtime/errors';
 import type { HandlerDeps } from '../runtime/handler';
 
@@ -28,24 +28,18 @@ export async function rollBackInFlightDeployment(
 }
 
 /**
- * Starts a rolling deployment of `taskDefinitionArn` with the circuit breaker and the
- * service's rollback alarms, and returns ECS's new PRIMARY deployment.
+ * Starts a deployment of `taskDefinitionArn` with the service's strategy (see
+ * deployment-strategy.ts: rolling with the circuit breaker, or ECS's blue/green,
+ * canary or linear) and the service's rollback alarms, and returns ECS's new
+ * PRIMARY deployment.
  */
 export async function startRollout(
   deps: Pick<HandlerDeps<'ecs'>, 'clients'>,
-  plan: Pick<ServiceTarget, 'cluster' | 'ecsServiceName' | 'rolling' | 'rollbackAlarmNames'>,
+  plan: DeploymentSettings,
   taskDefinitionArn: string,
-  options: { readonly forceNewDeployment?: boolean; readonly healthCheckGracePeriodSeconds?: number } = {},
+  options: RolloutOptions = {},
 ): Promise<{ readonly deploymentId: string; readonly startedAt: string }> {
-  const updated = await deps.clients.ecs.send(
-    new UpdateServiceCommand({
-      cluster: plan.cluster,
-      service: plan.ecsServiceName,
-      taskDefinition: taskDefinitionArn,
-      ...options,
-      deploymentConfiguration: rollingDeploymentConfiguration(plan),
-    }),
-  );
+  const updated = await deps.clients.ecs.send(new UpdateServiceCommand(updateServiceInput(plan, taskDefinitionArn, options)));
   const primary = updated.service?.deployments?.find((d) => d.status === 'PRIMARY');
   if (!primary?.id) throw new ServiceStateError(`UpdateService on ${plan.ecsServiceName} returned no primary deployment`);
   return { deploymentId: primary.id, startedAt: (primary.createdAt ?? new Date()).toISOString() };

@@ -20,6 +20,10 @@ export interface AssureConfig {
   readonly pagingTopicArn: string;
   /** Every workflow's state machine, by workflow name. */
   readonly stateMachineArns: Readonly<Record<WorkflowName, string>>;
+  /** Assure's ECS lifecycle hook function (the deploy workflow's judge), registered on blue/green, canary and linear deployments. */
+  readonly deploymentHookFunctionArn: string;
+  /** The role ECS assumes to invoke the lifecycle hook. */
+  readonly deploymentHookRoleArn: string;
 }
 
 /** Environment variable names, shared by the CDK constructs that set them. */
@@ -32,6 +36,8 @@ export const CONFIG_ENVIRONMENT_VARIABLES = {
   stateTableName: 'ASSURE_STATE_TABLE',
   haltParameterName: 'ASSURE_HALT_PARAMETER',
   pagingTopicArn: 'ASSURE_PAGING_TOPIC',
+  deploymentHookFunctionArn: 'ASSURE_DEPLOYMENT_HOOK_FUNCTION',
+  deploymentHookRoleArn: 'ASSURE_DEPLOYMENT_HOOK_ROLE',
 } as const satisfies Record<Exclude<keyof AssureConfig, 'region' | 'stateMachineArns'>, string>;
 
 /** `ASSURE_<WORKFLOW>_STATE_MACHINE`, one per workflow: the state machine's ARN. */

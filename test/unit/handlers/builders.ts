@@ -58,8 +58,12 @@ export function buildPlan(overrides: Partial<DeployPlan> = {}): DeployPlan {
     rollbackAlarmNames: [...ORDER_GATEWAY_ALARMS],
     healthCheck: { http: { path: '/health/deep', port: 8080, timeoutMs: 2000 } },
     rolling: { maximumPercent: 200, minimumHealthyPercent: 100, healthCheckGracePeriodSeconds: 30 },
+    strategy: { type: 'rolling', maximumPercent: 200, minimumHealthyPercent: 100 },
+    trafficShift: null,
     progressDeadlineSeconds: 1200,
+    outcomeDeadlineSeconds: 1200,
     soakSeconds: 300,
+    releaseId: null,
     lockLeaseSeconds: 3600,
     ...overrides,
   };

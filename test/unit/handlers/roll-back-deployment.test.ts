@@ -1,5 +1,11 @@
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { type ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeServicesCommand,
+  type ECSClient,
+  ListServiceDeploymentsCommand,
+  StopServiceDeploymentCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { rollBackDeployment } from '../../../functions/roll-back-deployment/core';
@@ -53,8 +59,8 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const rollBack = (rollout: typeof ROLLOUT | null = ROLLOUT, failure: { Error: string; Cause?: string } = GATE_FAILURE) =>
-  rollBackDeployment.core({ executionId: EXECUTION_ID, plan: buildPlan(), baseline: buildBaseline(), rollout, failure }, deps);
+const rollBack = (rollout: typeof ROLLOUT | null = ROLLOUT, failure: { Error: string; Cause?: string } = GATE_FAILURE, plan = buildPlan()) =>
+  rollBackDeployment.core({ executionId: EXECUTION_ID, plan, baseline: buildBaseline(), rollout, failure }, deps);
 
 /** The new rollout still PRIMARY: ECS has not rolled anything back. */
 const newRolloutPrimary = () =>
@@ -176,5 +182,103 @@ describe('roll-back-deployment', () => {
 
     await expect(rollBack()).rejects.toBe(throttled);
     expect(auditTrail(ddb)).toEqual(['deploy.roll-back intent started', 'deploy.roll-back outcome failed']);
+  });
+});
+
+describe('roll-back-deployment: blue/green, canary and linear', () => {
+  const SERVICE_DEPLOYMENT_ARN = 'arn:aws:ecs:eu-west-2:111122223333:service-deployment/trading-prod/order-gateway/2222222222222222222';
+  const shift = () => {
+    const trafficShift = deps.fleet.services['order-gateway']?.trafficShift;
+    if (!trafficShift) throw new Error('the example fleet has no order-gateway traffic shift');
+    return trafficShift;
+  };
+  const canaryPlan = () =>
+    buildPlan({ strategy: { type: 'canary', canaryPercent: 5, canaryBakeTimeMinutes: 10 }, trafficShift: shift(), progressDeadlineSeconds: 2400 });
+  const hookFailure = { Error: 'DeploymentFailedError', Cause: 'lifecycle hook failed at PRODUCTION_TRAFFIC_SHIFT' };
+
+  it('stops a deployment still in flight with ROLLBACK and waits for the revision ECS returns to', async () => {
+    const returnedAt = new Date('2025-07-05T12:15:00.500Z');
+    ecs
+      .on(DescribeServicesCommand)
+      .resolvesOnce({
+        services: [
+          buildService([
+            buildDeployment({
+              id: ROLLOUT.deploymentId,
+              taskDefinition: NEW_REVISION_ARN,
+              rolloutState: 'IN_PROGRESS',
+              createdAt: new Date(ROLLOUT.startedAt),
+            }),
+            buildDeployment({ id: ORIGINAL_DEPLOYMENT_ID, status: 'ACTIVE' }),
+          ]),
+        ],
+      })
+      .resolves({
+        services: [
+          buildService([
+            buildDeployment({ id: ORIGINAL_DEPLOYMENT_ID, rolloutState: 'IN_PROGRESS', updatedAt: returnedAt }),
+            buildDeployment({ id: ROLLOUT.deploymentId, status: 'ACTIVE', taskDefinition: NEW_REVISION_ARN }),
+          ]),
+        ],
+      });
+    ecs.on(ListServiceDeploymentsCommand).resolves({ serviceDeployments: [{ serviceDeploymentArn: SERVICE_DEPLOYMENT_ARN, status: 'IN_PROGRESS' }] });
+    ecs.on(StopServiceDeploymentCommand).resolves({ serviceDeploymentArn: SERVICE_DEPLOYMENT_ARN });
+
+    await expect(rollBack(ROLLOUT, hookFailure, canaryPlan())).resolves.toEqual({
+      action: 'stopped-in-flight-deployment',
+      why: `DeploymentFailedError: stopped ${SERVICE_DEPLOYMENT_ARN} with ROLLBACK; ECS shifts traffic back to order-gateway:41`,
+      deploymentId: ORIGINAL_DEPLOYMENT_ID,
+      taskDefinitionArn: PREVIOUS_REVISION_ARN,
+      startedAt: returnedAt.toISOString(),
+    });
+    expect(ecs).toHaveReceivedCommandWith(ListServiceDeploymentsCommand, {
+      cluster: 'trading-prod',
+      service: 'order-gateway',
+      status: ['PENDING', 'IN_PROGRESS'],
+    });
+    expect(ecs).toHaveReceivedCommandWith(StopServiceDeploymentCommand, { serviceDeploymentArn: SERVICE_DEPLOYMENT_ARN, stopType: 'ROLLBACK' });
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+  });
+
+  it('redeploys a settled service with the same strategy and bake times, without the hook or a new load balancer', async () => {
+    newRolloutPrimary();
+    ecs.on(ListServiceDeploymentsCommand).resolves({ serviceDeployments: [] });
+
+    await expect(rollBack(ROLLOUT, GATE_FAILURE, canaryPlan())).resolves.toMatchObject({ action: 'redeployed-previous', deploymentId: ROLLBACK_DEPLOYMENT_ID });
+    expect(ecs).not.toHaveReceivedCommand(StopServiceDeploymentCommand);
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]?.args[0].input).toEqual({
+      cluster: 'trading-prod',
+      service: 'order-gateway',
+      taskDefinition: PREVIOUS_REVISION_ARN,
+      deploymentConfiguration: {
+        strategy: 'CANARY',
+        bakeTimeInMinutes: 10,
+        canaryConfiguration: { canaryPercent: 5, canaryBakeTimeInMinutes: 10 },
+        // Nothing judges the way back to the known-good revision.
+        lifecycleHooks: [],
+        maximumPercent: 200,
+        minimumHealthyPercent: 100,
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        alarms: { alarmNames: ['prod-order-gateway-error-rate', 'prod-order-gateway-latency-p99'], enable: true, rollback: true },
+      },
+    });
+  });
+
+  it("confirms ECS's own rollback after a failed hook without stopping anything", async () => {
+    stubDescribeServices(
+      ecs,
+      buildService([
+        buildDeployment({ id: ORIGINAL_DEPLOYMENT_ID, rolloutState: 'COMPLETED', updatedAt: new Date('2025-07-05T12:10:00.000Z') }),
+        buildDeployment({ id: ROLLOUT.deploymentId, status: 'ACTIVE', taskDefinition: NEW_REVISION_ARN, rolloutState: 'FAILED' }),
+      ]),
+    );
+
+    await expect(rollBack(ROLLOUT, hookFailure, canaryPlan())).resolves.toMatchObject({
+      action: 'confirmed-ecs-rollback',
+      deploymentId: ORIGINAL_DEPLOYMENT_ID,
+    });
+    expect(ecs).not.toHaveReceivedCommand(ListServiceDeploymentsCommand);
+    expect(ecs).not.toHaveReceivedCommand(StopServiceDeploymentCommand);
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
   });
 });

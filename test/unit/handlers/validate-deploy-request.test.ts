@@ -52,11 +52,52 @@ describe('validate-deploy-request: a good request', () => {
       rollbackAlarmNames: ['prod-order-gateway-error-rate', 'prod-order-gateway-latency-p99'],
       healthCheck: { http: { path: '/health/deep', port: 8080, timeoutMs: 2000 } },
       rolling: { maximumPercent: 200, minimumHealthyPercent: 100, healthCheckGracePeriodSeconds: 30 },
+      strategy: { type: 'rolling', maximumPercent: 200, minimumHealthyPercent: 100 },
+      // order-gateway names its traffic shift even while it rolls.
+      trafficShift: deps.fleet.services['order-gateway']?.trafficShift,
       progressDeadlineSeconds: 20 * 60,
+      // Rolling: ECS's outcome within the progress deadline.
+      outcomeDeadlineSeconds: 20 * 60,
       soakSeconds: 5 * 60,
+      releaseId: null,
       // Two deadlines (rollout and rollback), the soak, and 15 minutes for the checks around them.
       lockLeaseSeconds: 2 * 20 * 60 + 5 * 60 + 15 * 60,
     });
+  });
+
+  it('accepts a canary service and plans its strategy, traffic shift and the time the judge may take', async () => {
+    deps = { ...deps, fleet: withOrderGateway((s) => ({ ...s, strategy: { type: 'canary', canaryPercent: 5, canaryBakeTimeMinutes: 10 } })) };
+
+    const { plan } = await validate(goodRequest);
+
+    // The example fleet's judge gives up on an inconclusive stage after 15 minutes; releases need no approval.
+    // Canary: the 20-minute deadline, a 10-minute canary bake and a 10-minute final bake; four judged stages
+    // (after test traffic, the canary step, the full shift, after it).
+    expect(plan).toMatchObject({
+      strategy: { type: 'canary', canaryPercent: 5, canaryBakeTimeMinutes: 10 },
+      trafficShift: { roleName: 'ecs-infrastructure-load-balancers', containerPort: 8080 },
+      progressDeadlineSeconds: (20 + 10 + 10) * 60,
+      outcomeDeadlineSeconds: (20 + 10 + 10 + 4 * 15) * 60,
+      lockLeaseSeconds: (20 + 10 + 10 + 4 * 15) * 60 + (20 + 10 + 10) * 60 + 5 * 60 + 15 * 60,
+    });
+  });
+
+  it.each([
+    ['blue-green', { type: 'blue-green', bakeTimeMinutes: 10 }],
+    ['linear', { type: 'linear', stepPercent: 20, stepBakeTimeMinutes: 6 }],
+  ] as const)('accepts a %s service', async (_type, strategy) => {
+    deps = { ...deps, fleet: withOrderGateway((s) => ({ ...s, strategy })) };
+
+    await expect(validate(goodRequest)).resolves.toMatchObject({ plan: { strategy } });
+  });
+
+  it('carries the release id into the plan and the intent record', async () => {
+    const releaseId = `push-order-gateway-${'0123456789abcdef'.repeat(2)}01234567`;
+
+    const { plan } = await validate({ ...goodRequest, image: `${REPOSITORY}@${DIGEST}`, releaseId });
+
+    expect(plan.releaseId).toBe(releaseId);
+    expect(auditRecords(ddb)[0]).toMatchObject({ action: 'deploy', phase: 'intent', releaseId });
   });
 
   it('computes the timings from the fleet deploy settings, not constants', async () => {
@@ -138,6 +179,13 @@ describe('validate-deploy-request: rejections', () => {
       /image: must be <repository>:<tag>/,
     ],
     ['a digest of another algorithm', { ...goodRequest, image: `${REPOSITORY}@sha512:${'ab'.repeat(64)}` }, /image: must be <repository>:<tag>/],
+    [
+      'a digest from another repository',
+      { ...goodRequest, image: `${MARKET_DATA_REPOSITORY}@${DIGEST}` },
+      new RegExp(`image: must come from ${REPOSITORY}, got ${MARKET_DATA_REPOSITORY}$`),
+    ],
+    ['a release id with a space', { ...goodRequest, releaseId: 'release 42' }, /releaseId: must be a release id/],
+    ['a release id longer than an execution name', { ...goodRequest, releaseId: 'r'.repeat(81) }, /releaseId: must be a release id/],
   ])('rejects %s with InvalidDeployRequestError naming the field', async (_case, request, message) => {
     const error = await validate(request).catch((e: unknown) => e);
 
@@ -154,12 +202,6 @@ describe('validate-deploy-request: rejections', () => {
     for (const known of ['reference-data', 'market-data', 'trade-service', 'position-service', 'risk-engine', 'order-gateway', 'web-gui']) {
       expect(message).toContain(known);
     }
-  });
-
-  it('rejects a service whose strategy the workflow does not run', async () => {
-    deps = { ...deps, fleet: withOrderGateway((s) => ({ ...s, strategy: { type: 'blue-green', bakeTimeMinutes: 10 } })) };
-
-    await expect(validate(goodRequest)).rejects.toThrow(/service: order-gateway uses the blue-green strategy/);
   });
 
   it('records the rejection in the audit trail and makes no other call', async () => {

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { lambdaHandler } from '../shared/runtime/lambda-runtime';
-import { startRollingDeployment } from './core';
+import { startDeployment } from './core';
 
-export const handler = lambdaHandler(startRollingDeployment, { dynamodb: DynamoDBClient, ecs: ECSClient });
+export const handler = lambdaHandler(startDeployment, { dynamodb: DynamoDBClient, ecs: ECSClient });

@@ -2,10 +2,11 @@ import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand, type ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { DeployPlan } from '../../../functions/shared/domain/deploy-plan';
-import { ServiceStateError } from '../../../functions/shared/runtime/errors';
-import { startRollingDeployment } from '../../../functions/start-rolling-deployment/core';
-import { EXECUTION_ID, type TestDeps, testDeps } from '../../support/handler-deps';
+import { type DeployPlan, deployPlan } from '../../../functions/shared/domain/deploy-plan';
+import { InvalidInputError, ServiceStateError } from '../../../functions/shared/runtime/errors';
+import { startDeployment } from '../../../functions/start-deployment/core';
+import type { DeployStrategy } from '../../../lib/fleet/fleet-schema';
+import { EXECUTION_ID, exampleFleet, type TestDeps, testConfig, testDeps } from '../../support/handler-deps';
 import {
   auditRecords,
   auditTrail,
@@ -48,7 +49,7 @@ function stubUpdateServiceStarts(taskDefinition: string): void {
 
 function start(options: { plan?: DeployPlan; revisionArn?: string } = {}) {
   const revisionArn = options.revisionArn ?? NEW_REVISION_ARN;
-  return startRollingDeployment.core(
+  return startDeployment.core(
     {
       executionId: EXECUTION_ID,
       executionStartTime: EXECUTION_START,
@@ -60,7 +61,7 @@ function start(options: { plan?: DeployPlan; revisionArn?: string } = {}) {
   );
 }
 
-describe('start-rolling-deployment', () => {
+describe('start-deployment: rolling', () => {
   it('updates the service to the new revision with the circuit breaker and the rollback alarms as deployment alarms', async () => {
     const plan = buildPlan({ rolling: { maximumPercent: 150, minimumHealthyPercent: 50, healthCheckGracePeriodSeconds: 45 } });
 
@@ -175,5 +176,149 @@ describe('start-rolling-deployment', () => {
 
     await expect(start()).rejects.toBe(invalid);
     expect(auditRecords(ddb)[1]).toMatchObject({ status: 'failed', error: { name: 'InvalidParameterException', message: 'TaskDefinition is inactive' } });
+  });
+});
+
+/** order-gateway's plan from the example fleet with its strategy changed (the fleet names its traffic shift). */
+function progressivePlan(strategy: DeployStrategy, releaseId?: string): DeployPlan {
+  const fleet = exampleFleet();
+  const service = fleet.services['order-gateway'];
+  if (!service?.trafficShift) throw new Error('the example fleet has no order-gateway with a traffic shift');
+  return deployPlan(
+    fleet,
+    { ...service, strategy },
+    { image: `${service.imageRepository}:2.4.0`, requestedBy: 'alice@example.com', reason: 'release 2.4.0', releaseId },
+  );
+}
+
+const SHIFT = exampleFleet().services['order-gateway']?.trafficShift;
+
+/** What every progressive UpdateService sends besides the strategy: the load balancer and Assure's hook. */
+function expectedProgressiveInput(deploymentConfiguration: Record<string, unknown>, hookDetails: Record<string, unknown>) {
+  return {
+    cluster: 'trading-prod',
+    service: 'order-gateway',
+    taskDefinition: NEW_REVISION_ARN,
+    forceNewDeployment: false,
+    healthCheckGracePeriodSeconds: 30,
+    loadBalancers: [
+      {
+        targetGroupArn: SHIFT?.targetGroupArn,
+        containerName: 'order-gateway',
+        containerPort: 8080,
+        advancedConfiguration: {
+          alternateTargetGroupArn: SHIFT?.alternateTargetGroupArn,
+          productionListenerRule: SHIFT?.productionListenerRuleArn,
+          testListenerRule: SHIFT?.testListenerRuleArn,
+          // The fleet file names the role; the ARN is in Assure's account.
+          roleArn: 'arn:aws:iam::111122223333:role/ecs-infrastructure-load-balancers',
+        },
+      },
+    ],
+    deploymentConfiguration: {
+      ...deploymentConfiguration,
+      lifecycleHooks: [
+        {
+          hookTargetArn: testConfig.deploymentHookFunctionArn,
+          roleArn: testConfig.deploymentHookRoleArn,
+          lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT', 'PRE_PRODUCTION_TRAFFIC_SHIFT', 'PRODUCTION_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT'],
+          hookDetails,
+        },
+      ],
+      maximumPercent: 200,
+      minimumHealthyPercent: 100,
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+      alarms: { alarmNames: ['prod-order-gateway-error-rate', 'prod-order-gateway-latency-p99'], enable: true, rollback: true },
+    },
+  };
+}
+
+const HOOK_DETAILS = { service: 'order-gateway', deployExecutionId: EXECUTION_ID, requestedBy: 'alice@example.com' };
+
+describe('start-deployment: blue/green, canary and linear', () => {
+  it('sends a canary with its percentage and bake time, the load balancer and the hook', async () => {
+    await start({ plan: progressivePlan({ type: 'canary', canaryPercent: 5, canaryBakeTimeMinutes: 10 }) });
+
+    expect(ecs).toHaveReceivedCommandTimes(UpdateServiceCommand, 1);
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]?.args[0].input).toEqual(
+      expectedProgressiveInput(
+        { strategy: 'CANARY', bakeTimeInMinutes: 10, canaryConfiguration: { canaryPercent: 5, canaryBakeTimeInMinutes: 10 } },
+        HOOK_DETAILS,
+      ),
+    );
+  });
+
+  it('sends a linear deployment with its step and step bake time', async () => {
+    await start({ plan: progressivePlan({ type: 'linear', stepPercent: 25, stepBakeTimeMinutes: 6 }) });
+
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]?.args[0].input).toEqual(
+      expectedProgressiveInput({ strategy: 'LINEAR', bakeTimeInMinutes: 6, linearConfiguration: { stepPercent: 25, stepBakeTimeInMinutes: 6 } }, HOOK_DETAILS),
+    );
+  });
+
+  it('sends a blue/green deployment with its bake time', async () => {
+    await start({ plan: progressivePlan({ type: 'blue-green', bakeTimeMinutes: 15 }) });
+
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]?.args[0].input).toEqual(
+      expectedProgressiveInput({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 15 }, HOOK_DETAILS),
+    );
+  });
+
+  it('passes only the traffic-shift role and the hook role, both in the config account', async () => {
+    await start({ plan: progressivePlan({ type: 'blue-green', bakeTimeMinutes: 0 }) });
+
+    const input = ecs.commandCalls(UpdateServiceCommand)[0]?.args[0].input;
+    const passed = [
+      ...(input?.loadBalancers ?? []).map((lb) => lb.advancedConfiguration?.roleArn),
+      ...(input?.deploymentConfiguration?.lifecycleHooks ?? []).map((h) => h.roleArn),
+    ];
+    expect(passed).toEqual([
+      'arn:aws:iam::111122223333:role/ecs-infrastructure-load-balancers',
+      'arn:aws:iam::111122223333:role/assure-prod-deployment-hook-invoke',
+    ]);
+    expect(input?.deploymentConfiguration?.lifecycleHooks?.[0]?.hookTargetArn).toBe(
+      'arn:aws:lambda:eu-west-2:111122223333:function:assure-prod-deploy-judge-deployment-hook',
+    );
+  });
+
+  it('gives the hook the release the deploy belongs to', async () => {
+    await start({
+      plan: progressivePlan({ type: 'canary', canaryPercent: 5, canaryBakeTimeMinutes: 10 }, 'push-order-gateway-0123456789abcdef0123456789abcdef01234567'),
+    });
+
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]?.args[0].input.deploymentConfiguration?.lifecycleHooks?.[0]?.hookDetails).toEqual({
+      ...HOOK_DETAILS,
+      releaseId: 'push-order-gateway-0123456789abcdef0123456789abcdef01234567',
+    });
+  });
+
+  it('records the strategy and the release in the audit trail', async () => {
+    await start({ plan: progressivePlan({ type: 'canary', canaryPercent: 5, canaryBakeTimeMinutes: 10 }, 'release-42') });
+
+    expect(auditRecords(ddb)[1]).toMatchObject({
+      releaseId: 'release-42',
+      status: 'succeeded',
+      after: { deploymentId: NEW_DEPLOYMENT_ID, taskDefinitionArn: NEW_REVISION_ARN, strategy: 'canary' },
+    });
+  });
+
+  it('does not start a second deployment when a retried step finds its own', async () => {
+    stubDescribeServices(
+      ecs,
+      buildService([
+        buildDeployment({ id: NEW_DEPLOYMENT_ID, taskDefinition: NEW_REVISION_ARN, rolloutState: 'IN_PROGRESS', createdAt: NEW_DEPLOYMENT_CREATED }),
+        buildDeployment({ status: 'ACTIVE' }),
+      ]),
+    );
+
+    await expect(start({ plan: progressivePlan({ type: 'blue-green', bakeTimeMinutes: 10 }) })).resolves.toMatchObject({ deploymentId: NEW_DEPLOYMENT_ID });
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+  });
+
+  it('refuses a progressive plan without a traffic shift rather than rolling', async () => {
+    await expect(start({ plan: buildPlan({ strategy: { type: 'blue-green', bakeTimeMinutes: 10 } }) })).rejects.toThrow(
+      new InvalidInputError('order-gateway uses the blue-green strategy but its plan has no trafficShift'),
+    );
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
   });
 });
