@@ -17,6 +17,8 @@ export const deployRequestSchema = z.strictObject({
   image: z.string().min(1, 'is required').max(512),
   requestedBy: z.string().min(1, 'is required').max(128),
   reason: z.string().max(500).optional(),
+  /** The release this deploy belongs to, when the release workflow started it. */
+  releaseId: z.string().min(1).max(80).optional(),
 });
 export type DeployRequest = z.output<typeof deployRequestSchema>;
 

@@ -4,13 +4,16 @@
  * does as AWS documents it: execution names and idempotent StartExecution,
  * service integrations by Resource ARN (Lambda invoke, `.waitForTaskToken`),
  * task tokens (`$$.Task.Token`) and SendTask*, StopExecution, execution
- * history, and `Step Functions Execution Status Change` events.
+ * history, and `Step Functions Execution Status Change` events. Nested
+ * executions (`states:startExecution`, `.sync`, `.sync:2`) run as
+ * step-functions-nested.ts describes.
  */
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { SimulatedAwsError } from './aws-error';
 import type { SeededRandom } from './deterministic';
 import { paginate } from './page-tokens';
 import { LambdaFunctionError, outsideFunctionInvocations } from './simulated-lambda';
+import { type NestedExecutionHost, runStartExecutionTask, START_EXECUTION_RESOURCE } from './step-functions-nested';
 import type { SimulatedService } from './sdk-transport';
 import {
   type AslState,
@@ -52,6 +55,8 @@ export interface TaskIntegrations {
   /** `stateMachineArn`: whose role makes the call (the integration authorizes it). */
   invokeLambda(functionArn: string, payload: unknown, stateMachineArn?: string): Promise<unknown>;
   publishToTopic?(topicArn: string, message: string, subject?: string, stateMachineArn?: string): Promise<{ MessageId: string }>;
+  /** Authorizes an SDK call the state machine's role makes for an integration (nested executions); throws the task's error when denied. */
+  authorizeCall?(stateMachineArn: string, service: string, operation: string, input: Readonly<Record<string, unknown>>): void;
 }
 
 interface TokenEntry {
@@ -98,6 +103,18 @@ export class SimulatedStepFunctions implements SimulatedService {
   private readonly running = new Map<string, RunningExecution>();
   private readonly tokens = new Map<string, TokenEntry>();
   private readonly historyListeners: ((execution: ExecutionRecord, event: HistoryEvent) => void)[] = [];
+  /** Child executions a `.sync` task waits on, by parent: they stop when the parent does. */
+  private readonly children = new Map<string, Set<string>>();
+  private readonly nestedHost: NestedExecutionHost = {
+    authorize: (stateMachineArn, service, operation, input) => this.integrations.authorizeCall?.(stateMachineArn, service, operation, input),
+    startExecution: (stateMachineArn, input, name) => this.startExecution(stateMachineArn, input, name),
+    whenClosed: (executionArn) => this.whenClosed(executionArn),
+    adopt: (parentArn, childArn) => {
+      const set = this.children.get(parentArn) ?? new Set<string>();
+      set.add(childArn);
+      this.children.set(parentArn, set);
+    },
+  };
 
   constructor(
     private readonly context: { readonly account: string; readonly region: string; readonly random: SeededRandom },
@@ -359,6 +376,7 @@ export class SimulatedStepFunctions implements SimulatedService {
       record.stopDate ??= Date.now();
       this.closeTokens((t) => t.executionArn === record.executionArn);
       this.running.delete(record.executionArn);
+      this.stopChildren(record);
       this.emitStatusChange(record);
     })();
     this.running.set(record.executionArn, { abort: execution.abort, done, stateInputs });
@@ -406,6 +424,7 @@ export class SimulatedStepFunctions implements SimulatedService {
       };
     }
     if (resource.startsWith('arn:aws:lambda:')) return this.invokeLambda(resource, input, record.stateMachineArn);
+    if (START_EXECUTION_RESOURCE.test(resource)) return runStartExecutionTask(this.nestedHost, record, resource, input);
     if (resource === 'arn:aws:states:::sns:publish' && this.integrations.publishToTopic) {
       const { TopicArn, Message, Subject } = input as { TopicArn: string; Message: unknown; Subject?: string };
       return this.integrations.publishToTopic(TopicArn, typeof Message === 'string' ? Message : JSON.stringify(Message), Subject, record.stateMachineArn);
@@ -486,6 +505,23 @@ export class SimulatedStepFunctions implements SimulatedService {
 
   private closeTokens(predicate: (entry: TokenEntry) => boolean): void {
     for (const entry of this.tokens.values()) if (!entry.closed && predicate(entry)) entry.closed = true;
+  }
+
+  /** A parent that closed other than SUCCEEDED stops the children its `.sync` tasks still wait on, as Step Functions does. */
+  private stopChildren(parent: ExecutionRecord): void {
+    const children = this.children.get(parent.executionArn);
+    this.children.delete(parent.executionArn);
+    if (!children || parent.status === 'SUCCEEDED') return;
+    for (const child of children) {
+      if (this.executions.get(child)?.status !== 'RUNNING') continue;
+      try {
+        this.integrations.authorizeCall?.(parent.stateMachineArn, 'sfn', 'StopExecution', { executionArn: child });
+      } catch {
+        // Without states:StopExecution the child runs on, as in AWS.
+        continue;
+      }
+      this.stopExecution(child, 'States.Aborted', `The parent execution ${parent.executionArn} ended ${parent.status}`);
+    }
   }
 
   stopExecution(executionArn: string, error?: string, cause?: string): { stopDate: Date } {
