@@ -1,0 +1,77 @@
+/**
+ * The release state machine (state-machines/release.asl.json) run in the
+ * sandbox with the real handlers, nesting the deploy and rollback state
+ * machines (`startExecution.sync:2`): waves in dependency order, a failed
+ * service rolls the released ones back in reverse order, the consistency
+ * proof, the deploy-window wait, and fleet rollback.
+ */
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { readRelease, type ReleaseRecord } from '../../functions/shared/domain/release';
+import type { Sandbox } from '../../lib/sandbox/sandbox';
+import type { ImageBehaviour } from '../../lib/sandbox/simulated-workloads';
+import { auditTrail, fleetWith, openSandbox, servicePrimary, statesEntered } from '../support/sandbox';
+
+const digestOf = (text: string): string => `sha256:${createHash('sha256').update(text).digest('hex')}`;
+
+/** A digest-pinned image of the service, with its sandbox behaviour. */
+function pinned(sandbox: Sandbox, service: string, version: string, behaviour: ImageBehaviour = 'healthy'): string {
+  const image = `${sandbox.fleet.services[service]?.imageRepository ?? ''}@${digestOf(`${service}:${version}`)}`;
+  sandbox.images.set(image, behaviour);
+  return image;
+}
+
+const revision = (arn: string): string => arn.split('/').pop() ?? arn;
+
+async function release(sandbox: Sandbox, input: unknown, name?: string): Promise<{ executionArn: string; record: ReleaseRecord; status: string }> {
+  const executionArn = await sandbox.startExecution('release', input, name);
+  const execution = await sandbox.runExecution(executionArn, 48 * 3600_000);
+  const record = await readRelease(sandbox, executionArn.split(':').pop() ?? '');
+  if (!record) throw new Error(`no release record for ${executionArn}`);
+  return { executionArn, record, status: execution.status };
+}
+
+/** Executions of a workflow's state machine, oldest first, with the service each was about. */
+function executionsOf(sandbox: Sandbox, workflow: string): { service: string; status: string; startDate: number }[] {
+  const arn = sandbox.config.stateMachineArns[workflow as 'deploy'];
+  return sandbox.stepFunctions
+    .listExecutionRecords(arn)
+    .sort((a, b) => a.startDate - b.startDate)
+    .map((e) => ({ service: (JSON.parse(e.input) as { service: string }).service, status: e.status, startDate: e.startDate }));
+}
+
+describe('release state machine', () => {
+  it('a 3-service release whose last service fails rolls the first two back in reverse order', async () => {
+    const sandbox = await openSandbox();
+    const before = Object.fromEntries(['reference-data', 'market-data', 'risk-engine'].map((s) => [s, servicePrimary(sandbox, s).taskDefinition]));
+    const { record, status, executionArn } = await release(sandbox, {
+      services: {
+        'risk-engine': pinned(sandbox, 'risk-engine', '2.0.0', 'crash-on-start'),
+        'market-data': pinned(sandbox, 'market-data', '2.0.0'),
+        'reference-data': pinned(sandbox, 'reference-data', '2.0.0'),
+      },
+      requestedBy: 'release-manager',
+      reason: 'quarterly release',
+    });
+
+    expect(status).toBe('FAILED');
+    expect(record.waves).toEqual([['reference-data'], ['market-data'], ['risk-engine']]);
+    expect(record.status).toBe('FAILED');
+    expect(record.services['risk-engine']?.status).toBe('FAILED');
+    expect(record.services['market-data']?.status).toBe('ROLLED_BACK');
+    expect(record.services['reference-data']?.status).toBe('ROLLED_BACK');
+    // Deployed in dependency order, rolled back in reverse.
+    expect(executionsOf(sandbox, 'deploy').map((e) => e.service)).toEqual(['reference-data', 'market-data', 'risk-engine']);
+    expect(executionsOf(sandbox, 'rollback').map((e) => `${e.service} ${e.status}`)).toEqual(['market-data SUCCEEDED', 'reference-data SUCCEEDED']);
+    // Every service ends on its previous revision.
+    await sandbox.settleEcs();
+    for (const [service, taskDefinition] of Object.entries(before)) {
+      expect(revision(servicePrimary(sandbox, service).taskDefinition), service).toBe(revision(taskDefinition));
+      expect(record.fleetAfter?.[service]?.taskDefinitionArn).toBe(taskDefinition);
+    }
+    const trail = await auditTrail(sandbox, `release/${executionArn.split(':').pop() ?? ''}`);
+    expect(trail.map((r) => r.action)).toEqual(expect.arrayContaining(['release.started', 'release.wave', 'release.rollback', 'release.finished']));
+    const execution = sandbox.stepFunctions.execution(executionArn);
+    expect(statesEntered(execution ?? { history: [] } as never)).toContain('Roll back the released services');
+  });
+});
