@@ -74,4 +74,58 @@ describe('release state machine', () => {
     const execution = sandbox.stepFunctions.execution(executionArn);
     expect(statesEntered(execution ?? { history: [] } as never)).toContain('Roll back the released services');
   });
+
+  it('releases a wave in parallel, proves every task runs the released digest, and a fleet rollback returns it', async () => {
+    const sandbox = await openSandbox();
+    const before = Object.fromEntries(['market-data', 'trade-service'].map((s) => [s, servicePrimary(sandbox, s).taskDefinition]));
+    const images = { 'market-data': pinned(sandbox, 'market-data', '2.1.0'), 'trade-service': pinned(sandbox, 'trade-service', '2.1.0') };
+    const { record, status, executionArn } = await release(sandbox, { services: images, requestedBy: 'release-manager', reason: 'fix' });
+
+    expect(status).toBe('SUCCEEDED');
+    expect(record).toMatchObject({ status: 'SUCCEEDED', waves: [['market-data', 'trade-service']], consistency: { proven: true, mismatches: [] } });
+    expect(record.consistency?.tasks).toBeGreaterThanOrEqual(2);
+    for (const [service, image] of Object.entries(images)) {
+      expect(record.services[service]).toMatchObject({ status: 'RELEASED', image, previousTaskDefinitionArn: before[service] });
+      expect(record.fleetAfter?.[service]?.image).toBe(image);
+    }
+    // One wave, both services at once (maxParallelDeploys 3).
+    const [a, b] = sandbox.stepFunctions.listExecutionRecords(sandbox.config.stateMachineArns.deploy);
+    expect(Math.abs((a?.startDate ?? 0) - (b?.startDate ?? 0))).toBeLessThan(60_000);
+
+    const releaseId = executionArn.split(':').pop() ?? '';
+    const rolled = await release(sandbox, { rollbackOf: releaseId, requestedBy: 'release-manager', reason: 'back out' });
+    expect(rolled.status).toBe('SUCCEEDED');
+    expect(rolled.record).toMatchObject({ kind: 'rollback', rollbackOf: releaseId, status: 'SUCCEEDED' });
+    await sandbox.settleEcs();
+    for (const [service, taskDefinition] of Object.entries(before)) {
+      expect(revision(servicePrimary(sandbox, service).taskDefinition), service).toBe(revision(taskDefinition));
+      expect(rolled.record.services[service]?.status).toBe('ROLLED_BACK');
+    }
+  });
+
+  it('refuses a manifest that names a tag instead of a digest, naming the field', async () => {
+    const sandbox = await openSandbox();
+    const image = `${sandbox.fleet.services['market-data']?.imageRepository ?? ''}:2.2.0`;
+    const executionArn = await sandbox.startExecution('release', { services: { 'market-data': image }, requestedBy: 'me', reason: 'tagged' });
+    const execution = await sandbox.runExecution(executionArn);
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('InvalidReleaseRequestError');
+    expect(execution.cause).toContain('services.market-data');
+  });
+
+  it('refuses a release whose next deploy window is further away than the fleet allows', async () => {
+    const fleet = fleetWith((raw) => {
+      (raw.release as { maxWindowWaitHours: number }).maxWindowWaitHours = 2;
+    });
+    // No IAM: a refusal needs no grants, and another fleet would synthesize another stack.
+    const sandbox = await openSandbox(fleet, Date.parse('2026-01-05T08:00:00Z'), { iam: 'off' });
+    const executionArn = await sandbox.startExecution('release', {
+      services: { 'market-data': pinned(sandbox, 'market-data', '2.3.0') },
+      requestedBy: 'me',
+      reason: 'too early',
+    });
+    const execution = await sandbox.runExecution(executionArn);
+    expect(execution.status).toBe('FAILED');
+    expect(execution.cause).toContain('no deploy window opens within 2 hours');
+  });
 });
