@@ -18,7 +18,7 @@ import { claimOnce } from '../shared/domain/guard-rails';
 import { readHaltFlag } from '../shared/domain/halt-flag';
 import { page } from '../shared/domain/paging';
 import { pushExecutionName, recordLatestPush } from '../shared/domain/release';
-import { defineHandler, describeIssues, type HandlerDeps } from '../shared/runtime/handler';
+import { defineHandler, describeIssues } from '../shared/runtime/handler';
 
 export type PushDecision = 'started' | 'duplicate' | 'ignored' | 'refused';
 
@@ -29,8 +29,6 @@ export interface PushResult {
   readonly service?: string;
   readonly executionArn?: string;
 }
-
-type Deps = HandlerDeps<'dynamodb' | 'sfn' | 'ssm' | 'sns'>;
 
 const AUDIT_ACTIONS: Readonly<Record<PushDecision, string>> = {
   started: 'release.push-received',

@@ -72,7 +72,7 @@ describe('release state machine', () => {
     const trail = await auditTrail(sandbox, `release/${executionArn.split(':').pop() ?? ''}`);
     expect(trail.map((r) => r.action)).toEqual(expect.arrayContaining(['release.started', 'release.wave', 'release.rollback', 'release.finished']));
     const execution = sandbox.stepFunctions.execution(executionArn);
-    expect(statesEntered(execution ?? { history: [] } as never)).toContain('Roll back the released services');
+    expect(statesEntered(execution ?? ({ history: [] } as never))).toContain('Roll back the released services');
   });
 
   it('releases a wave in parallel, proves every task runs the released digest, and a fleet rollback returns it', async () => {
