@@ -51,8 +51,10 @@ describe('releases started by a push', () => {
     expect(sandbox.ecs.taskDefinition(primary.taskDefinition)?.containerDefinitions[0]?.image).toBe(image);
 
     const pushes = (await auditTrail(sandbox, 'order-gateway')).filter((r) => r.action.startsWith('release.push'));
-    const decisions = pushes.map((r) => (r.after as { decision: string; tag?: string }).decision).sort();
-    expect(decisions).toEqual(['duplicate', 'ignored', 'started']);
+    const decisions = pushes.map((r) => (r.after as { decision: string }).decision);
+    // At-least-once delivery may repeat an event: each repeat is recorded, and none starts a second release.
+    expect(decisions.filter((d) => d === 'started')).toHaveLength(1);
+    expect([...new Set(decisions)].sort()).toEqual(['duplicate', 'ignored', 'started']);
   });
 
   it('waits for the next deploy window, and a newer push supersedes the waiting release', async () => {
