@@ -11,8 +11,8 @@
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { SimulatedAwsError } from './aws-error';
 import type { SeededRandom } from './deterministic';
-import { paginate } from './page-tokens';
 import { LambdaFunctionError, outsideFunctionInvocations } from './simulated-lambda';
+import { describeExecutionOutput, executionHistoryOutput, listExecutionsOutput } from './step-functions-api';
 import { type NestedExecutionHost, runStartExecutionTask, START_EXECUTION_RESOURCE } from './step-functions-nested';
 import type { SimulatedService } from './sdk-transport';
 import {
@@ -28,10 +28,8 @@ import {
   assertPayloadLength,
   dataLimitCause,
   type ExecutionRecord,
-  type ExecutionStatus,
   HISTORY_LIMIT_CAUSE,
   type HistoryEvent,
-  historyEventOutput,
   HistoryTranslator,
   MAX_HISTORY_EVENTS,
   MAX_PAYLOAD_BYTES,
@@ -541,57 +539,20 @@ export class SimulatedStepFunctions implements SimulatedService {
   private describeExecution(executionArn: string): object {
     const record = this.executions.get(executionArn);
     if (!record) throw new SimulatedAwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
-    return {
-      executionArn: record.executionArn,
-      stateMachineArn: record.stateMachineArn,
-      name: record.name,
-      status: record.status,
-      startDate: new Date(record.startDate),
-      ...(record.stopDate === undefined ? {} : { stopDate: new Date(record.stopDate) }),
-      input: record.input,
-      inputDetails: { included: true },
-      ...(record.output === undefined ? {} : { output: record.output, outputDetails: { included: true } }),
-      ...(record.error === undefined ? {} : { error: record.error }),
-      ...(record.cause === undefined ? {} : { cause: record.cause }),
-    };
+    return describeExecutionOutput(record);
   }
 
   private listExecutions(input: Record<string, unknown>): object {
     const arn = String(input.stateMachineArn ?? '');
     if (!this.stateMachines.has(arn)) throw new SimulatedAwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
-    const statusFilter = input.statusFilter as ExecutionStatus | undefined;
-    // "Results are sorted by time, with the most recent execution first."
-    const matching = this.listExecutionRecords(arn)
-      .filter((e) => !statusFilter || e.status === statusFilter)
-      .sort((a, b) => b.startDate - a.startDate || a.executionArn.localeCompare(b.executionArn));
-    const { page, nextToken } = paginate(matching, (e) => e.executionArn, `${arn}|${statusFilter ?? ''}`, input);
-    const executions = page.map((e) => ({
-      executionArn: e.executionArn,
-      stateMachineArn: e.stateMachineArn,
-      name: e.name,
-      status: e.status,
-      startDate: new Date(e.startDate),
-      ...(e.stopDate === undefined ? {} : { stopDate: new Date(e.stopDate) }),
-    }));
-    return { executions, ...(nextToken === undefined ? {} : { nextToken }) };
+    return listExecutionsOutput(this.listExecutionRecords(arn), input);
   }
 
   private getExecutionHistory(input: Record<string, unknown>): object {
     const executionArn = String(input.executionArn ?? '');
     const record = this.executions.get(executionArn);
     if (!record) throw new SimulatedAwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
-    const roleArn = this.stateMachines.get(record.stateMachineArn)?.roleArn;
-    const events = record.history.map((event, i) => {
-      const output = historyEventOutput(event, record.history[i - 1]);
-      // The execution's own input and output live on its record, not on each event.
-      const untruncated = { truncated: false };
-      if (event.type === 'ExecutionStarted') return { ...output, executionStartedEventDetails: { input: record.input, inputDetails: untruncated, roleArn } };
-      if (event.type === 'ExecutionSucceeded') return { ...output, executionSucceededEventDetails: { output: record.output, outputDetails: untruncated } };
-      return output;
-    });
-    if (input.reverseOrder === true) events.reverse();
-    const { page, nextToken } = paginate(events, (e) => String(e.id), `${executionArn}|${String(input.reverseOrder === true)}`, input);
-    return { events: page, ...(nextToken === undefined ? {} : { nextToken }) };
+    return executionHistoryOutput(record, this.stateMachines.get(record.stateMachineArn)?.roleArn, input);
   }
 
   private appendHistory(record: ExecutionRecord, type: string, stateName?: string, detail?: Record<string, unknown>): void {
