@@ -56,11 +56,9 @@ beforeEach(() => {
   sns = mockClient(deps.clients.sns);
   ddb.on(PutItemCommand).resolves({});
   state = new SimulatedStateTable(ddb);
-  sfn
-    .on(StartExecutionCommand)
-    .callsFake((input: { name: string }) => ({
-      executionArn: `${testConfig.stateMachineArns.release.replace(':stateMachine:', ':execution:')}:${input.name}`,
-    }));
+  sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
+    executionArn: `${testConfig.stateMachineArns.release.replace(':stateMachine:', ':execution:')}:${input.name}`,
+  }));
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   setHalted(false);
 });
