@@ -62,3 +62,15 @@ export function ecrPushEventPattern(fleet: Fleet): EventPattern {
     },
   };
 }
+
+/** Release executions that ended without recording their own end (stopped, timed out, failed). */
+export function releaseExecutionEndPattern(fleet: Fleet, context: AccountContext): EventPattern {
+  return {
+    source: ['aws.states'],
+    'detail-type': ['Step Functions Execution Status Change'],
+    detail: {
+      stateMachineArn: [stateMachineArn(context, fleet.environment, 'release')],
+      status: ['ABORTED', 'TIMED_OUT', 'FAILED'],
+    },
+  };
+}

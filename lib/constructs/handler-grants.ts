@@ -167,6 +167,9 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
   'record-release-outcome': {
     statements: ({ p, scope }) => [p.controlState('GetItem', 'PutItem'), p.describeServices(), p.describeTaskDefinitions(scope), p.appendAudit(), p.page()],
   },
+  'finalize-interrupted-release': {
+    statements: ({ p, scope }) => [p.controlState('GetItem', 'PutItem'), p.describeServices(), p.describeTaskDefinitions(scope), p.appendAudit(), p.page()],
+  },
   // The push rule's target: claims and the latest push (PutItem, DeleteItem to give a claim back), the halt flag, a page, the release.
   'start-release-from-push': {
     statements: ({ p }) => [p.controlState('PutItem', 'DeleteItem'), p.readHaltFlag(), p.page(), p.startExecution('release'), p.appendAudit()],

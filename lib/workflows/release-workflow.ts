@@ -5,12 +5,13 @@
  */
 import { advanceRelease } from '../../functions/advance-release/core';
 import { checkReleaseIsNewest } from '../../functions/check-release-is-newest/core';
+import { finalizeInterruptedRelease } from '../../functions/finalize-interrupted-release/core';
 import { planRelease } from '../../functions/plan-release/core';
 import { planReleaseRollback } from '../../functions/plan-release-rollback/core';
 import { proveReleaseConsistency } from '../../functions/prove-release-consistency/core';
 import { recordReleaseOutcome } from '../../functions/record-release-outcome/core';
 import { startReleaseFromPush } from '../../functions/start-release-from-push/core';
-import { ecrPushEventPattern, pushTriggeredServices } from '../event-patterns';
+import { ecrPushEventPattern, pushTriggeredServices, releaseExecutionEndPattern } from '../event-patterns';
 import type { Fleet } from '../fleet/fleet';
 import type { WorkflowSpec } from './workflow-spec';
 
@@ -29,6 +30,7 @@ export const releaseWorkflow = {
   },
   standaloneFunctions: {
     StartReleaseFromPush: startReleaseFromPush,
+    FinalizeInterruptedRelease: finalizeInterruptedRelease,
   },
   rules: [
     {
@@ -37,6 +39,12 @@ export const releaseWorkflow = {
       pattern: ecrPushEventPattern,
       target: 'StartReleaseFromPush',
       appliesTo: (fleet: Fleet) => pushTriggeredServices(fleet).length > 0,
+    },
+    {
+      id: 'ReleaseExecutionEnds',
+      description: 'Release executions stopped from outside or timed out are recorded FAILED and paged',
+      pattern: releaseExecutionEndPattern,
+      target: 'FinalizeInterruptedRelease',
     },
   ],
 } as const satisfies WorkflowSpec;

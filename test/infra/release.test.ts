@@ -9,7 +9,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AssureStack } from '../../lib/assure-stack';
-import { ecrPushEventPattern } from '../../lib/event-patterns';
+import { ecrPushEventPattern, releaseExecutionEndPattern } from '../../lib/event-patterns';
 import type { Fleet } from '../../lib/fleet/fleet';
 import { exampleFleet } from '../support/handler-deps';
 
@@ -60,6 +60,19 @@ describe('release workflow resources', () => {
           Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ReleaseStartReleaseFromPush'), 'Arn'] },
           DeadLetterConfig: Match.anyValue(),
           RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+        }),
+      ],
+    });
+  });
+
+  it('records releases that end without recording it themselves (stopped, timed out), with a dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'assure-prod-release-ReleaseExecutionEnds',
+      EventPattern: releaseExecutionEndPattern(fleet, { account: '111122223333', region: 'eu-west-2' }),
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ReleaseFinalizeInterruptedRelease'), 'Arn'] },
+          DeadLetterConfig: Match.anyValue(),
         }),
       ],
     });

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { readRelease, type ReleaseRecord } from '../../functions/shared/domain/release';
 import type { Sandbox } from '../../lib/sandbox/sandbox';
 import type { ImageBehaviour } from '../../lib/sandbox/simulated-workloads';
-import { auditTrail, fleetWith, openSandbox, servicePrimary, statesEntered } from '../support/sandbox';
+import { auditTrail, drainEvents, fleetWith, openSandbox, servicePrimary, statesEntered } from '../support/sandbox';
 
 const digestOf = (text: string): string => `sha256:${createHash('sha256').update(text).digest('hex')}`;
 
@@ -127,5 +127,23 @@ describe('release state machine', () => {
     const execution = await sandbox.runExecution(executionArn);
     expect(execution.status).toBe('FAILED');
     expect(execution.cause).toContain('no deploy window opens within 2 hours');
+  });
+
+  it('a release stopped from outside stops its deploy and is recorded FAILED', async () => {
+    const sandbox = await openSandbox();
+    const executionArn = await sandbox.startExecution('release', {
+      services: { 'market-data': pinned(sandbox, 'market-data', '2.4.0', 'slow-start') },
+      requestedBy: 'release-manager',
+      reason: 'stopped halfway',
+    });
+    await sandbox.clock.advance(60_000);
+    const [deploy] = sandbox.stepFunctions.listExecutionRecords(sandbox.config.stateMachineArns.deploy);
+    expect(deploy?.status).toBe('RUNNING');
+    sandbox.stepFunctions.stopExecution(executionArn, 'Operator', 'wrong build');
+    await drainEvents(sandbox);
+    expect(sandbox.stepFunctions.execution(deploy?.executionArn ?? '')?.status).toBe('ABORTED');
+    const record = await readRelease(sandbox, executionArn.split(':').pop() ?? '');
+    expect(record).toMatchObject({ status: 'FAILED', failure: { error: 'Operator', cause: expect.stringContaining('wrong build') } });
+    expect(record?.finishedAt).toBeDefined();
   });
 });
