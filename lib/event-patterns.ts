@@ -2,9 +2,9 @@
  * EventBridge event patterns, defined once: the CDK stack puts them on its rules
  * and the sandbox's bus matches events with the very same objects.
  */
-import type { Fleet } from './fleet/fleet';
+import type { Fleet, FleetService } from './fleet/fleet';
 import { classifiedAlarms } from './fleet/fleet';
-import { type AccountContext, ecsServiceArn, stateMachineArn } from './naming';
+import { type AccountContext, ecrRepositoryName, ecsServiceArn, stateMachineArn } from './naming';
 
 export type EventPattern = Readonly<Record<string, unknown>>;
 
@@ -40,6 +40,36 @@ export function deployExecutionEndPattern(fleet: Fleet, context: AccountContext)
     'detail-type': ['Step Functions Execution Status Change'],
     detail: {
       stateMachineArn: [stateMachineArn(context, fleet.environment, 'deploy')],
+      status: ['ABORTED', 'TIMED_OUT', 'FAILED'],
+    },
+  };
+}
+
+/** The services a push to their repository releases (`release.trigger: push`). */
+export function pushTriggeredServices(fleet: Fleet): FleetService[] {
+  return fleet.deployOrder.map((id) => fleet.services[id]).filter((s): s is FleetService => s !== undefined && s.release.trigger === 'push');
+}
+
+/** Successful ECR pushes to exactly the repositories of the services a push releases. */
+export function ecrPushEventPattern(fleet: Fleet): EventPattern {
+  return {
+    source: ['aws.ecr'],
+    'detail-type': ['ECR Image Action'],
+    detail: {
+      'action-type': ['PUSH'],
+      result: ['SUCCESS'],
+      'repository-name': [...new Set(pushTriggeredServices(fleet).map((s) => ecrRepositoryName(s.imageRepository)))],
+    },
+  };
+}
+
+/** Release executions that ended without recording their own end (stopped, timed out, failed). */
+export function releaseExecutionEndPattern(fleet: Fleet, context: AccountContext): EventPattern {
+  return {
+    source: ['aws.states'],
+    'detail-type': ['Step Functions Execution Status Change'],
+    detail: {
+      stateMachineArn: [stateMachineArn(context, fleet.environment, 'release')],
       status: ['ABORTED', 'TIMED_OUT', 'FAILED'],
     },
   };

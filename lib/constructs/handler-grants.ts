@@ -155,6 +155,33 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
   },
   'record-scaling-outcome': { statements: ({ p }) => [p.controlState('PutItem', 'DeleteItem'), p.appendAudit(), p.page()] },
 
+  // Release: the release record and latest pushes in the control-state table; ECS reads for revisions and the consistency proof.
+  'plan-release': {
+    statements: ({ p, scope }) => [
+      p.controlState('GetItem', 'PutItem'),
+      p.describeServices(),
+      p.describeTaskDefinitions(scope),
+      p.readHaltFlag(),
+      p.appendAudit(),
+    ],
+  },
+  'check-release-is-newest': { statements: ({ p }) => [p.controlState('GetItem')] },
+  'advance-release': {
+    statements: ({ p, scope }) => [p.controlState('GetItem', 'PutItem'), p.describeServices(), p.describeTaskDefinitions(scope), p.appendAudit()],
+  },
+  'plan-release-rollback': { statements: ({ p }) => [p.controlState('GetItem', 'PutItem'), p.appendAudit()] },
+  'prove-release-consistency': { statements: ({ p, scope }) => [p.controlState('GetItem', 'PutItem'), ...p.clusterTasks(scope), p.appendAudit()] },
+  'record-release-outcome': {
+    statements: ({ p, scope }) => [p.controlState('GetItem', 'PutItem'), p.describeServices(), p.describeTaskDefinitions(scope), p.appendAudit(), p.page()],
+  },
+  'finalize-interrupted-release': {
+    statements: ({ p, scope }) => [p.controlState('GetItem', 'PutItem'), p.describeServices(), p.describeTaskDefinitions(scope), p.appendAudit(), p.page()],
+  },
+  // The push rule's target: claims and the latest push (PutItem, DeleteItem to give a claim back), the halt flag, a page, the release.
+  'start-release-from-push': {
+    statements: ({ p }) => [p.controlState('PutItem', 'DeleteItem'), p.readHaltFlag(), p.page(), p.startExecution('release'), p.appendAudit()],
+  },
+
   // Alarm routing: write the halt flag first, start rollbacks, halts and scaling, claim guard rails, page.
   'route-alarm-event': {
     statements: ({ p }) => [
@@ -173,10 +200,29 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
   },
 };
 
-/** What a state machine's own role may do beyond invoking its functions. */
-export const STATE_MACHINE_GRANTS: { readonly [W in WorkflowName]?: (p: FleetPermissions) => PolicyStatement[] } = {
+/** The rule Step Functions manages to learn when a nested execution it waits on (`.sync`) closes. */
+export const MANAGED_EXECUTION_RULE = 'StepFunctionsGetEventsForStepFunctionsExecutionRule';
+
+/**
+ * What a state machine's role needs to run other state machines with
+ * `startExecution.sync:2`: StartExecution on them, DescribeExecution and
+ * StopExecution on their executions, and the managed rule's events actions.
+ */
+function nestedExecutions(p: FleetPermissions, scope: Construct, ...workflows: WorkflowName[]): PolicyStatement[] {
+  const rule = Stack.of(scope).formatArn({ service: 'events', resource: 'rule', resourceName: MANAGED_EXECUTION_RULE });
+  return [
+    p.startExecution(...workflows),
+    ...workflows.flatMap((w) => p.stopExecutions(scope, w)),
+    new PolicyStatement({ actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'], resources: [rule] }),
+  ];
+}
+
+/** What a state machine's own role may do beyond invoking its functions; `scope` is the state machine (for cdk-nag acknowledgements). */
+export const STATE_MACHINE_GRANTS: { readonly [W in WorkflowName]?: (p: FleetPermissions, scope: Construct) => PolicyStatement[] } = {
   // The halt pages on-call itself (an SNS task), so a page goes out even if a function cannot run.
   halt: (p) => [p.page()],
+  // A release deploys each service through the deploy state machine and rolls back through the rollback one.
+  release: (p, scope) => nestedExecutions(p, scope, 'deploy', 'rollback'),
 };
 
 export function grantsFor(handlerName: string): HandlerGrants {

@@ -131,7 +131,7 @@ export class WorkflowResources<S extends ResourceGroupSpec = ResourceGroupSpec> 
       });
       // A file-based definition gets no automatic grants: the functions it names, unqualified (no `:*`).
       this.stateMachine.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: Object.keys(spec.functions).map(functionArn) }));
-      for (const statement of STATE_MACHINE_GRANTS[spec.name]?.(permissions) ?? []) this.stateMachine.addToRolePolicy(statement);
+      for (const statement of STATE_MACHINE_GRANTS[spec.name]?.(permissions, this.stateMachine) ?? []) this.stateMachine.addToRolePolicy(statement);
       acknowledgeWildcards(
         this.stateMachine,
         ['*'],

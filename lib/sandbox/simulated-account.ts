@@ -176,6 +176,23 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
         integrationAllowed(stateMachineArn, 'sns', 'sns:Publish', topicArn, 'SNS.AuthorizationErrorException', 'AmazonSNS');
         return sns.publish(topicArn, message, subject);
       },
+      // Nested executions: the calls Step Functions makes as the state machine's role (StartExecution, its managed rule).
+      authorizeCall: (stateMachineArn, service, operation, input) => {
+        const authorizer = iam();
+        if (!authorizer) return;
+        const session = authorizer.stateMachineSession(stateMachineArn) ?? {
+          roleArn: `arn:aws:iam::${context.account}:role/none`,
+          sessionName: stateMachineArn,
+        };
+        try {
+          authorizer.authorizeCall(session, service, operation, input, resourceLookups);
+        } catch (error) {
+          if (!(error instanceof SimulatedAwsError)) throw error;
+          throw Object.assign(new Error(`${error.message} (Service: AWSStepFunctions; Status Code: ${error.httpStatusCode}; Error Code: ${error.code})`), {
+            name: `StepFunctions.${error.code}`,
+          });
+        }
+      },
     },
     (execution) =>
       eventBridge.emit({

@@ -4,13 +4,16 @@
  * does as AWS documents it: execution names and idempotent StartExecution,
  * service integrations by Resource ARN (Lambda invoke, `.waitForTaskToken`),
  * task tokens (`$$.Task.Token`) and SendTask*, StopExecution, execution
- * history, and `Step Functions Execution Status Change` events.
+ * history, and `Step Functions Execution Status Change` events. Nested
+ * executions (`states:startExecution`, `.sync`, `.sync:2`) run as
+ * step-functions-nested.ts describes.
  */
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { SimulatedAwsError } from './aws-error';
 import type { SeededRandom } from './deterministic';
-import { paginate } from './page-tokens';
 import { LambdaFunctionError, outsideFunctionInvocations } from './simulated-lambda';
+import { describeExecutionOutput, executionHistoryOutput, listExecutionsOutput } from './step-functions-api';
+import { type NestedExecutionHost, runStartExecutionTask, START_EXECUTION_RESOURCE } from './step-functions-nested';
 import type { SimulatedService } from './sdk-transport';
 import {
   type AslState,
@@ -25,10 +28,8 @@ import {
   assertPayloadLength,
   dataLimitCause,
   type ExecutionRecord,
-  type ExecutionStatus,
   HISTORY_LIMIT_CAUSE,
   type HistoryEvent,
-  historyEventOutput,
   HistoryTranslator,
   MAX_HISTORY_EVENTS,
   MAX_PAYLOAD_BYTES,
@@ -52,6 +53,8 @@ export interface TaskIntegrations {
   /** `stateMachineArn`: whose role makes the call (the integration authorizes it). */
   invokeLambda(functionArn: string, payload: unknown, stateMachineArn?: string): Promise<unknown>;
   publishToTopic?(topicArn: string, message: string, subject?: string, stateMachineArn?: string): Promise<{ MessageId: string }>;
+  /** Authorizes an SDK call the state machine's role makes for an integration (nested executions); throws the task's error when denied. */
+  authorizeCall?(stateMachineArn: string, service: string, operation: string, input: Readonly<Record<string, unknown>>): void;
 }
 
 interface TokenEntry {
@@ -98,6 +101,18 @@ export class SimulatedStepFunctions implements SimulatedService {
   private readonly running = new Map<string, RunningExecution>();
   private readonly tokens = new Map<string, TokenEntry>();
   private readonly historyListeners: ((execution: ExecutionRecord, event: HistoryEvent) => void)[] = [];
+  /** Child executions a `.sync` task waits on, by parent: they stop when the parent does. */
+  private readonly children = new Map<string, Set<string>>();
+  private readonly nestedHost: NestedExecutionHost = {
+    authorize: (stateMachineArn, service, operation, input) => this.integrations.authorizeCall?.(stateMachineArn, service, operation, input),
+    startExecution: (stateMachineArn, input, name) => this.startExecution(stateMachineArn, input, name),
+    whenClosed: (executionArn) => this.whenClosed(executionArn),
+    adopt: (parentArn, childArn) => {
+      const set = this.children.get(parentArn) ?? new Set<string>();
+      set.add(childArn);
+      this.children.set(parentArn, set);
+    },
+  };
 
   constructor(
     private readonly context: { readonly account: string; readonly region: string; readonly random: SeededRandom },
@@ -359,6 +374,7 @@ export class SimulatedStepFunctions implements SimulatedService {
       record.stopDate ??= Date.now();
       this.closeTokens((t) => t.executionArn === record.executionArn);
       this.running.delete(record.executionArn);
+      this.stopChildren(record);
       this.emitStatusChange(record);
     })();
     this.running.set(record.executionArn, { abort: execution.abort, done, stateInputs });
@@ -406,6 +422,7 @@ export class SimulatedStepFunctions implements SimulatedService {
       };
     }
     if (resource.startsWith('arn:aws:lambda:')) return this.invokeLambda(resource, input, record.stateMachineArn);
+    if (START_EXECUTION_RESOURCE.test(resource)) return runStartExecutionTask(this.nestedHost, record, resource, input);
     if (resource === 'arn:aws:states:::sns:publish' && this.integrations.publishToTopic) {
       const { TopicArn, Message, Subject } = input as { TopicArn: string; Message: unknown; Subject?: string };
       return this.integrations.publishToTopic(TopicArn, typeof Message === 'string' ? Message : JSON.stringify(Message), Subject, record.stateMachineArn);
@@ -488,6 +505,23 @@ export class SimulatedStepFunctions implements SimulatedService {
     for (const entry of this.tokens.values()) if (!entry.closed && predicate(entry)) entry.closed = true;
   }
 
+  /** A parent that closed other than SUCCEEDED stops the children its `.sync` tasks still wait on, as Step Functions does. */
+  private stopChildren(parent: ExecutionRecord): void {
+    const children = this.children.get(parent.executionArn);
+    this.children.delete(parent.executionArn);
+    if (!children || parent.status === 'SUCCEEDED') return;
+    for (const child of children) {
+      if (this.executions.get(child)?.status !== 'RUNNING') continue;
+      try {
+        this.integrations.authorizeCall?.(parent.stateMachineArn, 'sfn', 'StopExecution', { executionArn: child });
+      } catch {
+        // Without states:StopExecution the child runs on, as in AWS.
+        continue;
+      }
+      this.stopExecution(child, 'States.Aborted', `The parent execution ${parent.executionArn} ended ${parent.status}`);
+    }
+  }
+
   stopExecution(executionArn: string, error?: string, cause?: string): { stopDate: Date } {
     const record = this.executions.get(executionArn);
     if (!record) throw new SimulatedAwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
@@ -505,57 +539,20 @@ export class SimulatedStepFunctions implements SimulatedService {
   private describeExecution(executionArn: string): object {
     const record = this.executions.get(executionArn);
     if (!record) throw new SimulatedAwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
-    return {
-      executionArn: record.executionArn,
-      stateMachineArn: record.stateMachineArn,
-      name: record.name,
-      status: record.status,
-      startDate: new Date(record.startDate),
-      ...(record.stopDate === undefined ? {} : { stopDate: new Date(record.stopDate) }),
-      input: record.input,
-      inputDetails: { included: true },
-      ...(record.output === undefined ? {} : { output: record.output, outputDetails: { included: true } }),
-      ...(record.error === undefined ? {} : { error: record.error }),
-      ...(record.cause === undefined ? {} : { cause: record.cause }),
-    };
+    return describeExecutionOutput(record);
   }
 
   private listExecutions(input: Record<string, unknown>): object {
     const arn = String(input.stateMachineArn ?? '');
     if (!this.stateMachines.has(arn)) throw new SimulatedAwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
-    const statusFilter = input.statusFilter as ExecutionStatus | undefined;
-    // "Results are sorted by time, with the most recent execution first."
-    const matching = this.listExecutionRecords(arn)
-      .filter((e) => !statusFilter || e.status === statusFilter)
-      .sort((a, b) => b.startDate - a.startDate || a.executionArn.localeCompare(b.executionArn));
-    const { page, nextToken } = paginate(matching, (e) => e.executionArn, `${arn}|${statusFilter ?? ''}`, input);
-    const executions = page.map((e) => ({
-      executionArn: e.executionArn,
-      stateMachineArn: e.stateMachineArn,
-      name: e.name,
-      status: e.status,
-      startDate: new Date(e.startDate),
-      ...(e.stopDate === undefined ? {} : { stopDate: new Date(e.stopDate) }),
-    }));
-    return { executions, ...(nextToken === undefined ? {} : { nextToken }) };
+    return listExecutionsOutput(this.listExecutionRecords(arn), input);
   }
 
   private getExecutionHistory(input: Record<string, unknown>): object {
     const executionArn = String(input.executionArn ?? '');
     const record = this.executions.get(executionArn);
     if (!record) throw new SimulatedAwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
-    const roleArn = this.stateMachines.get(record.stateMachineArn)?.roleArn;
-    const events = record.history.map((event, i) => {
-      const output = historyEventOutput(event, record.history[i - 1]);
-      // The execution's own input and output live on its record, not on each event.
-      const untruncated = { truncated: false };
-      if (event.type === 'ExecutionStarted') return { ...output, executionStartedEventDetails: { input: record.input, inputDetails: untruncated, roleArn } };
-      if (event.type === 'ExecutionSucceeded') return { ...output, executionSucceededEventDetails: { output: record.output, outputDetails: untruncated } };
-      return output;
-    });
-    if (input.reverseOrder === true) events.reverse();
-    const { page, nextToken } = paginate(events, (e) => String(e.id), `${executionArn}|${String(input.reverseOrder === true)}`, input);
-    return { events: page, ...(nextToken === undefined ? {} : { nextToken }) };
+    return executionHistoryOutput(record, this.stateMachines.get(record.stateMachineArn)?.roleArn, input);
   }
 
   private appendHistory(record: ExecutionRecord, type: string, stateName?: string, detail?: Record<string, unknown>): void {

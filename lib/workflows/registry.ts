@@ -9,6 +9,7 @@ import { WORKFLOWS } from '../naming';
 import { alarmRouting } from './alarm-routing';
 import { deployWorkflow } from './deploy-workflow';
 import { haltWorkflow } from './halt-workflow';
+import { releaseWorkflow } from './release-workflow';
 import { resumeWorkflow } from './resume-workflow';
 import { rollbackWorkflow } from './rollback-workflow';
 import { rotateSecretWorkflow } from './rotate-secret-workflow';
@@ -22,6 +23,7 @@ export const WORKFLOW_REGISTRY = {
   resume: resumeWorkflow,
   'rotate-secret': rotateSecretWorkflow,
   scale: scaleWorkflow,
+  release: releaseWorkflow,
 } as const satisfies { readonly [W in WorkflowName]: WorkflowSpec & { readonly name: W } };
 
 export const EVENT_ROUTES = [alarmRouting] as const satisfies readonly EventRouteSpec[];

@@ -17,7 +17,7 @@ import { HANDLER_GRANTS } from '../../lib/constructs/handler-grants';
 import { pascalCase } from '../../lib/naming';
 import { ALL_SPECS, WORKFLOW_SPECS } from '../../lib/workflows/registry';
 import { allFunctions, functionArnPlaceholder } from '../../lib/workflows/workflow-spec';
-import { exampleFleet } from '../support/handler-deps';
+import { exampleFleet, testConfig } from '../support/handler-deps';
 
 interface Statement {
   readonly Effect: string;
@@ -82,7 +82,7 @@ describe('Assure stack', () => {
     expect(Object.keys(machines)).toHaveLength(WORKFLOW_SPECS.length);
     for (const spec of WORKFLOW_SPECS) {
       const expected = placeholders(readAsl(spec.aslFile));
-      const fromSpec = [...Object.keys(spec.functions).map(functionArnPlaceholder), ...Object.keys(spec.substitutions?.({} as never) ?? {})].sort();
+      const fromSpec = [...Object.keys(spec.functions).map(functionArnPlaceholder), ...Object.keys(spec.substitutions?.(testConfig) ?? {})].sort();
       expect(expected, spec.name).toEqual(fromSpec);
       const machine = Object.values(machines).find((m) => m.Properties.StateMachineName === `assure-prod-${spec.name}`);
       expect(machine, spec.name).toBeDefined();
@@ -210,8 +210,13 @@ describe('Assure stack', () => {
   });
 
   it('lets the router alone start rollbacks, halts and scaling, and only those state machines', () => {
-    // Besides the rotation-event handler, which may start the rotate-secret state machine only (test/infra/rotate-secret.test.ts).
-    expect(allowedTo(template, 'states:StartExecution').sort()).toEqual(['AlarmRoutingRouteAlarmEvent', 'RotateSecretStartRotationFromEvent']);
+    // Besides the rotation-event handler, which may start the rotate-secret state machine only (test/infra/rotate-secret.test.ts),
+    // and the push handler, which may start the release state machine only (test/infra/release.test.ts).
+    expect(allowedTo(template, 'states:StartExecution').sort()).toEqual([
+      'AlarmRoutingRouteAlarmEvent',
+      'ReleaseStartReleaseFromPush',
+      'RotateSecretStartRotationFromEvent',
+    ]);
     const start = statementsOf(template, 'AlarmRoutingRouteAlarmEvent').find((s) => actions(s).includes('states:StartExecution')) as Statement;
     expect(JSON.stringify(resources(start))).toContain(':stateMachine:assure-prod-rollback');
     expect(JSON.stringify(resources(start))).toContain(':stateMachine:assure-prod-halt');

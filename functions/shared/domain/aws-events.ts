@@ -45,3 +45,17 @@ export const cloudWatchAlarmStateChangeSchema = eventEnvelope.extend({
   }),
 });
 export type CloudWatchAlarmStateChange = z.output<typeof cloudWatchAlarmStateChangeSchema>;
+
+/** ECR's `ECR Image Action` event: one per tag pushed (the same digest under two tags gives two events). */
+export const ecrImageActionSchema = eventEnvelope.extend({
+  source: z.literal('aws.ecr'),
+  'detail-type': z.literal('ECR Image Action'),
+  detail: z.looseObject({
+    'action-type': z.string(),
+    result: z.string(),
+    'repository-name': z.string().min(1),
+    'image-digest': z.string().regex(/^sha256:[a-f0-9]{64}$/, 'must be sha256:<64 hex>'),
+    'image-tag': z.string().optional(),
+  }),
+});
+export type EcrImageAction = z.output<typeof ecrImageActionSchema>;

@@ -13,6 +13,7 @@ import {
   type AssureError,
   InvalidDeployRequestError,
   InvalidHaltRequestError,
+  InvalidReleaseRequestError,
   InvalidResumeRequestError,
   InvalidRollbackRequestError,
   InvalidRotationRequestError,
@@ -38,6 +39,7 @@ const WORKFLOW_REQUESTS = {
   resume: { action: 'resume', kind: 'resume', error: InvalidResumeRequestError },
   'rotate-secret': { action: 'secret.rotate', kind: 'rotation', error: InvalidRotationRequestError },
   scale: { action: 'scale', kind: 'scale', error: InvalidScaleRequestError },
+  release: { action: 'release', kind: 'release', error: InvalidReleaseRequestError },
 } as const satisfies Record<WorkflowName, WorkflowRequest>;
 
 /** Longest requester the trail keeps: the schemas' limit, which a refused request may not meet. */

@@ -185,3 +185,13 @@ export class StaleSecretTasksError extends AssureError {
 export class SecretRestoreError extends AssureError {
   override readonly name = 'SecretRestoreError';
 }
+
+/** A release request is malformed, names something the fleet does not have, or cannot run (halted, window too far). */
+export class InvalidReleaseRequestError extends AssureError {
+  override readonly name = 'InvalidReleaseRequestError';
+}
+
+/** A released service has a running task that does not run the released digest: the release is not SUCCEEDED. */
+export class ReleaseInconsistentError extends AssureError {
+  override readonly name = 'ReleaseInconsistentError';
+}

@@ -172,4 +172,8 @@ export const REQUEST_RESOURCES: Readonly<Record<string, Resolver>> = {
   'states:SendTaskSuccess': taskResponse,
   'states:SendTaskFailure': taskResponse,
   'states:SendTaskHeartbeat': taskResponse,
+  // Step Functions' managed rule for `.sync` nested executions, on the default event bus.
+  'events:PutRule': (input) => ({ resources: { 'rule-on-default-event-bus': [{ RuleName: str(input.Name) }] } }),
+  'events:DescribeRule': (input) => ({ resources: { 'rule-on-default-event-bus': [{ RuleName: str(input.Name) }] } }),
+  'events:PutTargets': (input) => ({ resources: { 'rule-on-default-event-bus': [{ RuleName: str(input.Rule) }] } }),
 };
