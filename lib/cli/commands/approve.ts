@@ -1,13 +1,20 @@
-/** `assure approve <approval id>`: a second person's decision on a waiting resume; an approval runs the resume to its end. */
+/**
+ * `assure approve <approval id>`: a second person's decision on a waiting
+ * resume, or on a release held before production traffic; an approval runs the
+ * resume, or the release, to its end.
+ */
 import type { Command } from 'commander';
 import { failureMessage } from '../../../functions/shared/runtime/failure';
 import type { Sandbox } from '../../sandbox/sandbox';
 import type { CommandContext } from '../command-context';
 import { EXIT } from '../exit-codes';
 import type { Output } from '../output';
-import { currentUser, followExecution } from '../sandbox-session';
+import { currentUser, followExecution, withSandbox } from '../sandbox-session';
+import { DECIDE_RELEASE_APPROVAL, RELEASE_WORKFLOW, executionArnOf, readApproval } from '../release-contract';
+import { finishRelease, followReleaseActivity, type ReleaseRun } from '../release-run';
 import { runWorkflowCommand } from '../workflow-command';
 import { finishExecution, type WorkflowResult } from '../workflow-run';
+import { runReleaseCommand } from './release';
 
 export interface ApprovalOptions {
   readonly approvalId: string;
@@ -46,24 +53,69 @@ export async function decideApproval(sandbox: Sandbox, options: ApprovalOptions,
   }
 }
 
+/**
+ * Whether an approval id is a release approval: the deployment hook's
+ * `approval#<id>` record, for an id that is not a resume's (resumes keep their
+ * approvals under the same key, named after the resume execution).
+ */
+export async function isReleaseApproval(sandbox: Sandbox, approvalId: string): Promise<boolean> {
+  const resumeArn = executionArnOf(sandbox, 'resume', approvalId);
+  if (resumeArn !== undefined && sandbox.stepFunctions.execution(resumeArn)) return false;
+  return (await readApproval(sandbox, approvalId)) !== undefined;
+}
+
+/**
+ * A release approver's decision, through the deploy workflow's decision
+ * function (as `aws lambda invoke` would call it); then the release (or the
+ * deploy, for a service deployed alone) runs on to its end.
+ */
+export async function decideReleaseApproval(sandbox: Sandbox, options: ApprovalOptions, output: Output, { quiet = false } = {}): Promise<ReleaseRun> {
+  const payload = {
+    approvalId: options.approvalId,
+    approver: options.approver,
+    decision: options.reject ? 'reject' : 'approve',
+    ...(options.comment ? { comment: options.comment } : {}),
+  };
+  const execution = [executionArnOf(sandbox, RELEASE_WORKFLOW, options.approvalId), executionArnOf(sandbox, 'deploy', options.approvalId)]
+    .map((arn) => (arn === undefined ? undefined : sandbox.stepFunctions.execution(arn)))
+    .find((e) => e !== undefined);
+  const unfollow = quiet ? undefined : followReleaseActivity(sandbox, output, { since: sandbox.clock.now(), executionName: options.approvalId });
+  try {
+    try {
+      await sandbox.invokeFunction(DECIDE_RELEASE_APPROVAL.workflow, DECIDE_RELEASE_APPROVAL.key, payload);
+    } catch (error) {
+      throw new ApprovalRefused(failureMessage({ Error: (error as Error).name, Cause: (error as Error).message }));
+    }
+    if (!execution) throw new ApprovalRefused(`approval ${options.approvalId} was recorded, but no release or deploy execution of that name is running here`);
+    if (execution.stateMachineArn === sandbox.stateMachines[RELEASE_WORKFLOW]) return await finishRelease(sandbox, execution.executionArn);
+    return { releaseId: options.approvalId, result: await finishExecution(sandbox, execution.executionArn) };
+  } finally {
+    unfollow?.();
+  }
+}
+
 export function addApproveCommand(program: Command, context: CommandContext): void {
   program
     .command('approve')
-    .description('decide on a waiting resume (the requester cannot approve); approval runs the resume to its end')
-    .argument('<approval id>', 'the id `assure resume` printed')
+    .description('decide on a waiting resume or a release held before production traffic (the requester cannot approve); approval runs it to its end')
+    .argument('<approval id>', 'the id `assure resume` or `assure release` printed')
     .option('--as <name>', 'who decides (default: the current user)')
     .option('--reject', 'reject instead of approve', false)
     .option('--comment <text>', 'recorded with the decision')
     .action(async (approvalId: string, options: { as?: string; reject: boolean; comment?: string }) => {
+      const decision = {
+        approvalId,
+        approver: options.as ?? currentUser(),
+        reject: options.reject,
+        ...(options.comment ? { comment: options.comment } : {}),
+      };
       try {
+        if (await withSandbox(context.globals(), (sandbox) => isReleaseApproval(sandbox, approvalId), { save: false })) {
+          await runReleaseCommand(context, (sandbox, { quiet }) => decideReleaseApproval(sandbox, decision, context.output, { quiet }));
+          return;
+        }
         await runWorkflowCommand(context, {
-          run: (sandbox, { quiet }) =>
-            decideApproval(
-              sandbox,
-              { approvalId, approver: options.as ?? currentUser(), reject: options.reject, ...(options.comment ? { comment: options.comment } : {}) },
-              context.output,
-              { quiet },
-            ),
+          run: (sandbox, { quiet }) => decideApproval(sandbox, decision, context.output, { quiet }),
         });
       } catch (error) {
         // A refused decision (the requester, not an approver, too late) is an invalid request.
