@@ -119,7 +119,8 @@ export function followReleaseActivity(sandbox: Sandbox, output: Output, options:
 
 /** Virtual time run between two looks at whether the release waits for an approver. */
 const APPROVAL_POLL_MS = 15_000;
-const MAX_RELEASE_MS = 12 * 3600_000;
+/** How long a release may run: a push outside the deploy windows first waits up to the fleet's limit for the next one. */
+const maxReleaseMs = (sandbox: Sandbox): number => (sandbox.fleet.release.maxWindowWaitHours + 12) * 3600_000;
 
 const isPending = (status: string | undefined): boolean => status !== undefined && ['pending', 'waiting'].includes(status.toLowerCase());
 
@@ -132,7 +133,7 @@ export async function finishRelease(sandbox: Sandbox, executionArn: string): Pro
   const execution = sandbox.stepFunctions.execution(executionArn);
   if (!execution) throw new Error(`No execution ${executionArn}`);
   const releaseId = execution.name;
-  const deadline = sandbox.clock.now() + MAX_RELEASE_MS;
+  const deadline = sandbox.clock.now() + maxReleaseMs(sandbox);
   while (execution.status === 'RUNNING') {
     const outcome = await sandbox.clock.runUntil(() => execution.status !== 'RUNNING', APPROVAL_POLL_MS);
     if (execution.status !== 'RUNNING') break;
@@ -148,7 +149,8 @@ export async function finishRelease(sandbox: Sandbox, executionArn: string): Pro
       const record = await readRelease(sandbox, releaseId);
       return { releaseId, result, ...(record ? { record } : {}) };
     }
-    if (outcome === 'idle' || sandbox.clock.now() >= deadline) throw new Error(`${executionArn} did not finish within 12 virtual hours`);
+    if (outcome === 'idle' || sandbox.clock.now() >= deadline)
+      throw new Error(`${executionArn} did not finish within ${maxReleaseMs(sandbox) / 3600_000} virtual hours`);
   }
   const result = await finishExecution(sandbox, executionArn);
   const record = await readRelease(sandbox, releaseId);

@@ -79,7 +79,9 @@ export async function decideReleaseApproval(sandbox: Sandbox, options: ApprovalO
   const execution = [executionArnOf(sandbox, RELEASE_WORKFLOW, options.approvalId), executionArnOf(sandbox, 'deploy', options.approvalId)]
     .map((arn) => (arn === undefined ? undefined : sandbox.stepFunctions.execution(arn)))
     .find((e) => e !== undefined);
-  const unfollow = quiet ? undefined : followReleaseActivity(sandbox, output, { since: sandbox.clock.now(), executionName: options.approvalId });
+  const unfollow = quiet
+    ? undefined
+    : followReleaseActivity(sandbox, output, { since: execution?.startDate ?? sandbox.clock.now(), executionName: options.approvalId });
   try {
     try {
       await sandbox.invokeFunction(DECIDE_RELEASE_APPROVAL.workflow, DECIDE_RELEASE_APPROVAL.key, payload);
