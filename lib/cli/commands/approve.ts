@@ -8,13 +8,13 @@ import { failureMessage } from '../../../functions/shared/runtime/failure';
 import type { Sandbox } from '../../sandbox/sandbox';
 import type { CommandContext } from '../command-context';
 import { EXIT } from '../exit-codes';
-import type { Output } from '../output';
+import { type Output, printPages } from '../output';
 import { currentUser, followExecution, withSandbox } from '../sandbox-session';
 import { DECIDE_RELEASE_APPROVAL, RELEASE_WORKFLOW, executionArnOf, readApproval } from '../release-contract';
-import { finishRelease, followReleaseActivity, type ReleaseRun } from '../release-run';
-import { runWorkflowCommand } from '../workflow-command';
-import { finishExecution, type WorkflowResult } from '../workflow-run';
-import { runReleaseCommand } from './release';
+import { finishRelease, followReleaseActivity, releaseExitCode, type ReleaseRun } from '../release-run';
+import { workflowExitCode } from '../workflow-command';
+import { finishExecution, printWorkflowResult, type WorkflowResult } from '../workflow-run';
+import { printReleaseRun } from './release';
 
 export interface ApprovalOptions {
   readonly approvalId: string;
@@ -111,14 +111,25 @@ export function addApproveCommand(program: Command, context: CommandContext): vo
         reject: options.reject,
         ...(options.comment ? { comment: options.comment } : {}),
       };
+      const { json } = context.globals();
       try {
-        if (await withSandbox(context.globals(), (sandbox) => isReleaseApproval(sandbox, approvalId), { save: false })) {
-          await runReleaseCommand(context, (sandbox, { quiet }) => decideReleaseApproval(sandbox, decision, context.output, { quiet }));
-          return;
-        }
-        await runWorkflowCommand(context, {
-          run: (sandbox, { quiet }) => decideApproval(sandbox, decision, context.output, { quiet }),
+        // One session: which approval it is, the decision, and the run that follows.
+        const decided = await withSandbox(context.globals(), async (sandbox) => {
+          const pagesBefore = sandbox.sns.messages.length;
+          const release = await isReleaseApproval(sandbox, approvalId);
+          const run: ReleaseRun = release
+            ? await decideReleaseApproval(sandbox, decision, context.output, { quiet: json })
+            : { releaseId: approvalId, result: await decideApproval(sandbox, decision, context.output, { quiet: json }) };
+          if (!json) printPages(sandbox.sns.messages.slice(pagesBefore), context.output);
+          return { release, run };
         });
+        if (decided.release) {
+          printReleaseRun(decided.run, context.output, json);
+          context.exit(releaseExitCode(decided.run));
+        } else {
+          printWorkflowResult(decided.run.result, context.output, json);
+          context.exit(workflowExitCode(decided.run.result));
+        }
       } catch (error) {
         // A refused decision (the requester, not an approver, too late) is an invalid request.
         if (!(error instanceof ApprovalRefused)) throw error;
