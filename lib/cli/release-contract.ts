@@ -50,7 +50,8 @@ export interface PushResult {
 
 /** The sandbox's release API (contract: "Sandbox API additions"). */
 export interface SandboxReleaseApi {
-  push(ref: string, options?: { behaviour?: ImageBehaviour }): PushResult | Promise<PushResult>;
+  /** `digest`: tag an image already pushed again (the same digest under another tag) instead of pushing a new one. */
+  push(ref: string, options?: { behaviour?: ImageBehaviour; digest?: string }): PushResult | Promise<PushResult>;
   traffic(serviceId: string): TrafficSnapshot | undefined;
   /** Called on every weight change; what it passes is not relied on (the CLI reads traffic() again). */
   /** Returns the unsubscribe function (anything else is ignored). */

@@ -13,6 +13,9 @@ import type { Output } from './output';
 import { RELEASE_WORKFLOW, releaseApi, type PushResult } from './release-contract';
 import { finishRelease, followReleaseActivity, releaseExitCode, type ReleaseRun } from './release-run';
 
+/** An image digest, for a push that tags an image already pushed again. */
+export const PUSH_DIGEST = /^sha256:[0-9a-f]{64}$/;
+
 /** ECR's image tag rule. */
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
@@ -51,16 +54,17 @@ const PUSH_ROUTING_MS = 5_000;
 export async function pushAndFollow(
   sandbox: Sandbox,
   ref: string,
-  behaviour: ImageBehaviour | undefined,
+  options: { readonly behaviour?: ImageBehaviour; readonly digest?: string },
   output: Output,
   { quiet = false } = {},
 ): Promise<PushReport> {
+  const { behaviour, digest } = options;
   const since = sandbox.clock.now();
   const releaseMachine = sandbox.stateMachines[RELEASE_WORKFLOW];
   const known = new Set(sandbox.stepFunctions.listExecutionRecords().map((e) => e.executionArn));
   const unfollow = quiet ? undefined : followReleaseActivity(sandbox, output, { since });
   try {
-    const pushed = await releaseApi(sandbox).push(ref, behaviour === undefined ? {} : { behaviour });
+    const pushed = await releaseApi(sandbox).push(ref, { ...(behaviour === undefined ? {} : { behaviour }), ...(digest === undefined ? {} : { digest }) });
     if (!quiet) output.line(`Pushed ${pushed.repository}:${pushed.tag} as ${pushed.digest}${behaviour ? ` (${behaviour})` : ''}`);
     await sandbox.clock.advance(PUSH_ROUTING_MS);
     const started = sandbox.stepFunctions.listExecutionRecords().filter((e) => e.stateMachineArn === releaseMachine && !known.has(e.executionArn));

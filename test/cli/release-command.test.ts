@@ -181,6 +181,9 @@ describe('assure sandbox push', () => {
     const behaviour = await assure('sandbox', 'push', 'order-gateway:3.3.0', '--behaviour', 'explodes');
     expect(behaviour.code).toBe(2);
     expect(behaviour.err).toContain("argument 'explodes' is invalid");
+    const badDigest = await assure('sandbox', 'push', 'order-gateway:3.3.0', '--digest', 'sha256:abc');
+    expect(badDigest.code).toBe(2);
+    expect(badDigest.err).toContain('digest: must be sha256:<64 hex digits>, got sha256:abc');
     expect(existsSync(join(state, 'sandbox.json'))).toBe(false);
   });
 });

@@ -177,7 +177,7 @@ describe('following a release', () => {
   it('follows the release a push starts, or reports why none started', async () => {
     const { sandbox, pushes } = await releaseSandbox('succeed');
     const output = capture();
-    const report = await pushAndFollow(sandbox, 'order-gateway:3.3.0', 'high-error-rate', output);
+    const report = await pushAndFollow(sandbox, 'order-gateway:3.3.0', { behaviour: 'high-error-rate' }, output);
     expect(pushes).toEqual(['order-gateway:3.3.0']);
     expect(output.text()).toContain(`Pushed order-gateway:3.3.0 as ${NEW} (high-error-rate)`);
     expect(report.releases.map((r) => r.releaseId)).toEqual([`push-order-gateway-${NEW.slice(7, 47)}`]);
@@ -202,7 +202,7 @@ describe('following a release', () => {
         return { repository: 'order-gateway', tag: ref.split(':').pop() ?? '', digest: OLD, image: `${REPO}@${OLD}` };
       },
     });
-    const refused = await pushAndFollow(sandbox, 'order-gateway:3.3.1', undefined, capture(), { quiet: true });
+    const refused = await pushAndFollow(sandbox, 'order-gateway:3.3.1', {}, capture(), { quiet: true });
     expect(refused.releases).toEqual([]);
     expect(refused.notes).toEqual([{ action: 'release.push-refused', status: 'failed', reason: 'trading is halted' }]);
     expect(pushExitCode(refused)).toBe(EXIT.failed);

@@ -11,7 +11,7 @@ import { BEHAVIOUR_DESCRIPTIONS, IMAGE_BEHAVIOURS, type ImageBehaviour } from '.
 import type { CommandContext } from '../command-context';
 import { EventFileError } from '../errors';
 import { printPages } from '../output';
-import { checkPushRef, pushAndFollow, pushExitCode, type PushReport } from '../release-push';
+import { checkPushRef, PUSH_DIGEST, pushAndFollow, pushExitCode, type PushReport } from '../release-push';
 import { withSandbox } from '../sandbox-session';
 import { ALARM_STATES, observeSignal, printSignalReport, setAlarmState, signalExitCode } from '../signal-report';
 import { printReleaseRun } from './release';
@@ -110,12 +110,15 @@ export function addSandboxCommand(program: Command, context: CommandContext): vo
     .addOption(
       new Option('--behaviour <behaviour>', `how tasks of the pushed image behave (default healthy): ${IMAGE_BEHAVIOURS.join(', ')}`).choices(IMAGE_BEHAVIOURS),
     )
-    .action(async (ref: string, options: { behaviour?: ImageBehaviour }) => {
+    .option('--digest <sha256:hex>', 'tag an image already pushed again (the same digest under another tag) instead of pushing a new one')
+    .action(async (ref: string, options: { behaviour?: ImageBehaviour; digest?: string }) => {
+      if (options.digest !== undefined && !PUSH_DIGEST.test(options.digest))
+        throw new InvalidArgumentError(`digest: must be sha256:<64 hex digits>, got ${options.digest}`);
       const { json } = globals();
       const report = await withSandbox(globals(), async (box) => {
         checkPushRef(ref, box.fleet);
         const pagesBefore = box.sns.messages.length;
-        const pushed = await pushAndFollow(box, ref, options.behaviour, output, { quiet: json });
+        const pushed = await pushAndFollow(box, ref, options, output, { quiet: json });
         if (!json) printPages(box.sns.messages.slice(pagesBefore), output);
         return pushed;
       });
