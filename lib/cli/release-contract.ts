@@ -160,21 +160,31 @@ export async function listReleases(sandbox: Sandbox, limit: number): Promise<Rel
   return records.sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? '')).slice(0, limit);
 }
 
-/** A release approval the deployment hook wrote (`approval#<id>`), when there is one. */
-export interface ReleaseApproval {
+/** An approval of the state table (`approval#<id>`): a release's (written by the deployment hook, `kind: release`) or a resume's. */
+export interface StoredApproval {
   readonly id: string;
+  /** `release` for a release approval; resumes' approvals have none. */
+  readonly kind?: string;
   readonly status: string;
   readonly requestedBy?: string;
   readonly approvers?: readonly string[];
   readonly deadline?: string;
+  /** The release it holds, when the deployment is part of one. */
+  readonly releaseId?: string;
+  /** The deploy execution (ARN) whose deployment the hook holds. */
+  readonly deployExecutionId?: string;
 }
 
-export async function readApproval(sandbox: Sandbox, approvalId: string): Promise<ReleaseApproval | undefined> {
+export async function readApproval(sandbox: Sandbox, approvalId: string): Promise<StoredApproval | undefined> {
   const item = await stateItem(sandbox, approvalKey(approvalId));
   if (!item) return undefined;
+  const text = (key: string): Record<string, string> => (typeof item[key] === 'string' ? { [key]: item[key] } : {});
   return {
     id: approvalId,
     status: String(item.status ?? 'UNKNOWN'),
+    ...text('kind'),
+    ...text('releaseId'),
+    ...text('deployExecutionId'),
     ...(typeof item.requestedBy === 'string' ? { requestedBy: item.requestedBy } : {}),
     ...(Array.isArray(item.approvers) ? { approvers: item.approvers.map(String) } : {}),
     ...(typeof item.deadline === 'string' ? { deadline: item.deadline } : {}),

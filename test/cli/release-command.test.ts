@@ -189,14 +189,25 @@ describe('assure sandbox push', () => {
 });
 
 describe('assure approve', () => {
-  it('routes an id to the release approval path only when the hook wrote approval#<id> and no resume has that name', async () => {
+  it("routes an id to the release approval path only for the hook's approval#<id> (kind release), not a resume's", async () => {
     await putStateItems(
-      { pk: `approval#${releaseId}`, status: 'pending', requestedBy: 'ci-pipeline', approvers: ['bob'], deadline: '2026-01-05T06:30:00Z' },
-      { pk: 'approval#resume-20260105T053000-abcd', status: 'pending' },
+      {
+        pk: `approval#${releaseId}`,
+        kind: 'release',
+        approvalId: releaseId,
+        status: 'pending',
+        requestedBy: 'ci-pipeline',
+        approvers: ['bob'],
+        deadline: '2026-01-05T06:30:00Z',
+        releaseId,
+        deployExecutionId: 'arn:aws:states:eu-west-2:111122223333:execution:assure-prod-deploy:order-gateway-20260105T053000-abcd',
+      },
+      { pk: 'approval#resume-20260105T053000-abcd', status: 'pending', requestedBy: 'alice' },
     );
     const sandbox = await Sandbox.open({ fleet, stateDirectory: state, iam: 'off' });
     try {
       expect(await isReleaseApproval(sandbox, releaseId)).toBe(true);
+      expect(await isReleaseApproval(sandbox, 'resume-20260105T053000-abcd')).toBe(false);
       expect(await isReleaseApproval(sandbox, 'release-unknown')).toBe(false);
     } finally {
       sandbox.dispose();

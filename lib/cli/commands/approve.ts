@@ -10,7 +10,8 @@ import type { CommandContext } from '../command-context';
 import { EXIT } from '../exit-codes';
 import { type Output, printPages } from '../output';
 import { currentUser, followExecution, withSandbox } from '../sandbox-session';
-import { DECIDE_RELEASE_APPROVAL, RELEASE_WORKFLOW, executionArnOf, readApproval } from '../release-contract';
+import type { ExecutionRecord } from '../../sandbox/simulated-step-functions';
+import { DECIDE_RELEASE_APPROVAL, RELEASE_WORKFLOW, executionArnOf, readApproval, type StoredApproval } from '../release-contract';
 import { finishRelease, followReleaseActivity, releaseExitCode, type ReleaseRun } from '../release-run';
 import { workflowExitCode } from '../workflow-command';
 import { finishExecution, printWorkflowResult, type WorkflowResult } from '../workflow-run';
@@ -53,15 +54,18 @@ export async function decideApproval(sandbox: Sandbox, options: ApprovalOptions,
   }
 }
 
-/**
- * Whether an approval id is a release approval: the deployment hook's
- * `approval#<id>` record, for an id that is not a resume's (resumes keep their
- * approvals under the same key, named after the resume execution).
- */
+/** Whether an approval id is a release approval: the deployment hook's `approval#<id>` record (`kind: release`); resumes keep theirs under the same key. */
 export async function isReleaseApproval(sandbox: Sandbox, approvalId: string): Promise<boolean> {
-  const resumeArn = executionArnOf(sandbox, 'resume', approvalId);
-  if (resumeArn !== undefined && sandbox.stepFunctions.execution(resumeArn)) return false;
-  return (await readApproval(sandbox, approvalId)) !== undefined;
+  return (await readApproval(sandbox, approvalId))?.kind === 'release';
+}
+
+/** The execution a release approval holds: its release's, or the deploy's for a service deployed alone. */
+function heldExecution(sandbox: Sandbox, approval: StoredApproval | undefined, approvalId: string): ExecutionRecord | undefined {
+  const candidates = [
+    executionArnOf(sandbox, RELEASE_WORKFLOW, approval?.releaseId ?? approvalId),
+    approval?.deployExecutionId?.startsWith('arn:') ? approval.deployExecutionId : executionArnOf(sandbox, 'deploy', approval?.deployExecutionId ?? approvalId),
+  ];
+  return candidates.map((arn) => (arn === undefined ? undefined : sandbox.stepFunctions.execution(arn))).find((e) => e !== undefined);
 }
 
 /**
@@ -76,19 +80,17 @@ export async function decideReleaseApproval(sandbox: Sandbox, options: ApprovalO
     decision: options.reject ? 'reject' : 'approve',
     ...(options.comment ? { comment: options.comment } : {}),
   };
-  const execution = [executionArnOf(sandbox, RELEASE_WORKFLOW, options.approvalId), executionArnOf(sandbox, 'deploy', options.approvalId)]
-    .map((arn) => (arn === undefined ? undefined : sandbox.stepFunctions.execution(arn)))
-    .find((e) => e !== undefined);
+  const execution = heldExecution(sandbox, await readApproval(sandbox, options.approvalId), options.approvalId);
   const unfollow = quiet
     ? undefined
-    : followReleaseActivity(sandbox, output, { since: execution?.startDate ?? sandbox.clock.now(), executionName: options.approvalId });
+    : followReleaseActivity(sandbox, output, { since: execution?.startDate ?? sandbox.clock.now(), executionName: execution?.name ?? options.approvalId });
   try {
     try {
       await sandbox.invokeFunction(DECIDE_RELEASE_APPROVAL.workflow, DECIDE_RELEASE_APPROVAL.key, payload);
     } catch (error) {
       throw new ApprovalRefused(failureMessage({ Error: (error as Error).name, Cause: (error as Error).message }));
     }
-    if (!execution) throw new ApprovalRefused(`approval ${options.approvalId} was recorded, but no release or deploy execution of that name is running here`);
+    if (!execution) throw new ApprovalRefused(`approval ${options.approvalId} was recorded, but no release or deploy execution it holds is running here`);
     if (execution.stateMachineArn === sandbox.stateMachines[RELEASE_WORKFLOW]) return await finishRelease(sandbox, execution.executionArn);
     return { releaseId: options.approvalId, result: await finishExecution(sandbox, execution.executionArn) };
   } finally {
