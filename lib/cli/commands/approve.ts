@@ -81,16 +81,15 @@ export async function decideReleaseApproval(sandbox: Sandbox, options: ApprovalO
     ...(options.comment ? { comment: options.comment } : {}),
   };
   const execution = heldExecution(sandbox, await readApproval(sandbox, options.approvalId), options.approvalId);
-  const unfollow = quiet
-    ? undefined
-    : followReleaseActivity(sandbox, output, { since: execution?.startDate ?? sandbox.clock.now(), executionName: execution?.name ?? options.approvalId });
+  // Refused before the decision is recorded: nothing here would run on after it.
+  if (!execution) throw new ApprovalRefused(`approval ${options.approvalId} holds no release or deploy execution of this sandbox`);
+  const unfollow = quiet ? undefined : followReleaseActivity(sandbox, output, { since: execution.startDate, executionName: execution.name });
   try {
     try {
       await sandbox.invokeFunction(DECIDE_RELEASE_APPROVAL.workflow, DECIDE_RELEASE_APPROVAL.key, payload);
     } catch (error) {
       throw new ApprovalRefused(failureMessage({ Error: (error as Error).name, Cause: (error as Error).message }));
     }
-    if (!execution) throw new ApprovalRefused(`approval ${options.approvalId} was recorded, but no release or deploy execution it holds is running here`);
     if (execution.stateMachineArn === sandbox.stateMachines[RELEASE_WORKFLOW]) return await finishRelease(sandbox, execution.executionArn);
     return { releaseId: options.approvalId, result: await finishExecution(sandbox, execution.executionArn) };
   } finally {
