@@ -212,5 +212,11 @@ describe('assure approve', () => {
     } finally {
       sandbox.dispose();
     }
+    // A release approval whose release is not running here is refused before any decision is recorded.
+    const before = readFileSync(join(state, 'sandbox.json'), 'utf8');
+    const refused = await assure('approve', releaseId, '--as', 'bob');
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain(`approval ${releaseId} holds no release or deploy execution of this sandbox`);
+    expect(readFileSync(join(state, 'sandbox.json'), 'utf8')).toBe(before);
   });
 });
