@@ -54,7 +54,7 @@ export interface SandboxReleaseApi {
   push(ref: string, options?: { behaviour?: ImageBehaviour; digest?: string }): PushResult | Promise<PushResult>;
   traffic(serviceId: string): TrafficSnapshot | undefined;
   /** Called on every weight change; what it passes is not relied on (the CLI reads traffic() again). */
-  /** Returns the unsubscribe function (anything else is ignored). */
+  /** May return an unsubscribe function (anything else is ignored: the CLI then ignores later calls itself). */
   onTrafficChange(listener: () => void): unknown;
 }
 

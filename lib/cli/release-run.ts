@@ -54,7 +54,10 @@ export function watchTraffic(
     const line = lineOf(service);
     if (line !== undefined) last.set(service, line);
   }
+  // A sandbox may offer no way to unsubscribe: a stopped watch ignores what it is still told.
+  let stopped = false;
   const stop = api.onTrafficChange(() => {
+    if (stopped) return;
     for (const service of services) {
       const line = lineOf(service);
       if (line === undefined || line === last.get(service)) continue;
@@ -63,6 +66,7 @@ export function watchTraffic(
     }
   });
   return () => {
+    stopped = true;
     if (typeof stop === 'function') stop();
   };
 }

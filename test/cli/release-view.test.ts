@@ -81,6 +81,10 @@ describe('watching traffic', () => {
     ]);
     stop();
     expect(unsubscribed).toBe(true);
+    // Told again after it stopped (a sandbox without unsubscribe): nothing printed.
+    weights['order-gateway'] = [revision(13, NEW, 100)];
+    listener?.();
+    expect(lines).toHaveLength(2);
   });
 });
 
