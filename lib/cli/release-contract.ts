@@ -95,18 +95,20 @@ export const serviceAccountSchema = z.looseObject({
 });
 export type ServiceAccount = z.output<typeof serviceAccountSchema>;
 
-/** Service id → task-definition ARN (the fleet's revisions before or after a release). */
-const revisionsSchema = z.record(z.string(), z.string());
+/** A service's revision: its task definition and the image it runs. */
+const revisionSchema = z.looseObject({ taskDefinitionArn: z.string(), image: z.string().optional() });
+export type FleetRevision = z.output<typeof revisionSchema>;
 
 /**
- * The release record (`release#<id>` in the state table). The contract names
- * status, waves, the per-service account, the fleet's revisions before and
- * after, startedAt and finishedAt; the attribute names read here for the
- * account and the revisions are `services`, `revisionsBefore`, `revisionsAfter`
- * (TODO(lead): align with the release workflow's record if it names them otherwise).
+ * The release record (`release#<id>` in the state table): status, who and why,
+ * waves, the per-service account (`services`, keyed by service), the fleet's
+ * revisions before and after (`fleetBefore`, `fleetAfter`), the consistency
+ * proof and the failure. Read loosely: attributes the CLI does not show are kept as they are.
  */
 export const releaseRecordSchema = z.looseObject({
   pk: z.string(),
+  releaseId: z.string().optional(),
+  kind: z.string().optional(),
   status: z.string(),
   requestedBy: z.string().optional(),
   reason: z.string().optional(),
@@ -117,16 +119,20 @@ export const releaseRecordSchema = z.looseObject({
     .union([z.array(serviceAccountSchema), z.record(z.string(), serviceAccountSchema)])
     .transform((s) => (Array.isArray(s) ? s : Object.values(s)))
     .default([]),
-  revisionsBefore: revisionsSchema.optional(),
-  revisionsAfter: revisionsSchema.optional(),
+  fleetBefore: z.record(z.string(), revisionSchema).optional(),
+  fleetAfter: z.record(z.string(), revisionSchema).optional(),
+  /** A release waiting for the next deploy window starts then. */
+  waitUntil: z.string().optional(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
+  consistency: z.looseObject({ proven: z.boolean(), tasks: z.number().optional(), mismatches: z.array(z.string()).default([]) }).optional(),
+  failure: z.looseObject({ error: z.string(), cause: z.string().optional() }).optional(),
 });
 export type ReleaseRecord = z.output<typeof releaseRecordSchema> & { readonly id: string };
 
 function toReleaseRecord(item: Record<string, unknown>): ReleaseRecord {
   const parsed = releaseRecordSchema.parse(item);
-  return { ...parsed, id: parsed.pk.slice('release#'.length) };
+  return { ...parsed, id: parsed.releaseId ?? parsed.pk.slice('release#'.length) };
 }
 
 async function stateItem(sandbox: Sandbox, pk: string): Promise<Record<string, unknown> | undefined> {

@@ -4,7 +4,7 @@
  * one release in full. Pure functions of what the sandbox and the state table
  * report.
  */
-import type { ReleaseRecord, ServiceAccount, TrafficSnapshot } from './release-contract';
+import type { FleetRevision, ReleaseRecord, ServiceAccount, TrafficSnapshot } from './release-contract';
 import { type Output, table } from './output';
 
 /** `sha256:ab12…`: enough of a digest to tell two releases apart on one line. */
@@ -93,6 +93,7 @@ export function releaseDetail(record: ReleaseRecord): string[] {
   lines.push(`  requested by ${record.requestedBy ?? '?'}${source}${record.reason ? `: ${record.reason}` : ''}`);
   if (record.rollbackOf) lines.push(`  returns the fleet to where it was before release ${record.rollbackOf}`);
   lines.push(`  started ${when(record.startedAt)}, finished ${when(record.finishedAt)}`);
+  if (record.waitUntil && !record.finishedAt) lines.push(`  waits for the deploy window until ${when(record.waitUntil)}`);
   record.waves.forEach((wave, i) => lines.push(`  wave ${i + 1}: ${wave.join(', ')}`));
   if (record.services.length > 0) {
     lines.push('', ...accountTable(record.services));
@@ -101,18 +102,30 @@ export function releaseDetail(record: ReleaseRecord): string[] {
       lines.push(`${a.service}: ${a.image}${a.tag ? ` (tag ${a.tag})` : ''}${a.digest && !a.image.endsWith(a.digest) ? ` digest ${a.digest}` : ''}`);
     }
   }
-  const before = record.revisionsBefore ?? {};
-  const after = record.revisionsAfter ?? {};
+  const before = record.fleetBefore ?? {};
+  const after = record.fleetAfter ?? {};
   const services = [...new Set([...Object.keys(before), ...Object.keys(after)])];
   if (services.length > 0) {
+    const revision = (r: FleetRevision | undefined): string =>
+      r ? `${taskDefinitionName(r.taskDefinitionArn)}${r.image ? ` (${imageLabel(r.image)})` : ''}` : '-';
     lines.push(
       '',
       ...table(
         ['SERVICE', 'REVISION BEFORE', 'REVISION AFTER'],
-        services.map((s) => [s, before[s] ? taskDefinitionName(before[s]) : '-', after[s] ? taskDefinitionName(after[s]) : '-']),
+        services.map((s) => [s, revision(before[s]), revision(after[s])]),
       ),
     );
   }
+  if (record.consistency) {
+    const { proven, tasks, mismatches } = record.consistency;
+    lines.push(
+      '',
+      proven
+        ? `Consistency proof: every running task${tasks === undefined ? '' : ` (${tasks})`} runs the released digest`
+        : `Consistency proof FAILED: ${mismatches.join('; ') || 'a task runs another image'}`,
+    );
+  }
+  if (record.failure) lines.push(`Failure: ${record.failure.error}${record.failure.cause ? `: ${record.failure.cause}` : ''}`);
   return lines;
 }
 

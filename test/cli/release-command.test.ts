@@ -54,14 +54,15 @@ async function putStateItems(...items: Record<string, unknown>[]): Promise<void>
 
 const releaseId = 'release-20260105T053000-ab12';
 const releaseItem = {
+  releaseId,
   pk: `release#${releaseId}`,
   status: 'SUCCEEDED',
   requestedBy: 'alice',
   reason: 'fleet release 2026.01',
   source: { type: 'manifest' },
   waves: [['market-data'], ['order-gateway']],
-  services: [
-    {
+  services: {
+    'market-data': {
       service: 'market-data',
       image: `${repo('market-data')}@${digest('a')}`,
       digest: digest('a'),
@@ -71,7 +72,7 @@ const releaseItem = {
       taskDefinitionArn: taskDefinition('market-data', 2),
       status: 'RELEASED',
     },
-    {
+    'order-gateway': {
       service: 'order-gateway',
       image: `${repo('order-gateway')}@${digest('b')}`,
       digest: digest('b'),
@@ -80,9 +81,15 @@ const releaseItem = {
       taskDefinitionArn: taskDefinition('order-gateway', 2),
       status: 'RELEASED',
     },
-  ],
-  revisionsBefore: { 'market-data': taskDefinition('market-data', 1), 'order-gateway': taskDefinition('order-gateway', 1) },
-  revisionsAfter: { 'market-data': taskDefinition('market-data', 2), 'order-gateway': taskDefinition('order-gateway', 2) },
+  },
+  fleetBefore: {
+    'market-data': { taskDefinitionArn: taskDefinition('market-data', 1), image: `${repo('market-data')}:1.0.0` },
+    'order-gateway': { taskDefinitionArn: taskDefinition('order-gateway', 1), image: `${repo('order-gateway')}:3.2.0` },
+  },
+  fleetAfter: {
+    'market-data': { taskDefinitionArn: taskDefinition('market-data', 2), image: `${repo('market-data')}@${digest('a')}` },
+    'order-gateway': { taskDefinitionArn: taskDefinition('order-gateway', 2), image: `${repo('order-gateway')}@${digest('b')}` },
+  },
   startedAt: '2026-01-05T05:30:00.000Z',
   finishedAt: '2026-01-05T05:48:00.000Z',
 };
@@ -127,7 +134,7 @@ describe('assure release', () => {
     expect(one.out).toContain('wave 1: market-data\n  wave 2: order-gateway');
     expect(one.out).toMatch(/^market-data +RELEASED +1\.4\.0 +sha256:aaaa… +market-data:1 +market-data:2$/m);
     expect(one.out).toContain(`order-gateway: ${repo('order-gateway')}@${digest('b')}`);
-    expect(one.out).toMatch(/^order-gateway +order-gateway:1 +order-gateway:2$/m);
+    expect(one.out).toMatch(/^order-gateway +order-gateway:1 \(3\.2\.0\) +order-gateway:2 \(sha256:bbbb…\)$/m);
 
     const json = JSON.parse((await assure('--json', 'release', 'status', releaseId)).out) as { id: string; services: { tag?: string; digest: string }[] };
     expect(json.id).toBe(releaseId);

@@ -117,8 +117,16 @@ const record: ReleaseRecord = {
       reason: 'judge FAIL at 5%: HTTPCode_Target_5XX_Count',
     },
   ],
-  revisionsBefore: { 'market-data': taskDefinition('market-data', 1), 'order-gateway': taskDefinition('order-gateway', 12) },
-  revisionsAfter: { 'market-data': taskDefinition('market-data', 1), 'order-gateway': taskDefinition('order-gateway', 12) },
+  fleetBefore: {
+    'market-data': { taskDefinitionArn: taskDefinition('market-data', 1), image: `${REPO.replace('order-gateway', 'market-data')}:1.0.0` },
+    'order-gateway': { taskDefinitionArn: taskDefinition('order-gateway', 12), image: `${REPO}@${OLD}` },
+  },
+  fleetAfter: {
+    'market-data': { taskDefinitionArn: taskDefinition('market-data', 1), image: `${REPO.replace('order-gateway', 'market-data')}:1.0.0` },
+    'order-gateway': { taskDefinitionArn: taskDefinition('order-gateway', 12), image: `${REPO}@${OLD}` },
+  },
+  consistency: { proven: true, tasks: 7, mismatches: [] },
+  failure: { error: 'ReleaseFailed', cause: 'order-gateway: judge FAIL' },
   startedAt: '2026-01-05T05:30:00.000Z',
   finishedAt: '2026-01-05T05:52:10.000Z',
 };
@@ -147,6 +155,11 @@ describe('release account', () => {
     expect(text).toContain('wave 1: market-data\n  wave 2: risk-engine\n  wave 3: order-gateway');
     expect(text).toContain(`order-gateway: ${REPO}@${NEW}`);
     expect(text).toContain(`(tag 1.4.0)`);
-    expect(text).toMatch(/^order-gateway +order-gateway:12 +order-gateway:12$/m);
+    expect(text).toMatch(/^order-gateway +order-gateway:12 \(sha256:ab12…\) +order-gateway:12 \(sha256:ab12…\)$/m);
+    expect(text).toMatch(/^market-data +market-data:1 \(1\.0\.0\) +market-data:1 \(1\.0\.0\)$/m);
+    expect(text).toContain('Consistency proof: every running task (7) runs the released digest');
+    expect(text).toContain('Failure: ReleaseFailed: order-gateway: judge FAIL');
+    const unproven = releaseDetail({ ...record, consistency: { proven: false, mismatches: ['order-gateway task 3f2a runs sha256:ab12'] } }).join('\n');
+    expect(unproven).toContain('Consistency proof FAILED: order-gateway task 3f2a runs sha256:ab12');
   });
 });
