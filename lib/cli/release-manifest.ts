@@ -29,7 +29,7 @@ const manifestSchema = z.strictObject({
   services: z.record(z.string(), z.string({ error: 'must be an image reference <repository>@sha256:<digest>' })).refine((s) => Object.keys(s).length > 0, {
     message: 'must name at least one service',
   }),
-  reason: z.string().min(1, 'must not be empty').max(1024).optional(),
+  reason: z.string().min(1, 'must not be empty').max(500).optional(),
 });
 
 const DIGEST_REFERENCE = /^(?<repository>[^@\s]+)@(?<digest>sha256:[0-9a-f]{64})$/;
