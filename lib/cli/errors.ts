@@ -11,3 +11,11 @@ export class UnknownServiceError extends Error {
 export class EventFileError extends Error {
   override readonly name = 'EventFileError';
 }
+
+/** A release id the state table has no record of (`release#<id>`). */
+export class UnknownReleaseError extends Error {
+  override readonly name = 'UnknownReleaseError';
+  constructor(releaseId: string) {
+    super(`release: ${releaseId} is not a release of this fleet (assure release status lists them)`);
+  }
+}

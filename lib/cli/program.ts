@@ -15,14 +15,17 @@ import { addHaltCommand } from './commands/halt';
 import { addHealthCommand } from './commands/health';
 import { addHistoryCommand } from './commands/history';
 import { addResumeCommand } from './commands/resume';
+import { addReleaseCommand } from './commands/release';
 import { addRollbackCommand } from './commands/rollback';
 import { addRotateCommand } from './commands/rotate';
 import { addSandboxCommand } from './commands/sandbox';
 import { addScaleCommand } from './commands/scale';
 import { addStatusCommand } from './commands/status';
-import { EventFileError, UnknownServiceError } from './errors';
+import { EventFileError, UnknownReleaseError, UnknownServiceError } from './errors';
 import { EXIT, type ExitCode } from './exit-codes';
 import { consoleOutput, type Output } from './output';
+import { ReleaseApiMissingError } from './release-contract';
+import { ReleaseManifestError } from './release-manifest';
 import type { GlobalOptions } from './sandbox-session';
 
 export const DEFAULT_FLEET_FILE = 'examples/trading-fleet.yaml';
@@ -49,6 +52,7 @@ export function createProgram(output: Output = consoleOutput): { program: Comman
   // In the order `assure --help` lists them.
   for (const add of [
     addDeployCommand,
+    addReleaseCommand,
     addRollbackCommand,
     addHaltCommand,
     addResumeCommand,
@@ -82,11 +86,17 @@ export async function runCli(argv: readonly string[], output: Output = consoleOu
       return EXIT.invalid;
     }
     if (e.code?.startsWith('commander.')) return EXIT.invalid;
-    if (error instanceof FleetFileError || error instanceof UnknownServiceError || error instanceof EventFileError) {
+    if (
+      error instanceof FleetFileError ||
+      error instanceof UnknownServiceError ||
+      error instanceof EventFileError ||
+      error instanceof ReleaseManifestError ||
+      error instanceof UnknownReleaseError
+    ) {
       output.error(e.message);
       return EXIT.invalid;
     }
-    if (error instanceof SandboxStateError) {
+    if (error instanceof SandboxStateError || error instanceof ReleaseApiMissingError) {
       output.error(e.message);
       return EXIT.failed;
     }

@@ -1,6 +1,6 @@
 /**
- * `assure sandbox image|alarm|emit|reset`: shape the simulated AWS account. The
- * signal commands (alarm, emit) report what Assure did about the signal.
+ * `assure sandbox image|alarm|emit|push|reset`: shape the simulated AWS account.
+ * The signal commands (alarm, emit, push) report what Assure did about the signal.
  */
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
@@ -10,8 +10,11 @@ import type { AwsEvent } from '../../sandbox/simulated-eventbridge';
 import { BEHAVIOUR_DESCRIPTIONS, IMAGE_BEHAVIOURS, type ImageBehaviour } from '../../sandbox/simulated-workloads';
 import type { CommandContext } from '../command-context';
 import { EventFileError } from '../errors';
+import { printPages } from '../output';
+import { checkPushRef, PUSH_DIGEST, pushAndFollow, pushExitCode, type PushReport } from '../release-push';
 import { withSandbox } from '../sandbox-session';
 import { ALARM_STATES, observeSignal, printSignalReport, setAlarmState, signalExitCode } from '../signal-report';
+import { printReleaseRun } from './release';
 
 /** An event file: a complete envelope, or one whose id, time, account and region are filled in as the emitting service would. */
 const eventFileSchema = z.object({
@@ -99,10 +102,44 @@ export function addSandboxCommand(program: Command, context: CommandContext): vo
       context.exit(signalExitCode(report));
     });
   sandbox
+    .command('push')
+    .description(
+      'push an image to a fleet repository as ECR does: a new digest, and the ECR Image Action event through the simulated bus; then follow the release it starts',
+    )
+    .argument('<ref>', '<repository>:<tag>, the repository as its URI or its name (e.g. order-gateway:3.3.0)')
+    .addOption(
+      new Option('--behaviour <behaviour>', `how tasks of the pushed image behave (default healthy): ${IMAGE_BEHAVIOURS.join(', ')}`).choices(IMAGE_BEHAVIOURS),
+    )
+    .option('--digest <sha256:hex>', 'tag an image already pushed again (the same digest under another tag) instead of pushing a new one')
+    .action(async (ref: string, options: { behaviour?: ImageBehaviour; digest?: string }) => {
+      if (options.digest !== undefined && !PUSH_DIGEST.test(options.digest))
+        throw new InvalidArgumentError(`digest: must be sha256:<64 hex digits>, got ${options.digest}`);
+      const { json } = globals();
+      const report = await withSandbox(globals(), async (box) => {
+        checkPushRef(ref, box.fleet);
+        const pagesBefore = box.sns.messages.length;
+        const pushed = await pushAndFollow(box, ref, options, output, { quiet: json });
+        if (!json) printPages(box.sns.messages.slice(pagesBefore), output);
+        return pushed;
+      });
+      printPushReport(report, output, json);
+      context.exit(pushExitCode(report));
+    });
+  sandbox
     .command('reset')
     .description('forget the sandbox state and start again from the fleet file')
     .action(() => {
       Sandbox.reset(globals().state);
       output.line(`Sandbox state in ${globals().state} removed; the next command starts a fresh account.`);
     });
+}
+
+function printPushReport(report: PushReport, output: CommandContext['output'], json: boolean): void {
+  if (json) {
+    output.line(JSON.stringify(report, null, 2));
+    return;
+  }
+  if (report.releases.length === 0) output.line(`No release started for ${report.pushed.repository}:${report.pushed.tag}.`);
+  for (const note of report.notes) output.line(`${note.action} (${note.status}): ${note.reason}`);
+  for (const run of report.releases) printReleaseRun(run, output, false);
 }
