@@ -193,8 +193,13 @@ async function productionTrafficShift(deps: HookDeps, context: HookContext): Pro
   if (!service.trafficShift) throw new ServiceStateError(`${service.id} has no trafficShift in the fleet file: the canary judge cannot find its target groups`);
   const settings = deps.fleet.release.judge;
   const targets = await findTrafficTargets(deps, service.trafficShift);
-  const samples = await collectCanarySamples(deps, service, targets, settings, stepStartedAt, now);
+  // The latest minSamples whole periods (plus the one in progress), never before the step began: a
+  // regression that starts late in the step is judged on its own minutes, not diluted by the early ones.
+  const recent = now.getTime() - (settings.minSamples + 1) * settings.periodSeconds * 1000;
+  const windowStart = new Date(Math.max(stepStartedAt.getTime(), recent));
+  const samples = await collectCanarySamples(deps, service, targets, settings, windowStart, now);
   const judgement = judgeCanary({ metrics: samples.metrics, settings, notes: samples.notes });
+  const observedMinutes = (now.getTime() - stepStartedAt.getTime()) / 60_000;
   const numbers = {
     verdict: judgement.verdict,
     metrics: judgement.metrics,
@@ -204,6 +209,10 @@ async function productionTrafficShift(deps: HookDeps, context: HookContext): Pro
     targetGroups: { new: targets.newTargetGroupArn, old: targets.oldTargetGroupArn },
     productionWeights: { new: targets.newProductionWeight, old: targets.oldProductionWeight },
   };
+  if (judgement.verdict === 'PASS' && observedMinutes < settings.observeMinutes) {
+    const reason = `PASS so far; watching the step for ${settings.observeMinutes} minute(s) before it may pass: ${judgement.reason}`;
+    return { status: 'PENDING', reason, numbers: { ...numbers, observedMinutes }, limited: true };
+  }
   const status = judgement.verdict === 'PASS' ? 'SUCCEEDED' : judgement.verdict === 'FAIL' ? 'FAILED' : 'PENDING';
   return { status, reason: judgement.reason, numbers, limited: true };
 }

@@ -142,11 +142,7 @@ export const serviceReleaseSchema = z.strictObject({
   /** push: an image pushed to the service's repository with a matching tag starts a release; manual: only manifests do. */
   trigger: z.enum(['push', 'manual']).default('manual'),
   /** Tags (a regular expression, anchored) that start a release; other tags are recorded and ignored. Default: semantic versions. */
-  tags: z
-    .string()
-    .min(1)
-    .refine(isValidPattern, { message: 'must be a valid regular expression' })
-    .default('^v?\\d+\\.\\d+\\.\\d+$'),
+  tags: z.string().min(1).refine(isValidPattern, { message: 'must be a valid regular expression' }).default('^v?\\d+\\.\\d+\\.\\d+$'),
 });
 
 /** Fleet-wide release settings: deploy-window waits, parallelism, and the canary judge. */
@@ -165,10 +161,19 @@ export const releaseSettingsSchema = z.strictObject({
       alpha: z.number().gt(0).lt(0.5).default(0.05),
       /** A new revision worse than the old by less than this fraction (Kayenta's effect size) still passes. */
       effectSizeMargin: z.number().min(0).max(10).default(0.25),
+      /**
+       * Each production step is watched at least this long before it may pass, judged on its latest minSamples
+       * minutes each time: a regression that starts a few minutes into the step still fails it at that step.
+       */
+      observeMinutes: z.number().int().min(0).max(1440).default(5),
       /** A step judged this long without a PASS or FAIL fails the release: INCONCLUSIVE never promotes. */
       inconclusiveLimitMinutes: z.number().int().min(1).max(1440).default(15),
       /** Seconds ECS waits before invoking the judge again while it collects samples. */
       callBackDelaySeconds: z.number().int().min(5).max(900).default(30),
+    })
+    .refine((j) => j.inconclusiveLimitMinutes > j.observeMinutes, {
+      message: 'must be longer than observeMinutes, or no step could pass',
+      path: ['inconclusiveLimitMinutes'],
     })
     .prefault({}),
 });
