@@ -92,9 +92,10 @@ export class SimulatedElbv2 implements SimulatedService, EcsLoadBalancing {
     const rule = this.rules.get(ruleArn);
     if (!rule) return false;
     const next = targetGroups.map((t) => ({ targetGroupArn: t.targetGroupArn, weight: t.weight }));
-    if (JSON.stringify(next) === JSON.stringify(rule.forward)) return true;
+    const changed = effective(next) !== effective(rule.forward);
     this.rules.set(ruleArn, { ...rule, forward: next });
-    for (const listener of this.listeners) listener(ruleArn, next);
+    // Listeners hear of weight changes only (a target group listed at weight 0 receives nothing, as one not listed).
+    if (changed) for (const listener of this.listeners) listener(ruleArn, next);
     return true;
   }
 
@@ -217,6 +218,15 @@ export class SimulatedElbv2 implements SimulatedService, EcsLoadBalancing {
     };
   }
 }
+
+/** A forward action's weights, without the target groups at 0, in a comparable form. */
+const effective = (forward: readonly WeightedTargetGroup[]): string =>
+  JSON.stringify(
+    forward
+      .filter((t) => t.weight > 0)
+      .map((t) => [t.targetGroupArn, t.weight])
+      .sort(),
+  );
 
 /** `targetgroup/<name>/<id>` → name. */
 export const targetGroupName = (arn: string): string => arn.split(':targetgroup/')[1]?.split('/')[0] ?? arn;

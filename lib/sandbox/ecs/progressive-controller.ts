@@ -91,6 +91,14 @@ export class ProgressiveController {
       testOnGreen: false,
       hookIndex: 0,
     };
+    // RECONCILE_SERVICE runs only when more than one service revision is ACTIVE (a deployment was still in progress).
+    const activeRevisions = new Set(
+      this.parts.state
+        .serviceTasks(service)
+        .filter((t) => t.desiredStatus === 'RUNNING' && t.deploymentId !== deployment.id)
+        .map((t) => t.deploymentId),
+    );
+    deployment.progressive.reconcileService = activeRevisions.size > 1;
     // A deployment replaced mid-way leaves tasks in the target group green now takes: they stop, and traffic is blue's.
     const leftovers = this.parts.state
       .serviceTasks(service)
@@ -120,7 +128,8 @@ export class ProgressiveController {
         delete p.hookAt;
       }
       if (p.part === 'hooks') {
-        const hook = hooksAt(p.hooks, p.stage)[p.hookIndex];
+        const skip = p.stage === 'RECONCILE_SERVICE' && p.reconcileService !== true;
+        const hook = skip ? undefined : hooksAt(p.hooks, p.stage)[p.hookIndex];
         if (hook) {
           this.runHook(service, deployment, p, hook);
           return;

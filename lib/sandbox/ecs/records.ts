@@ -78,6 +78,8 @@ export interface ProgressiveState {
   stage: LifecycleStage;
   /** Within the stage: its action (shift, scale, bake), then its hooks, then any wait after them. */
   part: 'action' | 'hooks' | 'after';
+  /** Whether RECONCILE_SERVICE runs its hooks: only when more than one revision was ACTIVE at the start. */
+  reconcileService?: boolean;
   /** Same for every invocation of one deployment's hooks. */
   executionId: string;
   hooks: LifecycleHookConfig[];
