@@ -54,11 +54,11 @@ import { type SeedServiceOptions, Services } from './ecs/services';
 import { EcsState } from './ecs/state';
 import { TaskDefinitions } from './ecs/task-definitions';
 import { TaskLifecycle } from './ecs/task-lifecycle';
-import { type RevisionTraffic, serviceTraffic } from './ecs/traffic';
+import { type ListenerRules, type RevisionTraffic, serviceTraffic } from './ecs/traffic';
 
 export { ECS_TIMINGS, LIFECYCLE_STAGES } from './ecs/records';
 export type { EcsLoadBalancing, HookInvoker, LifecycleHookPayload, WeightedTargetGroup } from './ecs/load-balancing';
-export type { RevisionTraffic } from './ecs/traffic';
+export type { ListenerRules, RevisionTraffic, ServiceTraffic } from './ecs/traffic';
 export type {
   AdvancedConfiguration,
   LifecycleHookConfig,
@@ -200,9 +200,9 @@ export class SimulatedEcs implements SimulatedService {
     return this.lifecycle.targetsIn(targetGroupArn);
   }
 
-  /** Each revision of the service and its share of production and test traffic. */
-  traffic(service: ServiceRecord): RevisionTraffic[] {
-    return serviceTraffic(this.state, this.definitions, this.elb, service);
+  /** Each revision of the service and its share of production and test traffic (`rules`: its listener rules, if ECS does not know them yet). */
+  traffic(service: ServiceRecord, rules?: ListenerRules): RevisionTraffic[] {
+    return serviceTraffic(this.state, this.definitions, this.elb, service, rules);
   }
 
   /** Every service record (for telemetry). */

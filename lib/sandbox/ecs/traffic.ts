@@ -20,7 +20,25 @@ export interface RevisionTraffic {
   readonly testWeight: number;
 }
 
-export function serviceTraffic(state: EcsState, definitions: TaskDefinitions, elb: EcsLoadBalancing | undefined, service: ServiceRecord): RevisionTraffic[] {
+/** A service's revisions and their traffic at a moment (virtual epoch milliseconds). */
+export interface ServiceTraffic {
+  readonly revisions: RevisionTraffic[];
+  readonly at: number;
+}
+
+/** A service's listener rules when ECS does not know them yet (before its first blue/green, canary or linear deployment). */
+export interface ListenerRules {
+  readonly productionListenerRule: string;
+  readonly testListenerRule?: string;
+}
+
+export function serviceTraffic(
+  state: EcsState,
+  definitions: TaskDefinitions,
+  elb: EcsLoadBalancing | undefined,
+  service: ServiceRecord,
+  rules?: ListenerRules,
+): RevisionTraffic[] {
   const lb = service.loadBalancers[0];
   if (!lb) return [];
   const tasks = state.serviceTasks(service);
@@ -38,7 +56,7 @@ export function serviceTraffic(state: EcsState, definitions: TaskDefinitions, el
       testWeight,
     };
   };
-  const advanced = lb.advancedConfiguration;
+  const advanced = lb.advancedConfiguration ?? rules;
   const production = advanced?.productionListenerRule ? elb?.weights(advanced.productionListenerRule) : undefined;
   if (advanced && production) {
     const test = advanced.testListenerRule ? elb?.weights(advanced.testListenerRule) : undefined;
