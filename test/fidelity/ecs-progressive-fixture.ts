@@ -52,13 +52,16 @@ export interface ProgressiveWorld {
 
 const worlds: { ecs: SimulatedEcs; lambda: SimulatedLambda; clock: VirtualClock }[] = [];
 
-afterEach(() => {
+/** Disposes every world opened so far (after each test, or between worlds within one). */
+export function closeWorlds(): void {
   for (const { ecs, lambda, clock } of worlds.splice(0)) {
     ecs.dispose();
     lambda.dispose();
     clock.uninstall();
   }
-});
+}
+
+afterEach(closeWorlds);
 
 export function progressiveWorld(options: { desiredCount?: number; deregistrationDelaySeconds?: number } = {}): ProgressiveWorld {
   const start = Date.UTC(2026, 0, 5, 9);
