@@ -67,14 +67,15 @@ export function seedFleet(world: FleetWorld): void {
     // Drawn for every service, so the seeded randomness stays the same whichever services shift traffic.
     const generatedTargetGroup = `arn:aws:elasticloadbalancing:${context.region}:${context.account}:targetgroup/${service.ecsServiceName}/${random.hex(16)}`;
     const shift = service.trafficShift;
+    const settings = {
+      port: shift?.containerPort ?? port,
+      healthCheckIntervalSeconds: tg.intervalSeconds,
+      healthyThresholdCount: tg.healthyThresholdCount,
+      deregistrationDelaySeconds: tg.deregistrationDelaySeconds,
+    };
+    // Every service's target group exists in the load balancer (DescribeTargetHealth answers for it).
+    world.elbv2?.createTargetGroup({ targetGroupArn: shift?.targetGroupArn ?? generatedTargetGroup, ...settings });
     if (shift && world.elbv2) {
-      const settings = {
-        port: shift.containerPort,
-        healthCheckIntervalSeconds: tg.intervalSeconds,
-        healthyThresholdCount: tg.healthyThresholdCount,
-        deregistrationDelaySeconds: tg.deregistrationDelaySeconds,
-      };
-      world.elbv2.createTargetGroup({ targetGroupArn: shift.targetGroupArn, ...settings });
       world.elbv2.createTargetGroup({ targetGroupArn: shift.alternateTargetGroupArn, ...settings });
       const serving = [{ targetGroupArn: shift.targetGroupArn, weight: 100 }];
       world.elbv2.createRule({ ruleArn: shift.productionListenerRuleArn, priority: 10, pathPatterns: [`/${service.id}/*`], forward: serving });
