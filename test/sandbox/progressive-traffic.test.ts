@@ -14,9 +14,12 @@ import {
   ElasticLoadBalancingV2Client,
   RuleNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REQUEST_RESOURCES } from '../../lib/sandbox/iam/request-resources';
-import type { Sandbox } from '../../lib/sandbox/sandbox';
+import { Sandbox } from '../../lib/sandbox/sandbox';
 import type { LifecycleHookPayload, ServiceTraffic } from '../../lib/sandbox/simulated-ecs';
 import { fleetWith, openSandbox } from '../support/sandbox';
 
@@ -38,7 +41,7 @@ const shiftOf = (sandbox: Sandbox) => {
 };
 
 /** Registers order-gateway's next image and deploys it as a canary, with `hookArn` judging every production step. */
-async function deployCanary(sandbox: Sandbox, hookArn: string, hookRoleArn: string): Promise<void> {
+async function deployCanary(sandbox: Sandbox, hookArn: string | undefined, hookRoleArn: string): Promise<void> {
   const shift = shiftOf(sandbox);
   const ecs = sandbox.clients.ecs;
   const cluster = sandbox.fleet.cluster;
@@ -77,9 +80,9 @@ async function deployCanary(sandbox: Sandbox, hookArn: string, hookRoleArn: stri
         strategy: 'CANARY',
         bakeTimeInMinutes: 1,
         canaryConfiguration: { canaryPercent: 5, canaryBakeTimeInMinutes: 2 },
-        lifecycleHooks: [
-          { hookTargetArn: hookArn, roleArn: hookRoleArn, lifecycleStages: ['PRODUCTION_TRAFFIC_SHIFT'], hookDetails: { service: 'order-gateway' } },
-        ],
+        lifecycleHooks: hookArn
+          ? [{ hookTargetArn: hookArn, roleArn: hookRoleArn, lifecycleStages: ['PRODUCTION_TRAFFIC_SHIFT'], hookDetails: { service: 'order-gateway' } }]
+          : [],
         deploymentCircuitBreaker: { enable: true, rollback: true },
       },
     }),
@@ -183,6 +186,37 @@ describe('the fleet behind its load balancer', () => {
     );
     expect(String(failed?.detail.reason)).toContain('is not authorized to perform: lambda:InvokeFunction');
     expect(sandbox.traffic('order-gateway').revisions.map((r) => [r.targetGroupArn, r.productionWeight])).toEqual([[shiftOf(sandbox).targetGroupArn, 100]]);
+  });
+});
+
+describe('across sandbox sessions', () => {
+  it('a canary saved in its bake carries on after the sandbox is opened again', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'assure-canary-'));
+    try {
+      let sandbox = await Sandbox.open({ fleet: fleetWith(), stateDirectory: directory, iam: 'off' });
+      await deployCanary(sandbox, undefined, '');
+      await sandbox.clock.runUntil(() => sandbox.traffic('order-gateway').revisions.some((r) => r.productionWeight === 5), 3600_000);
+      const shiftedAt = Date.now();
+      await sandbox.save();
+      sandbox.dispose();
+
+      sandbox = await Sandbox.open({ fleet: fleetWith(), stateDirectory: directory, iam: 'off' });
+      const changes: ServiceTraffic[] = [];
+      sandbox.onTrafficChange((_id, traffic) => changes.push(traffic));
+      expect(
+        sandbox
+          .traffic('order-gateway')
+          .revisions.map((r) => r.productionWeight)
+          .sort((a, b) => a - b),
+      ).toEqual([5, 95]);
+      await sandbox.settleEcs(3600_000);
+      expect(changes.map((c) => c.revisions.find((r) => r.targetGroupArn === shiftOf(sandbox).alternateTargetGroupArn)?.productionWeight)).toEqual([100]);
+      expect((changes[0]?.at ?? 0) - shiftedAt).toBeGreaterThanOrEqual(120_000);
+      expect(sandbox.eventBridge.events.some((e) => e.detail.eventName === 'SERVICE_DEPLOYMENT_COMPLETED')).toBe(true);
+      sandbox.dispose();
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });
 
