@@ -53,7 +53,7 @@ import { type AlarmInfo, ServiceDeployments } from './ecs/service-deployments';
 import { type SeedServiceOptions, Services } from './ecs/services';
 import { EcsState } from './ecs/state';
 import { TaskDefinitions } from './ecs/task-definitions';
-import { TaskLifecycle } from './ecs/task-lifecycle';
+import { imageDigest, TaskLifecycle } from './ecs/task-lifecycle';
 import { type ListenerRules, type RevisionTraffic, serviceTraffic } from './ecs/traffic';
 
 export { ECS_TIMINGS, LIFECYCLE_STAGES } from './ecs/records';
@@ -115,6 +115,7 @@ export class SimulatedEcs implements SimulatedService {
     this.services = new Services(this.state, this.definitions, this.deployments, reconcile, {
       ...(integrations.elb ? { elb: integrations.elb } : {}),
       begin: (service, deployment) => this.progressive.begin(service, deployment),
+      abandon: (service) => this.progressive.abandon(service),
     });
     this.lifecycle = new TaskLifecycle(this.state, this.definitions, images, {
       failed: (service, deployment) => this.deployments.countFailure(service, deployment),
@@ -271,8 +272,21 @@ export class SimulatedEcs implements SimulatedService {
         return this.deployments.listServiceDeployments(input);
       case 'DescribeServiceDeployments':
         return this.deployments.describeServiceDeployments(input);
-      case 'DescribeServiceRevisions':
-        return this.deployments.describeServiceRevisions(input);
+      case 'DescribeServiceRevisions': {
+        // ServiceRevision.containerImages: each container's image and the digest it resolved to.
+        const answer = this.deployments.describeServiceRevisions(input) as { serviceRevisions: { taskDefinition: string }[]; failures: object[] };
+        return {
+          ...answer,
+          serviceRevisions: answer.serviceRevisions.map((revision) => ({
+            ...revision,
+            containerImages: (this.definitions.byArn(revision.taskDefinition)?.containerDefinitions ?? []).map((c) => ({
+              containerName: c.name,
+              imageDigest: imageDigest(c.image),
+              image: c.image,
+            })),
+          })),
+        };
+      }
       case 'StopServiceDeployment':
         return this.deployments.stopServiceDeployment(input);
       default:

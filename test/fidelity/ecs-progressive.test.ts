@@ -204,3 +204,43 @@ describe('LINEAR', () => {
     expect((completed?.at ?? 0) - (production[3]?.at ?? 0)).toBeLessThan(60_000);
   });
 });
+
+describe('one deployment after another', () => {
+  it('a rolling deployment after a blue/green one keeps serving from the target group production forwards to', async () => {
+    const world = progressiveWorld();
+    await world.deploy('repo/s:2', 'healthy', { ...base, strategy: 'BLUE_GREEN', bakeTimeInMinutes: 0 });
+    await world.settle();
+    await world.deploy('repo/s:3', 'healthy', { ...base, strategy: 'ROLLING' });
+    await world.settle();
+    const running = world.ecs.serviceTasks(world.service()).filter((t) => t.lastStatus === 'RUNNING');
+    expect(running.map((t) => [t.image, t.targetGroupArn])).toEqual(Array.from({ length: 4 }, () => ['repo/s:3', GREEN]));
+    expect(world.elb.weights(PRODUCTION_RULE)?.filter((t) => t.weight > 0)).toEqual([{ targetGroupArn: GREEN, weight: 100 }]);
+    expect(world.ecs.traffic(world.service()).map((r) => [r.image, r.productionWeight])).toEqual([['repo/s:3', 100]]);
+  });
+
+  it('a new deployment during a canary returns its traffic to blue, and runs from there', async () => {
+    const world = progressiveWorld();
+    await world.deploy('repo/s:2', 'healthy', { ...base, strategy: 'CANARY', canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 30 } });
+    await world.clock.runUntil(() => world.shifts.some((s) => s.rule === 'production'), 3600_000);
+    await world.deploy('repo/s:3', 'healthy', { ...base, strategy: 'BLUE_GREEN', bakeTimeInMinutes: 0 });
+    expect(world.elb.weights(PRODUCTION_RULE)?.filter((t) => t.weight > 0)).toEqual([{ targetGroupArn: BLUE, weight: 100 }]);
+    await world.settle();
+    const running = world.ecs.serviceTasks(world.service()).filter((t) => t.lastStatus === 'RUNNING');
+    expect(running.map((t) => [t.image, t.targetGroupArn])).toEqual(Array.from({ length: 4 }, () => ['repo/s:3', GREEN]));
+    expect(world.ecs.traffic(world.service()).map((r) => [r.image, r.productionWeight])).toEqual([['repo/s:3', 100]]);
+    const listed = (await world.call('ListServiceDeployments', { service: 's' })) as { serviceDeployments: { status: string }[] };
+    expect(listed.serviceDeployments.map((d) => d.status)).toEqual(['SUCCESSFUL', 'STOPPED', 'SUCCESSFUL']);
+  });
+
+  it('DescribeServiceRevisions shows each container image and its digest', async () => {
+    const world = progressiveWorld();
+    const digest = `sha256:${'cd'.repeat(32)}`;
+    await world.deploy(`repo/s@${digest}`, 'healthy', { ...base, strategy: 'BLUE_GREEN', bakeTimeInMinutes: 0 });
+    await world.settle();
+    const revision = world.service().deployments[0]?.serviceRevisionArn;
+    const answer = (await world.call('DescribeServiceRevisions', { serviceRevisionArns: [revision] })) as {
+      serviceRevisions: { containerImages: { containerName: string; image: string; imageDigest: string }[] }[];
+    };
+    expect(answer.serviceRevisions[0]?.containerImages).toEqual([{ containerName: 's', image: `repo/s@${digest}`, imageDigest: digest }]);
+  });
+});

@@ -108,6 +108,19 @@ export class ProgressiveController {
     this.parts.deployments.setLifecycleStage(service, deployment, 'RECONCILE_SERVICE');
   }
 
+  /**
+   * A new deployment replaces whatever blue/green, canary or linear deployment (or rollback) was under way:
+   * its traffic goes back to the revision it started from, and it stops acting.
+   */
+  abandon(service: ServiceRecord): void {
+    for (const deployment of service.deployments) {
+      const p = deployment.progressive;
+      if (!p) continue;
+      if (p.phase === 'deploying') this.shift(p, 0, false);
+      delete deployment.progressive;
+    }
+  }
+
   /** Takes the primary deployment's next lifecycle step. */
   reconcile(service: ServiceRecord): void {
     if (service.status !== 'ACTIVE') return;
@@ -249,7 +262,12 @@ export class ProgressiveController {
     const payload = this.payload(service, deployment.serviceRevisionArn, deployment.serviceDeploymentArn, p, p.stage, details);
     const at = { stage: p.stage, index: p.hookIndex, step: p.stepIndex };
     const current = (): boolean =>
-      deployment.progressive === p && deployment.rolloutState === 'IN_PROGRESS' && p.stage === at.stage && p.hookIndex === at.index && p.stepIndex === at.step;
+      deployment.progressive === p &&
+      deployment.status === 'PRIMARY' &&
+      deployment.rolloutState === 'IN_PROGRESS' &&
+      p.stage === at.stage &&
+      p.hookIndex === at.index &&
+      p.stepIndex === at.step;
     p.hookInFlight = true;
     this.invoke(hook, payload).then(
       (result) => {

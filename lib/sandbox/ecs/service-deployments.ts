@@ -88,6 +88,10 @@ export class ServiceDeployments {
       service.deploymentConfiguration.deploymentCircuitBreaker,
       service.deploymentConfiguration.alarms,
     );
+    // The service keeps serving from the target group its last completed deployment serves from
+    // (after a blue/green deployment, the alternate one); a blue/green deployment then picks its own.
+    const serving = service.deployments.find((d) => d.rolloutState === 'COMPLETED')?.targetGroupArn;
+    if (serving !== undefined) deployment.targetGroupArn = serving;
     for (const d of service.deployments) {
       if (d.status !== 'PRIMARY') continue;
       d.status = 'ACTIVE';

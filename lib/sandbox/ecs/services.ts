@@ -31,7 +31,11 @@ export class Services {
     /** Lets the rolling controller act on a changed service at once. */
     private readonly reconcile: (service: ServiceRecord) => void,
     /** Blue/green, canary and linear: the load balancers ECS checks and the controller that runs such a deployment. */
-    private readonly progressive?: { readonly elb?: EcsLoadBalancing; readonly begin: (service: ServiceRecord, deployment: DeploymentRecord) => void },
+    private readonly progressive?: {
+      readonly elb?: EcsLoadBalancing;
+      readonly begin: (service: ServiceRecord, deployment: DeploymentRecord) => void;
+      readonly abandon: (service: ServiceRecord) => void;
+    },
   ) {}
 
   /**
@@ -178,6 +182,7 @@ export class Services {
     const changesRevision = definition !== undefined && definition.taskDefinitionArn !== primary.taskDefinition;
     if (changesRevision || input.forceNewDeployment === true) {
       const target = definition?.taskDefinitionArn ?? primary.taskDefinition;
+      this.progressive?.abandon(service);
       const deployment = this.deployments.startDeployment(cluster, service, target);
       const strategy = service.deploymentConfiguration.strategy ?? 'ROLLING';
       if (strategy !== 'ROLLING') this.progressive?.begin(service, deployment);
