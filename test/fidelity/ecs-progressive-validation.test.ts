@@ -49,6 +49,7 @@ describe('ranges', () => {
     [{ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 1441 }, 'bakeTimeInMinutes'],
     [{ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 1.5 }, 'bakeTimeInMinutes'],
     [{ strategy: 'RED_BLACK' }, 'strategy'],
+    [{ strategy: 'BLUE_GREEN' }, 'bakeTimeInMinutes is required'],
   ])('%j is refused, naming %s', async (configuration, field) => {
     expect(await refusal(configuration)).toContain(field);
   });
@@ -72,21 +73,30 @@ describe('ranges', () => {
 
 describe('lifecycle hooks', () => {
   it.each(['SCALE_UP', 'BAKE_TIME', 'CLEAN_UP'])('a hook at %s is refused', async (stage) => {
-    const message = await refusal({ strategy: 'BLUE_GREEN', lifecycleHooks: [{ hookTargetArn: HOOK, roleArn: HOOK_ROLE, lifecycleStages: [stage] }] });
+    const message = await refusal({
+      strategy: 'BLUE_GREEN',
+      bakeTimeInMinutes: 5,
+      lifecycleHooks: [{ hookTargetArn: HOOK, roleArn: HOOK_ROLE, lifecycleStages: [stage] }],
+    });
     expect(message).toContain(stage);
     expect(message).toContain('lifecycleHooks[0].lifecycleStages');
   });
 
   it('an unknown stage, no stages, or a target that is not a Lambda function is refused', async () => {
-    expect(await refusal({ strategy: 'BLUE_GREEN', lifecycleHooks: [{ hookTargetArn: HOOK, roleArn: HOOK_ROLE, lifecycleStages: ['POST_BAKE'] }] })).toContain(
-      'POST_BAKE',
-    );
-    expect(await refusal({ strategy: 'BLUE_GREEN', lifecycleHooks: [{ hookTargetArn: HOOK, roleArn: HOOK_ROLE, lifecycleStages: [] }] })).toContain(
-      'lifecycleStages',
-    );
     expect(
       await refusal({
         strategy: 'BLUE_GREEN',
+        bakeTimeInMinutes: 5,
+        lifecycleHooks: [{ hookTargetArn: HOOK, roleArn: HOOK_ROLE, lifecycleStages: ['POST_BAKE'] }],
+      }),
+    ).toContain('POST_BAKE');
+    expect(
+      await refusal({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 5, lifecycleHooks: [{ hookTargetArn: HOOK, roleArn: HOOK_ROLE, lifecycleStages: [] }] }),
+    ).toContain('lifecycleStages');
+    expect(
+      await refusal({
+        strategy: 'BLUE_GREEN',
+        bakeTimeInMinutes: 5,
         lifecycleHooks: [{ hookTargetArn: 'arn:aws:sns:eu-west-2:111122223333:t', roleArn: HOOK_ROLE, lifecycleStages: ['PRE_SCALE_UP'] }],
       }),
     ).toContain('hookTargetArn');
@@ -95,16 +105,25 @@ describe('lifecycle hooks', () => {
 
 describe('load balancer advanced configuration', () => {
   it.each(['BLUE_GREEN', 'CANARY', 'LINEAR'])('%s without advancedConfiguration is refused, naming the field', async (strategy) => {
-    expect(await refusal({ strategy }, null)).toContain('loadBalancers[].advancedConfiguration');
+    expect(await refusal({ strategy, bakeTimeInMinutes: 5 }, null)).toContain('loadBalancers[].advancedConfiguration');
   });
 
   it('the alternate target group is required, differs from the target group, and must exist', async () => {
-    expect(await refusal({ strategy: 'BLUE_GREEN' }, { ...ADVANCED, alternateTargetGroupArn: undefined })).toContain('alternateTargetGroupArn');
-    expect(await refusal({ strategy: 'BLUE_GREEN' }, { ...ADVANCED, alternateTargetGroupArn: BLUE })).toContain('alternateTargetGroupArn');
-    expect(await refusal({ strategy: 'BLUE_GREEN' }, { ...ADVANCED, alternateTargetGroupArn: BLUE.replace('s-blue', 's-other') })).toContain('not found');
-    expect(await refusal({ strategy: 'BLUE_GREEN' }, { ...ADVANCED, productionListenerRule: `${ADVANCED.productionListenerRule.slice(0, -1)}9` })).toContain(
-      'productionListenerRule',
+    expect(await refusal({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 5 }, { ...ADVANCED, alternateTargetGroupArn: undefined })).toContain(
+      'alternateTargetGroupArn',
     );
+    expect(await refusal({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 5 }, { ...ADVANCED, alternateTargetGroupArn: BLUE })).toContain(
+      'alternateTargetGroupArn',
+    );
+    expect(
+      await refusal({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 5 }, { ...ADVANCED, alternateTargetGroupArn: BLUE.replace('s-blue', 's-other') }),
+    ).toContain('not found');
+    expect(
+      await refusal(
+        { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 5 },
+        { ...ADVANCED, productionListenerRule: `${ADVANCED.productionListenerRule.slice(0, -1)}9` },
+      ),
+    ).toContain('productionListenerRule');
   });
 
   it('ROLLING needs none of it, as before', async () => {

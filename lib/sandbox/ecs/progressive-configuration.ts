@@ -56,9 +56,13 @@ export function checkStrategy(configuration: DeploymentConfiguration & Record<st
     minutes(l.stepBakeTimeInMinutes, 'deploymentConfiguration.linearConfiguration.stepBakeTimeInMinutes');
   }
   const hooks = configuration.lifecycleHooks as unknown;
-  if (hooks === undefined) return;
-  if (!Array.isArray(hooks)) return refuse('deploymentConfiguration.lifecycleHooks must be a list.');
-  hooks.forEach((hook: unknown, i) => checkHook(hook, `deploymentConfiguration.lifecycleHooks[${i}]`));
+  if (hooks !== undefined) {
+    if (!Array.isArray(hooks)) return refuse('deploymentConfiguration.lifecycleHooks must be a list.');
+    hooks.forEach((hook: unknown, i) => checkHook(hook, `deploymentConfiguration.lifecycleHooks[${i}]`));
+  }
+  // API reference, DeploymentConfiguration.bakeTimeInMinutes: "You must provide this parameter when you use the BLUE_GREEN deployment strategy."
+  if (strategy === 'BLUE_GREEN' && configuration.bakeTimeInMinutes === undefined)
+    refuse('deploymentConfiguration.bakeTimeInMinutes is required for a BLUE_GREEN deployment.');
 }
 
 function checkHook(hook: unknown, field: string): void {

@@ -18,7 +18,7 @@
  * shift's hooks see the new weights). SUCCEEDED moves on; IN_PROGRESS invokes
  * the hook again after callBackDelay with the hookDetails it returned; FAILED,
  * a missing or invalid status, or an error fails the deployment, which rolls
- * back (see ./progressive-rollback.ts).
+ * back (`rolledBack`, below).
  *
  * The state lives on the deployment record (`progressive`), so a snapshot can be
  * re-armed; each run reads it afresh and can run after any change.
