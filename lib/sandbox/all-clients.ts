@@ -9,7 +9,11 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { ClientClasses, ClientName } from '../../functions/shared/runtime/clients';
 
+/** Elastic Load Balancing v2 (`elbv2`), which the canary judge reads (listener rules, target health). */
+const LOAD_BALANCING = { elbv2: ElasticLoadBalancingV2Client };
+
 export const ALL_CLIENT_CLASSES: ClientClasses<ClientName> = {
+  ...LOAD_BALANCING,
   ecs: ECSClient,
   dynamodb: DynamoDBClient,
   sfn: SFNClient,

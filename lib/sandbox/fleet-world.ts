@@ -2,6 +2,9 @@
  * The fleet as it runs before Assure's first action, built from the fleet file:
  * every service steady on image 1.0.0 behind its target group, the fleet's
  * alarms, the trading services' admin-API token, and the halt flag cleared.
+ * A service with a `trafficShift` serves from its production target group, and
+ * the load balancer has both its target groups and its production (100 % to
+ * that group) and test listener rules, ready for blue/green, canary and linear.
  * Also what the applications publish: the metrics the fleet's alarms watch.
  */
 import { classifiedAlarms, tradingServices, type Fleet, type FleetSecret } from '../fleet/fleet';
@@ -9,7 +12,8 @@ import type { AccountContext } from '../naming';
 import type { SeededRandom } from './deterministic';
 import { ADMIN_TOKEN_VARIABLE, type SimulatedApplications } from './simulated-applications';
 import type { SimulatedCloudWatch } from './simulated-cloudwatch';
-import type { SimulatedEcs, TaskRecord } from './simulated-ecs';
+import type { ServiceTraffic, SimulatedEcs, TaskRecord } from './simulated-ecs';
+import type { SimulatedElbv2 } from './simulated-elbv2';
 import type { RandomPasswordRequest } from './secrets-manager/random-password';
 import type { SimulatedSecretsManager } from './simulated-secrets-manager';
 import { combineSamples, metricSample, ServiceLoad } from './simulated-workloads';
@@ -21,6 +25,8 @@ export interface FleetWorld {
   readonly context: AccountContext;
   readonly random: SeededRandom;
   readonly ecs: SimulatedEcs;
+  /** The load balancer the fleet's traffic-shifting services sit behind (none: no listener rules are seeded). */
+  readonly elbv2?: SimulatedElbv2;
   readonly cloudwatch: SimulatedCloudWatch;
   readonly secretsManager: SimulatedSecretsManager;
   readonly applications: SimulatedApplications;
@@ -58,6 +64,29 @@ export function seedFleet(world: FleetWorld): void {
     const port = service.health.http?.port ?? 8080;
     const ports = [...new Set([port, ...(service.halt ? [service.halt.adminPort] : [])])];
     const tg = service.health.targetGroup;
+    // Drawn for every service, so the seeded randomness stays the same whichever services shift traffic.
+    const generatedTargetGroup = `arn:aws:elasticloadbalancing:${context.region}:${context.account}:targetgroup/${service.ecsServiceName}/${random.hex(16)}`;
+    const shift = service.trafficShift;
+    const settings = {
+      port: shift?.containerPort ?? port,
+      healthCheckIntervalSeconds: tg.intervalSeconds,
+      healthyThresholdCount: tg.healthyThresholdCount,
+      deregistrationDelaySeconds: tg.deregistrationDelaySeconds,
+    };
+    // Every service's target group exists in the load balancer (DescribeTargetHealth answers for it).
+    world.elbv2?.createTargetGroup({ targetGroupArn: shift?.targetGroupArn ?? generatedTargetGroup, ...settings });
+    if (shift && world.elbv2) {
+      world.elbv2.createTargetGroup({ targetGroupArn: shift.alternateTargetGroupArn, ...settings });
+      const serving = [{ targetGroupArn: shift.targetGroupArn, weight: 100 }];
+      world.elbv2.createRule({ ruleArn: shift.productionListenerRuleArn, priority: 10, pathPatterns: [`/${service.id}/*`], forward: serving });
+      world.elbv2.createRule({
+        ruleArn: shift.testListenerRuleArn,
+        priority: 5,
+        pathPatterns: [`/${service.id}/*`],
+        httpHeader: { name: 'X-Assure-Test-Traffic', values: ['true'] },
+        forward: serving,
+      });
+    }
     ecs.seedService({
       cluster: fleet.cluster,
       serviceName: service.ecsServiceName,
@@ -65,9 +94,9 @@ export function seedFleet(world: FleetWorld): void {
       healthCheckGracePeriodSeconds: service.health.gracePeriodSeconds,
       loadBalancers: [
         {
-          targetGroupArn: `arn:aws:elasticloadbalancing:${context.region}:${context.account}:targetgroup/${service.ecsServiceName}/${random.hex(16)}`,
+          targetGroupArn: shift?.targetGroupArn ?? generatedTargetGroup,
           containerName: service.container,
-          containerPort: port,
+          containerPort: shift?.containerPort ?? port,
           intervalSeconds: tg.intervalSeconds,
           healthyThresholdCount: tg.healthyThresholdCount,
           deregistrationDelaySeconds: tg.deregistrationDelaySeconds,
@@ -111,6 +140,30 @@ export function seedFleet(world: FleetWorld): void {
       TreatMissingData: alarm.treatMissingData,
     });
   }
+}
+
+/** Each revision of a fleet service and its share of production and test traffic now. */
+export function fleetTraffic(world: FleetWorld, serviceId: string): ServiceTraffic {
+  const service = world.fleet.services[serviceId];
+  const record = service ? world.ecs.serviceRecord(world.fleet.cluster, service.ecsServiceName) : undefined;
+  if (!record) throw new Error(`The fleet has no service ${serviceId}`);
+  const shift = service?.trafficShift;
+  const rules = shift ? { productionListenerRule: shift.productionListenerRuleArn, testListenerRule: shift.testListenerRuleArn } : undefined;
+  return { revisions: world.ecs.traffic(record, rules), at: Date.now() };
+}
+
+/** Calls `listener` with a fleet service's traffic whenever ECS changes the weights of one of its listener rules. */
+export function watchTraffic(world: FleetWorld, listener: (serviceId: string, traffic: ServiceTraffic) => void): void {
+  world.elbv2?.onRuleChange((ruleArn) => {
+    for (const service of Object.values(world.fleet.services)) {
+      const record = world.ecs.serviceRecord(world.fleet.cluster, service.ecsServiceName);
+      const rules = record?.loadBalancers.flatMap((lb) => [lb.advancedConfiguration?.productionListenerRule, lb.advancedConfiguration?.testListenerRule]) ?? [];
+      const shift = service.trafficShift;
+      if (rules.includes(ruleArn) || shift?.productionListenerRuleArn === ruleArn || shift?.testListenerRuleArn === ruleArn) {
+        listener(service.id, fleetTraffic(world, service.id));
+      }
+    }
+  });
 }
 
 const RESTING_LOAD = new ServiceLoad();

@@ -26,11 +26,11 @@ import { IamAuthorizer } from './iam/authorizer';
 import { loadPolicySet } from './iam/policy-cache';
 import type { PolicySet } from './iam/template-policies';
 import { type SimulatedAccount, simulatedAccount } from './simulated-account';
-import { publishTelemetry, seedFleet, type FleetWorld } from './fleet-world';
+import { fleetTraffic, publishTelemetry, seedFleet, type FleetWorld, watchTraffic } from './fleet-world';
 import type { AppState } from './simulated-applications';
 import type { CloudWatchSnapshot } from './simulated-cloudwatch';
 import type { TableSnapshot } from './simulated-dynamodb';
-import type { EcsSnapshot } from './simulated-ecs';
+import type { EcsSnapshot, ServiceTraffic } from './simulated-ecs';
 import type { CredentialAccountState } from './simulated-credential-api';
 import type { SecretRecord } from './simulated-secrets-manager';
 import type { ParameterRecord } from './simulated-ssm';
@@ -377,6 +377,16 @@ export class Sandbox {
   /** Lets ECS finish whatever it is doing (draining, rollouts), up to a limit. */
   async settleEcs(maxVirtualMs = 30 * 60_000): Promise<void> {
     await this.clock.runUntil(() => !this.ecs.isBusy(), maxVirtualMs);
+  }
+
+  /** Each revision of a fleet service and its share of production and test traffic now (blue/green, canary, linear: the listener rules' weights). */
+  traffic(serviceId: string): ServiceTraffic {
+    return fleetTraffic(this.world, serviceId);
+  }
+
+  /** Calls `listener` on every change of a fleet service's traffic weights, as ECS shifts them. */
+  onTrafficChange(listener: (serviceId: string, traffic: ServiceTraffic) => void): void {
+    watchTraffic(this.world, listener);
   }
 
   async save(): Promise<void> {

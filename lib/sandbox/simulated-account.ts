@@ -1,6 +1,7 @@
 /**
  * The simulated AWS services of one account, wired to each other as AWS wires
- * them: ECS, CloudWatch, Secrets Manager and Step Functions emit to the
+ * them: ECS (shifting traffic on the simulated Elastic Load Balancing and
+ * invoking lifecycle hook functions as each hook's role), CloudWatch, Secrets Manager and Step Functions emit to the
  * EventBridge bus, the bus delivers to Lambda and Step Functions, Step
  * Functions invokes Lambda and publishes to SNS, and every SDK client call
  * reaches its service through one transport (with fault injection). The
@@ -23,8 +24,9 @@ import { SimulatedCredentialApi } from './simulated-credential-api';
 import { SimulatedDynamoDb } from './simulated-dynamodb';
 import { SimulatedEcr } from './simulated-ecr';
 import { SimulatedEcs } from './simulated-ecs';
+import { SimulatedElbv2 } from './simulated-elbv2';
 import { type EventDeliveryOptions, SimulatedEventBridge } from './simulated-eventbridge';
-import { SimulatedLambda } from './simulated-lambda';
+import { outsideFunctionInvocations, SimulatedLambda } from './simulated-lambda';
 import { SimulatedScheduler } from './simulated-scheduler';
 import { SimulatedSecretsManager } from './simulated-secrets-manager';
 import { SimulatedSns } from './simulated-sns';
@@ -44,6 +46,8 @@ export interface SimulatedAccount {
   readonly ecs: SimulatedEcs;
   /** The fleet's image repositories; a push emits `ECR Image Action` on the bus. */
   readonly ecr: SimulatedEcr;
+  /** Elastic Load Balancing: the target groups and listener rules ECS shifts blue/green, canary and linear traffic on. */
+  readonly elbv2: SimulatedElbv2;
   readonly cloudwatch: SimulatedCloudWatch;
   readonly eventBridge: SimulatedEventBridge;
   readonly dynamodb: SimulatedDynamoDb;
@@ -111,6 +115,7 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
     },
     eventDelivery,
   );
+  const elbv2 = new SimulatedElbv2();
   const ecs = new SimulatedEcs(
     shared,
     images,
@@ -119,7 +124,16 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
       const alarm = cloudwatch.alarm(name);
       return alarm ? { state: alarm.StateValue, evaluationWindowMs: alarm.Period * alarm.EvaluationPeriods * 1000 } : undefined;
     },
+    {
+      elb: elbv2,
+      // ECS invokes a lifecycle hook's function as the hook's role: it must allow lambda:InvokeFunction on it.
+      invokeHook: async (hook, payload) => {
+        iam()?.authorizeRole({ roleArn: hook.roleArn, sessionName: 'ecs-deployment-lifecycle-hook' }, 'lambda', 'lambda:InvokeFunction', hook.hookTargetArn);
+        return outsideFunctionInvocations(() => lambda.invoke(hook.hookTargetArn, payload));
+      },
+    },
   );
+  elbv2.registeredTargets((targetGroupArn) => ecs.targetsIn(targetGroupArn));
   cloudwatch.onStateChange((alarm, previous) => {
     eventBridge.emit(SimulatedCloudWatch.stateChangeEvent(alarm, previous));
     ecs.alarmChanged(alarm.AlarmName, alarm.StateValue);
@@ -240,7 +254,7 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
     tokenStateMachine: (token) => stepFunctions.tokenStateMachine(token),
   };
   const transport = new SdkTransport(
-    { ecs, cloudwatch, dynamodb, ssm, sfn: stepFunctions, eventbridge: eventBridge, secretsmanager: secretsManager, sns },
+    { ecs, cloudwatch, dynamodb, ssm, sfn: stepFunctions, eventbridge: eventBridge, secretsmanager: secretsManager, sns, elasticloadbalancing: elbv2 },
     clock,
     faults,
   );
@@ -257,6 +271,7 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
     scheduler,
     ecs,
     ecr: new SimulatedEcr(shared, fleet, (detailType, resources, detail) => eventBridge.emit({ source: 'aws.ecr', detailType, resources, detail })),
+    elbv2,
     cloudwatch,
     eventBridge,
     dynamodb,

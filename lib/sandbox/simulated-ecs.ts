@@ -22,6 +22,10 @@
  * - Deployment alarms: monitored once a new task runs, through the bake time; an
  *   alarm already in ALARM when the deployment starts turns monitoring off.
  *
+ * - Blue/green, canary and linear deployments (deploymentConfiguration.strategy) run their lifecycle stages
+ *   with a second target group and weighted listener rules, invoking lifecycle hook functions (see
+ *   ./ecs/progressive-controller.ts); rolling deployments are untouched by them.
+ *
  * Every future transition is stored on the record it changes (`next`), so the
  * state is plain data that can be saved and re-armed.
  *
@@ -42,15 +46,23 @@ import {
   type TaskDefinitionRecord,
   type TaskRecord,
 } from './ecs/records';
+import type { EcsLoadBalancing, HookInvoker } from './ecs/load-balancing';
+import { ProgressiveController } from './ecs/progressive-controller';
 import { RollingController } from './ecs/rolling-controller';
 import { type AlarmInfo, ServiceDeployments } from './ecs/service-deployments';
 import { type SeedServiceOptions, Services } from './ecs/services';
 import { EcsState } from './ecs/state';
 import { TaskDefinitions } from './ecs/task-definitions';
-import { TaskLifecycle } from './ecs/task-lifecycle';
+import { imageDigest, TaskLifecycle } from './ecs/task-lifecycle';
+import { type ListenerRules, type RevisionTraffic, serviceTraffic } from './ecs/traffic';
 
-export { ECS_TIMINGS } from './ecs/records';
+export { ECS_TIMINGS, LIFECYCLE_STAGES } from './ecs/records';
+export type { EcsLoadBalancing, HookInvoker, LifecycleHookPayload, WeightedTargetGroup } from './ecs/load-balancing';
+export type { ListenerRules, RevisionTraffic, ServiceTraffic } from './ecs/traffic';
 export type {
+  AdvancedConfiguration,
+  LifecycleHookConfig,
+  LifecycleStage,
   ContainerDefinition,
   DeploymentRecord,
   EcsEventEmitter,
@@ -65,6 +77,13 @@ export type {
   TaskRecord,
 } from './ecs/records';
 export { circuitBreakerThreshold } from './ecs/service-deployments';
+export { imageDigest } from './ecs/task-lifecycle';
+
+/** What ECS reaches besides itself: the load balancers it shifts traffic on, and Lambda for lifecycle hooks. */
+export interface EcsIntegrations {
+  readonly elb?: EcsLoadBalancing;
+  readonly invokeHook?: HookInvoker;
+}
 
 export class SimulatedEcs implements SimulatedService {
   private readonly state: EcsState;
@@ -73,25 +92,47 @@ export class SimulatedEcs implements SimulatedService {
   private readonly services: Services;
   private readonly lifecycle: TaskLifecycle;
   private readonly controller: RollingController;
+  private readonly progressive: ProgressiveController;
+  private readonly elb: EcsLoadBalancing | undefined;
   /** The next step of a service: the rolling controller's, or a deleted service's drain. */
   private readonly reconcile: (service: ServiceRecord) => void;
 
-  constructor(context: EcsContext, images: ImageCatalogue, emit: EcsEventEmitter, alarmInfo: AlarmInfo) {
+  constructor(context: EcsContext, images: ImageCatalogue, emit: EcsEventEmitter, alarmInfo: AlarmInfo, integrations: EcsIntegrations = {}) {
     this.state = new EcsState(context, emit);
+    this.elb = integrations.elb;
     this.definitions = new TaskDefinitions(context);
     // The parts call each other both ways (a task transition runs the controller, which starts tasks):
     // these callbacks reach the controller and the deployments when they run, after construction.
     // A deleted (DRAINING) service has nothing to reconcile: it only waits for its tasks to stop.
-    const reconcile = (service: ServiceRecord): void => (service.status === 'DRAINING' ? this.services.drained(service) : this.controller.reconcile(service));
+    // A blue/green, canary or linear deployment (or its rollback) is the progressive controller's until it completes.
+    const reconcile = (service: ServiceRecord): void => {
+      if (service.status === 'DRAINING') this.services.drained(service);
+      else if (service.status === 'ACTIVE' && this.state.primary(service).progressive) this.progressive.reconcile(service);
+      else this.controller.reconcile(service);
+    };
     this.reconcile = reconcile;
     this.deployments = new ServiceDeployments(this.state, alarmInfo, reconcile);
-    this.services = new Services(this.state, this.definitions, this.deployments, reconcile);
+    this.services = new Services(this.state, this.definitions, this.deployments, reconcile, {
+      ...(integrations.elb ? { elb: integrations.elb } : {}),
+      begin: (service, deployment) => this.progressive.begin(service, deployment),
+      abandon: (service) => this.progressive.abandon(service),
+    });
     this.lifecycle = new TaskLifecycle(this.state, this.definitions, images, {
       failed: (service, deployment) => this.deployments.countFailure(service, deployment),
       serving: (deployment) => this.deployments.countHealthy(deployment),
       transitioned: reconcile,
     });
     this.controller = new RollingController(this.state, this.definitions, this.lifecycle, this.deployments);
+    this.progressive = new ProgressiveController({
+      state: this.state,
+      definitions: this.definitions,
+      lifecycle: this.lifecycle,
+      deployments: this.deployments,
+      ...(integrations.elb ? { elb: integrations.elb } : {}),
+      ...(integrations.invokeHook ? { invokeHook: integrations.invokeHook } : {}),
+      reconcile,
+    });
+    this.deployments.progressiveRollback = (service, failed, target) => this.progressive.rolledBack(service, failed, target);
   }
 
   // ---------------------------------------------------------------- state
@@ -103,6 +144,7 @@ export class SimulatedEcs implements SimulatedService {
       services: [...this.state.services.values()],
       tasks: [...this.state.tasks.values()].filter((t) => t.lastStatus !== 'STOPPED' || (t.stoppedAt ?? 0) > Date.now() - STOPPED_TASK_RETENTION_MS),
       ipCounter: this.state.ipCounter,
+      ...(this.elb ? { loadBalancing: this.elb.snapshot() } : {}),
     });
   }
 
@@ -113,12 +155,14 @@ export class SimulatedEcs implements SimulatedService {
     copy.services.forEach((s) => this.state.services.set(s.serviceArn, s));
     copy.tasks.forEach((t) => this.state.tasks.set(t.taskArn, t));
     this.state.ipCounter = copy.ipCounter;
+    if (copy.loadBalancing !== undefined) this.elb?.restore(copy.loadBalancing);
     // Re-arm every pending transition.
     this.lifecycle.rearm();
     for (const service of this.state.services.values()) {
       const primary = this.state.primary(service);
       if (primary.bakeEndsAt) this.controller.armReconcile(service, primary.bakeEndsAt);
       if (service.relaunchNotBefore > Date.now()) this.controller.armReconcile(service, service.relaunchNotBefore);
+      this.progressive.rearm(service);
       this.reconcile(service);
     }
   }
@@ -152,6 +196,16 @@ export class SimulatedEcs implements SimulatedService {
     return this.definitions.byArn(arn);
   }
 
+  /** The targets registered in a target group, for Elastic Load Balancing's DescribeTargetHealth. */
+  targetsIn(targetGroupArn: string): { id: string; port: number; state: 'initial' | 'healthy' | 'unhealthy' | 'draining' }[] {
+    return this.lifecycle.targetsIn(targetGroupArn);
+  }
+
+  /** Each revision of the service and its share of production and test traffic (`rules`: its listener rules, if ECS does not know them yet). */
+  traffic(service: ServiceRecord, rules?: ListenerRules): RevisionTraffic[] {
+    return serviceTraffic(this.state, this.definitions, this.elb, service, rules);
+  }
+
   /** Every service record (for telemetry). */
   allServices(): ServiceRecord[] {
     return [...this.state.services.values()];
@@ -170,6 +224,7 @@ export class SimulatedEcs implements SimulatedService {
   dispose(): void {
     this.lifecycle.dispose();
     this.controller.dispose();
+    this.progressive.dispose();
   }
 
   // ---------------------------------------------------------------- seeding
@@ -217,8 +272,21 @@ export class SimulatedEcs implements SimulatedService {
         return this.deployments.listServiceDeployments(input);
       case 'DescribeServiceDeployments':
         return this.deployments.describeServiceDeployments(input);
-      case 'DescribeServiceRevisions':
-        return this.deployments.describeServiceRevisions(input);
+      case 'DescribeServiceRevisions': {
+        // ServiceRevision.containerImages: each container's image and the digest it resolved to.
+        const answer = this.deployments.describeServiceRevisions(input) as { serviceRevisions: { taskDefinition: string }[]; failures: object[] };
+        return {
+          ...answer,
+          serviceRevisions: answer.serviceRevisions.map((revision) => ({
+            ...revision,
+            containerImages: (this.definitions.byArn(revision.taskDefinition)?.containerDefinitions ?? []).map((c) => ({
+              containerName: c.name,
+              imageDigest: imageDigest(c.image),
+              image: c.image,
+            })),
+          })),
+        };
+      }
       case 'StopServiceDeployment':
         return this.deployments.stopServiceDeployment(input);
       default:

@@ -7,6 +7,7 @@
  * the sandbox's own, naming the field and the rule.
  */
 import { SimulatedAwsError } from '../aws-error';
+import { checkStrategy } from './progressive-configuration';
 import type { ServiceRecord } from './records';
 
 type DeploymentConfiguration = ServiceRecord['deploymentConfiguration'];
@@ -38,6 +39,7 @@ export function mergeDeploymentConfiguration(current: DeploymentConfiguration, r
   }
   checkCircuitBreaker(merged.deploymentCircuitBreaker);
   checkAlarms(merged.alarms);
+  checkStrategy(merged);
   return merged;
 }
 

@@ -30,6 +30,87 @@ export interface TargetGroupConfig {
    */
   readonly healthCheckPath?: string;
   readonly unhealthyThresholdCount?: number;
+  /** Blue/green, canary and linear: the second target group and the listener rules ECS shifts traffic with. */
+  readonly advancedConfiguration?: AdvancedConfiguration;
+}
+
+/** LoadBalancer.advancedConfiguration (ECS API reference, AdvancedConfiguration). */
+export interface AdvancedConfiguration {
+  readonly alternateTargetGroupArn: string;
+  readonly productionListenerRule?: string;
+  readonly testListenerRule?: string;
+  readonly roleArn?: string;
+}
+
+export type DeploymentStrategy = 'ROLLING' | 'BLUE_GREEN' | 'CANARY' | 'LINEAR';
+
+/** The lifecycle stages of a blue/green, canary or linear deployment, in order (DeploymentLifecycleHook). */
+export const LIFECYCLE_STAGES = [
+  'RECONCILE_SERVICE',
+  'PRE_SCALE_UP',
+  'SCALE_UP',
+  'POST_SCALE_UP',
+  'TEST_TRAFFIC_SHIFT',
+  'POST_TEST_TRAFFIC_SHIFT',
+  'PRE_PRODUCTION_TRAFFIC_SHIFT',
+  'PRODUCTION_TRAFFIC_SHIFT',
+  'POST_PRODUCTION_TRAFFIC_SHIFT',
+  'BAKE_TIME',
+  'CLEAN_UP',
+] as const;
+export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
+
+/** DeploymentLifecycleHook with a Lambda function target. */
+export interface LifecycleHookConfig {
+  readonly hookTargetArn: string;
+  readonly roleArn: string;
+  readonly lifecycleStages: readonly LifecycleStage[];
+  readonly hookDetails?: unknown;
+}
+
+/**
+ * A blue/green, canary or linear deployment's progress through its lifecycle stages, kept on the deployment
+ * it deploys (`deploying`), or on the deployment a failed one returns to (`rollback`).
+ */
+export interface ProgressiveState {
+  strategy: Exclude<DeploymentStrategy, 'ROLLING'>;
+  phase: 'deploying' | 'rollback';
+  stage: LifecycleStage;
+  /** Within the stage: its action (shift, scale, bake), then its hooks, then any wait after them. */
+  part: 'action' | 'hooks' | 'after';
+  /** Whether RECONCILE_SERVICE runs its hooks: only when more than one revision was ACTIVE at the start. */
+  reconcileService?: boolean;
+  /** Same for every invocation of one deployment's hooks. */
+  executionId: string;
+  hooks: LifecycleHookConfig[];
+  /** The revision serving production when the deployment started (blue) and its target group. */
+  sourceDeploymentId: string;
+  sourceRevisionArn: string;
+  sourceTargetGroupArn: string;
+  /** The target group of the revision being deployed (green). */
+  targetGroupArn: string;
+  productionListenerRule?: string;
+  testListenerRule?: string;
+  /** Green's production weight after each traffic step (the last is 100) and the step being run. */
+  steps: number[];
+  stepIndex: number;
+  stepBakeMs: number;
+  bakeMs: number;
+  /** Green's share of production traffic now, and whether the test rule forwards to green. */
+  productionWeight: number;
+  testOnGreen: boolean;
+  /** When the current step's traffic shifted (its bake counts from then). */
+  shiftedAt?: number;
+  waitUntil?: number;
+  /** The hook of this stage being run: its index, the hookDetails to send, when to invoke it (again). */
+  hookIndex: number;
+  hookDetails?: unknown;
+  hookAt?: number;
+  hookInFlight?: boolean;
+  /** rollback: the deployment rolled back from, and the hooks invoked for it still to run. */
+  rolledBackDeploymentArn?: string;
+  rolledBackRevisionArn?: string;
+  rollbackHooks?: { hookTargetArn: string; roleArn: string; hookDetails?: unknown; lifecycleStage: LifecycleStage }[];
 }
 
 /** A container health check as the task definition declares it (seconds; ECS's defaults apply when absent). */
@@ -93,6 +174,8 @@ export interface ServiceDeploymentRecord {
   startedAt: number;
   updatedAt: number;
   finishedAt?: number;
+  /** Blue/green, canary and linear: the lifecycle stage the deployment is in (or ended in). */
+  lifecycleStage?: LifecycleStage;
   rollback?: { reason: string; serviceRevisionArn: string; startedAt: number };
   /** The circuit breaker as the deployment left it (while it runs, DescribeServiceDeployments reads the live deployment). */
   circuitBreaker?: ServiceDeploymentCircuitBreaker;
@@ -129,6 +212,10 @@ export interface DeploymentRecord {
   circuitBreaker: { enable: boolean; rollback: boolean; resetOnHealthyTask: boolean; thresholdConfiguration?: { type: string; value: number } };
   alarms: { names: string[]; enable: boolean; rollback: boolean; ignored: boolean; monitoring: boolean };
   bakeEndsAt?: number;
+  /** The target group this deployment's tasks register in (the service's first one when absent). */
+  targetGroupArn?: string;
+  /** Blue/green, canary, linear: where the deployment is in its lifecycle stages. */
+  progressive?: ProgressiveState;
 }
 
 export interface ServiceRecord {
@@ -146,6 +233,11 @@ export interface ServiceRecord {
     minimumHealthyPercent: number;
     deploymentCircuitBreaker: { enable: boolean; rollback: boolean; resetOnHealthyTask?: boolean; thresholdConfiguration?: { type: string; value: number } };
     alarms: { alarmNames: string[]; enable: boolean; rollback: boolean };
+    strategy?: DeploymentStrategy;
+    bakeTimeInMinutes?: number;
+    canaryConfiguration?: { canaryPercent: number; canaryBakeTimeInMinutes: number };
+    linearConfiguration?: { stepPercent: number; stepBakeTimeInMinutes: number };
+    lifecycleHooks?: LifecycleHookConfig[];
   };
   loadBalancers: TargetGroupConfig[];
   deployments: DeploymentRecord[];
@@ -177,6 +269,8 @@ export interface TaskRecord {
   exitCode?: number;
   privateIp: string;
   image: string;
+  /** The target group the task registers in (its service's first one when absent). */
+  targetGroupArn?: string;
   /** Target health in the service's target group (`unused` without a load balancer). */
   target: 'unused' | 'initial' | 'healthy' | 'unhealthy' | 'draining';
   /** The task's container health (DescribeTasks healthStatus); absent when no essential container declares a check. */
@@ -194,6 +288,8 @@ export interface EcsSnapshot {
   readonly services: ServiceRecord[];
   readonly tasks: TaskRecord[];
   readonly ipCounter: number;
+  /** The load balancers' listener rules, when ECS shifts traffic on them. */
+  readonly loadBalancing?: unknown;
 }
 
 export type EcsEventEmitter = (detailType: string, resources: string[], detail: Record<string, unknown>) => void;

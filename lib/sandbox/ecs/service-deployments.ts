@@ -8,13 +8,23 @@
  * service is handed back to it (`reconcile`).
  */
 import { SimulatedAwsError } from '../aws-error';
-import { type DeploymentRecord, ECS_TIMINGS, type ServiceDeploymentCircuitBreaker, type ServiceDeploymentRecord, type ServiceRecord } from './records';
+import {
+  type DeploymentRecord,
+  ECS_TIMINGS,
+  type LifecycleStage,
+  type ServiceDeploymentCircuitBreaker,
+  type ServiceDeploymentRecord,
+  type ServiceRecord,
+} from './records';
 import type { EcsState } from './state';
 
 /** A deployment alarm's current state and how long one evaluation of it takes (CloudWatch's, looked up by name). */
 export type AlarmInfo = (alarmName: string) => { state: string; evaluationWindowMs: number } | undefined;
 
 export class ServiceDeployments {
+  /** A blue/green, canary or linear deployment rolled back to `target`: its traffic and tasks follow (set by SimulatedEcs). */
+  progressiveRollback: ((service: ServiceRecord, failed: DeploymentRecord, target: DeploymentRecord) => void) | undefined;
+
   constructor(
     private readonly state: EcsState,
     private readonly alarmInfo: AlarmInfo,
@@ -69,7 +79,7 @@ export class ServiceDeployments {
    * UpdateService's new deployment (a new revision, or forceNewDeployment): it becomes
    * PRIMARY and the previous primary ACTIVE, its tasks left to the rolling controller.
    */
-  startDeployment(cluster: string, service: ServiceRecord, target: string): void {
+  startDeployment(cluster: string, service: ServiceRecord, target: string): DeploymentRecord {
     const deployment = this.newDeployment(
       cluster,
       service.serviceName,
@@ -78,6 +88,10 @@ export class ServiceDeployments {
       service.deploymentConfiguration.deploymentCircuitBreaker,
       service.deploymentConfiguration.alarms,
     );
+    // The service keeps serving from the target group its last completed deployment serves from
+    // (after a blue/green deployment, the alternate one); a blue/green deployment then picks its own.
+    const serving = service.deployments.find((d) => d.rolloutState === 'COMPLETED')?.targetGroupArn;
+    if (serving !== undefined) deployment.targetGroupArn = serving;
     for (const d of service.deployments) {
       if (d.status !== 'PRIMARY') continue;
       d.status = 'ACTIVE';
@@ -88,6 +102,15 @@ export class ServiceDeployments {
     this.recordServiceDeployment(service, deployment);
     service.taskDefinition = target;
     this.state.emitDeploymentEvent(service, deployment, 'SERVICE_DEPLOYMENT_IN_PROGRESS', `ECS deployment ${deployment.id} in progress.`);
+    return deployment;
+  }
+
+  /** A blue/green, canary or linear deployment entered `stage` (DescribeServiceDeployments shows it). */
+  setLifecycleStage(service: ServiceRecord, deployment: DeploymentRecord, stage: LifecycleStage): void {
+    const record = this.serviceDeploymentOf(service, deployment);
+    if (!record) return;
+    record.lifecycleStage = stage;
+    record.updatedAt = Date.now();
   }
 
   // ---------------------------------------------------------------- history
@@ -182,6 +205,7 @@ export class ServiceDeployments {
         targetServiceRevision: { arn: record.targetServiceRevisionArn },
         status: record.status,
         ...(record.statusReason ? { statusReason: record.statusReason } : {}),
+        ...(record.lifecycleStage ? { lifecycleStage: record.lifecycleStage } : {}),
         ...(breaker ? { deploymentCircuitBreaker: { ...breaker } } : {}),
         ...(record.rollback
           ? {
@@ -262,6 +286,11 @@ export class ServiceDeployments {
     });
   }
 
+  /** A lifecycle hook failed the deployment: it fails and rolls back (whatever the service configured). */
+  failDeployment(service: ServiceRecord, deployment: DeploymentRecord, reason: string, serviceEvent: string, rollbackCause: string): void {
+    this.fail(service, deployment, reason, serviceEvent, true, rollbackCause);
+  }
+
   /** The circuit breaker or a deployment alarm failed the primary deployment. */
   private fail(service: ServiceRecord, deployment: DeploymentRecord, reason: string, serviceEvent: string, rollback: boolean, rollbackCause: string): void {
     deployment.rolloutState = 'FAILED';
@@ -308,6 +337,7 @@ export class ServiceDeployments {
     service.deployments = [target, ...service.deployments.filter((d) => d !== target)];
     this.state.addServiceEvent(service, `(service ${service.serviceName}) rolling back to deployment ${target.id}.`);
     this.state.emitDeploymentEvent(service, target, 'SERVICE_DEPLOYMENT_IN_PROGRESS', target.rolloutStateReason);
+    if (deployment.progressive) this.progressiveRollback?.(service, deployment, target);
   }
 
   // ---------------------------------------------------------------- deployment alarms

@@ -7,6 +7,8 @@
  */
 import { SimulatedAwsError } from '../aws-error';
 import { mergeDeploymentConfiguration } from './deployment-configuration';
+import type { EcsLoadBalancing } from './load-balancing';
+import { mergeLoadBalancers, requireAdvancedConfiguration } from './progressive-configuration';
 import type { DeploymentRecord, ServiceRecord, TargetGroupConfig, TaskDefinitionFields, TaskDefinitionRecord } from './records';
 import type { ServiceDeployments } from './service-deployments';
 import type { EcsState } from './state';
@@ -28,6 +30,12 @@ export class Services {
     private readonly deployments: ServiceDeployments,
     /** Lets the rolling controller act on a changed service at once. */
     private readonly reconcile: (service: ServiceRecord) => void,
+    /** Blue/green, canary and linear: the load balancers ECS checks and the controller that runs such a deployment. */
+    private readonly progressive?: {
+      readonly elb?: EcsLoadBalancing;
+      readonly begin: (service: ServiceRecord, deployment: DeploymentRecord) => void;
+      readonly abandon: (service: ServiceRecord) => void;
+    },
   ) {}
 
   /**
@@ -108,6 +116,7 @@ export class Services {
         targetGroupArn: lb.targetGroupArn,
         containerName: lb.containerName,
         containerPort: lb.containerPort,
+        ...(lb.advancedConfiguration ? { advancedConfiguration: { ...lb.advancedConfiguration } } : {}),
       })),
       status: service.status,
       desiredCount: service.desiredCount,
@@ -162,6 +171,9 @@ export class Services {
     }
     const configuration =
       input.deploymentConfiguration === undefined ? undefined : mergeDeploymentConfiguration(service.deploymentConfiguration, input.deploymentConfiguration);
+    const loadBalancers = input.loadBalancers === undefined ? undefined : mergeLoadBalancers(service.loadBalancers, input.loadBalancers, this.progressive?.elb);
+    requireAdvancedConfiguration(configuration ?? service.deploymentConfiguration, loadBalancers ?? service.loadBalancers);
+    if (loadBalancers) service.loadBalancers = loadBalancers;
     if (desired !== undefined) service.desiredCount = desired;
     if (input.healthCheckGracePeriodSeconds !== undefined) service.healthCheckGracePeriodSeconds = Number(input.healthCheckGracePeriodSeconds);
     if (configuration) service.deploymentConfiguration = configuration;
@@ -170,7 +182,10 @@ export class Services {
     const changesRevision = definition !== undefined && definition.taskDefinitionArn !== primary.taskDefinition;
     if (changesRevision || input.forceNewDeployment === true) {
       const target = definition?.taskDefinitionArn ?? primary.taskDefinition;
-      this.deployments.startDeployment(cluster, service, target);
+      this.progressive?.abandon(service);
+      const deployment = this.deployments.startDeployment(cluster, service, target);
+      const strategy = service.deploymentConfiguration.strategy ?? 'ROLLING';
+      if (strategy !== 'ROLLING') this.progressive?.begin(service, deployment);
     } else {
       primary.desiredCount = service.desiredCount;
       primary.updatedAt = now;

@@ -14,6 +14,7 @@
  * transition means for a deployment (circuit breaker) is the service
  * deployments'. They hear of it through TaskEvents.
  */
+import { createHash } from 'node:crypto';
 import { SimulatedAwsError } from '../aws-error';
 import { answerHttp, containerHealthCommandPasses, crashesOnStart, extraStartMs, type ImageCatalogue } from '../simulated-workloads';
 import {
@@ -123,14 +124,34 @@ export class TaskLifecycle {
       createdAt: Date.now(),
       privateIp: `10.0.${Math.floor(this.state.ipCounter / 250)}.${(this.state.ipCounter % 250) + 2}`,
       image: essential?.image ?? '',
+      ...(deployment.targetGroupArn === undefined ? {} : { targetGroupArn: deployment.targetGroupArn }),
       target: 'unused',
     };
   }
 
+  /** The target group a task registers in: its deployment's (blue/green), else the service's first, with that group's settings. */
+  private targetGroupOf(service: ServiceRecord, task: TaskRecord): TargetGroupConfig | undefined {
+    const lb = service.loadBalancers[0];
+    if (!lb || task.targetGroupArn === undefined || task.targetGroupArn === lb.targetGroupArn) return lb;
+    return { ...lb, targetGroupArn: task.targetGroupArn };
+  }
+
+  /** The targets registered in a target group (DescribeTargetHealth): serving, checking, unhealthy or draining tasks. */
+  targetsIn(targetGroupArn: string): { id: string; port: number; state: 'initial' | 'healthy' | 'unhealthy' | 'draining' }[] {
+    const targets: { id: string; port: number; state: 'initial' | 'healthy' | 'unhealthy' | 'draining' }[] = [];
+    for (const task of this.state.tasks.values()) {
+      if (task.target === 'unused') continue;
+      const service = this.state.services.get(task.serviceArn);
+      const lb = service ? this.targetGroupOf(service, task) : undefined;
+      if (lb?.targetGroupArn === targetGroupArn) targets.push({ id: task.privateIp, port: lb.containerPort, state: task.target });
+    }
+    return targets;
+  }
+
   /** The scheduler stops `tasks`: serving ones deregister and drain first. */
   stopTasks(service: ServiceRecord, tasks: readonly TaskRecord[], reason: string): void {
-    const lb = service.loadBalancers[0];
     for (const task of tasks) {
+      const lb = this.targetGroupOf(service, task);
       task.desiredStatus = 'STOPPED';
       task.stopCode = 'ServiceSchedulerInitiated';
       task.stoppedReason = reason;
@@ -147,10 +168,12 @@ export class TaskLifecycle {
       this.arm(task);
     }
     const draining = tasks.filter((t) => t.target === 'draining');
-    if (lb && draining.length > 0) {
-      this.state.addServiceEvent(service, `(service ${service.serviceName}) deregistered ${draining.length} targets in (target-group ${lb.targetGroupArn})`);
-      this.state.addServiceEvent(service, `(service ${service.serviceName}) has begun draining connections on ${draining.length} tasks.`);
+    const groups = [...new Set(draining.map((t) => this.targetGroupOf(service, t)?.targetGroupArn))].filter((arn): arn is string => arn !== undefined);
+    for (const group of groups) {
+      const count = draining.filter((t) => this.targetGroupOf(service, t)?.targetGroupArn === group).length;
+      this.state.addServiceEvent(service, `(service ${service.serviceName}) deregistered ${count} targets in (target-group ${group})`);
     }
+    if (groups.length > 0) this.state.addServiceEvent(service, `(service ${service.serviceName}) has begun draining connections on ${draining.length} tasks.`);
     this.state.addServiceEvent(
       service,
       `(service ${service.serviceName}) has stopped ${tasks.length} running tasks: ${tasks.map((t) => `(task ${taskId(t)})`).join(' ')}.`,
@@ -164,7 +187,7 @@ export class TaskLifecycle {
     if (!step || !service) return;
     delete task.next;
     const now = Date.now();
-    const lb = service.loadBalancers[0];
+    const lb = this.targetGroupOf(service, task);
     const deployment = service.deployments.find((d) => d.id === task.deploymentId);
     switch (step.action) {
       case 'pending':
@@ -386,6 +409,7 @@ export class TaskLifecycle {
         containers: (definition?.containerDefinitions ?? []).map((c) => ({
           name: c.name,
           image: c.image,
+          imageDigest: imageDigest(c.image),
           lastStatus: task.lastStatus === 'STOPPED' ? 'STOPPED' : task.lastStatus === 'RUNNING' ? 'RUNNING' : 'PENDING',
           healthStatus: c.healthCheck && c.essential !== false ? (task.health ?? 'UNKNOWN') : 'UNKNOWN',
           ...(task.exitCode !== undefined && c.image === task.image ? { exitCode: task.exitCode, reason: 'Error' } : {}),
@@ -400,6 +424,15 @@ export class TaskLifecycle {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
   }
+}
+
+/**
+ * The digest a container runs: the one its image reference names (`repo@sha256:…`), or, for a tag, a
+ * deterministic stand-in for the digest the tag resolved to.
+ */
+export function imageDigest(image: string): string {
+  const named = /@(sha256:[0-9a-f]{64})$/.exec(image);
+  return named?.[1] ?? `sha256:${createHash('sha256').update(image).digest('hex')}`;
 }
 
 /** Whether the target group's health check passes: the application's liveness without a path, else its answer (200, ALB's default matcher). */

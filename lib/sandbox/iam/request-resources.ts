@@ -3,8 +3,9 @@
  * request names (as the variables of the Service Authorization Reference's ARN
  * formats, which iam-data supplies), the request's condition keys, and the
  * further actions AWS checks for it (iam:PassRole for the roles a task
- * definition names, ecs:TagResource when it is tagged, lambda:InvokeFunction
- * on a rotation function).
+ * definition names and for the load-balancer and lifecycle-hook roles a
+ * service update names, ecs:TagResource when it is tagged,
+ * lambda:InvokeFunction on a rotation function).
  */
 import type { RequestContext } from './policy-evaluator';
 
@@ -65,6 +66,16 @@ const ecsService = (input: Input, service: string): ArnVariables => {
   return parts.length === 3 ? { ClusterName: parts[1] as string, ServiceName: parts[2] as string } : { ClusterName: clusterName(input), ServiceName: service };
 };
 
+/** The roles an UpdateService (or CreateService) request hands to ECS. */
+function serviceRoles(input: Input): string[] {
+  const records = (value: unknown): Record<string, unknown>[] =>
+    Array.isArray(value) ? value.filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null) : [];
+  const advanced = records(input.loadBalancers).map((lb) => str((lb.advancedConfiguration as Record<string, unknown> | undefined)?.roleArn));
+  const configuration = input.deploymentConfiguration as Record<string, unknown> | undefined;
+  const hooks = records(configuration?.lifecycleHooks).map((hook) => str(hook.roleArn));
+  return [...new Set([...advanced, ...hooks].filter((role) => role !== ''))];
+}
+
 const table = (input: Input): RequestFacts => ({ resources: { table: [{ TableName: str(input.TableName) }] } });
 
 const secret = (input: Input, lookups: ResourceLookups): RequestFacts => {
@@ -96,7 +107,12 @@ export const REQUEST_RESOURCES: Readonly<Record<string, Resolver>> = {
     resources: { service: list(input.services).map((s) => ecsService(input, s)) },
     context: clusterContext(input, lookups),
   }),
-  'ecs:UpdateService': (input, lookups) => ({ resources: { service: [ecsService(input, str(input.service))] }, context: clusterContext(input, lookups) }),
+  'ecs:UpdateService': (input, lookups) => ({
+    resources: { service: [ecsService(input, str(input.service))] },
+    context: clusterContext(input, lookups),
+    // The roles ECS is to assume: the one it shifts load-balancer traffic with, and each lifecycle hook's.
+    further: serviceRoles(input).map((role) => ({ action: 'iam:PassRole', resources: [role], context: { 'iam:PassedToService': 'ecs.amazonaws.com' } })),
+  }),
   'ecs:ListServiceDeployments': (input, lookups) => ({
     resources: { service: [ecsService(input, str(input.service))] },
     context: clusterContext(input, lookups),
@@ -138,6 +154,10 @@ export const REQUEST_RESOURCES: Readonly<Record<string, Resolver>> = {
       ],
     };
   },
+  // Elastic Load Balancing's Describe actions take no resource-level permissions (the reference lists none).
+  'elasticloadbalancing:DescribeRules': () => ({ resources: {} }),
+  'elasticloadbalancing:DescribeTargetGroups': () => ({ resources: {} }),
+  'elasticloadbalancing:DescribeTargetHealth': () => ({ resources: {} }),
   'dynamodb:GetItem': table,
   'dynamodb:PutItem': table,
   'dynamodb:UpdateItem': table,
