@@ -17,6 +17,7 @@ import type { SimulatedElbv2 } from './simulated-elbv2';
 import type { RandomPasswordRequest } from './secrets-manager/random-password';
 import type { SimulatedSecretsManager } from './simulated-secrets-manager';
 import { combineSamples, metricSample, ServiceLoad } from './simulated-workloads';
+import type { TargetGroupTraffic, TrafficView } from './target-group-metrics';
 
 export const INITIAL_IMAGE_TAG = '1.0.0';
 
@@ -164,6 +165,33 @@ export function watchTraffic(world: FleetWorld, listener: (serviceId: string, tr
       }
     }
   });
+}
+
+/**
+ * How traffic reaches the target groups of the services that shift it (blue/green, canary, linear):
+ * each revision's target group with the listener rules' weights and the revision's serving tasks.
+ * The per-target-group load balancer metrics are published from it.
+ */
+export function trafficView(world: FleetWorld): TrafficView {
+  return {
+    targetGroups: (): TargetGroupTraffic[] =>
+      Object.values(world.fleet.services).flatMap((service) => {
+        if (!service.trafficShift) return [];
+        const record = world.ecs.serviceRecord(world.fleet.cluster, service.ecsServiceName);
+        if (!record) return [];
+        const tasks = world.ecs.serviceTasks(record).filter((t) => t.lastStatus === 'RUNNING' && t.target === 'healthy');
+        return fleetTraffic(world, service.id).revisions.map((revision) => ({
+          serviceId: service.id,
+          targetGroupArn: revision.targetGroupArn,
+          loadBalancer: service.trafficShift?.productionListenerRuleArn ?? '',
+          productionShare: revision.productionWeight / 100,
+          testShare: revision.testWeight / 100,
+          servingTasks: tasks
+            .filter((t) => t.taskDefinitionArn === revision.taskDefinitionArn)
+            .map((t) => ({ image: revision.image, startedAt: t.startedAt ?? Date.now(), halted: world.applications.haltState(t).halted })),
+        }));
+      }),
+  };
 }
 
 const RESTING_LOAD = new ServiceLoad();

@@ -26,7 +26,8 @@ import { IamAuthorizer } from './iam/authorizer';
 import { loadPolicySet } from './iam/policy-cache';
 import type { PolicySet } from './iam/template-policies';
 import { type SimulatedAccount, simulatedAccount } from './simulated-account';
-import { fleetTraffic, publishTelemetry, seedFleet, type FleetWorld, watchTraffic } from './fleet-world';
+import { fleetTraffic, publishTelemetry, seedFleet, trafficView, type FleetWorld, watchTraffic } from './fleet-world';
+import { TargetGroupMetrics } from './target-group-metrics';
 import type { AppState } from './simulated-applications';
 import type { CloudWatchSnapshot } from './simulated-cloudwatch';
 import type { TableSnapshot } from './simulated-dynamodb';
@@ -110,6 +111,8 @@ export class Sandbox {
   readonly functionArns: Record<string, Record<string, string>> = {};
   private readonly restoreRandom: () => void;
   private telemetryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The load balancer's per-target-group metrics of the services that shift traffic between revisions. */
+  private readonly targetGroupMetrics: TargetGroupMetrics;
 
   private constructor(
     readonly fleet: Fleet,
@@ -137,6 +140,13 @@ export class Sandbox {
       }),
     );
     if (iam) this.transport.enforce({ authorizer: iam, lookups: this.resourceLookups });
+    this.targetGroupMetrics = new TargetGroupMetrics({
+      fleet,
+      view: trafficView(this.world),
+      cloudwatch: this.cloudwatch,
+      behaviourOf: (image) => this.images.behaviourOf(image),
+      seed,
+    });
   }
 
   /** The synthesized stack's policies (cached), before the virtual clock takes over. */
@@ -319,6 +329,7 @@ export class Sandbox {
 
   private publishTelemetry(): void {
     publishTelemetry(this.world);
+    this.targetGroupMetrics.advance();
   }
 
   /** Downstream accounts start with their secret's first value. */
