@@ -14,6 +14,7 @@ const SETTINGS: JudgeSettings = {
   minSamples: 3,
   alpha: 0.05,
   effectSizeMargin: 0.25,
+  observeMinutes: 5,
   inconclusiveLimitMinutes: 15,
   callBackDelaySeconds: 30,
 };

@@ -141,6 +141,20 @@ describe('fleet file', () => {
     expect(issuesOf(minimal(service('a', `    release: { trigger: push, tags: "v(" }\n`))).map((i) => i.path)).toEqual(['services.a.release.tags']);
   });
 
+  it('refuses a judge whose inconclusiveLimitMinutes is not longer than observeMinutes: no step could pass', () => {
+    const judge = (settings: string): string => `release: { judge: { ${settings} } }`;
+    const refused = { path: 'release.judge.inconclusiveLimitMinutes', message: 'must be longer than observeMinutes, or no step could pass' };
+    expect(issuesOf(minimal(service('a'), judge('observeMinutes: 10, inconclusiveLimitMinutes: 10')))).toEqual([refused]);
+    expect(issuesOf(minimal(service('a'), judge('observeMinutes: 10, inconclusiveLimitMinutes: 8')))).toEqual([refused]);
+    // Against the default limit (15) too.
+    expect(issuesOf(minimal(service('a'), judge('observeMinutes: 20')))).toEqual([refused]);
+    expect(parseFleetYaml(minimal(service('a'), judge('observeMinutes: 10, inconclusiveLimitMinutes: 11')), 'test.yaml').release.judge).toMatchObject({
+      observeMinutes: 10,
+      inconclusiveLimitMinutes: 11,
+    });
+    expect(parseFleetYaml(minimal(service('a')), 'test.yaml').release.judge).toMatchObject({ observeMinutes: 5, inconclusiveLimitMinutes: 15 });
+  });
+
   it('reports YAML syntax errors and unreadable files with where they are', () => {
     expect(issuesOf('environment: [unclosed\n')[0]?.path).toMatch(/^line \d+$/);
     expect(() => loadFleetFile('no/such/fleet.yaml')).toThrow(/no\/such\/fleet\.yaml is not a valid fleet file:\n {2}- \(root\): cannot be read/);

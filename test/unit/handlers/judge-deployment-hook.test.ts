@@ -6,6 +6,8 @@ import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, type Mock, vi } from 'vitest';
 import { decideReleaseApproval } from '../../../functions/decide-release-approval/core';
 import { deploymentHookPayloadSchema, type HookResponse, judgeDeploymentHook } from '../../../functions/judge-deployment-hook/core';
+import { judgeCanary } from '../../../functions/shared/domain/canary-judge';
+import { collectCanarySamples, findTrafficTargets } from '../../../functions/shared/domain/canary-metrics';
 import type { HttpClient } from '../../../functions/shared/runtime/http';
 import { exampleFleet, type TestDeps, testDeps } from '../../support/handler-deps';
 import { auditRecords, PREVIOUS_REVISION_ARN, TASK_IPS } from './builders';
@@ -35,8 +37,11 @@ let sns: AwsClientStub<SNSClient>;
 let world: HookWorld;
 let stubs: HookStubs;
 
-function setUp(options: { approvals?: boolean } = {}): void {
-  const fleet = canaryFleet(exampleFleet(), options);
+function setUp(options: { approvals?: boolean; observeMinutes?: number } = {}): void {
+  const canary = canaryFleet(exampleFleet(), options);
+  const { judge } = canary.release;
+  const fleet =
+    options.observeMinutes === undefined ? canary : { ...canary, release: { ...canary.release, judge: { ...judge, observeMinutes: options.observeMinutes } } };
   deps = testDeps({ fleet });
   ddb = mockClient(deps.clients.dynamodb);
   ddb.on(PutItemCommand).resolves({});
@@ -94,6 +99,31 @@ async function judgeStep(
   vi.setSystemTime(at(later));
   const second = await invoke(stage, { ...overrides, hookDetails: first.hookStatus === 'IN_PROGRESS' ? { ...first.hookDetails } : {} });
   return { first, second };
+}
+
+/** What ECS saw at one invocation, and the reason the audit trail gives for it. */
+interface Invocation {
+  readonly at: string;
+  readonly hookStatus: HookResponse['hookStatus'];
+  readonly reason: string | undefined;
+}
+
+/**
+ * Invokes a stage as ECS does: from now, again every callBackDelay seconds with the hookDetails the
+ * last IN_PROGRESS returned, until a SUCCEEDED or FAILED (or after `until`, HH:MM:SS).
+ */
+async function invokeLikeEcs(stage: string, until: string, overrides: Parameters<typeof hookPayload>[1] = {}): Promise<Invocation[]> {
+  const seen: Invocation[] = [];
+  let hookDetails = overrides.hookDetails;
+  for (;;) {
+    const response = await invoke(stage, { ...overrides, ...(hookDetails ? { hookDetails } : {}) });
+    seen.push({ at: new Date().toISOString().slice(11, 19), hookStatus: response.hookStatus, reason: lastAudit()?.reason });
+    if (response.hookStatus !== 'IN_PROGRESS') return seen;
+    hookDetails = { ...response.hookDetails };
+    const next = new Date(Date.now() + response.callBackDelay * 1000);
+    if (next.getTime() > at(until).getTime()) return seen;
+    vi.setSystemTime(next);
+  }
 }
 
 describe('judge-deployment-hook: the hook contract', () => {
@@ -177,20 +207,29 @@ describe('judge-deployment-hook: POST_TEST_TRAFFIC_SHIFT health of the new revis
 });
 
 describe('judge-deployment-hook: the canary judge at PRODUCTION_TRAFFIC_SHIFT', () => {
-  it('collects samples (IN_PROGRESS), then promotes a canary that matches the old revision', async () => {
+  it('collects samples (IN_PROGRESS), holds a passing canary for observeMinutes, then promotes it on its latest minutes', async () => {
     recordCanaryTraffic({ canaryErrors: [undefined, undefined, 1, undefined, undefined, undefined] });
     const { first, second } = await judgeStep('PRODUCTION_TRAFFIC_SHIFT', '10:07:30');
     expect(first).toMatchObject({ hookStatus: 'IN_PROGRESS', callBackDelay: 30 });
-    expect(second).toEqual({ hookStatus: 'SUCCEEDED' });
+    // minSamples minutes in (10:04–10:06) it passes, but the step is only 4 minutes 20 s old: still watched.
+    expect(second).toMatchObject({ hookStatus: 'IN_PROGRESS', hookDetails: { judge: { invocations: 2 } } });
+    expect(lastAudit()?.after).toMatchObject({ verdict: 'PASS', window: { start: '2026-03-02T10:04:00.000Z', end: '2026-03-02T10:07:00.000Z' } });
+    vi.setSystemTime(at('10:08:30'));
+    const third = await invoke('PRODUCTION_TRAFFIC_SHIFT', { hookDetails: second.hookStatus === 'IN_PROGRESS' ? { ...second.hookDetails } : {} });
+    expect(third).toEqual({ hookStatus: 'SUCCEEDED' });
     const verdict = lastAudit();
     expect(verdict).toMatchObject({
       action: 'deploy.hook.production_traffic_shift',
       executionId: DEPLOY_EXECUTION_ID,
       status: 'succeeded',
+      reason: 'PASS: 3 metric(s) show no regression beyond the margin',
       after: {
         verdict: 'PASS',
         stepStartedAt: '2026-03-02T10:03:10.000Z',
-        window: { start: '2026-03-02T10:04:00.000Z', end: '2026-03-02T10:07:00.000Z' },
+        invocations: 3,
+        // The latest minSamples whole minutes, not every minute since the step began (10:04).
+        window: { start: '2026-03-02T10:05:00.000Z', end: '2026-03-02T10:08:00.000Z' },
+        requests: { canary: 104 + 99 + 96 },
         productionWeights: { new: 5, old: 95 },
       },
     });
@@ -253,7 +292,7 @@ describe('judge-deployment-hook: the canary judge at PRODUCTION_TRAFFIC_SHIFT', 
 
   it('starts a new step (a fresh window) when the production weight changes', async () => {
     recordCanaryTraffic({ canaryErrors: [undefined] });
-    const { second } = await judgeStep('PRODUCTION_TRAFFIC_SHIFT', '10:07:30', { newWeight: 5 });
+    const { second } = await judgeStep('PRODUCTION_TRAFFIC_SHIFT', '10:08:30', { newWeight: 5 });
     expect(second.hookStatus).toBe('SUCCEEDED');
     const stale = {
       ...CONFIGURED_DETAILS,
@@ -268,8 +307,71 @@ describe('judge-deployment-hook: the canary judge at PRODUCTION_TRAFFIC_SHIFT', 
     const next = await invoke('PRODUCTION_TRAFFIC_SHIFT', { newWeight: 50, hookDetails: stale });
     expect(next).toMatchObject({
       hookStatus: 'IN_PROGRESS',
-      hookDetails: { judge: { step: 'PRODUCTION_TRAFFIC_SHIFT@50', stepStartedAt: '2026-03-02T10:07:30.000Z', invocations: 1 } },
+      hookDetails: { judge: { step: 'PRODUCTION_TRAFFIC_SHIFT@50', stepStartedAt: '2026-03-02T10:08:30.000Z', invocations: 1 } },
     });
+    // Nothing before the new step counts, neither the stale 09:40 nor the previous step's minutes: no whole minute yet.
+    expect(lastAudit()).toMatchObject({
+      status: 'started',
+      after: { verdict: 'INCONCLUSIVE', stepStartedAt: '2026-03-02T10:08:30.000Z', window: { start: '2026-03-02T10:09:00.000Z' } },
+    });
+    expect(lastAudit()?.reason).toMatch(/^INCONCLUSIVE: 5xx-rate: 0 sample\(s\) of the new revision and 0 of the old, 3 needed/);
+  });
+
+  it('holds a clean canary IN_PROGRESS ("PASS so far") until observeMinutes have passed, then promotes it', async () => {
+    recordCanaryTraffic({ canaryErrors: [undefined, undefined, 1, undefined, undefined, undefined] });
+    const seen = await invokeLikeEcs('PRODUCTION_TRAFFIC_SHIFT', '10:20:00');
+    const passing = 'PASS: 3 metric(s) show no regression beyond the margin';
+    // Inconclusive until 10:07:10 (10:04–10:06 are minSamples whole minutes), then PASS so far until the step is 5 minutes old.
+    expect(seen.filter((i) => i.reason?.startsWith('INCONCLUSIVE')).map((i) => i.hookStatus)).toEqual(Array<string>(8).fill('IN_PROGRESS'));
+    expect(seen.filter((i) => i.reason?.startsWith('PASS so far'))).toEqual([
+      { at: '10:07:10', hookStatus: 'IN_PROGRESS', reason: `PASS so far; watching the step for 5 minute(s) before it may pass: ${passing}` },
+      { at: '10:07:40', hookStatus: 'IN_PROGRESS', reason: `PASS so far; watching the step for 5 minute(s) before it may pass: ${passing}` },
+    ]);
+    expect(seen).toHaveLength(11);
+    expect(seen.at(-1)).toEqual({ at: '10:08:10', hookStatus: 'SUCCEEDED', reason: passing });
+    const held = auditRecords(ddb).filter((r) => r.reason?.startsWith('PASS so far'));
+    expect(held.map((r) => [r.status, r.after?.observedMinutes])).toEqual([
+      ['started', 4],
+      ['started', 4.5],
+    ]);
+    expect(lastAudit()?.after).toMatchObject({ verdict: 'PASS', window: { start: '2026-03-02T10:05:00.000Z', end: '2026-03-02T10:08:00.000Z' } });
+  });
+
+  it('fails the step when a regression starts 3 minutes in, once minSamples bad minutes are in the window', async () => {
+    // Watched as long as the canary bakes (10 minutes). With the default 5 this step would pass at 10:08:10 on
+    // 10:05–10:07 (one good minute, two bad: not significant), before the third bad minute is in.
+    setUp({ observeMinutes: 10 });
+    // 10:03–10:05 like the old revision, then a quarter of the new revision's requests fail.
+    recordCanaryTraffic({ canaryErrors: [undefined, undefined, undefined, ...Array<number>(17).fill(25)] });
+    const seen = await invokeLikeEcs('PRODUCTION_TRAFFIC_SHIFT', '10:20:00');
+    expect(seen.slice(0, -1).every((i) => i.hookStatus === 'IN_PROGRESS')).toBe(true);
+    expect(seen.filter((i) => i.reason?.startsWith('PASS so far')).map((i) => i.at)).toEqual(['10:07:10', '10:07:40', '10:08:10', '10:08:40']);
+    expect(seen.at(-1)).toMatchObject({ at: '10:09:10', hookStatus: 'FAILED' });
+    const verdict = lastAudit();
+    expect(verdict?.reason).toMatch(/^FAIL: 5xx-rate is higher on the new revision/);
+    expect(verdict).toMatchObject({
+      status: 'failed',
+      after: {
+        hookStatus: 'FAILED',
+        verdict: 'FAIL',
+        stepStartedAt: '2026-03-02T10:03:10.000Z',
+        window: { start: '2026-03-02T10:06:00.000Z', end: '2026-03-02T10:09:00.000Z' },
+        requests: { canary: 99 + 96 + 100, baseline: 1912 + 1874 + 1950 },
+        errors: { canary: 75, baseline: 3 },
+      },
+    });
+    const errorRate = (verdict?.after?.metrics as { name: string; p: number; samples: unknown; canaryMedian: number }[])[0];
+    expect(errorRate).toMatchObject({ name: '5xx-rate', p: 0.05, samples: { baseline: 3, canary: 3 } });
+    expect(errorRate?.canaryMedian).toBeGreaterThan(0.24);
+
+    // Judged on every minute since the step began (10:04–10:08), the two good minutes dilute the three bad ones: PASS.
+    const service = deps.fleet.services['order-gateway'];
+    if (!service?.trafficShift) throw new Error('order-gateway has no trafficShift');
+    const targets = await findTrafficTargets(deps, service.trafficShift);
+    const settings = deps.fleet.release.judge;
+    const fromStepStart = await collectCanarySamples(deps, service, targets, settings, at('10:03:10'), at('10:09:10'));
+    expect(fromStepStart.window).toEqual({ start: '2026-03-02T10:04:00.000Z', end: '2026-03-02T10:09:00.000Z' });
+    expect(judgeCanary({ metrics: fromStepStart.metrics, settings }).verdict).toBe('PASS');
   });
 });
 
@@ -293,12 +395,22 @@ describe('judge-deployment-hook: POST_PRODUCTION_TRAFFIC_SHIFT after 100 %', () 
     vi.setSystemTime(at('10:12:20'));
   });
 
-  it('needs minSamples minutes after 100 %, compared with the old revision’s last minutes with traffic, and says so', async () => {
+  it('needs minSamples minutes after 100 % and observeMinutes, compared with the old revision’s last minutes with traffic, and says so', async () => {
     const { second } = await judgeStep('POST_PRODUCTION_TRAFFIC_SHIFT', '10:16:30', { newWeight: 100 });
-    expect(second).toEqual({ hookStatus: 'SUCCEEDED' });
+    // 10:13–10:15 pass, but the step is only 4 minutes 10 s old.
+    expect(second.hookStatus).toBe('IN_PROGRESS');
+    expect(lastAudit()?.reason).toMatch(/^PASS so far; watching the step for 5 minute\(s\) before it may pass: PASS: /);
+    vi.setSystemTime(at('10:17:30'));
+    const third = await invoke('POST_PRODUCTION_TRAFFIC_SHIFT', {
+      newWeight: 100,
+      hookDetails: second.hookStatus === 'IN_PROGRESS' ? { ...second.hookDetails } : {},
+    });
+    expect(third).toEqual({ hookStatus: 'SUCCEEDED' });
     const verdict = lastAudit();
     expect(verdict?.after).toMatchObject({
-      window: { start: '2026-03-02T10:13:00.000Z', end: '2026-03-02T10:16:00.000Z' },
+      verdict: 'PASS',
+      stepStartedAt: '2026-03-02T10:12:20.000Z',
+      window: { start: '2026-03-02T10:14:00.000Z', end: '2026-03-02T10:17:00.000Z' },
       productionWeights: { new: 100, old: 0 },
     });
     expect(verdict?.reason).toContain(
