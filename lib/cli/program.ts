@@ -24,7 +24,6 @@ import { addStatusCommand } from './commands/status';
 import { EventFileError, UnknownReleaseError, UnknownServiceError } from './errors';
 import { EXIT, type ExitCode } from './exit-codes';
 import { consoleOutput, type Output } from './output';
-import { ReleaseApiMissingError } from './release-contract';
 import { ReleaseManifestError } from './release-manifest';
 import type { GlobalOptions } from './sandbox-session';
 
@@ -96,7 +95,7 @@ export async function runCli(argv: readonly string[], output: Output = consoleOu
       output.error(e.message);
       return EXIT.invalid;
     }
-    if (error instanceof SandboxStateError || error instanceof ReleaseApiMissingError) {
+    if (error instanceof SandboxStateError) {
       output.error(e.message);
       return EXIT.failed;
     }

@@ -7,10 +7,11 @@ import { InvalidArgumentError } from 'commander';
 import { readAuditTrail } from '../../functions/shared/domain/audit';
 import type { Fleet } from '../fleet/fleet';
 import type { Sandbox } from '../sandbox/sandbox';
+import type { EcrPush } from '../sandbox/simulated-ecr';
 import type { ImageBehaviour } from '../sandbox/simulated-workloads';
 import { EXIT, type ExitCode } from './exit-codes';
 import type { Output } from './output';
-import { RELEASE_WORKFLOW, releaseApi, type PushResult } from './release-contract';
+import { RELEASE_WORKFLOW } from './release-contract';
 import { finishRelease, followReleaseActivity, releaseExitCode, type ReleaseRun } from './release-run';
 
 /** An image digest, for a push that tags an image already pushed again. */
@@ -43,7 +44,7 @@ export interface PushNote {
 }
 
 export interface PushReport {
-  readonly pushed: PushResult;
+  readonly pushed: EcrPush;
   readonly releases: readonly ReleaseRun[];
   readonly notes: readonly PushNote[];
 }
@@ -64,7 +65,7 @@ export async function pushAndFollow(
   const known = new Set(sandbox.stepFunctions.listExecutionRecords().map((e) => e.executionArn));
   const unfollow = quiet ? undefined : followReleaseActivity(sandbox, output, { since });
   try {
-    const pushed = await releaseApi(sandbox).push(ref, { ...(behaviour === undefined ? {} : { behaviour }), ...(digest === undefined ? {} : { digest }) });
+    const pushed = sandbox.push(ref, { ...(behaviour === undefined ? {} : { behaviour }), ...(digest === undefined ? {} : { digest }) });
     if (!quiet) output.line(`Pushed ${pushed.repository}:${pushed.tag} as ${pushed.digest}${behaviour ? ` (${behaviour})` : ''}`);
     await sandbox.clock.advance(PUSH_ROUTING_MS);
     const started = sandbox.stepFunctions.listExecutionRecords().filter((e) => e.stateMachineArn === releaseMachine && !known.has(e.executionArn));

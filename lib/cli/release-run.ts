@@ -4,19 +4,14 @@
  * every change of a progressive service's traffic weights, then the release's
  * account from its record.
  */
+import { readReleaseApproval } from '../../functions/shared/domain/release-approval';
+import { readRelease, type ReleaseRecord } from '../../functions/shared/domain/release';
+import { InvalidReleaseRequestError } from '../../functions/shared/runtime/errors';
 import type { Sandbox } from '../sandbox/sandbox';
 import type { ExecutionRecord } from '../sandbox/simulated-step-functions';
 import { EXIT, type ExitCode } from './exit-codes';
 import { clockTime, type Output } from './output';
-import {
-  INVALID_RELEASE_REQUEST_ERROR,
-  RELEASE_WORKFLOW,
-  readApproval,
-  readRelease,
-  releaseApi,
-  type ReleaseRecord,
-  type TrafficSnapshot,
-} from './release-contract';
+import { RELEASE_WORKFLOW } from './release-contract';
 import { trafficLine } from './release-view';
 import { describeCause } from './sandbox-session';
 import { executionName, finishExecution, type WorkflowResult } from './workflow-run';
@@ -38,37 +33,22 @@ export function progressiveServices(sandbox: Sandbox): string[] {
 /**
  * Prints the traffic line of each service whose weights changed since the
  * last line printed for it (the lines at the start are remembered, not printed).
+ * Returns the unsubscribe.
  */
 export function watchTraffic(
-  api: { traffic(serviceId: string): TrafficSnapshot | undefined; onTrafficChange(listener: () => void): unknown },
+  sandbox: Pick<Sandbox, 'traffic' | 'onTrafficChange'>,
   services: readonly string[],
   now: () => number,
   output: Output,
 ): () => void {
-  const last = new Map<string, string>();
-  const lineOf = (service: string): string | undefined => {
-    const snapshot = api.traffic(service);
-    return snapshot ? trafficLine(service, snapshot) : undefined;
-  };
-  for (const service of services) {
-    const line = lineOf(service);
-    if (line !== undefined) last.set(service, line);
-  }
-  // A sandbox may offer no way to unsubscribe: a stopped watch ignores what it is still told.
-  let stopped = false;
-  const stop = api.onTrafficChange(() => {
-    if (stopped) return;
-    for (const service of services) {
-      const line = lineOf(service);
-      if (line === undefined || line === last.get(service)) continue;
-      last.set(service, line);
-      output.line(`${clockTime(now())}  ${line}`);
-    }
+  const last = new Map(services.map((service) => [service, trafficLine(service, sandbox.traffic(service))]));
+  return sandbox.onTrafficChange((service, traffic) => {
+    if (!last.has(service)) return;
+    const line = trafficLine(service, traffic);
+    if (line === last.get(service)) return;
+    last.set(service, line);
+    output.line(`${clockTime(now())}  ${line}`);
   });
-  return () => {
-    stopped = true;
-    if (typeof stop === 'function') stop();
-  };
 }
 
 /** What a followed execution is called on its lines: `release`, the deployed service, or `rollback <service>`. */
@@ -113,7 +93,7 @@ export function followReleaseActivity(sandbox: Sandbox, output: Output, options:
       `${clockTime(Date.parse(event.time))}  ${service}    ECS ${String(event.detail.eventName)} ${String(event.detail.deploymentId)}: ${String(event.detail.reason)}`,
     );
   });
-  const stopTraffic = watchTraffic(releaseApi(sandbox), progressiveServices(sandbox), () => sandbox.clock.now(), output);
+  const stopTraffic = watchTraffic(sandbox, progressiveServices(sandbox), () => sandbox.clock.now(), output);
   return () => {
     stopHistory();
     stopEvents();
@@ -125,8 +105,6 @@ export function followReleaseActivity(sandbox: Sandbox, output: Output, options:
 const APPROVAL_POLL_MS = 15_000;
 /** How long a release may run: a push outside the deploy windows first waits up to the fleet's limit for the next one. */
 const maxReleaseMs = (sandbox: Sandbox): number => (sandbox.fleet.release.maxWindowWaitHours + 12) * 3600_000;
-
-const isPending = (status: string | undefined): boolean => status !== undefined && ['pending', 'waiting'].includes(status.toLowerCase());
 
 /**
  * Runs a release execution to its end, or until it waits for a release
@@ -141,12 +119,12 @@ export async function finishRelease(sandbox: Sandbox, executionArn: string): Pro
   while (execution.status === 'RUNNING') {
     const outcome = await sandbox.clock.runUntil(() => execution.status !== 'RUNNING', APPROVAL_POLL_MS);
     if (execution.status !== 'RUNNING') break;
-    const approval = await readApproval(sandbox, releaseId);
-    if (isPending(approval?.status)) {
+    const approval = await readReleaseApproval(sandbox, releaseId);
+    if (approval?.status === 'pending') {
       const result: WorkflowResult = {
         executionArn,
         status: 'WAITING',
-        message: `waiting for a second person to approve production traffic (${approval?.requestedBy ?? 'the requester'} cannot)`,
+        message: `waiting for a second person to approve production traffic (${approval.requestedBy} cannot)`,
         transitions: execution.transitions,
         virtualMs: sandbox.clock.now() - execution.startDate,
       };
@@ -182,5 +160,6 @@ export async function runRelease(
 /** ok when the release succeeded or waits for its approver; invalid when the workflow refused its input; failed otherwise. */
 export function releaseExitCode(run: ReleaseRun): ExitCode {
   if (run.result.status === 'SUCCEEDED' || run.result.status === 'WAITING') return EXIT.ok;
-  return run.result.error === INVALID_RELEASE_REQUEST_ERROR ? EXIT.invalid : EXIT.failed;
+  // The error class's name is the Step Functions error name the workflow ends with.
+  return run.result.error === InvalidReleaseRequestError.name ? EXIT.invalid : EXIT.failed;
 }

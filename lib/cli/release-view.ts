@@ -4,7 +4,8 @@
  * one release in full. Pure functions of what the sandbox and the state table
  * report.
  */
-import type { FleetRevision, ReleaseRecord, ServiceAccount, TrafficSnapshot } from './release-contract';
+import { type FleetRevision, type ReleaseRecord, revisionNumber as revisionOf, type ServiceAccount } from '../../functions/shared/domain/release';
+import type { ServiceTraffic } from '../sandbox/ecs/traffic';
 import { type Output, table } from './output';
 
 /** `sha256:ab12…`: enough of a digest to tell two releases apart on one line. */
@@ -27,7 +28,7 @@ export function taskDefinitionName(taskDefinitionArn: string): string {
 
 /** The revision number of a task-definition ARN, when it has one. */
 export function revisionNumber(taskDefinitionArn: string): number | undefined {
-  const n = Number(/:(\d+)$/.exec(taskDefinitionArn)?.[1]);
+  const n = revisionOf(taskDefinitionArn);
   return Number.isInteger(n) ? n : undefined;
 }
 
@@ -38,7 +39,7 @@ const percent = (weight: number): string => `${Number(weight.toFixed(1))}%`;
  * `order-gateway  production: 95% rev 12 (sha256:ab12…) · 5% rev 13 (sha256:cd34…)`,
  * followed by `  test: 100% rev 13 (sha256:cd34…)` while test traffic flows.
  */
-export function trafficLine(serviceId: string, snapshot: TrafficSnapshot): string {
+export function trafficLine(serviceId: string, snapshot: ServiceTraffic): string {
   const revisions = [...snapshot.revisions].sort((a, b) => (revisionNumber(a.taskDefinitionArn) ?? 0) - (revisionNumber(b.taskDefinitionArn) ?? 0));
   const describe = (weight: number, r: (typeof revisions)[number]): string => {
     const n = revisionNumber(r.taskDefinitionArn);
@@ -59,8 +60,8 @@ export function accountTable(accounts: readonly ServiceAccount[]): string[] {
       a.service,
       a.status,
       a.tag ?? '-',
-      a.digest ? shortDigest(a.digest) : imageLabel(a.image),
-      a.previousTaskDefinitionArn ? taskDefinitionName(a.previousTaskDefinitionArn) : '-',
+      shortDigest(a.digest),
+      taskDefinitionName(a.previousTaskDefinitionArn),
       a.taskDefinitionArn ? taskDefinitionName(a.taskDefinitionArn) : '-',
       (a.reason ?? '').slice(0, 120),
     ]),
@@ -74,10 +75,10 @@ export function releaseListTable(records: readonly ReleaseRecord[]): string[] {
   return table(
     ['RELEASE', 'STATUS', 'SERVICES', 'REQUESTED BY', 'STARTED', 'FINISHED'],
     records.map((r) => [
-      r.id,
+      r.releaseId,
       r.status,
-      r.rollbackOf ? `rollback of ${r.rollbackOf}` : r.services.map((s) => s.service).join(', ') || '-',
-      r.requestedBy ?? '-',
+      r.rollbackOf ? `rollback of ${r.rollbackOf}` : Object.keys(r.services).join(', ') || '-',
+      r.requestedBy,
       when(r.startedAt),
       when(r.finishedAt),
     ]),
@@ -86,23 +87,22 @@ export function releaseListTable(records: readonly ReleaseRecord[]): string[] {
 
 /** One release in full: who and why, its waves, the account (tag and full digest), and the fleet's revisions before and after. */
 export function releaseDetail(record: ReleaseRecord): string[] {
-  const lines = [`Release ${record.id}: ${record.status}`];
-  const source = record.source?.type
-    ? ` from ${record.source.type}${record.source.tag ? ` (${record.source.repository ?? ''}:${record.source.tag})` : ''}`
-    : '';
-  lines.push(`  requested by ${record.requestedBy ?? '?'}${source}${record.reason ? `: ${record.reason}` : ''}`);
+  const lines = [`Release ${record.releaseId}: ${record.status}`];
+  const source = record.source ? ` from ${record.source.type}${record.source.tag ? ` (${record.source.repository ?? ''}:${record.source.tag})` : ''}` : '';
+  lines.push(`  requested by ${record.requestedBy}${source}${record.reason ? `: ${record.reason}` : ''}`);
   if (record.rollbackOf) lines.push(`  returns the fleet to where it was before release ${record.rollbackOf}`);
   lines.push(`  started ${when(record.startedAt)}, finished ${when(record.finishedAt)}`);
   if (record.waitUntil && !record.finishedAt) lines.push(`  waits for the deploy window until ${when(record.waitUntil)}`);
   record.waves.forEach((wave, i) => lines.push(`  wave ${i + 1}: ${wave.join(', ')}`));
-  if (record.services.length > 0) {
-    lines.push('', ...accountTable(record.services));
+  const accounts = Object.values(record.services);
+  if (accounts.length > 0) {
+    lines.push('', ...accountTable(accounts));
     lines.push('');
-    for (const a of record.services) {
-      lines.push(`${a.service}: ${a.image}${a.tag ? ` (tag ${a.tag})` : ''}${a.digest && !a.image.endsWith(a.digest) ? ` digest ${a.digest}` : ''}`);
+    for (const a of accounts) {
+      lines.push(`${a.service}: ${a.image}${a.tag ? ` (tag ${a.tag})` : ''}${!a.image.endsWith(a.digest) ? ` digest ${a.digest}` : ''}`);
     }
   }
-  const before = record.fleetBefore ?? {};
+  const before = record.fleetBefore;
   const after = record.fleetAfter ?? {};
   const services = [...new Set([...Object.keys(before), ...Object.keys(after)])];
   if (services.length > 0) {
@@ -121,7 +121,7 @@ export function releaseDetail(record: ReleaseRecord): string[] {
     lines.push(
       '',
       proven
-        ? `Consistency proof: every running task${tasks === undefined ? '' : ` (${tasks})`} runs the released digest`
+        ? `Consistency proof: every running task (${tasks}) runs the released digest`
         : `Consistency proof FAILED: ${mismatches.join('; ') || 'a task runs another image'}`,
     );
   }

@@ -153,9 +153,9 @@ export function fleetTraffic(world: FleetWorld, serviceId: string): ServiceTraff
   return { revisions: world.ecs.traffic(record, rules), at: Date.now() };
 }
 
-/** Calls `listener` with a fleet service's traffic whenever ECS changes the weights of one of its listener rules. */
-export function watchTraffic(world: FleetWorld, listener: (serviceId: string, traffic: ServiceTraffic) => void): void {
-  world.elbv2?.onRuleChange((ruleArn) => {
+/** Calls `listener` with a fleet service's traffic whenever ECS changes the weights of one of its listener rules; returns the unsubscribe. */
+export function watchTraffic(world: FleetWorld, listener: (serviceId: string, traffic: ServiceTraffic) => void): () => void {
+  const stop = world.elbv2?.onRuleChange((ruleArn) => {
     for (const service of Object.values(world.fleet.services)) {
       const record = world.ecs.serviceRecord(world.fleet.cluster, service.ecsServiceName);
       const rules = record?.loadBalancers.flatMap((lb) => [lb.advancedConfiguration?.productionListenerRule, lb.advancedConfiguration?.testListenerRule]) ?? [];
@@ -165,6 +165,7 @@ export function watchTraffic(world: FleetWorld, listener: (serviceId: string, tr
       }
     }
   });
+  return stop ?? (() => undefined);
 }
 
 /**

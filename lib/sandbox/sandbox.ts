@@ -395,9 +395,9 @@ export class Sandbox {
     return fleetTraffic(this.world, serviceId);
   }
 
-  /** Calls `listener` on every change of a fleet service's traffic weights, as ECS shifts them. */
-  onTrafficChange(listener: (serviceId: string, traffic: ServiceTraffic) => void): void {
-    watchTraffic(this.world, listener);
+  /** Calls `listener` on every change of a fleet service's traffic weights, as ECS shifts them; returns the unsubscribe. */
+  onTrafficChange(listener: (serviceId: string, traffic: ServiceTraffic) => void): () => void {
+    return watchTraffic(this.world, listener);
   }
 
   async save(): Promise<void> {

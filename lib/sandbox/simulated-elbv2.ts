@@ -95,13 +95,18 @@ export class SimulatedElbv2 implements SimulatedService, EcsLoadBalancing {
     const changed = effective(next) !== effective(rule.forward);
     this.rules.set(ruleArn, { ...rule, forward: next });
     // Listeners hear of weight changes only (a target group listed at weight 0 receives nothing, as one not listed).
-    if (changed) for (const listener of this.listeners) listener(ruleArn, next);
+    if (changed) for (const listener of [...this.listeners]) listener(ruleArn, next);
     return true;
   }
 
   /** Observes every change of a rule's forward weights. */
-  onRuleChange(listener: RuleChangeListener): void {
+  /** Calls `listener` on every change of a rule's weights; returns the unsubscribe. */
+  onRuleChange(listener: RuleChangeListener): () => void {
     this.listeners.push(listener);
+    return () => {
+      const index = this.listeners.indexOf(listener);
+      if (index >= 0) this.listeners.splice(index, 1);
+    };
   }
 
   snapshot(): Elbv2Snapshot {

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ReleaseRecord } from '../../functions/shared/domain/release';
 import { isReleaseApproval } from '../../lib/cli/commands/approve';
 import { rollbackTarget } from '../../lib/cli/commands/rollback';
 import { runCli } from '../../lib/cli/program';
@@ -56,11 +57,14 @@ const releaseId = 'release-20260105T053000-ab12';
 const releaseItem = {
   releaseId,
   pk: `release#${releaseId}`,
+  executionArn: `arn:aws:states:eu-west-2:111122223333:execution:assure-prod-release:${releaseId}`,
+  kind: 'release',
   status: 'SUCCEEDED',
   requestedBy: 'alice',
   reason: 'fleet release 2026.01',
   source: { type: 'manifest' },
   waves: [['market-data'], ['order-gateway']],
+  wavesDone: 2,
   services: {
     'market-data': {
       service: 'market-data',
@@ -136,9 +140,10 @@ describe('assure release', () => {
     expect(one.out).toContain(`order-gateway: ${repo('order-gateway')}@${digest('b')}`);
     expect(one.out).toMatch(/^order-gateway +order-gateway:1 \(3\.2\.0\) +order-gateway:2 \(sha256:bbbb…\)$/m);
 
-    const json = JSON.parse((await assure('--json', 'release', 'status', releaseId)).out) as { id: string; services: { tag?: string; digest: string }[] };
-    expect(json.id).toBe(releaseId);
-    expect(json.services[0]).toMatchObject({ tag: '1.4.0', digest: digest('a') });
+    // The record as the release workflow keeps it.
+    const json = JSON.parse((await assure('--json', 'release', 'status', releaseId)).out) as ReleaseRecord;
+    expect(json.releaseId).toBe(releaseId);
+    expect(json.services['market-data']).toMatchObject({ tag: '1.4.0', digest: digest('a') });
 
     const unknown = await assure('release', 'status', 'release-nope');
     expect(unknown.code).toBe(2);
@@ -206,6 +211,7 @@ describe('assure approve', () => {
         requestedBy: 'ci-pipeline',
         approvers: ['bob'],
         deadline: '2026-01-05T06:30:00Z',
+        requestedAt: '2026-01-05T05:30:00Z',
         releaseId,
         deployExecutionId: 'arn:aws:states:eu-west-2:111122223333:execution:assure-prod-deploy:order-gateway-20260105T053000-abcd',
       },

@@ -10,13 +10,17 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { writeAuditRecord } from '../../functions/shared/domain/audit';
+import { type ReleaseRecord, type ReleaseStatus, type ServiceReleaseStatus, releaseKey } from '../../functions/shared/domain/release';
+import type { ReleaseApproval } from '../../functions/shared/domain/release-approval';
 import { printReleaseRun } from '../../lib/cli/commands/release';
 import { EXIT } from '../../lib/cli/exit-codes';
 import type { Output } from '../../lib/cli/output';
-import { RELEASE_WORKFLOW, type PushResult, type TrafficRevision } from '../../lib/cli/release-contract';
+import { RELEASE_WORKFLOW, executionArnOf } from '../../lib/cli/release-contract';
 import { pushAndFollow, pushExitCode } from '../../lib/cli/release-push';
 import { progressiveServices, releaseExitCode, runRelease } from '../../lib/cli/release-run';
+import type { RevisionTraffic, ServiceTraffic } from '../../lib/sandbox/ecs/traffic';
 import type { Sandbox } from '../../lib/sandbox/sandbox';
+import type { EcrPush } from '../../lib/sandbox/simulated-ecr';
 import { fleetWith, openSandbox } from '../support/sandbox';
 
 const REPO = '111122223333.dkr.ecr.eu-west-2.amazonaws.com/order-gateway';
@@ -24,7 +28,7 @@ const OLD = `sha256:ab12${'0'.repeat(60)}`;
 const NEW = `sha256:cd34${'1'.repeat(60)}`;
 const taskDefinition = (n: number): string => `arn:aws:ecs:eu-west-2:111122223333:task-definition/order-gateway:${n}`;
 
-const revision = (n: number, digest: string, productionWeight: number, testWeight = 0): TrafficRevision => ({
+const revision = (n: number, digest: string, productionWeight: number, testWeight = 0): RevisionTraffic => ({
   serviceRevisionArn: `arn:aws:ecs:eu-west-2:111122223333:service-revision/trading/order-gateway/${n}`,
   taskDefinitionArn: taskDefinition(n),
   image: `${REPO}@${digest}`,
@@ -53,8 +57,17 @@ function standInRelease(outcome: 'succeed' | 'fail'): StateMachineDefinition {
   } as StateMachineDefinition;
 }
 
+/** A pushed image of order-gateway, as the sandbox's ECR reports it. */
+const pushed = (ref: string, digest: string): EcrPush => ({
+  repository: 'order-gateway',
+  repositoryUri: REPO,
+  tag: ref.split(':').pop() ?? '',
+  digest,
+  image: `${REPO}@${digest}`,
+});
+
 /** A sandbox whose order-gateway is a canary, with a stand-in release workflow and a scripted traffic API. */
-async function releaseSandbox(outcome: 'succeed' | 'fail'): Promise<{ sandbox: Sandbox; shift: (revisions: TrafficRevision[]) => void; pushes: string[] }> {
+async function releaseSandbox(outcome: 'succeed' | 'fail'): Promise<{ sandbox: Sandbox; shift: (revisions: RevisionTraffic[]) => void; pushes: string[] }> {
   const fleet = fleetWith((raw) => {
     const services = raw.services as Record<string, Record<string, unknown>>;
     if (services['order-gateway']) services['order-gateway'].strategy = { type: 'canary', canaryPercent: 5 };
@@ -63,28 +76,29 @@ async function releaseSandbox(outcome: 'succeed' | 'fail'): Promise<{ sandbox: S
   const sandbox = await openSandbox(fleet, undefined, { iam: 'off' });
   sandbox.stateMachines[RELEASE_WORKFLOW] = sandbox.stepFunctions.createStateMachine('assure-prod-release', standInRelease(outcome));
   let revisions = [revision(1, OLD, 100)];
-  const listeners = new Set<() => void>();
+  const listeners = new Set<(serviceId: string, traffic: ServiceTraffic) => void>();
   const pushes: string[] = [];
-  Object.assign(sandbox, {
-    traffic: (service: string) => (service === 'order-gateway' ? { revisions, at: sandbox.clock.now() } : undefined),
-    onTrafficChange: (listener: () => void) => {
+  const traffic = (service: string): ServiceTraffic => ({ revisions: service === 'order-gateway' ? revisions : [], at: sandbox.clock.now() });
+  const fake: Pick<Sandbox, 'traffic' | 'onTrafficChange' | 'push'> = {
+    traffic,
+    onTrafficChange: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    push: (ref: string): PushResult => {
+    push: (ref) => {
       pushes.push(ref);
-      const image = `${REPO}@${NEW}`;
       // As the push handler would, a second later: start the release named after the digest.
       setTimeout(
-        () => void sandbox.startExecution(RELEASE_WORKFLOW, { services: { 'order-gateway': image } }, `push-order-gateway-${NEW.slice(7, 47)}`),
+        () => void sandbox.startExecution(RELEASE_WORKFLOW, { services: { 'order-gateway': `${REPO}@${NEW}` } }, `push-order-gateway-${NEW.slice(7, 47)}`),
         1_000,
       );
-      return { repository: 'order-gateway', tag: ref.split(':').pop() ?? '', digest: NEW, image };
+      return pushed(ref, NEW);
     },
-  });
-  const shift = (next: TrafficRevision[]): void => {
+  };
+  Object.assign(sandbox, fake);
+  const shift = (next: RevisionTraffic[]): void => {
     revisions = next;
-    for (const listener of listeners) listener();
+    for (const listener of listeners) listener('order-gateway', traffic('order-gateway'));
   };
   return { sandbox, shift, pushes };
 }
@@ -98,24 +112,33 @@ function putLater(sandbox: Sandbox, afterMs: number, item: () => Record<string, 
 
 const releaseName = (sandbox: Sandbox): string => sandbox.stepFunctions.listExecutionRecords(sandbox.stateMachines[RELEASE_WORKFLOW]).at(-1)?.name ?? '';
 
-function accountItem(sandbox: Sandbox, status: string, serviceStatus: string): Record<string, unknown> {
-  return {
-    pk: `release#${releaseName(sandbox)}`,
+function accountItem(sandbox: Sandbox, status: ReleaseStatus, serviceStatus: ServiceReleaseStatus): Record<string, unknown> {
+  const releaseId = releaseName(sandbox);
+  const record: ReleaseRecord = {
+    releaseId,
+    executionArn: executionArnOf(sandbox, RELEASE_WORKFLOW, releaseId) ?? '',
+    kind: 'release',
     status,
     requestedBy: 'alice',
+    reason: 'test',
     waves: [['order-gateway']],
-    services: [
-      {
+    wavesDone: 1,
+    services: {
+      'order-gateway': {
         service: 'order-gateway',
         image: `${REPO}@${NEW}`,
         digest: NEW,
         tag: '3.3.0',
         previousTaskDefinitionArn: taskDefinition(1),
+        previousImage: `${REPO}@${OLD}`,
         taskDefinitionArn: taskDefinition(2),
         status: serviceStatus,
       },
-    ],
+    },
+    fleetBefore: { 'order-gateway': { taskDefinitionArn: taskDefinition(1), image: `${REPO}@${OLD}` } },
+    startedAt: new Date(sandbox.clock.now()).toISOString(),
   };
+  return { pk: releaseKey(releaseId), ...record };
 }
 
 describe('following a release', () => {
@@ -164,7 +187,21 @@ describe('following a release', () => {
 
   it('stops waiting when the hook holds the release for an approver, and prints the approval id', async () => {
     const { sandbox } = await releaseSandbox('succeed');
-    putLater(sandbox, 30_000, () => ({ pk: `approval#${releaseName(sandbox)}`, status: 'pending', requestedBy: 'alice', approvers: ['bob'] }));
+    putLater(sandbox, 30_000, () => {
+      const approval: ReleaseApproval = {
+        kind: 'release',
+        approvalId: releaseName(sandbox),
+        requestedBy: 'alice',
+        approvers: ['bob'],
+        deadline: new Date(sandbox.clock.now() + 3600_000).toISOString(),
+        status: 'pending',
+        services: ['order-gateway'],
+        deployExecutionId: `deploy-${releaseName(sandbox)}`,
+        releaseId: releaseName(sandbox),
+        requestedAt: new Date(sandbox.clock.now()).toISOString(),
+      };
+      return { pk: `approval#${approval.approvalId}`, ...approval };
+    });
     const output = capture();
     const run = await runRelease(sandbox, { services: {} }, 'release', output, { quiet: true });
     printReleaseRun(run, output, false);
@@ -186,22 +223,19 @@ describe('following a release', () => {
     expect(pushExitCode(report)).toBe(EXIT.ok);
 
     // A refused push (as the push handler records it while trading is halted) starts nothing and exits failed.
-    Object.assign(sandbox, {
-      push: async (ref: string): Promise<PushResult> => {
-        await writeAuditRecord(sandbox, {
-          action: 'release.push-refused',
-          subject: 'release/push',
-          actor: 'ecr',
-          source: 'eventbridge',
-          executionId: 'push-handler',
-          reason: 'trading is halted',
-          phase: 'outcome',
-          at: new Date(sandbox.clock.now()).toISOString(),
-          status: 'failed',
-        });
-        return { repository: 'order-gateway', tag: ref.split(':').pop() ?? '', digest: OLD, image: `${REPO}@${OLD}` };
-      },
+    await writeAuditRecord(sandbox, {
+      action: 'release.push-refused',
+      subject: 'release/push',
+      actor: 'ecr',
+      source: 'eventbridge',
+      executionId: 'push-handler',
+      reason: 'trading is halted',
+      phase: 'outcome',
+      at: new Date(sandbox.clock.now()).toISOString(),
+      status: 'failed',
     });
+    const refusedPush: Pick<Sandbox, 'push'> = { push: (ref) => pushed(ref, OLD) };
+    Object.assign(sandbox, refusedPush);
     const refused = await pushAndFollow(sandbox, 'order-gateway:3.3.1', {}, capture(), { quiet: true });
     expect(refused.releases).toEqual([]);
     expect(refused.notes).toEqual([{ action: 'release.push-refused', status: 'failed', reason: 'trading is halted' }]);

@@ -11,7 +11,8 @@ import { EXIT } from '../exit-codes';
 import { type Output, printPages } from '../output';
 import { currentUser, followExecution, withSandbox } from '../sandbox-session';
 import type { ExecutionRecord } from '../../sandbox/simulated-step-functions';
-import { DECIDE_RELEASE_APPROVAL, RELEASE_WORKFLOW, executionArnOf, readApproval, type StoredApproval } from '../release-contract';
+import { readReleaseApproval, type ReleaseApproval } from '../../../functions/shared/domain/release-approval';
+import { DECIDE_RELEASE_APPROVAL, RELEASE_WORKFLOW, executionArnOf } from '../release-contract';
 import { finishRelease, followReleaseActivity, releaseExitCode, type ReleaseRun } from '../release-run';
 import { workflowExitCode } from '../workflow-command';
 import { finishExecution, printWorkflowResult, type WorkflowResult } from '../workflow-run';
@@ -56,14 +57,14 @@ export async function decideApproval(sandbox: Sandbox, options: ApprovalOptions,
 
 /** Whether an approval id is a release approval: the deployment hook's `approval#<id>` record (`kind: release`); resumes keep theirs under the same key. */
 export async function isReleaseApproval(sandbox: Sandbox, approvalId: string): Promise<boolean> {
-  return (await readApproval(sandbox, approvalId))?.kind === 'release';
+  return (await readReleaseApproval(sandbox, approvalId)) !== undefined;
 }
 
 /** The execution a release approval holds: its release's, or the deploy's for a service deployed alone. */
-function heldExecution(sandbox: Sandbox, approval: StoredApproval | undefined, approvalId: string): ExecutionRecord | undefined {
+function heldExecution(sandbox: Sandbox, approval: ReleaseApproval | undefined, approvalId: string): ExecutionRecord | undefined {
   const candidates = [
     executionArnOf(sandbox, RELEASE_WORKFLOW, approval?.releaseId ?? approvalId),
-    approval?.deployExecutionId?.startsWith('arn:') ? approval.deployExecutionId : executionArnOf(sandbox, 'deploy', approval?.deployExecutionId ?? approvalId),
+    approval?.deployExecutionId.startsWith('arn:') ? approval.deployExecutionId : executionArnOf(sandbox, 'deploy', approval?.deployExecutionId ?? approvalId),
   ];
   return candidates.map((arn) => (arn === undefined ? undefined : sandbox.stepFunctions.execution(arn))).find((e) => e !== undefined);
 }
@@ -80,7 +81,7 @@ export async function decideReleaseApproval(sandbox: Sandbox, options: ApprovalO
     decision: options.reject ? 'reject' : 'approve',
     ...(options.comment ? { comment: options.comment } : {}),
   };
-  const execution = heldExecution(sandbox, await readApproval(sandbox, options.approvalId), options.approvalId);
+  const execution = heldExecution(sandbox, await readReleaseApproval(sandbox, options.approvalId), options.approvalId);
   // Refused before the decision is recorded: nothing here would run on after it.
   if (!execution) throw new ApprovalRefused(`approval ${options.approvalId} holds no release or deploy execution of this sandbox`);
   const unfollow = quiet ? undefined : followReleaseActivity(sandbox, output, { since: execution.startDate, executionName: execution.name });

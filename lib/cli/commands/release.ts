@@ -10,7 +10,8 @@ import { parsePositiveInteger } from '../argument-parsers';
 import type { CommandContext } from '../command-context';
 import { UnknownReleaseError } from '../errors';
 import { type Output, printPages } from '../output';
-import { listReleases, readRelease, type ReleaseRecord } from '../release-contract';
+import { readRelease, type ReleaseRecord } from '../../../functions/shared/domain/release';
+import { listReleases } from '../release-contract';
 import { loadManifest, type ReleaseManifest } from '../release-manifest';
 import { releaseExitCode, runRelease, type ReleaseRun } from '../release-run';
 import { accountTable, printLines, releaseDetail, releaseListTable } from '../release-view';
@@ -38,9 +39,10 @@ export function printReleaseRun(run: ReleaseRun, output: Output, json: boolean):
     output.line(JSON.stringify({ ...run.result, releaseId: run.releaseId, release: run.record ?? null }, null, 2));
     return;
   }
-  if (run.record && run.record.services.length > 0) {
+  const accounts = Object.values(run.record?.services ?? {});
+  if (run.record && accounts.length > 0) {
     output.line(`Release ${run.releaseId}: ${run.record.status}`);
-    printLines(accountTable(run.record.services), output);
+    printLines(accountTable(accounts), output);
   }
   printWorkflowResult(run.result, output, false);
   if (run.result.status === 'WAITING') {
