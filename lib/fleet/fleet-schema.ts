@@ -162,10 +162,11 @@ export const releaseSettingsSchema = z.strictObject({
       /** A new revision worse than the old by less than this fraction (Kayenta's effect size) still passes. */
       effectSizeMargin: z.number().min(0).max(10).default(0.25),
       /**
-       * Each production step is watched at least this long before it may pass, judged on its latest minSamples
-       * minutes each time: a regression that starts a few minutes into the step still fails it at that step.
+       * Each production step is watched at least this long before it may pass, judged each time on its latest
+       * minSamples whole minutes: a regression that shows within (observeMinutes - minSamples - 1) minutes of the
+       * step's start has minSamples bad minutes in the window by then, and fails the step.
        */
-      observeMinutes: z.number().int().min(0).max(1440).default(5),
+      observeMinutes: z.number().int().min(0).max(1440).default(8),
       /** A step judged this long without a PASS or FAIL fails the release: INCONCLUSIVE never promotes. */
       inconclusiveLimitMinutes: z.number().int().min(1).max(1440).default(15),
       /** Seconds ECS waits before invoking the judge again while it collects samples. */

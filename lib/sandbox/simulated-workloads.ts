@@ -182,10 +182,12 @@ export function requestErrorRate(behaviour: ImageBehaviour, runningForMs: number
 
 /**
  * One request's response time in seconds (what ALB's TargetResponseTime records), from a uniform draw
- * `u` in [0, 1): 45–75 ms, with a slow 1 % of 180–280 ms. Failing requests of a high-error-rate release
- * wait on a timed-out dependency: 1.2–2 s.
+ * `u` in (0, 1): log-logistic around 55 ms (p50 55 ms, p99 about 100 ms), a smooth tail so that a
+ * percentile of a few dozen requests and of a few hundred tell the same story. Failing requests of a
+ * high-error-rate release wait on a timed-out dependency: 1.2–2 s.
  */
 export function responseTimeSeconds(behaviour: ImageBehaviour, failed: boolean, u: number): number {
-  const seconds = failed && behaviour === 'high-error-rate' ? 1.2 + 0.8 * u : u >= 0.99 ? 0.18 + (u - 0.99) * 10 : 0.045 + (0.03 * u) / 0.99;
+  const p = Math.min(Math.max(u, 1e-6), 1 - 1e-6);
+  const seconds = failed && behaviour === 'high-error-rate' ? 1.2 + 0.8 * p : 0.055 * Math.exp(0.13 * Math.log(p / (1 - p)));
   return Number(seconds.toFixed(4));
 }

@@ -217,8 +217,3 @@ export class TargetGroupMetrics {
 }
 
 const clampShare = (share: number): number => (Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 0);
-
-/** One metric round: what the lead's telemetry round calls (sandbox.ts / fleet-world.ts publishTelemetry). */
-export function publishTargetGroupMetrics(metrics: TargetGroupMetrics, now = Date.now()): void {
-  metrics.advance(now);
-}

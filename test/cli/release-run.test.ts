@@ -66,11 +66,12 @@ const pushed = (ref: string, digest: string): EcrPush => ({
   image: `${REPO}@${digest}`,
 });
 
-/** A sandbox whose order-gateway is a canary, with a stand-in release workflow and a scripted traffic API. */
+/** A sandbox whose order-gateway is its only canary (risk-engine rolls), with a stand-in release workflow and a scripted traffic API. */
 async function releaseSandbox(outcome: 'succeed' | 'fail'): Promise<{ sandbox: Sandbox; shift: (revisions: RevisionTraffic[]) => void; pushes: string[] }> {
   const fleet = fleetWith((raw) => {
     const services = raw.services as Record<string, Record<string, unknown>>;
     if (services['order-gateway']) services['order-gateway'].strategy = { type: 'canary', canaryPercent: 5 };
+    if (services['risk-engine']) services['risk-engine'].strategy = { type: 'rolling' };
   });
   // The stand-in state machine is not part of the stack, so no role of it could be checked.
   const sandbox = await openSandbox(fleet, undefined, { iam: 'off' });

@@ -26,8 +26,9 @@ import { openSandbox } from '../support/sandbox';
 
 const NOW = Date.parse('2026-01-05T06:00:00Z');
 const MINUTE = 60_000;
+// A target group no fleet service uses: the sandbox publishes its own services' load balancer metrics.
 const TG = [
-  { Name: 'TargetGroup', Value: 'targetgroup/order-gateway-blue/0a1b2c3d4e5f6061' },
+  { Name: 'TargetGroup', Value: 'targetgroup/archive-blue/0a1b2c3d4e5f6099' },
   { Name: 'LoadBalancer', Value: 'app/trading-prod/0a1b2c3d4e5f6071' },
 ];
 

@@ -47,8 +47,10 @@ describe('fleet file', () => {
       ecsServiceName: 'order-gateway',
       container: 'order-gateway',
       role: 'trading',
-      strategy: { type: 'rolling', maximumPercent: 200, minimumHealthyPercent: 100 },
+      strategy: { type: 'canary', canaryPercent: 5, canaryBakeTimeMinutes: 10 },
     });
+    // A service that names no strategy rolls, with ECS's defaults.
+    expect(fleet.services['web-gui']?.strategy).toEqual({ type: 'rolling', maximumPercent: 200, minimumHealthyPercent: 100 });
     // AWS's target-group defaults apply where the file says nothing.
     expect(fleet.services['web-gui']?.health.targetGroup).toEqual({
       intervalSeconds: 30,
@@ -152,7 +154,7 @@ describe('fleet file', () => {
       observeMinutes: 10,
       inconclusiveLimitMinutes: 11,
     });
-    expect(parseFleetYaml(minimal(service('a')), 'test.yaml').release.judge).toMatchObject({ observeMinutes: 5, inconclusiveLimitMinutes: 15 });
+    expect(parseFleetYaml(minimal(service('a')), 'test.yaml').release.judge).toMatchObject({ observeMinutes: 8, inconclusiveLimitMinutes: 15 });
   });
 
   it('reports YAML syntax errors and unreadable files with where they are', () => {

@@ -37,11 +37,11 @@ let sns: AwsClientStub<SNSClient>;
 let world: HookWorld;
 let stubs: HookStubs;
 
+/** The example fleet as a canary with the judge held for `observeMinutes` (5 unless a test says otherwise). */
 function setUp(options: { approvals?: boolean; observeMinutes?: number } = {}): void {
   const canary = canaryFleet(exampleFleet(), options);
   const { judge } = canary.release;
-  const fleet =
-    options.observeMinutes === undefined ? canary : { ...canary, release: { ...canary.release, judge: { ...judge, observeMinutes: options.observeMinutes } } };
+  const fleet = { ...canary, release: { ...canary.release, judge: { ...judge, observeMinutes: options.observeMinutes ?? 5 } } };
   deps = testDeps({ fleet });
   ddb = mockClient(deps.clients.dynamodb);
   ddb.on(PutItemCommand).resolves({});

@@ -35,8 +35,12 @@ function withOrderGateway(change: (service: Fleet['services'][string]) => Fleet[
   return { ...deps.fleet, services: { ...deps.fleet.services, 'order-gateway': change(service) } };
 }
 
+/** ECS's rolling defaults: what order-gateway did before it became a canary. */
+const ROLLING = { type: 'rolling', maximumPercent: 200, minimumHealthyPercent: 100 } as const;
+
 describe('validate-deploy-request: a good request', () => {
   it('resolves the plan from the fleet file', async () => {
+    deps = { ...deps, fleet: withOrderGateway((s) => ({ ...s, strategy: ROLLING })) };
     const state = await validate(goodRequest);
 
     // examples/trading-fleet.yaml: cluster trading-prod, soakMinutes 5, progressDeadlineMinutes 20,
@@ -101,6 +105,7 @@ describe('validate-deploy-request: a good request', () => {
   });
 
   it('computes the timings from the fleet deploy settings, not constants', async () => {
+    deps = { ...deps, fleet: withOrderGateway((s) => ({ ...s, strategy: ROLLING })) };
     deps = { ...deps, fleet: { ...deps.fleet, deploy: { ...deps.fleet.deploy, soakMinutes: 2.5, progressDeadlineMinutes: 7 } } };
 
     const { plan } = await validate(goodRequest);
