@@ -195,6 +195,18 @@ export function trafficView(world: FleetWorld): TrafficView {
   };
 }
 
+/**
+ * Each task's share of its service's production requests: a traffic-shifting service's revision gets its
+ * production listener rule's weight, split among that revision's tasks; otherwise the tasks share equally.
+ */
+function requestShares(world: FleetWorld, serviceId: string, tasks: readonly TaskRecord[]): number[] {
+  if (!world.fleet.services[serviceId]?.trafficShift || tasks.length === 0) return tasks.map(() => 1 / Math.max(1, tasks.length));
+  const weights = new Map(fleetTraffic(world, serviceId).revisions.map((r) => [r.taskDefinitionArn, r.productionWeight / 100]));
+  const perRevision = new Map<string, number>();
+  for (const t of tasks) perRevision.set(t.taskDefinitionArn, (perRevision.get(t.taskDefinitionArn) ?? 0) + 1);
+  return tasks.map((t) => (weights.get(t.taskDefinitionArn) ?? 0) / (perRevision.get(t.taskDefinitionArn) ?? 1));
+}
+
 const RESTING_LOAD = new ServiceLoad();
 
 /**
@@ -242,22 +254,27 @@ export function publishTelemetry(world: FleetWorld, now = Date.now()): void {
     const byEcsName = Object.values(fleet.services).find((s) => s.ecsServiceName === metric.dimensions.ServiceName)?.id;
     const producers = metric.dimensions.Service ? [metric.dimensions.Service] : byEcsName ? [byEcsName] : tradingServices(fleet);
     const load = world.load ?? RESTING_LOAD;
-    const samples = producers
-      .flatMap((id) => {
-        const tasks = serving([id]);
-        // The service's load is shared by its serving tasks: more tasks, less CPU each.
-        const share = { cpuPercent: load.cpuPerTask(id, fleet.services[id]?.capacity.desired ?? 1, tasks.length) };
-        return tasks.map((t) =>
-          metricSample(metric.name, applications.behaviourOf(t), now - (t.startedAt ?? now), applications.haltState(t, now).halted, share),
-        );
-      })
-      .filter((v): v is number => v !== undefined);
+    const weighted = producers.flatMap((id) => {
+      const tasks = serving([id]);
+      // The service's load is shared by its serving tasks: more tasks, less CPU each.
+      const share = { cpuPercent: load.cpuPerTask(id, fleet.services[id]?.capacity.desired ?? 1, tasks.length) };
+      const shares = requestShares(world, id, tasks);
+      return tasks.map((t, i) => ({
+        value: metricSample(metric.name, applications.behaviourOf(t), now - (t.startedAt ?? now), applications.haltState(t, now).halted, share),
+        share: shares[i] ?? 0,
+      }));
+    });
+    const samples = weighted.filter((w): w is { value: number; share: number } => w.value !== undefined);
     if (samples.length === 0) continue;
     cloudwatch.record(
       metric.namespace,
       metric.name,
       Object.entries(metric.dimensions).map(([Name, Value]) => ({ Name, Value })),
-      combineSamples(metric.name, samples),
+      combineSamples(
+        metric.name,
+        samples.map((w) => w.value),
+        samples.map((w) => w.share),
+      ),
       now,
     );
   }

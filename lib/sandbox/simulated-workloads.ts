@@ -155,10 +155,16 @@ export function metricSample(metricName: string, behaviour: ImageBehaviour, runn
 }
 
 /** How several tasks' samples combine into one datapoint. */
-export function combineSamples(metricName: string, samples: readonly number[]): number {
+export function combineSamples(metricName: string, samples: readonly number[], requestShares?: readonly number[]): number {
   if (metricName.startsWith('Latency') || metricName.endsWith('LagSeconds') || metricName === 'DailyPnL') return Math.max(...samples);
   if (metricName === 'OrdersPerSecond') return samples.reduce((a, b) => a + b, 0);
   if (metricName === 'ExchangeConnected') return Math.min(...samples);
+  // A rate over the service's requests: each task counts by the share of the requests it serves
+  // (a 5 % canary's tasks weigh 5 % together, however many of them run).
+  const total = requestShares?.reduce((a, b) => a + b, 0) ?? 0;
+  if (requestShares && requestShares.length === samples.length && total > 0) {
+    return samples.reduce((sum, value, i) => sum + value * (requestShares[i] ?? 0), 0) / total;
+  }
   return samples.reduce((a, b) => a + b, 0) / samples.length;
 }
 

@@ -2,7 +2,9 @@
  * `assure demo`: the sandbox tour. A good release, a release whose tasks crash
  * (ECS's circuit breaker rolls it back), a release whose deep health check fails
  * (Assure's health gate rolls it back), a release whose error rate trips its
- * alarm during the soak (rolled back by the alarm); then a loss-limit alarm that
+ * alarm during the soak (rolled back by the alarm); a pushed canary the judge
+ * fails at 5 %, a blue/green release caught on test traffic, and a fleet release
+ * rolled back in reverse dependency order; then a loss-limit alarm that
  * halts trading (verified), a load alarm whose scale-out the halt refuses, and
  * a resume that a second person approves; then a secret rotation that redeploys
  * its consumers, and a load alarm that scales a service out.
@@ -18,6 +20,7 @@ import { withSandbox } from '../sandbox-session';
 import { observeSignal, printSignalReport, setAlarmState } from '../signal-report';
 import { printWorkflowResult } from '../workflow-run';
 import { ApprovalRefused, decideApproval } from './approve';
+import { runReleaseActs } from './demo-releases';
 import { runDeploy } from './deploy';
 import { startResume } from './resume';
 import { runRotate } from './rotate';
@@ -43,25 +46,25 @@ export const DEMO_STEPS: readonly DemoStep[] = [
     evidence: 'now runs',
   },
   {
-    title: "A risk-engine release whose containers crash on start: ECS's circuit breaker fails it and rolls back",
-    service: 'risk-engine',
+    title: "A trade-service release whose containers crash on start: ECS's circuit breaker fails it and rolls back",
+    service: 'trade-service',
     tag: '2.4.0',
     behaviour: 'crash-on-start',
     expect: 'FAILED',
     evidence: 'circuit breaker',
   },
   {
-    title: "An order-gateway release that starts but fails its deep health check: Assure's health gate rolls it back",
-    service: 'order-gateway',
+    title: "A rolling position-service release that starts but fails its deep health check: it reaches every task, then Assure's health gate rolls it back",
+    service: 'position-service',
     tag: '3.2.0',
     behaviour: 'failing-health-check',
     expect: 'FAILED',
     evidence: 'HealthGateFailedError',
   },
   {
-    title: 'An order-gateway release whose error rate climbs after it goes live: its alarm fires during the soak and the release is rolled back',
-    service: 'order-gateway',
-    tag: '3.3.0',
+    title: 'A rolling market-data release whose error rate climbs after it goes live: its alarm fires during the soak and the release is rolled back',
+    service: 'market-data',
+    tag: '1.2.0',
     behaviour: 'high-error-rate',
     expect: 'FAILED',
     evidence: 'RollbackAlarmFiredError',
@@ -72,7 +75,7 @@ export function addDemoCommand(program: Command, context: CommandContext): void 
   program
     .command('demo')
     .description(
-      'a fresh sandbox: a good release, a crashing release, a release failing its health gate, a release rolled back by its alarm, a loss-limit halt (verified) that refuses a scale-out, an approved resume, a secret rotation, a scale-out, then the status',
+      'a fresh sandbox: a good release, a crashing release, a release failing its health gate, a release rolled back by its alarm, a pushed canary failed by the judge, a blue/green release caught on test traffic, a fleet release rolled back in reverse order, a loss-limit halt (verified) that refuses a scale-out, an approved resume, a secret rotation, a scale-out, then the status',
     )
     .action(async () => {
       Sandbox.reset(context.globals().state);
@@ -119,6 +122,8 @@ export async function runDemo(sandbox: Sandbox, output: Output, steps: readonly 
     );
     await sandbox.settleEcs();
   }
+
+  await runReleaseActs(sandbox, output, heading, check);
 
   if (sandbox.fleet.halt?.alarms.some((a) => a.name === LOSS_LIMIT_ALARM)) {
     heading(`The equities desk breaches its daily loss limit: ${LOSS_LIMIT_ALARM} goes into ALARM and trading halts`);

@@ -134,7 +134,7 @@ export function addSandboxCommand(program: Command, context: CommandContext): vo
     });
 }
 
-function printPushReport(report: PushReport, output: CommandContext['output'], json: boolean): void {
+export function printPushReport(report: PushReport, output: CommandContext['output'], json: boolean): void {
   if (json) {
     output.line(JSON.stringify(report, null, 2));
     return;
