@@ -10,6 +10,7 @@
  * 4. Rotating a secret with 5 consumers (rotation-benchmark.ts).
  * 5. Scaling decisions from load alarms (scale-benchmark.ts).
  * 6. IAM evaluation per call in the sandbox (iam-benchmark.ts).
+ * 7. Releases: exposure per strategy, push → release, fleet waves (release-benchmark.ts).
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,7 @@ import { substitute } from '../../lib/workflows/asl';
 import { functionArnPlaceholder } from '../../lib/workflows/workflow-spec';
 import { haltBenchmark } from './halt-benchmark';
 import { iamBenchmark } from './iam-benchmark';
+import { releaseBenchmark } from './release-benchmark';
 import { rotationBenchmark } from './rotation-benchmark';
 import { scaleBenchmark } from './scale-benchmark';
 import { pollDeploymentStatus } from './poll-deployment-status';
@@ -197,5 +199,6 @@ const results = [
   selected('rotation') ? await rotationBenchmark() : true,
   selected('scale') ? await scaleBenchmark() : true,
   selected('iam') ? await iamBenchmark(fleet) : true,
+  selected('release') ? await releaseBenchmark() : true,
 ];
 process.exitCode = results.every(Boolean) ? 0 : 1;

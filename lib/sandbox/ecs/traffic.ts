@@ -69,11 +69,20 @@ export function serviceTraffic(
     for (const d of ordered) {
       owner.set(d.targetGroupArn ?? lb.targetGroupArn, d);
     }
-    const weightOf = (rule: readonly { targetGroupArn: string; weight: number }[] | undefined, d: DeploymentRecord): number => {
-      const group = d.targetGroupArn ?? lb.targetGroupArn;
-      if (owner.get(group) !== d) return 0;
-      return rule?.find((t) => t.targetGroupArn === group)?.weight ?? 0;
-    };
+    // A target group's requests go to its healthy targets: when tasks of two revisions share one group (a
+    // rolling deployment, or its rollback), each revision gets its share of them. A group with no healthy
+    // target yet serves the revision that owns it.
+    const servingIn = (group: string, d?: DeploymentRecord): number =>
+      tasks.filter(
+        (t) =>
+          (t.targetGroupArn ?? lb.targetGroupArn) === group && t.lastStatus === 'RUNNING' && t.target === 'healthy' && (d === undefined || t.deploymentId === d.id),
+      ).length;
+    const weightOf = (rule: readonly { targetGroupArn: string; weight: number }[] | undefined, d: DeploymentRecord): number =>
+      (rule ?? []).reduce((sum, { targetGroupArn: group, weight }) => {
+        const all = servingIn(group);
+        if (all === 0) return sum + (owner.get(group) === d ? weight : 0);
+        return sum + Math.round((10 * weight * servingIn(group, d)) / all) / 10;
+      }, 0);
     return deployments
       .map((d) => view(d, weightOf(production, d), weightOf(test, d)))
       .filter((r, i) => r.productionWeight > 0 || r.testWeight > 0 || live(deployments[i] as DeploymentRecord));
