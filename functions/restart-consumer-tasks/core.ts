@@ -1,8 +1,8 @@
 /**
  * Replaces a consumer's tasks so they read the secret again (ECS injects secrets
  * only when a task starts): UpdateService with forceNewDeployment on the
- * revision it already runs, rolling with the circuit breaker and the service's
- * rollback alarms, as a deploy. A retried step finds its own deployment (one
+ * revision it already runs, with the service's strategy and rollback alarms, as
+ * a deploy (for blue/green, canary and linear: the load balancer, no hook). A retried step finds its own deployment (one
  * created since `notBefore` on that revision). A consumer scaled to zero (a hard
  * halt) holds no value: nothing to replace.
  */
@@ -13,6 +13,7 @@ import { executionIdSchema } from '../shared/domain/deploy-plan';
 import { ServiceStateError } from '../shared/runtime/errors';
 import { defineHandler } from '../shared/runtime/handler';
 import { consumerTargetSchema, rotationAuditAction, rotationPlanSchema } from '../shared/domain/rotation-plan';
+import { progressiveRestart } from '../shared/domain/deployment-strategy';
 import { startRollout } from '../shared/domain/service-deployments';
 
 export interface ConsumerRestart {
@@ -56,9 +57,11 @@ export const restartConsumerTasks = defineHandler({
           return { service: consumer.service, skipped: false, deploymentId: primary.id, startedAt: primary.createdAt.toISOString(), taskDefinitionArn };
         }
         // The revision it runs, named: a deploy that slipped in cannot change what this restart runs.
+        const release = progressiveRestart(consumer, deps.config);
         const rollout = await startRollout(deps, consumer, taskDefinitionArn, {
           forceNewDeployment: true,
           healthCheckGracePeriodSeconds: consumer.rolling.healthCheckGracePeriodSeconds,
+          ...(release ? { release } : {}),
         });
         return { service: consumer.service, skipped: false, ...rollout, taskDefinitionArn };
       },

@@ -76,8 +76,11 @@ export class FleetPermissions {
 
   /** The services a rotation may restart: the managed secrets' consumers. */
   secretConsumerArns(): string[] {
-    const consumers = new Set(Object.values(this.fleet.secrets).flatMap((s) => secretConsumers(this.fleet, s.id)));
-    return this.serviceArns([...consumers].map((id) => this.fleet.services[id]).filter((s) => s !== undefined));
+    return this.serviceArns(
+      this.secretConsumerIds()
+        .map((id) => this.fleet.services[id])
+        .filter((s) => s !== undefined),
+    );
   }
 
   /** The services that have a scaling policy. */
@@ -147,14 +150,16 @@ export class FleetPermissions {
 
   /**
    * Passing to ECS, in a blue/green, canary or linear UpdateService, the roles it
-   * needs: each service's traffic-shift role (named in the fleet file) and the
-   * role it invokes Assure's lifecycle hook with. Nothing when no service shifts
-   * traffic.
+   * needs: each service's traffic-shift role (named in the fleet file) and, for a
+   * deploy, the role it invokes Assure's lifecycle hook with (a restart registers
+   * no hook). Only `services` (all by default); nothing when none shifts traffic.
    */
-  passDeploymentRoles(): PolicyStatement[] {
-    const shiftRoles = Object.values(this.fleet.services).flatMap((s) => (s.trafficShift ? [s.trafficShift.roleName] : []));
+  passDeploymentRoles(options: { readonly services?: readonly string[]; readonly hook?: boolean } = {}): PolicyStatement[] {
+    const services = options.services ? options.services.map((id) => this.fleet.services[id]) : Object.values(this.fleet.services);
+    const shiftRoles = services.flatMap((s) => (s?.trafficShift ? [s.trafficShift.roleName] : []));
     if (shiftRoles.length === 0) return [];
-    const roleArns = [...new Set([...shiftRoles, deploymentHookRoleName(this.fleet.environment)])].map((name) => this.roleArn(name));
+    const hookRoles = options.hook === false ? [] : [deploymentHookRoleName(this.fleet.environment)];
+    const roleArns = [...new Set([...shiftRoles, ...hookRoles])].map((name) => this.roleArn(name));
     return [
       new PolicyStatement({
         actions: ['iam:PassRole'],
@@ -162,6 +167,11 @@ export class FleetPermissions {
         conditions: { StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' } },
       }),
     ];
+  }
+
+  /** The services that consume a managed secret (fleet ids). */
+  secretConsumerIds(): string[] {
+    return [...new Set(Object.values(this.fleet.secrets).flatMap((s) => secretConsumers(this.fleet, s.id)))];
   }
 
   /** A role of the stack's account by name. */

@@ -125,7 +125,14 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
     ],
   },
   'confirm-secret-rotation': { statements: ({ p, scope }) => [p.managedSecrets(scope, 'DescribeSecret')] },
-  'restart-consumer-tasks': { statements: ({ p }) => [p.describeServices(), p.updateServices(p.secretConsumerArns()), p.appendAudit()] },
+  'restart-consumer-tasks': {
+    statements: ({ p }) => [
+      p.describeServices(),
+      p.updateServices(p.secretConsumerArns()),
+      ...p.passDeploymentRoles({ services: p.secretConsumerIds(), hook: false }),
+      p.appendAudit(),
+    ],
+  },
   'verify-consumer-tasks': { statements: ({ p, scope }) => [...p.clusterTasks(scope), p.appendAudit()] },
   'restore-previous-secret-version': { statements: ({ p, scope }) => [p.managedSecrets(scope, 'DescribeSecret', 'UpdateSecretVersionStage'), p.appendAudit()] },
   'record-rotation-outcome': { statements: ({ p }) => [p.appendAudit(), p.page()] },

@@ -95,8 +95,9 @@ describe('deployment lifecycle hook in the stack', () => {
 
   it('lets Start deployment pass only the traffic-shift roles and the hook role, and only to ECS', () => {
     const toEcs = passRoleStatements(template).filter(([, s]) => JSON.stringify(s.Condition).includes('"ecs.amazonaws.com"'));
-    expect(toEcs.map(([id]) => id)).toHaveLength(1);
-    const [policyId, statement] = toEcs[0] as [string, Statement];
+    // And the consumer restart of a rotation (below).
+    expect(toEcs.map(([id]) => id)).toHaveLength(2);
+    const [policyId, statement] = toEcs.find(([id]) => id.startsWith('DeployStartDeployment')) as [string, Statement];
     expect(policyId).toMatch(/^DeployStartDeployment/);
     expect(statement.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' } });
     const shiftRoles = [...new Set(Object.values(fleet.services).flatMap((s) => (s.trafficShift ? [s.trafficShift.roleName] : [])))];
@@ -104,6 +105,17 @@ describe('deployment lifecycle hook in the stack', () => {
     expect(resources(statement)).toEqual([...shiftRoles, HOOK_ROLE].map(roleArn));
     // Everything else Start deployment may pass goes nowhere: it has no other PassRole.
     expect(passRoleStatements(template).filter(([id]) => id.startsWith('DeployStartDeployment'))).toHaveLength(1);
+  });
+
+  it("lets a rotation's consumer restart pass only its consumers' traffic-shift roles, no hook role, and only to ECS", () => {
+    const restart = passRoleStatements(template).filter(([id]) => id.startsWith('RotateSecretRestartConsumerTasks'));
+    expect(restart).toHaveLength(1);
+    const [, statement] = restart[0] as [string, Statement];
+    expect(statement.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' } });
+    const consumers = new Set(Object.values(fleet.secrets).flatMap((s) => s.consumers));
+    const shiftRoles = [...new Set([...consumers].flatMap((id) => (fleet.services[id]?.trafficShift ? [fleet.services[id].trafficShift.roleName] : [])))];
+    expect(shiftRoles).toEqual(['ecs-infrastructure-load-balancers']);
+    expect(resources(statement)).toEqual(shiftRoles.map(roleArn));
   });
 
   it('grants no PassRole to Start deployment for a fleet whose services all roll', () => {

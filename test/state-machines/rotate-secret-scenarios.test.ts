@@ -9,6 +9,7 @@ import { DescribeSecretCommand, GetSecretValueCommand, RotateSecretCommand } fro
 import { describe, expect, it } from 'vitest';
 import { readAuditTrail } from '../../functions/shared/domain/audit';
 import { secretConsumers } from '../../lib/fleet/fleet';
+import { deploymentHookFunctionName } from '../../lib/naming';
 import type { Sandbox } from '../../lib/sandbox/sandbox';
 import { auditTrail, deliver, executionsOf, imageOf, lockItem, openSandbox, runUntilQuiet, statesEntered } from '../support/sandbox';
 
@@ -58,6 +59,21 @@ describe('rotate-secret state machine', () => {
     }
     // Services that do not consume it were left alone.
     expect(new Set(runningVersions(sandbox, 'trade-service', secret.variable))).toEqual(new Set([undefined]));
+    // The blue/green and canary consumers restarted with their fleet strategy on the load balancer's advanced
+    // configuration, registering no lifecycle hook: nothing judged a restart of the revision they already ran.
+    for (const [service, strategy] of [
+      ['risk-engine', 'BLUE_GREEN'],
+      ['order-gateway', 'CANARY'],
+    ] as const) {
+      const ecsService = sandbox.ecs.serviceRecord(sandbox.fleet.cluster, sandbox.fleet.services[service]?.ecsServiceName ?? service);
+      expect(ecsService?.deploymentConfiguration.strategy, service).toBe(strategy);
+      expect(ecsService?.deploymentConfiguration.lifecycleHooks, service).toEqual([]);
+      expect(
+        ecsService?.loadBalancers.some((lb) => lb.advancedConfiguration),
+        service,
+      ).toBe(true);
+    }
+    expect(sandbox.lambda.invocations.filter((i) => i.functionName === deploymentHookFunctionName(sandbox.fleet.environment))).toEqual([]);
 
     // Dependency order, one at a time: each consumer's restart comes after the previous one's health gate passed.
     const restarts: { service: string; startedAt: string; gatePassedAt: string }[] = [];

@@ -8,9 +8,12 @@
  * - Blue/green, canary, linear (ECS-native): the same alarms, ECS's strategy with
  *   the fleet file's bake times, and, for a deploy, the load balancer's advanced
  *   configuration (the two target groups, the listener rules, the role ECS shifts
- *   traffic with) and Assure's lifecycle hook. Rollbacks and restarts go back to
- *   a known revision: they keep the service's load balancer as it is and register
- *   no hook, so nothing holds them up.
+ *   traffic with) and Assure's lifecycle hook. A restart (a secret consumer's
+ *   forceNewDeployment) sends the same load balancer, since it may be the first
+ *   UpdateService with the fleet file's strategy (ECS refuses a progressive
+ *   strategy on a service whose load balancer has no advanced configuration), and
+ *   no hook. A rollback follows a deploy that configured the load balancer and
+ *   keeps it as it is, with no hook. Nothing judges a rollback or a restart.
  */
 import type {
   DeploymentConfiguration,
@@ -63,7 +66,7 @@ export interface ProgressiveRelease {
 export interface RolloutOptions {
   readonly forceNewDeployment?: boolean;
   readonly healthCheckGracePeriodSeconds?: number;
-  /** A deploy of a blue/green, canary or linear service: the load balancer and Assure's hook. */
+  /** A deploy or restart of a blue/green, canary or linear service: the load balancer and Assure's hook (none for a restart). */
   readonly release?: ProgressiveRelease;
 }
 
@@ -130,33 +133,46 @@ export function updateServiceInput(settings: DeploymentSettings, taskDefinitionA
 }
 
 /**
+ * The load balancer ECS shifts a blue/green, canary or linear service's traffic
+ * on: both target groups, the listener rules and the traffic-shift role in
+ * Assure's account. Undefined for a rolling service.
+ */
+function progressiveLoadBalancers(
+  settings: Pick<DeploymentSettings, 'container' | 'strategy' | 'trafficShift' | 'ecsServiceName'>,
+  config: Pick<AssureConfig, 'account'>,
+): LoadBalancer[] | undefined {
+  if (!isProgressive(settings.strategy)) return undefined;
+  const shift = settings.trafficShift;
+  // The fleet file refuses a progressive strategy without trafficShift; a plan without one is a bug, not a request to roll.
+  if (!shift) throw new InvalidInputError(`${settings.ecsServiceName} uses the ${settings.strategy.type} strategy but its plan has no trafficShift`);
+  return [
+    {
+      targetGroupArn: shift.targetGroupArn,
+      containerName: settings.container,
+      containerPort: shift.containerPort,
+      advancedConfiguration: {
+        alternateTargetGroupArn: shift.alternateTargetGroupArn,
+        productionListenerRule: shift.productionListenerRuleArn,
+        testListenerRule: shift.testListenerRuleArn,
+        roleArn: iamRoleArn(config.account, shift.roleName),
+      },
+    },
+  ];
+}
+
+/**
  * What a deploy of a blue/green, canary or linear service adds: the load balancer
- * ECS shifts traffic on (the traffic-shift role in Assure's account) and Assure's
- * hook. Undefined for a rolling service.
+ * ECS shifts traffic on and Assure's hook. Undefined for a rolling service.
  */
 export function progressiveRelease(
   settings: Pick<DeploymentSettings, 'container' | 'strategy' | 'trafficShift' | 'ecsServiceName'>,
   config: Pick<AssureConfig, 'account' | 'deploymentHookFunctionArn' | 'deploymentHookRoleArn'>,
   hookDetails: HookDetails,
 ): ProgressiveRelease | undefined {
-  if (!isProgressive(settings.strategy)) return undefined;
-  const shift = settings.trafficShift;
-  // The fleet file refuses a progressive strategy without trafficShift; a plan without one is a bug, not a request to roll.
-  if (!shift) throw new InvalidInputError(`${settings.ecsServiceName} uses the ${settings.strategy.type} strategy but its plan has no trafficShift`);
+  const loadBalancers = progressiveLoadBalancers(settings, config);
+  if (!loadBalancers) return undefined;
   return {
-    loadBalancers: [
-      {
-        targetGroupArn: shift.targetGroupArn,
-        containerName: settings.container,
-        containerPort: shift.containerPort,
-        advancedConfiguration: {
-          alternateTargetGroupArn: shift.alternateTargetGroupArn,
-          productionListenerRule: shift.productionListenerRuleArn,
-          testListenerRule: shift.testListenerRuleArn,
-          roleArn: iamRoleArn(config.account, shift.roleName),
-        },
-      },
-    ],
+    loadBalancers,
     lifecycleHooks: [
       {
         hookTargetArn: config.deploymentHookFunctionArn,
@@ -166,6 +182,19 @@ export function progressiveRelease(
       },
     ],
   };
+}
+
+/**
+ * What a restart of a blue/green, canary or linear service adds: the same load
+ * balancer as a deploy and no hook (a restart reruns the revision the service
+ * already runs; nothing judges it). Undefined for a rolling service.
+ */
+export function progressiveRestart(
+  settings: Pick<DeploymentSettings, 'container' | 'strategy' | 'trafficShift' | 'ecsServiceName'>,
+  config: Pick<AssureConfig, 'account'>,
+): ProgressiveRelease | undefined {
+  const loadBalancers = progressiveLoadBalancers(settings, config);
+  return loadBalancers ? { loadBalancers, lifecycleHooks: [] } : undefined;
 }
 
 /** Production traffic steps: one for blue/green, the canary and the rest for canary, 100 / stepPercent (rounded up) for linear. */
