@@ -161,6 +161,8 @@ export const releaseSettingsSchema = z.strictObject({
       alpha: z.number().gt(0).lt(0.5).default(0.05),
       /** A new revision worse than the old by less than this fraction (Kayenta's effect size) still passes. */
       effectSizeMargin: z.number().min(0).max(10).default(0.25),
+      /** A new revision failing at most this fraction of its requests more than the old one (median 5xx rate) still passes. */
+      errorRateTolerance: z.number().min(0).max(1).default(0.005),
       /**
        * Each production step is watched at least this long before it may pass, judged each time on its latest
        * minSamples whole minutes: a regression that shows within (observeMinutes - minSamples - 1) minutes of the

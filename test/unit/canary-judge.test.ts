@@ -14,6 +14,7 @@ const SETTINGS: JudgeSettings = {
   minSamples: 3,
   alpha: 0.05,
   effectSizeMargin: 0.25,
+  errorRateTolerance: 0.005,
   observeMinutes: 5,
   inconclusiveLimitMinutes: 15,
   callBackDelaySeconds: 30,
@@ -158,5 +159,21 @@ describe('alignSamples', () => {
     expect(aligned).toMatchObject({ mode: 'baseline-history', baseline: [0.02, 0.0, 0.01, 0.03], canary: [0.0, 0.01, 0.0, 0.02] });
     expect(aligned.baselinePeriods).toEqual([minute(1), minute(2), minute(3), minute(4)]);
     expect(describeAlignment('5xx-rate', aligned)).toContain('its last 4 period(s) with traffic (2026-03-02T10:01:00.000Z to 2026-03-02T10:04:00.000Z)');
+  });
+});
+
+describe('an absolute tolerance', () => {
+  // Recorded in the sandbox: a healthy revision's 5xx rate, three minutes each, every new minute a little above the old.
+  const noise = { name: '5xx-rate', failWhen: 'higher' as const, baseline: [0.0017, 0.0018, 0.0019], canary: [0.0021, 0.0023, 0.0025] };
+
+  it('passes a worsening of the medians within the tolerance, however significant its ratio looks', () => {
+    expect(judgeMetric(noise, SETTINGS)).toMatchObject({ verdict: 'FAIL', p: 0.05 });
+    const tolerated = judgeMetric({ ...noise, tolerance: 0.005 }, SETTINGS);
+    expect(tolerated).toMatchObject({ verdict: 'PASS', p: 0.05 });
+    expect(tolerated.reason).toContain('tolerance 0.005');
+  });
+
+  it('still fails a regression beyond it', () => {
+    expect(judgeMetric({ ...noise, canary: [0.24, 0.25, 0.26], tolerance: 0.005 }, SETTINGS).verdict).toBe('FAIL');
   });
 });

@@ -35,6 +35,11 @@ export interface MetricSamples {
   readonly failWhen: FailWhen;
   readonly baseline: readonly number[];
   readonly canary: readonly number[];
+  /**
+   * A worsening of the medians by no more than this (in the metric's unit) is never a failure: a 5xx rate
+   * of 0.23 % against 0.18 % is a significant-looking ratio of noise, not a bad release.
+   */
+  readonly tolerance?: number;
 }
 
 export interface MetricJudgement {
@@ -109,11 +114,13 @@ export function judgeMetric(metric: MetricSamples, settings: Pick<JudgeSettings,
   const p = metric.failWhen === 'higher' ? test.pGreater : test.pLess;
   const effect = meanRatio(baseline, canary);
   const significant = p <= settings.alpha;
-  const large = beyondMargin(effect, metric.failWhen, settings.effectSizeMargin);
+  const [canaryMedian, baselineMedian] = [median(canary), median(baseline)];
+  const worsening = metric.failWhen === 'higher' ? canaryMedian - baselineMedian : baselineMedian - canaryMedian;
+  const large = beyondMargin(effect, metric.failWhen, settings.effectSizeMargin) && !(worsening <= (metric.tolerance ?? 0));
   const verdict: CanaryVerdict = significant && large ? 'FAIL' : 'PASS';
   const numbers = `median ${format(common.canaryMedian)} vs ${format(common.baselineMedian)}, p=${format(p)} (alpha ${settings.alpha}), effect ×${
     Number.isFinite(effect) ? format(effect) : '∞'
-  } (margin ${settings.effectSizeMargin * 100} %)`;
+  } (margin ${settings.effectSizeMargin * 100} %${metric.tolerance ? `, tolerance ${format(metric.tolerance)}` : ''})`;
   const why =
     verdict === 'FAIL'
       ? `${metric.name} is ${metric.failWhen} on the new revision: ${numbers}`

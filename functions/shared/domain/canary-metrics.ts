@@ -175,7 +175,7 @@ export async function collectCanarySamples(
   deps: Pick<HandlerDeps<'cloudwatch'>, 'clients'>,
   service: Pick<FleetService, 'judgeMetrics'>,
   targets: TrafficTargets,
-  settings: Pick<JudgeSettings, 'periodSeconds' | 'minSamples'>,
+  settings: Pick<JudgeSettings, 'periodSeconds' | 'minSamples' | 'errorRateTolerance'>,
   stepStartedAt: Date,
   now: Date,
 ): Promise<CanarySamples> {
@@ -190,12 +190,13 @@ export async function collectCanarySamples(
   ]);
   const window = { start, end };
   const options = { baselineHasTraffic: targets.oldProductionWeight > 0, minSamples: settings.minSamples };
-  const pairs: { name: string; failWhen: 'higher' | 'lower'; baseline: Series; canary: Series }[] = [
+  const pairs: { name: string; failWhen: 'higher' | 'lower'; baseline: Series; canary: Series; tolerance?: number }[] = [
     {
       name: ERROR_RATE_METRIC,
       failWhen: 'higher',
       baseline: errorRateSeries(baseline.requests, baseline.errors),
       canary: errorRateSeries(canary.requests, canary.errors),
+      tolerance: settings.errorRateTolerance,
     },
     { name: RESPONSE_TIME_METRIC, failWhen: 'higher', baseline: baseline.p99, canary: canary.p99 },
     ...service.judgeMetrics.map((m, i) => ({
@@ -210,7 +211,13 @@ export async function collectCanarySamples(
     const aligned = alignSamples(pair.baseline, pair.canary, window, options);
     const note = describeAlignment(pair.name, aligned);
     if (note && notes.length === 0) notes.push(note);
-    return { name: pair.name, failWhen: pair.failWhen, baseline: aligned.baseline, canary: aligned.canary };
+    return {
+      name: pair.name,
+      failWhen: pair.failWhen,
+      baseline: aligned.baseline,
+      canary: aligned.canary,
+      ...(pair.tolerance === undefined ? {} : { tolerance: pair.tolerance }),
+    };
   });
   const total = (series: Series, from: number): number => [...series.entries()].filter(([at]) => at >= from && at < end).reduce((sum, [, v]) => sum + v, 0);
   return {
