@@ -13,7 +13,7 @@ import { executionIdSchema } from '../shared/domain/deploy-plan';
 import { ServiceStateError } from '../shared/runtime/errors';
 import { defineHandler } from '../shared/runtime/handler';
 import { consumerTargetSchema, rotationAuditAction, rotationPlanSchema } from '../shared/domain/rotation-plan';
-import { progressiveRestart } from '../shared/domain/deployment-strategy';
+import { restartWithLoadBalancer } from '../shared/domain/deployment-strategy';
 import { startRollout } from '../shared/domain/service-deployments';
 
 export interface ConsumerRestart {
@@ -57,11 +57,10 @@ export const restartConsumerTasks = defineHandler({
           return { service: consumer.service, skipped: false, deploymentId: primary.id, startedAt: primary.createdAt.toISOString(), taskDefinitionArn };
         }
         // The revision it runs, named: a deploy that slipped in cannot change what this restart runs.
-        const release = progressiveRestart(consumer, deps.config);
         const rollout = await startRollout(deps, consumer, taskDefinitionArn, {
           forceNewDeployment: true,
           healthCheckGracePeriodSeconds: consumer.rolling.healthCheckGracePeriodSeconds,
-          ...(release ? { release } : {}),
+          ...restartWithLoadBalancer(consumer, deps.config),
         });
         return { service: consumer.service, skipped: false, ...rollout, taskDefinitionArn };
       },

@@ -14,7 +14,7 @@ import { deployAuditAction, deployPlanSchema, executionIdSchema, failureSchema, 
 import { ServiceStateError } from '../shared/runtime/errors';
 import { describeFailure } from '../shared/runtime/failure';
 import { defineHandler } from '../shared/runtime/handler';
-import { isProgressive } from '../shared/domain/deployment-strategy';
+import { isProgressive, restartWithLoadBalancer } from '../shared/domain/deployment-strategy';
 import { rollBackInFlightDeployment, startRollout } from '../shared/domain/service-deployments';
 
 export type RollbackAction = 'none' | 'confirmed-ecs-rollback' | 'stopped-in-flight-deployment' | 'redeployed-previous';
@@ -89,7 +89,7 @@ export const rollBackDeployment = defineHandler({
             };
           }
         }
-        const rollback = await startRollout(deps, plan, target);
+        const rollback = await startRollout(deps, plan, target, restartWithLoadBalancer(plan, deps.config));
         return {
           action: 'redeployed-previous',
           why: `${failure.Error}: redeploying ${target.split('/').pop() ?? target}`,

@@ -20,6 +20,7 @@ import { deployAuditAction, executionIdSchema } from '../shared/domain/deploy-pl
 import { RollbackRefusedError, ServiceStateError } from '../shared/runtime/errors';
 import { defineHandler, type HandlerDeps } from '../shared/runtime/handler';
 import { rollbackPlanSchema, type RollbackPlan } from '../shared/domain/rollback-plan';
+import { restartWithLoadBalancer } from '../shared/domain/deployment-strategy';
 import { rollBackInFlightDeployment, startRollout } from '../shared/domain/service-deployments';
 
 interface RollbackStarted {
@@ -89,7 +90,7 @@ async function redeploy(deps: Deps, plan: RollbackPlan): Promise<RollbackStarted
     target = await previousCompletedRevision(deps, plan, currentArn);
     action = 'redeployed-previous-revision';
   }
-  const { deploymentId, startedAt } = await startRollout(deps, plan, target);
+  const { deploymentId, startedAt } = await startRollout(deps, plan, target, restartWithLoadBalancer(plan, deps.config));
   return {
     action,
     deploymentId,

@@ -60,7 +60,16 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
   'check-deploy-guards': { statements: ({ p }) => [p.readHaltFlag(), p.describeServices(), p.appendAudit()] },
   'register-task-definition': { statements: ({ p, scope }) => [...p.registerTaskDefinitions(scope), p.appendAudit()] },
   'start-deployment': { statements: ({ p }) => [p.describeServices(), p.updateServices(), ...p.passDeploymentRoles(), p.appendAudit()] },
-  'roll-back-deployment': { statements: ({ p, scope }) => [p.describeServices(), p.updateServices(), ...p.serviceDeployments(scope), p.appendAudit()] },
+  // A rollback of a blue/green, canary or linear service hands ECS the traffic-shift role again (no hook).
+  'roll-back-deployment': {
+    statements: ({ p, scope }) => [
+      p.describeServices(),
+      p.updateServices(),
+      ...p.serviceDeployments(scope),
+      ...p.passDeploymentRoles({ hook: false }),
+      p.appendAudit(),
+    ],
+  },
   'start-soak': { statements: ({ p }) => [p.table(p.resources.callbackTable, 'UpdateItem'), p.taskResponses('deploy'), p.describeAlarms()] },
   'record-deploy-outcome': { statements: ({ p }) => [p.appendAudit()] },
   // ECS outcomes complete whichever execution waits on the deployment.
@@ -80,7 +89,14 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
     statements: ({ p, scope }) => [p.table(p.resources.lockTable, 'GetItem'), ...p.stopExecutions(scope, 'deploy'), p.appendAudit()],
   },
   'roll-back-service': {
-    statements: ({ p, scope }) => [p.describeServices(), p.updateServices(), ...p.serviceDeployments(scope), p.describeTaskDefinitions(scope), p.appendAudit()],
+    statements: ({ p, scope }) => [
+      p.describeServices(),
+      p.updateServices(),
+      ...p.serviceDeployments(scope),
+      p.describeTaskDefinitions(scope),
+      ...p.passDeploymentRoles({ hook: false }),
+      p.appendAudit(),
+    ],
   },
   'record-rollback-outcome': { statements: ({ p }) => [p.appendAudit(), p.page()] },
 

@@ -95,8 +95,8 @@ describe('deployment lifecycle hook in the stack', () => {
 
   it('lets Start deployment pass only the traffic-shift roles and the hook role, and only to ECS', () => {
     const toEcs = passRoleStatements(template).filter(([, s]) => JSON.stringify(s.Condition).includes('"ecs.amazonaws.com"'));
-    // And the consumer restart of a rotation (below).
-    expect(toEcs.map(([id]) => id)).toHaveLength(2);
+    // And the consumer restart of a rotation and the two rollbacks (below).
+    expect(toEcs.map(([id]) => id)).toHaveLength(4);
     const [policyId, statement] = toEcs.find(([id]) => id.startsWith('DeployStartDeployment')) as [string, Statement];
     expect(policyId).toMatch(/^DeployStartDeployment/);
     expect(statement.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' } });
@@ -116,6 +116,16 @@ describe('deployment lifecycle hook in the stack', () => {
     const shiftRoles = [...new Set([...consumers].flatMap((id) => (fleet.services[id]?.trafficShift ? [fleet.services[id].trafficShift.roleName] : [])))];
     expect(shiftRoles).toEqual(['ecs-infrastructure-load-balancers']);
     expect(resources(statement)).toEqual(shiftRoles.map(roleArn));
+  });
+
+  it('lets the rollbacks pass the traffic-shift roles again, no hook role, and only to ECS', () => {
+    for (const prefix of ['DeployRollBackDeployment', 'RollbackRollBackService']) {
+      const granted = passRoleStatements(template).filter(([id]) => id.startsWith(prefix));
+      expect(granted).toHaveLength(1);
+      const [, statement] = granted[0] as [string, Statement];
+      expect(statement.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs.amazonaws.com' } });
+      expect(resources(statement)).toEqual(['ecs-infrastructure-load-balancers'].map(roleArn));
+    }
   });
 
   it('grants no PassRole to Start deployment for a fleet whose services all roll', () => {

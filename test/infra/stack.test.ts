@@ -186,8 +186,14 @@ describe('Assure stack', () => {
       .flatMap((s) => [s.taskRoleName, s.executionRoleName])
       .filter((r): r is string => r !== undefined)
       .map((r) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::111122223333:role/${r}`]] }));
-    // Start deployment and the consumer restart pass roles to ECS itself (test/infra/deploy-hook.test.ts scopes them).
-    expect(allowedTo(template, 'iam:PassRole')).toEqual(['DeployRegisterTaskDefinition', 'DeployStartDeployment', 'RotateSecretRestartConsumerTasks']);
+    // Start deployment, the rollbacks and the consumer restart pass roles to ECS itself (test/infra/deploy-hook.test.ts scopes them).
+    expect(allowedTo(template, 'iam:PassRole').sort()).toEqual([
+      'DeployRegisterTaskDefinition',
+      'DeployRollBackDeployment',
+      'DeployStartDeployment',
+      'RollbackRollBackService',
+      'RotateSecretRestartConsumerTasks',
+    ]);
     const statement = statementsOf(template, 'DeployRegisterTaskDefinition').find((s) => actions(s).includes('iam:PassRole')) as Statement;
     expect(resources(statement)).toEqual(expect.arrayContaining(roleArns));
     expect(resources(statement)).toHaveLength(new Set(roleArns.map((r) => JSON.stringify(r))).size);

@@ -197,6 +197,18 @@ export function progressiveRestart(
   return loadBalancers ? { loadBalancers, lifecycleHooks: [] } : undefined;
 }
 
+/**
+ * The rollout options of a restart or a rollback: for a blue/green, canary or linear service its load
+ * balancer (ECS refuses those strategies without it) and no hook; nothing for a rolling one.
+ */
+export function restartWithLoadBalancer(
+  settings: Pick<DeploymentSettings, 'container' | 'strategy' | 'trafficShift' | 'ecsServiceName'>,
+  config: Pick<AssureConfig, 'account'>,
+): Pick<RolloutOptions, 'release'> {
+  const release = progressiveRestart(settings, config);
+  return release ? { release } : {};
+}
+
 /** Production traffic steps: one for blue/green, the canary and the rest for canary, 100 / stepPercent (rounded up) for linear. */
 export function productionTrafficSteps(strategy: DeployStrategy): number {
   switch (strategy.type) {

@@ -240,7 +240,7 @@ describe('roll-back-deployment: blue/green, canary and linear', () => {
     expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
   });
 
-  it('redeploys a settled service with the same strategy and bake times, without the hook or a new load balancer', async () => {
+  it('redeploys a settled service with the same strategy, bake times and load balancer, without the hook', async () => {
     newRolloutPrimary();
     ecs.on(ListServiceDeploymentsCommand).resolves({ serviceDeployments: [] });
 
@@ -250,6 +250,20 @@ describe('roll-back-deployment: blue/green, canary and linear', () => {
       cluster: 'trading-prod',
       service: 'order-gateway',
       taskDefinition: PREVIOUS_REVISION_ARN,
+      // ECS refuses a canary without its load balancer's advanced configuration, so the rollback sends it again.
+      loadBalancers: [
+        {
+          targetGroupArn: shift().targetGroupArn,
+          containerName: 'order-gateway',
+          containerPort: shift().containerPort,
+          advancedConfiguration: {
+            alternateTargetGroupArn: shift().alternateTargetGroupArn,
+            productionListenerRule: shift().productionListenerRuleArn,
+            testListenerRule: shift().testListenerRuleArn,
+            roleArn: `arn:aws:iam::${deps.config.account}:role/${shift().roleName}`,
+          },
+        },
+      ],
       deploymentConfiguration: {
         strategy: 'CANARY',
         bakeTimeInMinutes: 10,
