@@ -19,12 +19,20 @@ import {
   statesEntered,
   succeededCalls,
 } from '../support/sandbox';
+import type { RevisionTraffic } from '../../lib/sandbox/ecs/traffic';
 
 /** Every action of the execution that changes something recorded its outcome once (health checks are read-only and repeat by design). */
 const eachOnce = (counts: Record<string, number>): Record<string, number> =>
   Object.fromEntries(Object.entries(counts).map(([action, n]) => [action, action.startsWith('deploy.health-gate') ? n : 1]));
 
 const revision = (arn: string): string => arn.split('/').pop() ?? arn;
+
+/** The example fleet with `service` deployed rolling (the example fleet's order-gateway is a canary), and any other change. */
+const rolling = (service: string, change: (raw: Record<string, unknown>) => void = () => undefined) =>
+  fleetWith((raw) => {
+    ((raw.services as Record<string, Record<string, unknown>>)[service] as Record<string, unknown>).strategy = { type: 'rolling' };
+    change(raw);
+  });
 
 describe('deploy state machine', () => {
   it('deploys a good release: rolled out, health-gated, soaked, unlocked, recorded', async () => {
@@ -111,8 +119,8 @@ describe('deploy state machine', () => {
     expect(outcomes).toEqual(eachOnce(outcomes));
   });
 
-  it('a release that fails its deep health check: the health gate rolls it back to the last good revision', async () => {
-    const sandbox = await openSandbox();
+  it('a rolling release that fails its deep health check: the health gate rolls it back to the last good revision', async () => {
+    const sandbox = await openSandbox(rolling('order-gateway'));
     const { record } = await deploy(sandbox, 'order-gateway', '3.2.0', 'failing-health-check');
 
     expect(record.status).toBe('FAILED');
@@ -132,6 +140,34 @@ describe('deploy state machine', () => {
     expect(succeededCalls(sandbox, 'UpdateService')).toBe(2);
     const outcomes = await outcomesPerAction(sandbox, 'order-gateway', record.executionArn);
     expect(outcomes).toEqual(eachOnce(outcomes));
+  });
+
+  it('a canary that fails its deep health check: the hook fails it on test traffic, before any order reaches it', async () => {
+    const sandbox = await openSandbox();
+    const [original] = sandbox.traffic('order-gateway').revisions;
+    const seen: RevisionTraffic[] = [];
+    sandbox.onTrafficChange((serviceId, traffic) => {
+      if (serviceId === 'order-gateway') seen.push(...traffic.revisions);
+    });
+    const { record } = await deploy(sandbox, 'order-gateway', '3.2.0', 'failing-health-check');
+
+    expect(record.status).toBe('FAILED');
+    expect(record.error).toBe('DeployRolledBack');
+    expect(record.cause).toContain('at POST_TEST_TRAFFIC_SHIFT: the hook returned hookStatus FAILED');
+    // The new revision had test traffic and never a share of production.
+    const others = seen.filter((r) => r.targetGroupArn !== original?.targetGroupArn);
+    expect(others.some((r) => r.testWeight === 100)).toBe(true);
+    expect(others.every((r) => r.productionWeight === 0)).toBe(true);
+    expect(sandbox.traffic('order-gateway').revisions).toEqual([expect.objectContaining({ targetGroupArn: original?.targetGroupArn, productionWeight: 100 })]);
+    const trail = await auditTrail(sandbox, 'order-gateway');
+    const hook = trail.filter((r) => r.action === 'deploy.hook.post_test_traffic_shift');
+    expect(hook).toHaveLength(1);
+    expect(hook[0]).toMatchObject({ status: 'failed', after: { hookStatus: 'FAILED', lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT' } });
+    expect(hook[0]?.reason).toContain('/health/deep');
+    // ECS never reached the stage before production traffic moves.
+    expect(trail.filter((r) => r.action === 'deploy.hook.pre_production_traffic_shift')).toEqual([]);
+    expect(revision(servicePrimary(sandbox, 'order-gateway').taskDefinition)).toBe('order-gateway:1');
+    expect(await lockItem(sandbox, 'order-gateway')).toBeUndefined();
   });
 
   it('an alarm during the soak ends it at once and rolls back', async () => {
@@ -210,8 +246,8 @@ describe('deploy state machine', () => {
     }
   });
 
-  it('rolls back when ECS does not report an outcome before the progress deadline', async () => {
-    const sandbox = await openSandbox(fleetWith((raw) => ((raw.deploy as Record<string, unknown>).progressDeadlineMinutes = 4)));
+  it('rolls back when ECS does not report an outcome of a rolling deploy before the progress deadline', async () => {
+    const sandbox = await openSandbox(rolling('order-gateway', (raw) => ((raw.deploy as Record<string, unknown>).progressDeadlineMinutes = 4)));
     // The new tasks need 10 minutes to start; the rollback to the running revision needs about three (drain + alarm bake).
     const { record } = await deploy(sandbox, 'order-gateway', '3.4.0', 'slow-start');
 
