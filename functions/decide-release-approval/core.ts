@@ -8,7 +8,7 @@
  */
 import { ConditionalCheckFailedException, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import * as z from 'zod';
+import { approvalDecisionRequestSchema } from '../shared/domain/approval-decision';
 import { audited, writeAuditRecord } from '../shared/domain/audit';
 import { approvalState, readReleaseApproval, type ReleaseApproval } from '../shared/domain/release-approval';
 import { approvalKey } from '../shared/domain/resume-plan';
@@ -19,19 +19,11 @@ import { defineHandler } from '../shared/runtime/handler';
 const subjectOf = (approval: ReleaseApproval | undefined): string =>
   approval?.releaseId ? `release/${approval.releaseId}` : (approval?.services[0] ?? 'fleet');
 
-/** `assure approve <id> [--reject] [--comment ...]` for a release: the same request as a resume approval's. */
-export const releaseApprovalDecisionSchema = z.strictObject({
-  approvalId: z.string().min(1, 'is required'),
-  approver: z.string().min(1, 'is required').max(128),
-  decision: z.enum(['approve', 'reject']),
-  comment: z.string().max(500).optional(),
-});
-
 export const decideReleaseApproval = defineHandler({
   name: 'decide-release-approval',
   description: "Records an approver's decision on a release waiting before production traffic",
   clients: ['dynamodb'],
-  input: releaseApprovalDecisionSchema,
+  input: approvalDecisionRequestSchema,
   core: async ({ approvalId, approver, decision, comment }, deps) => {
     const approval = await readReleaseApproval(deps, approvalId);
     const action = `release.approval.${decision}`;

@@ -6,19 +6,12 @@
  */
 import { ConditionalCheckFailedException, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import * as z from 'zod';
+import { approvalDecisionRequestSchema } from '../shared/domain/approval-decision';
 import { audited, writeAuditRecord } from '../shared/domain/audit';
 import { ApprovalRefusedError } from '../shared/runtime/errors';
 import { defineHandler } from '../shared/runtime/handler';
 import { approvalKey } from '../shared/domain/resume-plan';
 import { completeTask } from '../shared/domain/task-callbacks';
-
-export const approvalDecisionRequestSchema = z.strictObject({
-  approvalId: z.string().min(1, 'is required'),
-  approver: z.string().min(1, 'is required').max(128),
-  decision: z.enum(['approve', 'reject']),
-  comment: z.string().max(500).optional(),
-});
 
 export const decideResumeApproval = defineHandler({
   name: 'decide-resume-approval',

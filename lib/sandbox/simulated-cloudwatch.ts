@@ -9,7 +9,14 @@
  */
 import { SimulatedAwsError } from './aws-error';
 import { type AlarmState, type AlarmEvaluation, evaluateAlarm, evaluationRangeLength } from './cloudwatch/alarm-evaluation';
-import { type MetricStatisticsResult, type RawDatapoint, metricStatistics, parseMetricStatisticsRequest } from './cloudwatch/metric-statistics';
+import {
+  type BasicStatistic,
+  type MetricStatisticsResult,
+  type RawDatapoint,
+  basicStatistic,
+  metricStatistics,
+  parseMetricStatisticsRequest,
+} from './cloudwatch/metric-statistics';
 import {
   validateDescribeAlarmHistory,
   validateDescribeAlarms,
@@ -22,7 +29,7 @@ import type { SimulatedService } from './sdk-transport';
 
 export type { AlarmState };
 type Comparison = 'GreaterThanThreshold' | 'GreaterThanOrEqualToThreshold' | 'LessThanThreshold' | 'LessThanOrEqualToThreshold';
-type Statistic = 'Average' | 'Sum' | 'Minimum' | 'Maximum' | 'SampleCount';
+type Statistic = BasicStatistic;
 
 export interface Dimension {
   readonly Name: string;
@@ -291,7 +298,7 @@ export class SimulatedCloudWatch implements SimulatedService {
     for (let i = evaluationRangeLength(alarm.EvaluationPeriods) - 1; i >= 0; i -= 1) {
       const start = end - (i + 1) * periodMs;
       const values = points.filter((p) => p.t >= start && p.t < start + periodMs).map((p) => p.v);
-      range.push({ start, value: values.length > 0 ? aggregate(alarm.Statistic, values) : undefined });
+      range.push({ start, value: values.length > 0 ? basicStatistic(alarm.Statistic, values) : undefined });
     }
     const evaluation = evaluateAlarm(
       range.map((w) => (w.value === undefined ? undefined : breaches(alarm, w.value))),
@@ -406,21 +413,6 @@ function stateReason(alarm: MetricAlarmRecord, state: AlarmState, evaluation: Al
 export function metricKey(namespace: string, name: string, dimensions: readonly Dimension[]): string {
   const dims = [...dimensions].sort((a, b) => a.Name.localeCompare(b.Name)).map((d) => `${d.Name}=${d.Value}`);
   return `${namespace}|${name}|${dims.join(',')}`;
-}
-
-function aggregate(statistic: Statistic, values: readonly number[]): number {
-  switch (statistic) {
-    case 'Sum':
-      return values.reduce((a, b) => a + b, 0);
-    case 'Minimum':
-      return Math.min(...values);
-    case 'Maximum':
-      return Math.max(...values);
-    case 'SampleCount':
-      return values.length;
-    case 'Average':
-      return values.reduce((a, b) => a + b, 0) / values.length;
-  }
 }
 
 function breaches(alarm: MetricAlarmRecord, value: number): boolean {
