@@ -75,7 +75,10 @@ export function serviceTraffic(
     const servingIn = (group: string, d?: DeploymentRecord): number =>
       tasks.filter(
         (t) =>
-          (t.targetGroupArn ?? lb.targetGroupArn) === group && t.lastStatus === 'RUNNING' && t.target === 'healthy' && (d === undefined || t.deploymentId === d.id),
+          (t.targetGroupArn ?? lb.targetGroupArn) === group &&
+          t.lastStatus === 'RUNNING' &&
+          t.target === 'healthy' &&
+          (d === undefined || t.deploymentId === d.id),
       ).length;
     const weightOf = (rule: readonly { targetGroupArn: string; weight: number }[] | undefined, d: DeploymentRecord): number =>
       (rule ?? []).reduce((sum, { targetGroupArn: group, weight }) => {
