@@ -11,7 +11,9 @@
  * - scale alarm → the scale workflow, named from the event (a duplicate starts
  *   nothing), with the breach (metric − threshold) from the alarm's reasonData;
  *   cooldowns, bounds, halts and deployments are the scale workflow's to judge.
- * - anything else → no action: a recorded refusal and a page.
+ * - anything else → no action: a recorded refusal, paged only when a person must
+ *   act (a forged or unreadable event, or a change into ALARM nothing acts on).
+ *   A first evaluation, a recovery, INSUFFICIENT_DATA and a replay are recorded only.
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
@@ -72,19 +74,23 @@ export const routeAlarmEvent = defineHandler({
     // Checks that need no writes come first: on the halt path the flag must be the first write.
     if (event.account !== deps.config.account) return decide(deps, { ...base, decision: 'rejected', why: `event from foreign account ${event.account}` });
     if (event.region !== deps.config.region) return decide(deps, { ...base, decision: 'rejected', why: `event from foreign region ${event.region}` });
-    if (event['replay-name']) return decide(deps, { ...base, decision: 'rejected', why: `replayed event (replay ${event['replay-name']})` });
+    // A replay is an operator's deliberate act: recorded, nobody paged.
+    if (event['replay-name']) return decide(deps, { ...base, decision: 'rejected', why: `replayed event (replay ${event['replay-name']})` }, undefined, false);
+    const { value } = event.detail.state;
+    // Only a change into ALARM can need a person; a first evaluation, a recovery or INSUFFICIENT_DATA is recorded only.
+    const intoAlarm = value === 'ALARM' && event.detail.previousState.value !== 'ALARM';
     const ageSeconds = (Date.now() - Date.parse(event.time)) / 1000;
     if (!(ageSeconds <= guardRails.maxEventAgeSeconds)) {
-      return decide(deps, { ...base, decision: 'rejected', why: `stale event: ${Math.round(ageSeconds)} s old, more than ${guardRails.maxEventAgeSeconds} s` });
+      const why = `stale event: ${Math.round(ageSeconds)} s old, more than ${guardRails.maxEventAgeSeconds} s`;
+      return decide(deps, { ...base, decision: 'rejected', why }, undefined, intoAlarm);
     }
     const alarm = classifyAlarm(deps.fleet, event.detail.alarmName);
-    if (!alarm) return decide(deps, { ...base, decision: 'rejected', why: 'alarm not in the fleet file' });
-    const { value } = event.detail.state;
+    if (!alarm) return decide(deps, { ...base, decision: 'rejected', why: 'alarm not in the fleet file' }, undefined, intoAlarm);
     if (value === 'INSUFFICIENT_DATA') {
-      return decide(deps, { ...base, decision: 'rejected', why: 'INSUFFICIENT_DATA is no evidence: no automatic action' }, alarm);
+      return decide(deps, { ...base, decision: 'rejected', why: 'INSUFFICIENT_DATA is no evidence: no automatic action' }, alarm, false);
     }
-    if (value !== 'ALARM' || event.detail.previousState.value === 'ALARM') {
-      return decide(deps, { ...base, decision: 'rejected', why: `not a change into ALARM (${event.detail.previousState.value} → ${value})` }, alarm);
+    if (!intoAlarm) {
+      return decide(deps, { ...base, decision: 'rejected', why: `not a change into ALARM (${event.detail.previousState.value} → ${value})` }, alarm, false);
     }
     const reason = `${event.detail.alarmName}: ${event.detail.state.reason}`.slice(0, 500);
 
@@ -250,8 +256,8 @@ async function startExecution(deps: RouterDeps, stateMachineArn: string, name: s
   return (await startNamedExecution(deps, stateMachineArn, name, input))?.executionArn;
 }
 
-/** Records the routing decision and pages for every decision a human should know about. */
-async function decide(deps: RouterDeps, result: RoutingResult, alarm?: AlarmClass): Promise<RoutingResult> {
+/** Records the routing decision; pages when a person must act (`pages` false: recorded only). */
+async function decide(deps: RouterDeps, result: RoutingResult, alarm?: AlarmClass, pages = true): Promise<RoutingResult> {
   const subject = alarm?.kind === 'rollback' || alarm?.kind === 'scale' ? alarm.service.id : 'fleet';
   await writeAuditRecord(deps, {
     action: 'alarm.route',
@@ -268,7 +274,7 @@ async function decide(deps: RouterDeps, result: RoutingResult, alarm?: AlarmClas
   deps.logger.info('Alarm routed', { ...result });
   // Scaling is routine: the scale workflow pages the decisions a person should know about.
   const quiet: RoutingDecision[] = ['duplicate', 'delegated-to-deploy', 'scale-started'];
-  if (quiet.includes(result.decision)) return result;
+  if (!pages || quiet.includes(result.decision)) return result;
   // One page per event: EventBridge may deliver it again, and a refusal or a notice takes no other claim.
   const known = result.eventId !== 'unknown';
   const pageClaim = known ? await claimOnce(deps, `page#${result.eventId}`, result.eventId, result.alarmName ? { alarm: result.alarmName } : {}, 1) : undefined;

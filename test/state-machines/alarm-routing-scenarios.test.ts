@@ -10,18 +10,34 @@ import { alarmEvent, deliver, executionsOf, fleetWith, haltFlag, openSandbox, ro
 const LOSS_LIMIT = 'prod-daily-loss-limit';
 
 describe('alarm routing', () => {
+  it('a fresh sandbox pages nobody: first evaluations are recorded, not paged', async () => {
+    const sandbox = await openSandbox();
+    await runUntilQuiet(sandbox);
+
+    const decisions = await routingDecisions(sandbox);
+    expect(decisions.length).toBeGreaterThan(0);
+    expect(decisions.every((d) => d.decision === 'rejected')).toBe(true);
+    expect(sandbox.sns.messages).toEqual([]);
+  });
+
   const rejections = [
-    { name: 'a foreign account', change: {}, overrides: { account: '999999999999' }, why: 'foreign account 999999999999' },
-    { name: 'a foreign region', change: {}, overrides: { region: 'us-east-1' }, why: 'foreign region us-east-1' },
-    { name: 'a replayed event', change: {}, overrides: { 'replay-name': 'incident-replay' }, why: 'replayed event' },
-    { name: 'an event older than the maximum age', change: {}, overrides: { time: '2026-01-05T04:00:00Z' }, why: 'stale event' },
-    { name: 'INSUFFICIENT_DATA', change: { value: 'INSUFFICIENT_DATA' }, overrides: {}, why: 'INSUFFICIENT_DATA is no evidence' },
-    { name: 'a change into OK', change: { value: 'OK', previous: 'ALARM' }, overrides: {}, why: 'not a change into ALARM (ALARM → OK)' },
-    { name: 'ALARM to ALARM (a reason update)', change: { value: 'ALARM', previous: 'ALARM' }, overrides: {}, why: 'not a change into ALARM (ALARM → ALARM)' },
+    { name: 'a foreign account', change: {}, overrides: { account: '999999999999' }, why: 'foreign account 999999999999', paged: true },
+    { name: 'a foreign region', change: {}, overrides: { region: 'us-east-1' }, why: 'foreign region us-east-1', paged: true },
+    { name: 'a replayed event', change: {}, overrides: { 'replay-name': 'incident-replay' }, why: 'replayed event', paged: false },
+    { name: 'an event older than the maximum age', change: {}, overrides: { time: '2026-01-05T04:00:00Z' }, why: 'stale event', paged: true },
+    { name: 'INSUFFICIENT_DATA', change: { value: 'INSUFFICIENT_DATA' }, overrides: {}, why: 'INSUFFICIENT_DATA is no evidence', paged: false },
+    { name: 'a change into OK', change: { value: 'OK', previous: 'ALARM' }, overrides: {}, why: 'not a change into ALARM (ALARM → OK)', paged: false },
+    {
+      name: 'ALARM to ALARM (a reason update)',
+      change: { value: 'ALARM', previous: 'ALARM' },
+      overrides: {},
+      why: 'not a change into ALARM (ALARM → ALARM)',
+      paged: false,
+    },
   ] as const;
 
   for (const rejection of rejections) {
-    it(`refuses ${rejection.name} on a halt alarm: recorded, paged, nothing done`, async () => {
+    it(`refuses ${rejection.name} on a halt alarm: recorded, ${rejection.paged ? 'paged' : 'not paged'}, nothing done`, async () => {
       const sandbox = await openSandbox();
       const pagesBefore = sandbox.sns.messages.length;
       const event = alarmEvent(sandbox, LOSS_LIMIT, rejection.change, rejection.overrides);
@@ -30,10 +46,10 @@ describe('alarm routing', () => {
       const decision = (await routingDecisions(sandbox)).find((d) => d.eventId === event.id);
       expect(decision).toMatchObject({ alarm: LOSS_LIMIT, decision: 'rejected' });
       expect(decision?.why).toContain(rejection.why);
-      // One page for the event, however often EventBridge delivers it.
+      // One page for an event a person must act on, however often EventBridge delivers it; none for the others.
       const pages = sandbox.sns.messages.slice(pagesBefore).filter((m) => m.message.includes(event.id));
-      expect(pages).toHaveLength(1);
-      expect(pages[0]?.subject).toContain(`${LOSS_LIMIT}: rejected`);
+      expect(pages).toHaveLength(rejection.paged ? 1 : 0);
+      if (rejection.paged) expect(pages[0]?.subject).toContain(`${LOSS_LIMIT}: rejected`);
       expect(executionsOf(sandbox, 'halt')).toHaveLength(0);
       expect(await haltFlag(sandbox)).toMatchObject({ halted: false, version: 1 });
     });

@@ -1,4 +1,4 @@
-/** route-alarm-event refusing events: malformed, foreign, replayed, stale, or not a change into ALARM. */
+/** route-alarm-event refusing events: malformed, foreign, replayed, stale, or not a change into ALARM; paged only when a person must act. */
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { CloudWatchAlarmStateChange } from '../../../../functions/shared/domain/aws-events';
@@ -125,7 +125,6 @@ describe('route-alarm-event: refusals', () => {
   const unclassified: [string, (alarm: string) => CloudWatchAlarmStateChange, string][] = [
     ['from a foreign account', (a) => alarmChange(a, { account: '444455556666' }), 'event from foreign account 444455556666'],
     ['from a foreign region', (a) => alarmChange(a, { region: 'us-east-1' }), 'event from foreign region us-east-1'],
-    ['replayed from an archive', (a) => alarmChange(a, { 'replay-name': 'replay-after-outage' }), 'replayed event (replay replay-after-outage)'],
     ['older than maxEventAgeSeconds (300 s)', (a) => alarmChange(a, { time: '2025-07-05T12:15:29Z' }), 'stale event: 301 s old, more than 300 s'],
     ['much older (an hour)', (a) => alarmChange(a, { time: '2025-07-05T11:20:30Z' }), 'stale event: 3600 s old, more than 300 s'],
   ];
@@ -153,16 +152,46 @@ describe('route-alarm-event: refusals', () => {
       expect(ssm).not.toHaveReceivedAnyCommand();
     });
 
-    it.each(classified)('refuses %s: recorded, paged, nothing done', async (_label, event, why) => {
+    // A first evaluation, a recovery and INSUFFICIENT_DATA need no one: recorded, never paged.
+    it.each(classified)('refuses %s: recorded, not paged, nothing done', async (_label, event, why) => {
       const result = await route(event(alarm));
 
       expect(result).toEqual({ eventId: EVENT_ID, alarmName: alarm, decision: 'rejected', why });
       expect(theRecord()).toMatchObject({ action: 'alarm.route', subject, reason: why, after: { decision: 'rejected', alarm, kind } });
-      expectPaged(alarm, 'rejected', why);
-      expect(writes()).toEqual([`dynamodb PutItem audit subject#${subject}`, PAGE_CLAIM, PAGE]);
+      expect(pages()).toEqual([]);
+      expect(writes()).toEqual([`dynamodb PutItem audit subject#${subject}`]);
       expectNoAction();
       expect(ssm).not.toHaveReceivedAnyCommand();
     });
+
+    // Refusals that need no one: a replay (an operator's deliberate act), and stale news of no change into ALARM.
+    it.each<[string, (alarm: string) => CloudWatchAlarmStateChange, string]>([
+      ['replayed from an archive', (a) => alarmChange(a, { 'replay-name': 'replay-after-outage' }), 'replayed event (replay replay-after-outage)'],
+      ['a stale recovery to OK', (a) => alarmChange(a, { from: 'ALARM', to: 'OK', time: '2025-07-05T11:20:30Z' }), 'stale event: 3600 s old, more than 300 s'],
+      [
+        'a stale INSUFFICIENT_DATA',
+        (a) => alarmChange(a, { from: 'OK', to: 'INSUFFICIENT_DATA', time: '2025-07-05T11:20:30Z' }),
+        'stale event: 3600 s old, more than 300 s',
+      ],
+    ])('refuses an event %s: recorded, not paged, nothing done', async (_label, event, why) => {
+      const result = await route(event(alarm));
+
+      expect(result).toEqual({ eventId: EVENT_ID, alarmName: alarm, decision: 'rejected', why });
+      expect(theRecord()).toMatchObject({ action: 'alarm.route', subject: 'fleet', reason: why, after: { decision: 'rejected', alarm } });
+      expect(pages()).toEqual([]);
+      expect(writes()).toEqual([AUDIT_FLEET]);
+      expectNoAction();
+      expect(ssm).not.toHaveReceivedAnyCommand();
+    });
+  });
+
+  it('records a first evaluation of an alarm the fleet file does not define without paging', async () => {
+    const result = await route(alarmChange('prod-not-in-the-fleet', { from: 'INSUFFICIENT_DATA', to: 'OK' }));
+
+    expect(result).toMatchObject({ decision: 'rejected', why: 'alarm not in the fleet file' });
+    expect(theRecord()).toMatchObject({ subject: 'fleet', reason: 'alarm not in the fleet file' });
+    expect(pages()).toEqual([]);
+    expect(writes()).toEqual([AUDIT_FLEET]);
   });
 
   it('acts on an event exactly maxEventAgeSeconds old', async () => {
