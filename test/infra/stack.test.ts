@@ -313,6 +313,11 @@ describe('Assure stack', () => {
       expect(alarm.Properties.Threshold).toBe(0);
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     }
+    // Pages only when a person must act: no alarm pages on a recovery or on INSUFFICIENT_DATA.
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm')) as { Properties: Record<string, unknown> }[]) {
+      expect(alarm.Properties.OKActions ?? []).toEqual([]);
+      expect(alarm.Properties.InsufficientDataActions ?? []).toEqual([]);
+    }
   });
 
   it('pages through one encrypted SNS topic, which the halt state machine publishes to itself', () => {
