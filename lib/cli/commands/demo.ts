@@ -94,6 +94,7 @@ export async function runDemo(sandbox: Sandbox, output: Output, steps: readonly 
   );
   output.line(`Virtual time starts at ${new Date(sandbox.clock.now()).toISOString()}.`);
   const failures: string[] = [];
+  const pagesAtStart = sandbox.sns.messages.length;
   const check = (ok: boolean, expected: string, got: string): void => {
     if (ok) return;
     failures.push(expected);
@@ -199,6 +200,8 @@ export async function runDemo(sandbox: Sandbox, output: Output, steps: readonly 
   output.line('Fleet status:');
   printStatus(await fleetStatus(sandbox), output);
   output.line();
+  // Pages go out only when a person must act: a first evaluation, a recovery or INSUFFICIENT_DATA pages nobody.
+  output.line(`The on-call was paged ${sandbox.sns.messages.length - pagesAtStart} time(s), each for something a person must act on or know.`);
   output.line(failures.length === 0 ? 'Every step ended as expected.' : `${failures.length} step(s) did not end as expected.`);
   output.line('Try: ./bin/assure status | health | history (the sandbox state is kept in .assure/).');
   return failures.length === 0;
