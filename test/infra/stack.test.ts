@@ -433,16 +433,20 @@ describe('Assure stack', () => {
     }
   });
 
-  it('keeps the tables with point-in-time recovery; the audit trail outlives the stack', () => {
+  it('keeps the tables with point-in-time recovery; the audit trail and the control state outlive the stack', () => {
     const tables = template.findResources('AWS::DynamoDB::GlobalTable');
     expect(Object.keys(tables)).toHaveLength(4);
     for (const table of Object.values(tables) as { Properties: { Replicas: { PointInTimeRecoverySpecification?: unknown }[] } }[]) {
       expect(table.Properties.Replicas[0]?.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     }
-    template.hasResource('AWS::DynamoDB::GlobalTable', {
-      DeletionPolicy: 'Retain',
-      Properties: Match.objectLike({ TableName: 'assure-prod-audit-trail', Replicas: [Match.objectLike({ DeletionProtectionEnabled: true })] }),
-    });
+    // Approvals, releases and task tokens (control state and callbacks) survive a stack deletion, as the audit trail does.
+    for (const name of ['assure-prod-audit-trail', 'assure-prod-control-state', 'assure-prod-task-callbacks']) {
+      template.hasResource('AWS::DynamoDB::GlobalTable', {
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        Properties: Match.objectLike({ TableName: name, Replicas: [Match.objectLike({ DeletionProtectionEnabled: true })] }),
+      });
+    }
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       TableName: 'assure-prod-task-callbacks',
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
