@@ -2,9 +2,10 @@
  * One stack per fleet file: the environment's tables, halt flag, paging topic,
  * the fleet's alarms, and one construct per workflow.
  */
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Alias } from 'aws-cdk-lib/aws-kms';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
@@ -76,11 +77,31 @@ export class AssureStack extends Stack {
       stringValue: JSON.stringify({ halted: false }),
     });
 
+    // CloudWatch alarm actions cannot publish to a topic under the AWS-managed SNS key (its policy cannot grant
+    // cloudwatch.amazonaws.com), so the paging topic has a key of its own that lets this account's alarms use it.
+    const pagingKey = new Key(this, 'PagingKey', {
+      description: `Assure ${fleet.environment}: encrypts the paging topic`,
+      enableKeyRotation: true,
+    });
+    pagingKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsPublishPages',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnLike: {
+            'aws:SourceArn': this.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+          },
+        },
+      }),
+    );
     const pagingTopic = new Topic(this, 'Paging', {
       topicName: pagingTopicName(fleet.environment),
       displayName: `Assure ${fleet.environment}: pages`,
       // Pages name services and reasons, never secrets; still encrypted at rest, and reachable only over TLS.
-      masterKey: Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
+      masterKey: pagingKey,
       enforceSSL: true,
     });
     for (const email of fleet.paging.emails) pagingTopic.addSubscription(new EmailSubscription(email));
@@ -92,7 +113,7 @@ export class AssureStack extends Stack {
       config,
       // The resolved fleet, where bundling can copy it beside each handler.
       bundledFleetPath: stagedFile(JSON.stringify(fleet), 'json'),
-      permissions: new FleetPermissions(this, { fleet, lockTable, callbackTable, auditTable, stateTable, haltParameter, pagingTopic }),
+      permissions: new FleetPermissions(this, { fleet, lockTable, callbackTable, auditTable, stateTable, haltParameter, pagingTopic, pagingKey }),
       ...(fleet.network ? { network: fleetNetwork(this, fleet) } : {}),
     };
     const workflows: Partial<Record<WorkflowName | EventRouteName, WorkflowResources>> = {};

@@ -9,14 +9,16 @@ export interface TableLayout {
   readonly sortKey?: string;
   readonly timeToLiveAttribute?: string;
   readonly globalIndexes?: readonly { readonly name: string; readonly partitionKey: string; readonly sortKey: string }[];
-  /** Keep the table (and point-in-time recovery) when the stack is deleted. */
+  /** Keep the table (deletion protection on, and its point-in-time recovery) when the stack is deleted. */
   readonly retain: boolean;
 }
 
 export const TABLE_LAYOUTS = {
+  // Locks only guard workflows in flight; the stack's deletion may take them with it.
   lockTableName: { partitionKey: 'pk', retain: false },
-  callbackTableName: { partitionKey: 'pk', timeToLiveAttribute: 'expiresAt', retain: false },
-  stateTableName: { partitionKey: 'pk', timeToLiveAttribute: 'expiresAt', retain: false },
+  // Control state: task tokens awaiting callbacks, approvals and releases. Deleting the stack must not destroy them.
+  callbackTableName: { partitionKey: 'pk', timeToLiveAttribute: 'expiresAt', retain: true },
+  stateTableName: { partitionKey: 'pk', timeToLiveAttribute: 'expiresAt', retain: true },
   auditTableName: {
     partitionKey: 'pk',
     sortKey: 'sk',

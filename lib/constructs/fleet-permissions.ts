@@ -6,6 +6,7 @@
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
@@ -23,6 +24,8 @@ export interface FleetResources {
   readonly stateTable: ITable;
   readonly haltParameter: IStringParameter;
   readonly pagingTopic: ITopic;
+  /** The paging topic's customer-managed key: publishing encrypts each page with it. */
+  readonly pagingKey: IKey;
 }
 
 export class FleetPermissions {
@@ -219,8 +222,12 @@ export class FleetPermissions {
     return new PolicyStatement({ actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: [this.resources.haltParameter.parameterArn] });
   }
 
-  page(): PolicyStatement {
-    return new PolicyStatement({ actions: ['sns:Publish'], resources: [this.resources.pagingTopic.topicArn] });
+  /** Publishing to the encrypted paging topic: SNS generates a data key under the topic's key for the caller. */
+  page(): PolicyStatement[] {
+    return [
+      new PolicyStatement({ actions: ['sns:Publish'], resources: [this.resources.pagingTopic.topicArn] }),
+      new PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [this.resources.pagingKey.keyArn] }),
+    ];
   }
 
   /** The admin API token; Secrets Manager appends a random suffix to secret ARNs. */

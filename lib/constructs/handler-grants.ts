@@ -78,7 +78,13 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
   // ECS invokes it at each lifecycle stage of a blue/green, canary or linear deployment; it calls the new revision's tasks.
   'judge-deployment-hook': {
     inVpc: true,
-    statements: ({ p, scope }) => [...deploymentHookReads(p, scope), ...p.clusterTasks(scope), p.controlState('GetItem', 'PutItem'), p.appendAudit(), p.page()],
+    statements: ({ p, scope }) => [
+      ...deploymentHookReads(p, scope),
+      ...p.clusterTasks(scope),
+      p.controlState('GetItem', 'PutItem'),
+      p.appendAudit(),
+      ...p.page(),
+    ],
   },
   'decide-release-approval': { statements: ({ p }) => [p.controlState('GetItem', 'UpdateItem'), p.appendAudit()] },
 
@@ -98,7 +104,7 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
       p.appendAudit(),
     ],
   },
-  'record-rollback-outcome': { statements: ({ p }) => [p.appendAudit(), p.page()] },
+  'record-rollback-outcome': { statements: ({ p }) => [p.appendAudit(), ...p.page()] },
 
   // Halt: it may stop trading and nothing more (UpdateService on trading services only).
   'set-halt-flag': { statements: ({ p }) => [p.writeHaltFlag(), p.appendAudit()] },
@@ -114,7 +120,7 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
 
   // Resume.
   'validate-resume-request': { statements: ({ p }) => [p.readHaltFlag(), p.appendAudit()] },
-  'request-resume-approval': { statements: ({ p }) => [p.controlState('PutItem'), p.page()] },
+  'request-resume-approval': { statements: ({ p }) => [p.controlState('PutItem'), ...p.page()] },
   'decide-resume-approval': { statements: ({ p }) => [p.controlState('GetItem', 'UpdateItem'), p.taskResponses('resume'), p.appendAudit()] },
   'check-resume-readiness': {
     inVpc: true,
@@ -125,7 +131,7 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
   },
   'send-resume-commands': { inVpc: true, statements: ({ p, scope }) => [...p.clusterTasks(scope), ...p.readAdminToken(scope), p.appendAudit()] },
   'clear-halt-flag': { statements: ({ p }) => [p.writeHaltFlag(), p.appendAudit()] },
-  'record-resume-outcome': { statements: ({ p }) => [p.appendAudit(), p.page()] },
+  'record-resume-outcome': { statements: ({ p }) => [p.appendAudit(), ...p.page()] },
 
   // Rotate-secret: Secrets Manager actions only on the managed secrets, UpdateService only on their consumers.
   // No function here may read a secret's value except the rotation function (its grants come with its RotationSchedule).
@@ -151,7 +157,7 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
   },
   'verify-consumer-tasks': { statements: ({ p, scope }) => [...p.clusterTasks(scope), p.appendAudit()] },
   'restore-previous-secret-version': { statements: ({ p, scope }) => [p.managedSecrets(scope, 'DescribeSecret', 'UpdateSecretVersionStage'), p.appendAudit()] },
-  'record-rotation-outcome': { statements: ({ p }) => [p.appendAudit(), p.page()] },
+  'record-rotation-outcome': { statements: ({ p }) => [p.appendAudit(), ...p.page()] },
   'start-rotation-from-event': {
     statements: ({ p, scope }) => [
       p.managedSecrets(scope, 'DescribeSecret'),
@@ -176,7 +182,7 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
   'apply-scaling-decision': {
     statements: ({ p }) => [...(p.scalingServiceArns().length > 0 ? [p.updateServices(p.scalingServiceArns())] : []), p.appendAudit()],
   },
-  'record-scaling-outcome': { statements: ({ p }) => [p.controlState('PutItem', 'DeleteItem'), p.appendAudit(), p.page()] },
+  'record-scaling-outcome': { statements: ({ p }) => [p.controlState('PutItem', 'DeleteItem'), p.appendAudit(), ...p.page()] },
 
   // Release: the release record and latest pushes in the control-state table; ECS reads for revisions and the consistency proof.
   'plan-release': {
@@ -195,14 +201,14 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
   'plan-release-rollback': { statements: ({ p }) => [p.controlState('GetItem', 'PutItem'), p.appendAudit()] },
   'prove-release-consistency': { statements: ({ p, scope }) => [p.controlState('GetItem', 'PutItem'), ...p.clusterTasks(scope), p.appendAudit()] },
   'record-release-outcome': {
-    statements: ({ p, scope }) => [p.controlState('GetItem', 'PutItem'), p.describeServices(), p.describeTaskDefinitions(scope), p.appendAudit(), p.page()],
+    statements: ({ p, scope }) => [p.controlState('GetItem', 'PutItem'), p.describeServices(), p.describeTaskDefinitions(scope), p.appendAudit(), ...p.page()],
   },
   'finalize-interrupted-release': {
-    statements: ({ p, scope }) => [p.controlState('GetItem', 'PutItem'), p.describeServices(), p.describeTaskDefinitions(scope), p.appendAudit(), p.page()],
+    statements: ({ p, scope }) => [p.controlState('GetItem', 'PutItem'), p.describeServices(), p.describeTaskDefinitions(scope), p.appendAudit(), ...p.page()],
   },
   // The push rule's target: claims and the latest push (PutItem, DeleteItem to give a claim back), the halt flag, a page, the release.
   'start-release-from-push': {
-    statements: ({ p }) => [p.controlState('PutItem', 'DeleteItem'), p.readHaltFlag(), p.page(), p.startExecution('release'), p.appendAudit()],
+    statements: ({ p }) => [p.controlState('PutItem', 'DeleteItem'), p.readHaltFlag(), ...p.page(), p.startExecution('release'), p.appendAudit()],
   },
 
   // Alarm routing: write the halt flag first, start rollbacks, halts and scaling, claim guard rails, page.
@@ -215,7 +221,7 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
       p.table(p.resources.lockTable, 'GetItem'),
       p.describeServices(),
       p.writeHaltFlag(),
-      p.page(),
+      ...p.page(),
       p.startExecution('rollback', 'halt', 'scale'),
       // A rollback alarm during a deploy's soak completes the soak's wait: the deploy rolls itself back.
       p.taskResponses('deploy'),
@@ -243,7 +249,7 @@ function nestedExecutions(p: FleetPermissions, scope: Construct, ...workflows: W
 /** What a state machine's own role may do beyond invoking its functions; `scope` is the state machine (for cdk-nag acknowledgements). */
 export const STATE_MACHINE_GRANTS: { readonly [W in WorkflowName]?: (p: FleetPermissions, scope: Construct) => PolicyStatement[] } = {
   // The halt pages on-call itself (an SNS task), so a page goes out even if a function cannot run.
-  halt: (p) => [p.page()],
+  halt: (p) => [...p.page()],
   // A release deploys each service through the deploy state machine and rolls back through the rollback one.
   release: (p, scope) => nestedExecutions(p, scope, 'deploy', 'rollback'),
 };

@@ -141,7 +141,8 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
   const secretsManager = new SimulatedSecretsManager(
     shared,
     async (functionArn, event) => {
-      if (iam()?.serviceMayInvoke('secretsmanager.amazonaws.com', functionArn) === false) {
+      // Secrets Manager invokes a rotation function with the secret's ARN as the source ARN.
+      if (iam()?.serviceMayInvoke('secretsmanager.amazonaws.com', functionArn, event.SecretId) === false) {
         throw new SimulatedAwsError(
           'AccessDeniedException',
           'Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.',

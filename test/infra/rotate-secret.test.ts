@@ -50,6 +50,21 @@ describe('rotate-secret construct', () => {
     });
   });
 
+  it('lets Secrets Manager invoke the rotation function only for the managed secrets, in this account', () => {
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission', { Properties: { Principal: 'secretsmanager.amazonaws.com' } })) as {
+      Properties: { SourceArn?: unknown; SourceAccount?: unknown };
+    }[];
+    expect(permissions.length).toBe(Object.keys(fleet.secrets).length);
+    for (const permission of permissions) expect(permission.Properties.SourceAccount).toBe(fleet.account);
+    const sources = permissions.map((p) => JSON.stringify(p.Properties.SourceArn));
+    for (const secret of Object.values(fleet.secrets)) {
+      expect(
+        sources.filter((s) => s.includes(`:secretsmanager:${fleet.region}:${fleet.account}:secret:${secret.name}-??????`)),
+        secret.id,
+      ).toHaveLength(1);
+    }
+  });
+
   it('scopes every Secrets Manager action to the managed secrets, and lets no workflow function read a value', () => {
     const secretArn = (name: string): string => `:secretsmanager:eu-west-2:111122223333:secret:${name}-??????`;
     const managed = Object.values(fleet.secrets).map((s) => s.name);

@@ -328,6 +328,51 @@ describe('Assure stack', () => {
     expect(haltMachineRole.Properties.PolicyDocument.Statement).toContainEqual(expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: topicId } }));
   });
 
+  it('pages through topics whose customer-managed key lets CloudWatch alarms in this account publish', () => {
+    const resources = template.toJSON().Resources as Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+    const alarmsWithActions = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(
+      ([, alarm]) => ((alarm as { Properties: { AlarmActions?: unknown[] } }).Properties.AlarmActions ?? []).length > 0,
+    );
+    expect(alarmsWithActions.length).toBeGreaterThan(0);
+    let topicActions = 0;
+    for (const [alarmId, alarm] of alarmsWithActions) {
+      for (const action of (alarm as { Properties: { AlarmActions: unknown[] } }).Properties.AlarmActions) {
+        const topicId = (action as { Ref?: string }).Ref;
+        if (!topicId || resources[topicId]?.Type !== 'AWS::SNS::Topic') continue;
+        topicActions += 1;
+        // A customer-managed key in this stack (the AWS-managed alias/aws/sns cannot grant CloudWatch).
+        const keyRef = resources[topicId]?.Properties?.KmsMasterKeyId as { 'Fn::GetAtt'?: [string, string] } | undefined;
+        const keyId = keyRef?.['Fn::GetAtt']?.[0];
+        expect(keyId && resources[keyId]?.Type, `${alarmId} → ${topicId}`).toBe('AWS::KMS::Key');
+        const key = resources[keyId as string]?.Properties as {
+          EnableKeyRotation?: boolean;
+          KeyPolicy: { Statement: Statement[] & { Principal?: unknown }[] };
+        };
+        expect(key.EnableKeyRotation, keyId).toBe(true);
+        const grants = key.KeyPolicy.Statement.filter(
+          (st) =>
+            st.Effect === 'Allow' && JSON.stringify((st as { Principal?: unknown }).Principal) === JSON.stringify({ Service: 'cloudwatch.amazonaws.com' }),
+        );
+        expect(grants, keyId).toHaveLength(1);
+        const grant = grants[0] as Statement;
+        expect(actions(grant).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+        expect(grant.Condition).toEqual({
+          StringEquals: { 'aws:SourceAccount': '111122223333' },
+          ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:eu-west-2:111122223333:alarm:*']] } },
+        });
+      }
+    }
+    expect(topicActions).toBeGreaterThan(0);
+    // Whoever else publishes (functions, the halt state machine) may use the key for exactly that.
+    const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0] as string;
+    const keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0] as string;
+    const haltMachineRole = Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('HaltStateMachineRole'))?.[1] as Policy;
+    expect(haltMachineRole.Properties.PolicyDocument.Statement).toContainEqual(expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: topicId } }));
+    expect(haltMachineRole.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({ Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: { 'Fn::GetAtt': [keyId, 'Arn'] } }),
+    );
+  });
+
   it("creates the fleet's rollback, halt, notify and scaling alarms from the fleet file", () => {
     const latency = fleetAlarms(fleet).find((a) => a.alarm.name === 'prod-order-gateway-latency-p99')?.alarm;
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -405,6 +450,9 @@ describe('Assure stack', () => {
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'sns:Publish',
+        // The paging topic's key, for publishing to the encrypted topic.
+        'kms:Decrypt',
+        'kms:GenerateDataKey',
         // Logs, tracing and the VPC attachment, as for every function in the VPC.
         ...hook.flatMap(actions).filter((a) => /^(xray|ec2|logs):/.test(a)),
       ]),
@@ -438,16 +486,20 @@ describe('Assure stack', () => {
     }
   });
 
-  it('keeps the tables with point-in-time recovery; the audit trail outlives the stack', () => {
+  it('keeps the tables with point-in-time recovery; the audit trail and the control state outlive the stack', () => {
     const tables = template.findResources('AWS::DynamoDB::GlobalTable');
     expect(Object.keys(tables)).toHaveLength(4);
     for (const table of Object.values(tables) as { Properties: { Replicas: { PointInTimeRecoverySpecification?: unknown }[] } }[]) {
       expect(table.Properties.Replicas[0]?.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     }
-    template.hasResource('AWS::DynamoDB::GlobalTable', {
-      DeletionPolicy: 'Retain',
-      Properties: Match.objectLike({ TableName: 'assure-prod-audit-trail', Replicas: [Match.objectLike({ DeletionProtectionEnabled: true })] }),
-    });
+    // Approvals, releases and task tokens (control state and callbacks) survive a stack deletion, as the audit trail does.
+    for (const name of ['assure-prod-audit-trail', 'assure-prod-control-state', 'assure-prod-task-callbacks']) {
+      template.hasResource('AWS::DynamoDB::GlobalTable', {
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        Properties: Match.objectLike({ TableName: name, Replicas: [Match.objectLike({ DeletionProtectionEnabled: true })] }),
+      });
+    }
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       TableName: 'assure-prod-task-callbacks',
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
