@@ -19,7 +19,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { classifyAlarm, type AlarmClass } from '../../lib/fleet/fleet';
 import { writeAuditRecord } from '../shared/domain/audit';
-import { cloudWatchAlarmStateChangeSchema, type CloudWatchAlarmStateChange } from '../shared/domain/aws-events';
+import { cloudWatchAlarmStateChangeSchema, type CloudWatchAlarmStateChange, untrustedEventReason } from '../shared/domain/aws-events';
 import { isLeaseLive, readDeployLock } from '../shared/domain/deploy-lock';
 import { eventExecutionName, isExecutionOf, startNamedExecution } from '../shared/domain/executions';
 import { type Claim, claimCooldown, claimHourlyBudget, claimOnce, holdingClaims, releaseClaims } from '../shared/domain/guard-rails';
@@ -70,13 +70,8 @@ export const routeAlarmEvent = defineHandler({
     const { guardRails } = deps.fleet;
 
     // Checks that need no writes come first: on the halt path the flag must be the first write.
-    if (event.account !== deps.config.account) return decide(deps, { ...base, decision: 'rejected', why: `event from foreign account ${event.account}` });
-    if (event.region !== deps.config.region) return decide(deps, { ...base, decision: 'rejected', why: `event from foreign region ${event.region}` });
-    if (event['replay-name']) return decide(deps, { ...base, decision: 'rejected', why: `replayed event (replay ${event['replay-name']})` });
-    const ageSeconds = (Date.now() - Date.parse(event.time)) / 1000;
-    if (!(ageSeconds <= guardRails.maxEventAgeSeconds)) {
-      return decide(deps, { ...base, decision: 'rejected', why: `stale event: ${Math.round(ageSeconds)} s old, more than ${guardRails.maxEventAgeSeconds} s` });
-    }
+    const untrusted = untrustedEventReason(event, { ...deps.config, maxEventAgeSeconds: guardRails.maxEventAgeSeconds });
+    if (untrusted) return decide(deps, { ...base, decision: 'rejected', why: untrusted });
     const alarm = classifyAlarm(deps.fleet, event.detail.alarmName);
     if (!alarm) return decide(deps, { ...base, decision: 'rejected', why: 'alarm not in the fleet file' });
     const { value } = event.detail.state;

@@ -128,6 +128,16 @@ describe('route-alarm-event: refusals', () => {
     ['replayed from an archive', (a) => alarmChange(a, { 'replay-name': 'replay-after-outage' }), 'replayed event (replay replay-after-outage)'],
     ['older than maxEventAgeSeconds (300 s)', (a) => alarmChange(a, { time: '2025-07-05T12:15:29Z' }), 'stale event: 301 s old, more than 300 s'],
     ['much older (an hour)', (a) => alarmChange(a, { time: '2025-07-05T11:20:30Z' }), 'stale event: 3600 s old, more than 300 s'],
+    [
+      'dated more than the clock skew ahead (61 s)',
+      (a) => alarmChange(a, { time: '2025-07-05T12:21:31Z' }),
+      'future-dated event: 61 s ahead of the clock, more than the 60 s skew allowed',
+    ],
+    [
+      'dated two days ahead',
+      (a) => alarmChange(a, { time: '2025-07-07T12:20:30Z' }),
+      'future-dated event: 172800 s ahead of the clock, more than the 60 s skew allowed',
+    ],
   ];
   const classified: [string, (alarm: string) => CloudWatchAlarmStateChange, string][] = [
     ['a change back to OK', (a) => alarmChange(a, { from: 'ALARM', to: 'OK' }), 'not a change into ALARM (ALARM → OK)'],
@@ -167,6 +177,10 @@ describe('route-alarm-event: refusals', () => {
 
   it('acts on an event exactly maxEventAgeSeconds old', async () => {
     await expect(route(alarmChange(HALT_ALARM, { time: '2025-07-05T12:15:30Z' }))).resolves.toMatchObject({ decision: 'halt-started' });
+  });
+
+  it('acts on an event dated exactly the clock skew ahead (60 s)', async () => {
+    await expect(route(alarmChange(HALT_ALARM, { time: '2025-07-05T12:21:30Z' }))).resolves.toMatchObject({ decision: 'halt-started' });
   });
 
   it('follows the fleet file: a shorter maxEventAgeSeconds refuses a 30-second-old event', async () => {
