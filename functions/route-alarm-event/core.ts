@@ -71,7 +71,8 @@ export const routeAlarmEvent = defineHandler({
 
     // Checks that need no writes come first: on the halt path the flag must be the first write.
     const untrusted = untrustedEventReason(event, { ...deps.config, maxEventAgeSeconds: guardRails.maxEventAgeSeconds });
-    if (untrusted) return decide(deps, { ...base, decision: 'rejected', why: untrusted });
+    // Recorded, not paged: a forged, replayed or misdated event needs no person.
+    if (untrusted) return decide(deps, { ...base, decision: 'rejected', why: untrusted }, undefined, { page: false });
     const alarm = classifyAlarm(deps.fleet, event.detail.alarmName);
     if (!alarm) return decide(deps, { ...base, decision: 'rejected', why: 'alarm not in the fleet file' });
     const { value } = event.detail.state;
@@ -245,8 +246,13 @@ async function startExecution(deps: RouterDeps, stateMachineArn: string, name: s
   return (await startNamedExecution(deps, stateMachineArn, name, input))?.executionArn;
 }
 
-/** Records the routing decision and pages for every decision a human should know about. */
-async function decide(deps: RouterDeps, result: RoutingResult, alarm?: AlarmClass): Promise<RoutingResult> {
+/** Records the routing decision and pages for every decision a human should know about (unless told not to page). */
+async function decide(
+  deps: RouterDeps,
+  result: RoutingResult,
+  alarm?: AlarmClass,
+  options: { readonly page: boolean } = { page: true },
+): Promise<RoutingResult> {
   const subject = alarm?.kind === 'rollback' || alarm?.kind === 'scale' ? alarm.service.id : 'fleet';
   await writeAuditRecord(deps, {
     action: 'alarm.route',
@@ -263,7 +269,7 @@ async function decide(deps: RouterDeps, result: RoutingResult, alarm?: AlarmClas
   deps.logger.info('Alarm routed', { ...result });
   // Scaling is routine: the scale workflow pages the decisions a person should know about.
   const quiet: RoutingDecision[] = ['duplicate', 'delegated-to-deploy', 'scale-started'];
-  if (quiet.includes(result.decision)) return result;
+  if (!options.page || quiet.includes(result.decision)) return result;
   // One page per event: EventBridge may deliver it again, and a refusal or a notice takes no other claim.
   const known = result.eventId !== 'unknown';
   const pageClaim = known ? await claimOnce(deps, `page#${result.eventId}`, result.eventId, result.alarmName ? { alarm: result.alarmName } : {}, 1) : undefined;

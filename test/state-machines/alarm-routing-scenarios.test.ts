@@ -15,13 +15,24 @@ describe('alarm routing', () => {
     { name: 'a foreign region', change: {}, overrides: { region: 'us-east-1' }, why: 'foreign region us-east-1' },
     { name: 'a replayed event', change: {}, overrides: { 'replay-name': 'incident-replay' }, why: 'replayed event' },
     { name: 'an event older than the maximum age', change: {}, overrides: { time: '2026-01-05T04:00:00Z' }, why: 'stale event' },
+    { name: 'an event dated in the future', change: {}, overrides: { time: '2026-01-07T04:00:00Z' }, why: 'future-dated event' },
     { name: 'INSUFFICIENT_DATA', change: { value: 'INSUFFICIENT_DATA' }, overrides: {}, why: 'INSUFFICIENT_DATA is no evidence' },
     { name: 'a change into OK', change: { value: 'OK', previous: 'ALARM' }, overrides: {}, why: 'not a change into ALARM (ALARM → OK)' },
     { name: 'ALARM to ALARM (a reason update)', change: { value: 'ALARM', previous: 'ALARM' }, overrides: {}, why: 'not a change into ALARM (ALARM → ALARM)' },
   ] as const;
 
+  // A forged, replayed or misdated event needs no person: recorded, not paged.
+  const untrusted = new Set<string>([
+    'a foreign account',
+    'a foreign region',
+    'a replayed event',
+    'an event older than the maximum age',
+    'an event dated in the future',
+  ]);
+
   for (const rejection of rejections) {
-    it(`refuses ${rejection.name} on a halt alarm: recorded, paged, nothing done`, async () => {
+    const paged = !untrusted.has(rejection.name);
+    it(`refuses ${rejection.name} on a halt alarm: recorded, ${paged ? '' : 'not '}paged, nothing done`, async () => {
       const sandbox = await openSandbox();
       const pagesBefore = sandbox.sns.messages.length;
       const event = alarmEvent(sandbox, LOSS_LIMIT, rejection.change, rejection.overrides);
@@ -30,10 +41,10 @@ describe('alarm routing', () => {
       const decision = (await routingDecisions(sandbox)).find((d) => d.eventId === event.id);
       expect(decision).toMatchObject({ alarm: LOSS_LIMIT, decision: 'rejected' });
       expect(decision?.why).toContain(rejection.why);
-      // One page for the event, however often EventBridge delivers it.
+      // One page for the event, however often EventBridge delivers it; none for an untrusted one.
       const pages = sandbox.sns.messages.slice(pagesBefore).filter((m) => m.message.includes(event.id));
-      expect(pages).toHaveLength(1);
-      expect(pages[0]?.subject).toContain(`${LOSS_LIMIT}: rejected`);
+      expect(pages).toHaveLength(paged ? 1 : 0);
+      if (paged) expect(pages[0]?.subject).toContain(`${LOSS_LIMIT}: rejected`);
       expect(executionsOf(sandbox, 'halt')).toHaveLength(0);
       expect(await haltFlag(sandbox)).toMatchObject({ halted: false, version: 1 });
     });
