@@ -5,10 +5,10 @@
  * Only an event this environment could have emitted counts: from its account
  * and region, neither stale nor dated in the future, about a fleet service in
  * the fleet's cluster, for the deployment id a deploy of that service awaits.
- * Anything else is refused and recorded, and changes nothing: a forged
- * COMPLETED event cannot complete a waiting deploy. (An event that arrives
- * before the wait is refused too; the wait asks ECS itself, see
- * await-deployment-outcome.)
+ * An untrusted event is refused and recorded; an event for a deployment no
+ * deploy awaits is logged. Neither changes anything: a forged COMPLETED event
+ * cannot complete a waiting deploy. (An event that arrives before the wait
+ * changes nothing either; the wait asks ECS itself, see await-deployment-outcome.)
  */
 import { serviceByEcsName } from '../../lib/fleet/fleet';
 import { writeAuditRecord } from '../shared/domain/audit';
@@ -16,7 +16,7 @@ import { ecsDeploymentStateChangeSchema, type EcsDeploymentStateChange, untruste
 import { deliverDeploymentOutcome, outcomeForWait, storeAwaitedDeploymentOutcome } from '../shared/domain/task-callbacks';
 import { defineHandler, type HandlerDeps } from '../shared/runtime/handler';
 
-export type DeploymentEventAction = 'none' | 'refused' | 'recorded' | 'delivered' | 'task-already-closed';
+export type DeploymentEventAction = 'none' | 'refused' | 'not-awaited' | 'recorded' | 'delivered' | 'task-already-closed';
 
 export interface DeploymentEventResult {
   readonly deploymentId: string;
@@ -55,7 +55,12 @@ export const handleDeploymentEvent = defineHandler({
       reason,
       at: event.detail.updatedAt,
     });
-    if (!item) return refuse(deps, event, `no deploy of ${service.id} awaits deployment ${deploymentId}`, service.id);
+    if (!item) {
+      // Routine too (an ECS rollback's or a restart's deployment): logged, not recorded; nothing stored.
+      const why = `no deploy of ${service.id} awaits deployment ${deploymentId}`;
+      deps.logger.info('ECS deployment event for a deployment nobody awaits: nothing changed', { eventId: event.id, deploymentId, eventName, why });
+      return { deploymentId, action: 'not-awaited', why };
+    }
     const outcome = outcomeForWait(item);
     if (!item.taskToken || !outcome) return { deploymentId, action: 'recorded' };
     return { deploymentId, action: await deliverDeploymentOutcome(deps, item.taskToken, outcome) };

@@ -132,7 +132,7 @@ describe('await-deployment-outcome: the event arrives first', () => {
   const completedAt = '2025-07-05T12:04:00.000Z';
   const eventFirst = async (eventName: 'SERVICE_DEPLOYMENT_COMPLETED' | 'SERVICE_DEPLOYMENT_FAILED') => {
     const event = { ...deploymentEvent(eventName, { deploymentId: DEPLOYMENT_ID, updatedAt: completedAt }), time: completedAt };
-    await expect(handleDeploymentEvent.core(event, deps)).resolves.toMatchObject({ action: 'refused' });
+    await expect(handleDeploymentEvent.core(event, deps)).resolves.toMatchObject({ action: 'not-awaited' });
     expect(table.item(`deployment#${DEPLOYMENT_ID}`)).toBeUndefined();
   };
 

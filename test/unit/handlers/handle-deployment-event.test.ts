@@ -143,18 +143,15 @@ describe('handle-deployment-event: a state is waiting', () => {
 });
 
 describe('handle-deployment-event: nothing is waiting', () => {
-  it('refuses a COMPLETED event for a deployment id nobody awaits: recorded, nothing stored, nothing delivered', async () => {
+  it('a COMPLETED event for a deployment id nobody awaits changes nothing: nothing stored, nothing delivered', async () => {
     await expect(handle('SERVICE_DEPLOYMENT_COMPLETED', { deploymentId: DEPLOYMENT_ID })).resolves.toEqual({
       deploymentId: DEPLOYMENT_ID,
-      action: 'refused',
+      action: 'not-awaited',
       why: `no deploy of order-gateway awaits deployment ${DEPLOYMENT_ID}`,
     });
 
     expect(table.item(`deployment#${DEPLOYMENT_ID}`)).toBeUndefined();
     expect(sfn).not.toHaveReceivedAnyCommand();
-    expect(auditRecords(ddb)).toEqual([
-      expect.objectContaining({ action: 'deploy.event-refused', subject: 'order-gateway', status: 'failed', reason: expect.stringContaining('no deploy') }),
-    ]);
   });
 
   it('does nothing at all for an IN_PROGRESS event', async () => {
@@ -179,7 +176,7 @@ describe('handle-deployment-event: events nobody can forge or backdate', () => {
     const forged = 'ecs-svc/9999999999999999999';
 
     await expect(handle('SERVICE_DEPLOYMENT_COMPLETED', { deploymentId: forged, updatedAt: '2025-07-05T12:06:00.000Z' })).resolves.toMatchObject({
-      action: 'refused',
+      action: 'not-awaited',
     });
 
     expect(sfn).not.toHaveReceivedAnyCommand();
