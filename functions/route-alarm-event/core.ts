@@ -21,7 +21,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { classifyAlarm, type AlarmClass } from '../../lib/fleet/fleet';
 import { writeAuditRecord } from '../shared/domain/audit';
-import { cloudWatchAlarmStateChangeSchema, type CloudWatchAlarmStateChange } from '../shared/domain/aws-events';
+import { cloudWatchAlarmStateChangeSchema, type CloudWatchAlarmStateChange, untrustedEventReason } from '../shared/domain/aws-events';
 import { isLeaseLive, readDeployLock } from '../shared/domain/deploy-lock';
 import { eventExecutionName, isExecutionOf, startNamedExecution } from '../shared/domain/executions';
 import { type Claim, claimCooldown, claimHourlyBudget, claimOnce, holdingClaims, releaseClaims } from '../shared/domain/guard-rails';
@@ -72,25 +72,21 @@ export const routeAlarmEvent = defineHandler({
     const { guardRails } = deps.fleet;
 
     // Checks that need no writes come first: on the halt path the flag must be the first write.
-    if (event.account !== deps.config.account) return decide(deps, { ...base, decision: 'rejected', why: `event from foreign account ${event.account}` });
-    if (event.region !== deps.config.region) return decide(deps, { ...base, decision: 'rejected', why: `event from foreign region ${event.region}` });
-    // A replay is an operator's deliberate act: recorded, nobody paged.
-    if (event['replay-name']) return decide(deps, { ...base, decision: 'rejected', why: `replayed event (replay ${event['replay-name']})` }, undefined, false);
     const { value } = event.detail.state;
     // Only a change into ALARM can need a person; a first evaluation, a recovery or INSUFFICIENT_DATA is recorded only.
     const intoAlarm = value === 'ALARM' && event.detail.previousState.value !== 'ALARM';
-    const ageSeconds = (Date.now() - Date.parse(event.time)) / 1000;
-    if (!(ageSeconds <= guardRails.maxEventAgeSeconds)) {
-      const why = `stale event: ${Math.round(ageSeconds)} s old, more than ${guardRails.maxEventAgeSeconds} s`;
-      return decide(deps, { ...base, decision: 'rejected', why }, undefined, intoAlarm);
-    }
+    const untrusted = untrustedEventReason(event, { ...deps.config, maxEventAgeSeconds: guardRails.maxEventAgeSeconds });
+    // Recorded, not paged: a forged, replayed or misdated event needs no person.
+    if (untrusted) return decide(deps, { ...base, decision: 'rejected', why: untrusted }, undefined, { page: false });
     const alarm = classifyAlarm(deps.fleet, event.detail.alarmName);
-    if (!alarm) return decide(deps, { ...base, decision: 'rejected', why: 'alarm not in the fleet file' }, undefined, intoAlarm);
+    if (!alarm) return decide(deps, { ...base, decision: 'rejected', why: 'alarm not in the fleet file' }, undefined, { page: intoAlarm });
     if (value === 'INSUFFICIENT_DATA') {
-      return decide(deps, { ...base, decision: 'rejected', why: 'INSUFFICIENT_DATA is no evidence: no automatic action' }, alarm, false);
+      return decide(deps, { ...base, decision: 'rejected', why: 'INSUFFICIENT_DATA is no evidence: no automatic action' }, alarm, { page: false });
     }
     if (!intoAlarm) {
-      return decide(deps, { ...base, decision: 'rejected', why: `not a change into ALARM (${event.detail.previousState.value} → ${value})` }, alarm, false);
+      return decide(deps, { ...base, decision: 'rejected', why: `not a change into ALARM (${event.detail.previousState.value} → ${value})` }, alarm, {
+        page: false,
+      });
     }
     const reason = `${event.detail.alarmName}: ${event.detail.state.reason}`.slice(0, 500);
 
@@ -256,8 +252,13 @@ async function startExecution(deps: RouterDeps, stateMachineArn: string, name: s
   return (await startNamedExecution(deps, stateMachineArn, name, input))?.executionArn;
 }
 
-/** Records the routing decision; pages when a person must act (`pages` false: recorded only). */
-async function decide(deps: RouterDeps, result: RoutingResult, alarm?: AlarmClass, pages = true): Promise<RoutingResult> {
+/** Records the routing decision and pages for every decision a human should know about (unless told not to page). */
+async function decide(
+  deps: RouterDeps,
+  result: RoutingResult,
+  alarm?: AlarmClass,
+  options: { readonly page: boolean } = { page: true },
+): Promise<RoutingResult> {
   const subject = alarm?.kind === 'rollback' || alarm?.kind === 'scale' ? alarm.service.id : 'fleet';
   await writeAuditRecord(deps, {
     action: 'alarm.route',
@@ -274,7 +275,7 @@ async function decide(deps: RouterDeps, result: RoutingResult, alarm?: AlarmClas
   deps.logger.info('Alarm routed', { ...result });
   // Scaling is routine: the scale workflow pages the decisions a person should know about.
   const quiet: RoutingDecision[] = ['duplicate', 'delegated-to-deploy', 'scale-started'];
-  if (!pages || quiet.includes(result.decision)) return result;
+  if (!options.page || quiet.includes(result.decision)) return result;
   // One page per event: EventBridge may deliver it again, and a refusal or a notice takes no other claim.
   const known = result.eventId !== 'unknown';
   const pageClaim = known ? await claimOnce(deps, `page#${result.eventId}`, result.eventId, result.alarmName ? { alarm: result.alarmName } : {}, 1) : undefined;

@@ -12,7 +12,7 @@ import * as z from 'zod';
 import type { FleetService } from '../../lib/fleet/fleet';
 import { ecrRepositoryName } from '../../lib/naming';
 import { writeAuditRecord } from '../shared/domain/audit';
-import { ecrImageActionSchema } from '../shared/domain/aws-events';
+import { ecrImageActionSchema, untrustedEventReason } from '../shared/domain/aws-events';
 import { startNamedExecution } from '../shared/domain/executions';
 import { claimOnce } from '../shared/domain/guard-rails';
 import { readHaltFlag } from '../shared/domain/halt-flag';
@@ -78,16 +78,8 @@ export const startReleaseFromPush = defineHandler({
     if (detail['action-type'] !== 'PUSH' || detail.result !== 'SUCCESS') {
       return decide({ ...base, decision: 'ignored', why: `${detail['action-type']} ${detail.result}, not a successful push` });
     }
-    if (event.account !== deps.config.account || event.region !== deps.config.region) {
-      return decide({ ...base, decision: 'ignored', why: `event from ${event.account}/${event.region}, not this environment's account and region` });
-    }
-    if (event['replay-name']) return decide({ ...base, decision: 'ignored', why: `replayed event (replay ${event['replay-name']})` });
-    const ageSeconds = (Date.now() - Date.parse(event.time)) / 1000;
-    const { maxEventAgeSeconds } = deps.fleet.guardRails;
-    // Age in both directions: an event from the future is as untrustworthy as a stale one.
-    if (!(Math.abs(ageSeconds) <= maxEventAgeSeconds)) {
-      return decide({ ...base, decision: 'ignored', why: `event ${Math.round(ageSeconds)} s old, beyond the ${maxEventAgeSeconds} s the fleet accepts` });
-    }
+    const untrusted = untrustedEventReason(event, { ...deps.config, maxEventAgeSeconds: deps.fleet.guardRails.maxEventAgeSeconds });
+    if (untrusted) return decide({ ...base, decision: 'refused', why: untrusted });
     const repository = detail['repository-name'];
     const digest = detail['image-digest'];
     const tag = detail['image-tag'];

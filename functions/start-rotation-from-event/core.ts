@@ -13,6 +13,7 @@ import { findSecret } from '../../lib/fleet/fleet';
 import { writeAuditRecord } from '../shared/domain/audit';
 import { eventExecutionName, startNamedExecution } from '../shared/domain/executions';
 import { claimOnce } from '../shared/domain/guard-rails';
+import { untrustedEventReason } from '../shared/domain/aws-events';
 import { defineHandler, describeIssues } from '../shared/runtime/handler';
 import { rotationClaimKey, secretSubject } from '../shared/domain/rotation-plan';
 
@@ -31,7 +32,7 @@ export const rotationSucceededEventSchema = z.object({
   }),
 });
 
-export type RotationEventDecision = 'started' | 'duplicate' | 'ignored';
+export type RotationEventDecision = 'started' | 'duplicate' | 'ignored' | 'refused';
 
 /** Execution names from the event id: a redelivered event cannot start a second execution. */
 export const rotationExecutionName = (eventId: string): string => eventExecutionName('rotation', eventId);
@@ -59,7 +60,7 @@ export const startRotationFromEvent = defineHandler({
         executionId: executionArn ?? `event:${rawId}`,
         reason: why,
         phase: 'outcome',
-        status: 'succeeded',
+        status: decision === 'refused' ? 'failed' : 'succeeded',
         at: new Date().toISOString(),
         after: { decision },
       });
@@ -69,10 +70,8 @@ export const startRotationFromEvent = defineHandler({
     const parsed = rotationSucceededEventSchema.safeParse(raw);
     if (!parsed.success) return decide('ignored', `not a RotationSucceeded event: ${describeIssues(parsed.error)}`);
     const event = parsed.data;
-    if (event.account !== deps.config.account || event.region !== deps.config.region) {
-      return decide('ignored', `event from ${event.account}/${event.region}, not this environment's account and region`);
-    }
-    if (event['replay-name']) return decide('ignored', `replayed event (replay ${event['replay-name']})`);
+    const untrusted = untrustedEventReason(event, { ...deps.config, maxEventAgeSeconds: deps.fleet.guardRails.maxEventAgeSeconds });
+    if (untrusted) return decide('refused', untrusted);
     const secretArn = event.detail.additionalEventData.SecretId;
     const secret = findSecret(deps.fleet, secretArn);
     if (!secret) return decide('ignored', `${secretArn} is not a managed secret of the ${deps.fleet.environment} fleet`);

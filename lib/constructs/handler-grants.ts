@@ -73,7 +73,10 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
   'start-soak': { statements: ({ p }) => [p.table(p.resources.callbackTable, 'UpdateItem'), p.taskResponses('deploy'), p.describeAlarms()] },
   'record-deploy-outcome': { statements: ({ p }) => [p.appendAudit()] },
   // ECS outcomes complete whichever execution waits on the deployment.
-  'handle-deployment-event': { statements: ({ p }) => [p.table(p.resources.callbackTable, 'UpdateItem'), p.taskResponses(...waitsOnDeployments())] },
+  // It records the events it refuses (foreign, misdated, not of the fleet).
+  'handle-deployment-event': {
+    statements: ({ p }) => [p.table(p.resources.callbackTable, 'UpdateItem'), p.taskResponses(...waitsOnDeployments()), p.appendAudit()],
+  },
   'finalize-interrupted-deploy': { statements: ({ p }) => [p.queryAudit(), p.appendAudit(), p.table(p.resources.lockTable, 'DeleteItem')] },
   // ECS invokes it at each lifecycle stage of a blue/green, canary or linear deployment; it calls the new revision's tasks.
   'judge-deployment-hook': {

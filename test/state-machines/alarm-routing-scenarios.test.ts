@@ -21,10 +21,11 @@ describe('alarm routing', () => {
   });
 
   const rejections = [
-    { name: 'a foreign account', change: {}, overrides: { account: '999999999999' }, why: 'foreign account 999999999999', paged: true },
-    { name: 'a foreign region', change: {}, overrides: { region: 'us-east-1' }, why: 'foreign region us-east-1', paged: true },
+    { name: 'a foreign account', change: {}, overrides: { account: '999999999999' }, why: 'foreign account 999999999999', paged: false },
+    { name: 'a foreign region', change: {}, overrides: { region: 'us-east-1' }, why: 'foreign region us-east-1', paged: false },
     { name: 'a replayed event', change: {}, overrides: { 'replay-name': 'incident-replay' }, why: 'replayed event', paged: false },
-    { name: 'an event older than the maximum age', change: {}, overrides: { time: '2026-01-05T04:00:00Z' }, why: 'stale event', paged: true },
+    { name: 'an event older than the maximum age', change: {}, overrides: { time: '2026-01-05T04:00:00Z' }, why: 'stale event', paged: false },
+    { name: 'an event dated in the future', change: {}, overrides: { time: '2026-01-07T04:00:00Z' }, why: 'future-dated event', paged: false },
     { name: 'INSUFFICIENT_DATA', change: { value: 'INSUFFICIENT_DATA' }, overrides: {}, why: 'INSUFFICIENT_DATA is no evidence', paged: false },
     { name: 'a change into OK', change: { value: 'OK', previous: 'ALARM' }, overrides: {}, why: 'not a change into ALARM (ALARM → OK)', paged: false },
     {
@@ -36,6 +37,7 @@ describe('alarm routing', () => {
     },
   ] as const;
 
+  // A forged, replayed or misdated event, or a change that is not into ALARM, needs no person: recorded only.
   for (const rejection of rejections) {
     it(`refuses ${rejection.name} on a halt alarm: recorded, ${rejection.paged ? 'paged' : 'not paged'}, nothing done`, async () => {
       const sandbox = await openSandbox();

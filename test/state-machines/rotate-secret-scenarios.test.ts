@@ -253,10 +253,14 @@ describe('rotate-secret state machine', () => {
     expect(own.status, own.cause).toBe('SUCCEEDED');
     await runUntilQuiet(sandbox);
     expect(executionsOf(sandbox, 'rotate-secret')).toHaveLength(2);
-    // One decision per delivery (the bus may add duplicates of its own): one start, the rest duplicates.
+    // One decision per delivery (the bus may add duplicates of its own): one start, the rest duplicates, or
+    // refused (recorded against the fleet) when delivered more than maxEventAgeSeconds after the event.
     const deliveries = sandbox.eventBridge.deliveries.filter((d) => d.target === 'StartRotationFromEvent');
     expect(deliveries.length).toBeGreaterThanOrEqual(3);
-    const decisions = (await auditTrail(sandbox, 'secret:order-signing-key')).filter((r) => r.action === 'secret.rotation-event').map((r) => r.after?.decision);
-    expect(decisions.sort()).toEqual([...Array<string>(deliveries.length - 1).fill('duplicate'), 'started']);
+    const records = [...(await auditTrail(sandbox, 'secret:order-signing-key')), ...(await auditTrail(sandbox, 'fleet'))];
+    const decisions = records.filter((r) => r.action === 'secret.rotation-event').map((r) => r.after?.decision);
+    expect(decisions).toHaveLength(deliveries.length);
+    expect(decisions.filter((d) => d === 'started')).toHaveLength(1);
+    expect(decisions.filter((d) => d !== 'started' && d !== 'duplicate' && d !== 'refused')).toEqual([]);
   });
 });

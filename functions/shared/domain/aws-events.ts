@@ -59,3 +59,45 @@ export const ecrImageActionSchema = eventEnvelope.extend({
   }),
 });
 export type EcrImageAction = z.output<typeof ecrImageActionSchema>;
+
+/**
+ * How far ahead of this function's clock an event may be dated: EventBridge's
+ * `time` comes from the emitting service's clock, which may run a little ahead
+ * of Lambda's. Beyond this the event claims a future nobody has seen: forged.
+ */
+export const MAX_EVENT_CLOCK_SKEW_SECONDS = 60;
+
+/** What every EventBridge-invoked handler checks of an event's envelope before trusting it. */
+export interface EventEnvelopeFacts {
+  readonly account: string;
+  readonly region: string;
+  readonly time: string;
+  readonly 'replay-name'?: string | undefined;
+}
+
+export interface EventTrustExpectations {
+  readonly account: string;
+  readonly region: string;
+  /** The fleet's `guardRails.maxEventAgeSeconds`. */
+  readonly maxEventAgeSeconds: number;
+}
+
+/**
+ * Why an event cannot be trusted (foreign account or region, replayed, older than
+ * the fleet accepts, dated in the future beyond the clock skew, or undated), or
+ * undefined when it can. Checks nothing about the resource: that is the handler's.
+ */
+export function untrustedEventReason(event: EventEnvelopeFacts, expected: EventTrustExpectations, now: number = Date.now()): string | undefined {
+  if (event.account !== expected.account) return `event from foreign account ${event.account}`;
+  if (event.region !== expected.region) return `event from foreign region ${event.region}`;
+  if (event['replay-name']) return `replayed event (replay ${event['replay-name']})`;
+  const ageSeconds = (now - Date.parse(event.time)) / 1000;
+  if (ageSeconds < -MAX_EVENT_CLOCK_SKEW_SECONDS) {
+    return `future-dated event: ${Math.round(-ageSeconds)} s ahead of the clock, more than the ${MAX_EVENT_CLOCK_SKEW_SECONDS} s skew allowed`;
+  }
+  // NaN (an unreadable time) fails this comparison too.
+  if (!(ageSeconds <= expected.maxEventAgeSeconds)) {
+    return `stale event: ${Math.round(ageSeconds)} s old, more than ${expected.maxEventAgeSeconds} s`;
+  }
+  return undefined;
+}

@@ -64,6 +64,32 @@ export async function storeDeploymentOutcome(deps: CallbackDeps, outcome: Deploy
   return { ...item, outcome: deploymentOutcomeSchema.parse(item.outcome) };
 }
 
+/**
+ * Stores a deployment's outcome only where a deploy of `service` waits for that
+ * deployment id (its token is on the item); undefined, and nothing written, when
+ * none does: an event for a deployment nobody awaits changes nothing.
+ */
+export async function storeAwaitedDeploymentOutcome(deps: CallbackDeps, service: string, outcome: DeploymentOutcome): Promise<CallbackItem | undefined> {
+  try {
+    const result = await deps.clients.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: deps.config.callbackTableName,
+        Key: marshall({ pk: deploymentWaitKey(outcome.deploymentId) }),
+        UpdateExpression: 'SET #outcome = :outcome',
+        ConditionExpression: 'attribute_exists(#taskToken) AND #service = :service',
+        ExpressionAttributeNames: { '#outcome': 'outcome', '#taskToken': 'taskToken', '#service': 'service' },
+        ExpressionAttributeValues: marshall({ ':outcome': outcome, ':service': service }, { removeUndefinedValues: true }),
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const item = unmarshall(result.Attributes ?? {}) as CallbackItem;
+    return { ...item, outcome: deploymentOutcomeSchema.parse(item.outcome) };
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+    throw error;
+  }
+}
+
 /** The outcome the waiting state asked for: one that happened at or after the wait's `notBefore`. */
 export function outcomeForWait(item: CallbackItem): DeploymentOutcome | undefined {
   const notBefore = typeof item.notBefore === 'string' ? Date.parse(item.notBefore) : 0;

@@ -1,4 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
@@ -27,6 +27,7 @@ beforeEach(() => {
   sfn = mockClient(deps.clients.sfn);
   ecs = mockClient(deps.clients.ecs);
   table = new FakeCallbackTable(ddb);
+  ddb.on(PutItemCommand).resolves({});
   sfn.on(SendTaskSuccessCommand).resolves({});
   sfn.on(SendTaskFailureCommand).resolves({});
   // ECS still rolling out the new deployment.
@@ -49,8 +50,6 @@ function rollout(overrides: Parameters<typeof buildDeployment>[0] = {}) {
 
 const awaitOutcome = (notBefore = STARTED_AT) =>
   awaitDeploymentOutcome.core({ executionId: EXECUTION_ID, taskToken: TOKEN, plan: buildPlan(), deploymentId: DEPLOYMENT_ID, notBefore }, deps);
-
-const eventArrives = (...args: Parameters<typeof deploymentEvent>) => handleDeploymentEvent.core(deploymentEvent(...args), deps);
 
 describe('await-deployment-outcome: the token is stored first', () => {
   it('stores the token, the wait and its notBefore on the deployment item, then waits', async () => {
@@ -129,57 +128,50 @@ describe('await-deployment-outcome: the token is stored first', () => {
 });
 
 describe('await-deployment-outcome: the event arrives first', () => {
-  it('delivers a COMPLETED outcome at once with SendTaskSuccess, without asking ECS', async () => {
-    await expect(eventArrives('SERVICE_DEPLOYMENT_COMPLETED', { deploymentId: DEPLOYMENT_ID, updatedAt: '2025-07-05T12:04:00.000Z' })).resolves.toEqual({
-      deploymentId: DEPLOYMENT_ID,
-      action: 'recorded',
-    });
-    expect(sfn).not.toHaveReceivedAnyCommand();
+  // The event handler stores nothing for a deployment nobody awaits yet (a forged event must change nothing): the wait learns it from ECS.
+  const completedAt = '2025-07-05T12:04:00.000Z';
+  const eventFirst = async (eventName: 'SERVICE_DEPLOYMENT_COMPLETED' | 'SERVICE_DEPLOYMENT_FAILED') => {
+    const event = { ...deploymentEvent(eventName, { deploymentId: DEPLOYMENT_ID, updatedAt: completedAt }), time: completedAt };
+    await expect(handleDeploymentEvent.core(event, deps)).resolves.toMatchObject({ action: 'not-awaited' });
+    expect(table.item(`deployment#${DEPLOYMENT_ID}`)).toBeUndefined();
+  };
+
+  it('delivers the COMPLETED outcome ECS reports, the early event having changed nothing', async () => {
+    await eventFirst('SERVICE_DEPLOYMENT_COMPLETED');
+    stubDescribeServices(ecs, buildService([rollout({ rolloutState: 'COMPLETED', rolloutStateReason: 'done', updatedAt: new Date(completedAt) })]));
 
     await expect(awaitOutcome()).resolves.toEqual({ waiting: false, deploymentId: DEPLOYMENT_ID, delivery: 'delivered' });
 
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
       taskToken: TOKEN,
-      output: JSON.stringify({ deploymentId: DEPLOYMENT_ID, status: 'COMPLETED', reason: '', at: '2025-07-05T12:04:00.000Z' }),
+      output: JSON.stringify({ deploymentId: DEPLOYMENT_ID, status: 'COMPLETED', reason: 'done', at: completedAt }),
     });
-    expect(ecs).not.toHaveReceivedAnyCommand();
   });
 
-  it('delivers a FAILED outcome at once with SendTaskFailure', async () => {
-    await eventArrives('SERVICE_DEPLOYMENT_FAILED', {
-      deploymentId: DEPLOYMENT_ID,
-      updatedAt: '2025-07-05T12:04:00.000Z',
-      reason: 'alarm prod-order-gateway-error-rate',
-    });
+  it('delivers the FAILED outcome ECS reports', async () => {
+    await eventFirst('SERVICE_DEPLOYMENT_FAILED');
+    stubDescribeServices(ecs, buildService([rollout({ rolloutState: 'FAILED', rolloutStateReason: 'circuit breaker', updatedAt: new Date(completedAt) })]));
 
     await awaitOutcome();
 
     expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, {
       taskToken: TOKEN,
       error: 'DeploymentFailedError',
-      cause: `Deployment ${DEPLOYMENT_ID} failed: alarm prod-order-gateway-error-rate`,
+      cause: `Deployment ${DEPLOYMENT_ID} failed: circuit breaker`,
     });
     expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
   });
 
-  it('ignores a stored outcome older than the wait (the same deployment id completing earlier)', async () => {
-    await eventArrives('SERVICE_DEPLOYMENT_COMPLETED', { deploymentId: DEPLOYMENT_ID, updatedAt: '2025-07-05T11:00:00.000Z' });
-
-    await expect(awaitOutcome()).resolves.toEqual({ waiting: true, deploymentId: DEPLOYMENT_ID });
-
-    expect(sfn).not.toHaveReceivedAnyCommand();
-  });
-
   it('tolerates a task that already closed (the event handler delivered too)', async () => {
-    await eventArrives('SERVICE_DEPLOYMENT_COMPLETED', { deploymentId: DEPLOYMENT_ID, updatedAt: '2025-07-05T12:04:00.000Z' });
+    stubDescribeServices(ecs, buildService([rollout({ rolloutState: 'COMPLETED', updatedAt: new Date(completedAt) })]));
     sfn.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
 
     await expect(awaitOutcome()).resolves.toEqual({ waiting: false, deploymentId: DEPLOYMENT_ID, delivery: 'task-already-closed' });
   });
 
   it('re-throws other SendTask errors', async () => {
-    await eventArrives('SERVICE_DEPLOYMENT_COMPLETED', { deploymentId: DEPLOYMENT_ID, updatedAt: '2025-07-05T12:04:00.000Z' });
+    stubDescribeServices(ecs, buildService([rollout({ rolloutState: 'COMPLETED', updatedAt: new Date(completedAt) })]));
     const invalid = Object.assign(new Error('Invalid Token'), { name: 'InvalidToken', $metadata: { httpStatusCode: 400 } });
     sfn.on(SendTaskSuccessCommand).rejects(invalid);
 

@@ -6,6 +6,7 @@
 import { type CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import {
   type AttributeValue,
+  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   type GetItemCommandInput,
@@ -205,7 +206,15 @@ export class FakeCallbackTable {
     const pk = input.Key?.pk?.S;
     const expression = input.UpdateExpression ?? '';
     if (!pk || !expression.startsWith('SET ')) throw new Error(`FakeCallbackTable does not model ${expression}`);
-    const item: Record<string, AttributeValue> = { ...(this.items.get(pk) ?? {}), pk: { S: pk } };
+    const existing = this.items.get(pk);
+    const condition = input.ConditionExpression;
+    if (condition !== undefined) {
+      if (condition !== 'attribute_exists(#taskToken) AND #service = :service') throw new Error(`FakeCallbackTable does not model ${condition}`);
+      if (!existing?.taskToken || existing.service?.S !== input.ExpressionAttributeValues?.[':service']?.S) {
+        throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+      }
+    }
+    const item: Record<string, AttributeValue> = { ...(existing ?? {}), pk: { S: pk } };
     for (const assignment of expression.slice(4).split(',')) {
       const [name, value] = assignment.split('=').map((part) => part.trim());
       const field = input.ExpressionAttributeNames?.[name ?? ''];

@@ -11,6 +11,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
 import { acquireDeployLock } from '../../../functions/acquire-deploy-lock/core';
 import { handleDeploymentEvent } from '../../../functions/handle-deployment-event/core';
+import { deploymentWaitKey, storeTaskToken } from '../../../functions/shared/domain/task-callbacks';
 import { createAwsClients } from '../../../functions/shared/runtime/clients';
 import { AwsTransientError, InvalidDeployRequestError, InvalidInputError } from '../../../functions/shared/runtime/errors';
 import { createHandler, defineHandler } from '../../../functions/shared/runtime/handler';
@@ -78,8 +79,10 @@ describe('createHandler: input', () => {
     const ddb = mockClient(deps.clients.dynamodb);
     mockClient(deps.clients.sfn);
     const table = new FakeCallbackTable(ddb);
-    const event = deploymentEvent('SERVICE_DEPLOYMENT_COMPLETED');
+    const event = { ...deploymentEvent('SERVICE_DEPLOYMENT_COMPLETED', { updatedAt: new Date().toISOString() }), time: new Date().toISOString() };
     const { reason: _reason, ...detailWithoutReason } = event.detail;
+    // A deploy of the service awaits the deployment: only then is its outcome stored.
+    await storeTaskToken(deps, deploymentWaitKey(event.detail.deploymentId), 'token', { service: 'order-gateway', notBefore: '2025-07-05T12:00:00.000Z' });
 
     await createHandler(handleDeploymentEvent, deps)({ ...event, detail: detailWithoutReason }, lambdaContext());
 

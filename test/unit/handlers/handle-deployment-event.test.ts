@@ -1,16 +1,29 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { awaitDeploymentOutcome } from '../../../functions/await-deployment-outcome/core';
 import { handleDeploymentEvent } from '../../../functions/handle-deployment-event/core';
 import { EXECUTION_ID, type TestDeps, testDeps } from '../../support/handler-deps';
-import { buildDeployment, buildPlan, buildService, deploymentEvent, FakeCallbackTable, NEW_REVISION_ARN, stubDescribeServices } from './builders';
+import {
+  ACCOUNT,
+  auditRecords,
+  buildDeployment,
+  buildPlan,
+  buildService,
+  CLUSTER,
+  deploymentEvent,
+  FakeCallbackTable,
+  NEW_REVISION_ARN,
+  stubDescribeServices,
+} from './builders';
 
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAbbb-wait-for-deployment';
 const DEPLOYMENT_ID = 'ecs-svc/2222222222222222222';
 const STARTED_AT = '2025-07-05T12:01:30.000Z';
+/** 30 s after the events' time (maxEventAgeSeconds is 300 in the example fleet). */
+const NOW = new Date('2025-07-05T12:10:30.000Z');
 
 let deps: TestDeps;
 let ddb: AwsClientStub<DynamoDBClient>;
@@ -19,11 +32,14 @@ let ecs: AwsClientStub<ECSClient>;
 let table: FakeCallbackTable;
 
 beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(NOW);
   deps = testDeps();
   ddb = mockClient(deps.clients.dynamodb);
   sfn = mockClient(deps.clients.sfn);
   ecs = mockClient(deps.clients.ecs);
   table = new FakeCallbackTable(ddb);
+  ddb.on(PutItemCommand).resolves({});
   sfn.on(SendTaskSuccessCommand).resolves({});
   sfn.on(SendTaskFailureCommand).resolves({});
   stubDescribeServices(
@@ -40,6 +56,10 @@ async function tokenStored(notBefore = STARTED_AT): Promise<void> {
   );
   expect(result).toEqual({ waiting: true, deploymentId: DEPLOYMENT_ID });
 }
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 const handle = (...args: Parameters<typeof deploymentEvent>) => handleDeploymentEvent.core(deploymentEvent(...args), deps);
 
@@ -123,10 +143,14 @@ describe('handle-deployment-event: a state is waiting', () => {
 });
 
 describe('handle-deployment-event: nothing is waiting', () => {
-  it('only records the outcome for a wait that starts later', async () => {
-    await expect(handle('SERVICE_DEPLOYMENT_COMPLETED', { deploymentId: DEPLOYMENT_ID })).resolves.toEqual({ deploymentId: DEPLOYMENT_ID, action: 'recorded' });
+  it('a COMPLETED event for a deployment id nobody awaits changes nothing: nothing stored, nothing delivered', async () => {
+    await expect(handle('SERVICE_DEPLOYMENT_COMPLETED', { deploymentId: DEPLOYMENT_ID })).resolves.toEqual({
+      deploymentId: DEPLOYMENT_ID,
+      action: 'not-awaited',
+      why: `no deploy of order-gateway awaits deployment ${DEPLOYMENT_ID}`,
+    });
 
-    expect(table.item(`deployment#${DEPLOYMENT_ID}`)?.outcome).toMatchObject({ status: 'COMPLETED' });
+    expect(table.item(`deployment#${DEPLOYMENT_ID}`)).toBeUndefined();
     expect(sfn).not.toHaveReceivedAnyCommand();
   });
 
@@ -139,5 +163,58 @@ describe('handle-deployment-event: nothing is waiting', () => {
     expect(ddb).not.toHaveReceivedAnyCommand();
     expect(sfn).not.toHaveReceivedAnyCommand();
     expect(table.item(`deployment#${DEPLOYMENT_ID}`)).not.toHaveProperty('outcome');
+  });
+});
+
+describe('handle-deployment-event: events nobody can forge or backdate', () => {
+  const completed = deploymentEvent('SERVICE_DEPLOYMENT_COMPLETED', { deploymentId: DEPLOYMENT_ID, updatedAt: '2025-07-05T12:06:00.000Z' });
+  const otherService = `arn:aws:ecs:eu-west-2:${ACCOUNT}:service/${CLUSTER}/someone-elses-service`;
+
+  it('a forged COMPLETED event for a deployment id nobody awaits changes nothing while a deploy waits for another', async () => {
+    await tokenStored();
+    ddb.resetHistory();
+    const forged = 'ecs-svc/9999999999999999999';
+
+    await expect(handle('SERVICE_DEPLOYMENT_COMPLETED', { deploymentId: forged, updatedAt: '2025-07-05T12:06:00.000Z' })).resolves.toMatchObject({
+      action: 'not-awaited',
+    });
+
+    expect(sfn).not.toHaveReceivedAnyCommand();
+    expect(table.item(`deployment#${forged}`)).toBeUndefined();
+    expect(table.item(`deployment#${DEPLOYMENT_ID}`)).not.toHaveProperty('outcome');
+  });
+
+  it.each([
+    ['from a foreign account', { account: '999999999999' }, 'event from foreign account 999999999999'],
+    ['from a foreign region', { region: 'us-east-1' }, 'event from foreign region us-east-1'],
+    ['replayed from an archive', { 'replay-name': 'replay-1' }, 'replayed event (replay replay-1)'],
+    ['backdated beyond maxEventAgeSeconds', { time: '2025-07-05T12:05:29Z' }, 'stale event: 301 s old, more than 300 s'],
+    [
+      'dated in the future beyond the clock skew',
+      { time: '2025-07-05T12:11:31Z' },
+      'future-dated event: 61 s ahead of the clock, more than the 60 s skew allowed',
+    ],
+    ['dated two days ahead', { time: '2025-07-07T12:10:30Z' }, 'future-dated event: 172800 s ahead of the clock, more than the 60 s skew allowed'],
+    [
+      'about a service of another cluster',
+      { resources: [`arn:aws:ecs:eu-west-2:${ACCOUNT}:service/other-cluster/order-gateway`] },
+      "service order-gateway of cluster other-cluster, not the fleet's trading-prod",
+    ],
+    ['about a service not in the fleet', { resources: [otherService] }, 'ECS service someone-elses-service is not a service of the fleet'],
+    ['naming no service', { resources: [] }, 'the event names no ECS service (resources: none)'],
+  ])('refuses a COMPLETED event %s while a deploy waits: recorded, nothing delivered', async (_label, overrides, why) => {
+    await tokenStored();
+
+    await expect(handleDeploymentEvent.core({ ...completed, ...overrides }, deps)).resolves.toEqual({ deploymentId: DEPLOYMENT_ID, action: 'refused', why });
+
+    expect(sfn).not.toHaveReceivedAnyCommand();
+    expect(table.item(`deployment#${DEPLOYMENT_ID}`)).not.toHaveProperty('outcome');
+    expect(auditRecords(ddb)).toEqual([expect.objectContaining({ action: 'deploy.event-refused', subject: 'fleet', reason: why, status: 'failed' })]);
+  });
+
+  it('accepts an event dated within the clock skew ahead', async () => {
+    await tokenStored();
+
+    await expect(handleDeploymentEvent.core({ ...completed, time: '2025-07-05T12:11:30Z' }, deps)).resolves.toMatchObject({ action: 'delivered' });
   });
 });

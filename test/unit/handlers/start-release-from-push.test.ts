@@ -22,7 +22,9 @@ let ssm: AwsClientStub<SSMClient>;
 let sns: AwsClientStub<SNSClient>;
 let state: SimulatedStateTable;
 
-function pushEvent(overrides: { tag?: string; digest?: string; repository?: string; time?: string; account?: string; id?: string } = {}): unknown {
+function pushEvent(
+  overrides: { tag?: string; digest?: string; repository?: string; time?: string; account?: string; region?: string; id?: string } = {},
+): unknown {
   return {
     version: '0',
     id: overrides.id ?? 'event-1',
@@ -30,7 +32,7 @@ function pushEvent(overrides: { tag?: string; digest?: string; repository?: stri
     source: 'aws.ecr',
     account: overrides.account ?? '111122223333',
     time: overrides.time ?? NOW,
-    region: 'eu-west-2',
+    region: overrides.region ?? 'eu-west-2',
     resources: [],
     detail: {
       'action-type': 'PUSH',
@@ -119,12 +121,36 @@ describe('start-release-from-push', () => {
     expect(decisions()).toEqual(['release.push-refused refused']);
   });
 
-  it('ignores pushes to repositories not released by push, from another account, or too old', async () => {
+  it('ignores pushes to repositories not released by push, and events that are not pushes', async () => {
     expect((await handle(pushEvent({ repository: 'market-data' }))).decision).toBe('ignored');
-    expect((await handle(pushEvent({ account: '999999999999' }))).decision).toBe('ignored');
-    expect((await handle(pushEvent({ time: '2026-01-05T05:00:00Z' }))).why).toContain('s old');
     expect((await handle({ source: 'aws.ecr' })).decision).toBe('ignored');
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  // maxEventAgeSeconds is 300 in the example fleet; the clock skew allowed is 60 s.
+  it.each([
+    ['from a foreign account', { account: '999999999999' }, 'event from foreign account 999999999999'],
+    ['from a foreign region', { region: 'us-east-1' }, 'event from foreign region us-east-1'],
+    ['backdated beyond maxEventAgeSeconds', { time: '2026-01-05T05:24:59Z' }, 'stale event: 301 s old, more than 300 s'],
+    [
+      'dated in the future beyond the clock skew',
+      { time: '2026-01-05T05:31:01Z' },
+      'future-dated event: 61 s ahead of the clock, more than the 60 s skew allowed',
+    ],
+    ['dated two days ahead', { time: '2026-01-07T05:30:00Z' }, 'future-dated event: 172800 s ahead of the clock, more than the 60 s skew allowed'],
+  ])('refuses a push %s: recorded, not paged, nothing started', async (_label, overrides, why) => {
+    const result = await handle(pushEvent(overrides));
+    expect(result).toEqual({ eventId: 'event-1', decision: 'refused', why });
+    expect(decisions()).toEqual(['release.push-refused refused']);
+    expect(auditRecords(ddb)[0]).toMatchObject({ reason: why, status: 'failed' });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+    expect(await state.item(latestPushKey('order-gateway'))).toBeUndefined();
+  });
+
+  it('accepts a push dated within the clock skew ahead, and one exactly maxEventAgeSeconds old', async () => {
+    expect((await handle(pushEvent({ time: '2026-01-05T05:31:00Z' }))).decision).toBe('started');
+    expect((await handle(pushEvent({ time: '2026-01-05T05:25:00Z', digest: NEWER_DIGEST, id: 'event-2' }))).decision).toBe('started');
   });
 
   it('keeps the newest push as the latest, whatever order the events arrive in', async () => {

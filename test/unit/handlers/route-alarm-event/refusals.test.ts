@@ -1,4 +1,4 @@
-/** route-alarm-event refusing events: malformed, foreign, replayed, stale, or not a change into ALARM; paged only when a person must act. */
+/** route-alarm-event refusing events: malformed, foreign, replayed, stale, future-dated, or not a change into ALARM; paged only when a person must act. */
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { CloudWatchAlarmStateChange } from '../../../../functions/shared/domain/aws-events';
@@ -98,13 +98,8 @@ describe('route-alarm-event: refusals', () => {
       TableName: testConfig.auditTableName,
       ConditionExpression: 'attribute_not_exists(pk)',
     });
-    expect(pages()).toEqual([
-      {
-        TopicArn: testConfig.pagingTopicArn,
-        Subject: `[assure prod] ${HALT_ALARM}: rejected`,
-        Message: `event from foreign account 444455556666\n\nEvent ${EVENT_ID}`,
-      },
-    ]);
+    // A forged event needs no person: recorded, not paged.
+    expect(pages()).toEqual([]);
   });
 
   it("refuses an alarm the fleet file does not define (AWS's documented example as it stands)", async () => {
@@ -127,6 +122,16 @@ describe('route-alarm-event: refusals', () => {
     ['from a foreign region', (a) => alarmChange(a, { region: 'us-east-1' }), 'event from foreign region us-east-1'],
     ['older than maxEventAgeSeconds (300 s)', (a) => alarmChange(a, { time: '2025-07-05T12:15:29Z' }), 'stale event: 301 s old, more than 300 s'],
     ['much older (an hour)', (a) => alarmChange(a, { time: '2025-07-05T11:20:30Z' }), 'stale event: 3600 s old, more than 300 s'],
+    [
+      'dated more than the clock skew ahead (61 s)',
+      (a) => alarmChange(a, { time: '2025-07-05T12:21:31Z' }),
+      'future-dated event: 61 s ahead of the clock, more than the 60 s skew allowed',
+    ],
+    [
+      'dated two days ahead',
+      (a) => alarmChange(a, { time: '2025-07-07T12:20:30Z' }),
+      'future-dated event: 172800 s ahead of the clock, more than the 60 s skew allowed',
+    ],
   ];
   const classified: [string, (alarm: string) => CloudWatchAlarmStateChange, string][] = [
     ['a change back to OK', (a) => alarmChange(a, { from: 'ALARM', to: 'OK' }), 'not a change into ALARM (ALARM → OK)'],
@@ -141,13 +146,13 @@ describe('route-alarm-event: refusals', () => {
     { alarm: ROLLBACK_ALARM, kind: 'rollback', subject: 'order-gateway' },
     { alarm: NOTIFY_ALARM, kind: 'notify', subject: 'fleet' },
   ])('$kind alarm $alarm', ({ alarm, kind, subject }) => {
-    it.each(unclassified)('refuses an event %s: recorded, paged, nothing done', async (_label, event, why) => {
+    it.each(unclassified)('refuses an event %s: recorded, not paged, nothing done', async (_label, event, why) => {
       const result = await route(event(alarm));
 
       expect(result).toEqual({ eventId: EVENT_ID, alarmName: alarm, decision: 'rejected', why });
       expect(theRecord()).toMatchObject({ action: 'alarm.route', subject: 'fleet', reason: why, after: { decision: 'rejected', alarm } });
-      expectPaged(alarm, 'rejected', why);
-      expect(writes()).toEqual([AUDIT_FLEET, PAGE_CLAIM, PAGE]);
+      expect(pages()).toEqual([]);
+      expect(writes()).toEqual([AUDIT_FLEET]);
       expectNoAction();
       expect(ssm).not.toHaveReceivedAnyCommand();
     });
@@ -196,6 +201,10 @@ describe('route-alarm-event: refusals', () => {
 
   it('acts on an event exactly maxEventAgeSeconds old', async () => {
     await expect(route(alarmChange(HALT_ALARM, { time: '2025-07-05T12:15:30Z' }))).resolves.toMatchObject({ decision: 'halt-started' });
+  });
+
+  it('acts on an event dated exactly the clock skew ahead (60 s)', async () => {
+    await expect(route(alarmChange(HALT_ALARM, { time: '2025-07-05T12:21:30Z' }))).resolves.toMatchObject({ decision: 'halt-started' });
   });
 
   it('follows the fleet file: a shorter maxEventAgeSeconds refuses a 30-second-old event', async () => {
