@@ -184,9 +184,13 @@ describe('assure CLI', () => {
     const forged = await assure('sandbox', 'emit', 'examples/events/foreign-account-alarm.json');
     expect(forged.code).toBe(0);
     expect(forged.out).toContain('Routed prod-daily-loss-limit: rejected — event from foreign account 999999999999');
-    expect(forged.out).toContain('[assure prod] prod-daily-loss-limit: rejected');
+    // A forged event needs no person: recorded, nobody paged.
+    expect(forged.out).not.toContain('[assure prod] prod-daily-loss-limit: rejected');
     const stale = await assure('sandbox', 'emit', 'examples/events/stale-alarm.json');
     expect(stale.out).toContain('rejected — stale event');
+    const future = await assure('sandbox', 'emit', 'examples/events/future-dated-alarm.json');
+    expect(future.out).toContain('rejected — future-dated event');
+    expect(future.out).not.toContain('halt-started');
     const replayed = await assure('sandbox', 'emit', 'examples/events/replayed-alarm.json');
     expect(replayed.out).toContain('rejected — replayed event (replay incident-2025-12-replay)');
 
