@@ -10,7 +10,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import type { Fleet } from './fleet/fleet';
+import { fleetDocument, type Fleet } from './fleet/fleet';
 import { assureConfig, pagingTopicName, pascalCase, type WorkflowName, WORKFLOWS } from './naming';
 import { TABLE_LAYOUTS, type TableLayout } from './tables';
 import { DeployWorkflow } from './constructs/deploy-workflow';
@@ -111,8 +111,8 @@ export class AssureStack extends Stack {
     const workflowProps: WorkflowConstructProps = {
       fleet,
       config,
-      // The resolved fleet, where bundling can copy it beside each handler.
-      bundledFleetPath: stagedFile(JSON.stringify(fleet), 'json'),
+      // The resolved fleet as a document the functions parse again (CA bundle inlined), where bundling can copy it beside each handler.
+      bundledFleetPath: stagedFile(JSON.stringify(fleetDocument(fleet)), 'json'),
       permissions: new FleetPermissions(this, { fleet, lockTable, callbackTable, auditTable, stateTable, haltParameter, pagingTopic, pagingKey }),
       ...(fleet.network ? { network: fleetNetwork(this, fleet) } : {}),
     };

@@ -315,6 +315,22 @@ function readCaBundle(value: string, options: ParseFleetOptions, issues: FleetIs
   return issues.length === before ? `${blocks.join('\n')}\n` : undefined;
 }
 
+/**
+ * The resolved fleet as a fleet document again, for the functions' bundled fleet.json: parseFleet
+ * gives the same Fleet back. Files the fleet file named are already inlined (the CA bundle's PEM),
+ * so it needs no directory; keys other features add pass through unchanged.
+ */
+export function fleetDocument(fleet: Fleet): Record<string, unknown> {
+  const { deployOrder: _order, services, secrets, ...rest } = fleet;
+  return {
+    ...rest,
+    secrets: Object.fromEntries(Object.entries(secrets).map(([id, { id: _id, ...secret }]) => [id, secret])),
+    services: Object.fromEntries(
+      Object.entries(services).map(([id, { id: _id, judgeMetrics, ...service }]) => [id, { ...service, judge: { metrics: judgeMetrics } }]),
+    ),
+  };
+}
+
 /** Kahn's algorithm, stable by fleet-file order; reports one cycle when there is one. */
 function dependencyOrder(services: Record<string, FleetService>): { order: string[]; cycle?: string[] } {
   const ids = Object.keys(services);

@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FleetFileError, type Fleet } from '../../lib/fleet/fleet';
+import { FleetFileError, fleetDocument, parseFleet, type Fleet } from '../../lib/fleet/fleet';
 import { adminApiTransportSchema } from '../../lib/fleet/fleet-schema';
 import { loadFleetFile, parseFleetYaml } from '../../lib/fleet/fleet-file';
 
@@ -164,5 +164,15 @@ describe('fleet file: downstream credential APIs', () => {
   it('accepts an https credential API', () => {
     const fleet = load(fleetText(https('ca.pem'), { secrets: downstream('https://credentials.venue.example.com/api') }), { 'ca.pem': TRADING_CA });
     expect(fleet.secrets['venue-password']).toMatchObject({ provider: { url: 'https://credentials.venue.example.com/api' } });
+  });
+});
+
+describe('the fleet the functions read (bundled fleet.json)', () => {
+  it('parses back to the same fleet, CA bundle included, with no file to resolve', () => {
+    const fleet = loadFleetFile('examples/trading-fleet.yaml');
+
+    const bundled: unknown = JSON.parse(JSON.stringify(fleetDocument(fleet)));
+
+    expect(parseFleet(bundled, 'fleet.json')).toEqual(fleet);
   });
 });
