@@ -28,7 +28,13 @@ import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 
 /** Changes to existing records, which no principal may make. */
-export const AUDIT_RECORD_CHANGES = ['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLDelete'];
+export const AUDIT_RECORD_CHANGES = [
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PartiQLDelete',
+];
 /** New records, which only Assure's function roles may write. */
 export const AUDIT_RECORD_WRITES = ['dynamodb:PutItem', 'dynamodb:PartiQLInsert'];
 

@@ -150,7 +150,8 @@ export class SimulatedDynamoDb implements SimulatedService {
       const tableName = String(data.TableName);
       const table = await new Promise<unknown>((resolve, reject) => store.getTable(tableName, (error, t) => (error ? reject(toAwsError(error)) : resolve(t))));
       const key = db.createKey(kind === 'Put' ? data.Item : data.Key, table);
-      if (keys.has(`${tableName}\u0000${key}`)) throw new SimulatedAwsError('ValidationException', 'Transaction request cannot include multiple operations on one item');
+      if (keys.has(`${tableName}\u0000${key}`))
+        throw new SimulatedAwsError('ValidationException', 'Transaction request cannot include multiple operations on one item');
       keys.add(`${tableName}\u0000${key}`);
       actions.push({ kind, request: item[kind] as Record<string, unknown>, data, key });
     }

@@ -101,11 +101,7 @@ export interface VerifyOptions {
  * `prevHash` against the previous record, and each record against the link
  * that claimed its seq.
  */
-export function verifyAuditChain(
-  records: readonly StoredChainRecord[],
-  links: readonly ChainLink[],
-  options: VerifyOptions = {},
-): SubjectChainReport[] {
+export function verifyAuditChain(records: readonly StoredChainRecord[], links: readonly ChainLink[], options: VerifyOptions = {}): SubjectChainReport[] {
   const subjects = new Set<string>();
   const recordsBySubject = new Map<string, StoredChainRecord[]>();
   for (const record of records) {
@@ -128,7 +124,12 @@ export function verifyAuditChain(
 /** The ISO time a record's sort key starts with (`<ISO time>#<execution>#...`). */
 const timeOfSk = (sk: string): string => sk.split('#')[0] ?? '';
 
-function verifySubject(subject: string, records: readonly StoredChainRecord[], links: ReadonlyMap<number, ChainLink>, since: string | undefined): SubjectChainReport {
+function verifySubject(
+  subject: string,
+  records: readonly StoredChainRecord[],
+  links: ReadonlyMap<number, ChainLink>,
+  since: string | undefined,
+): SubjectChainReport {
   const inScope = (at: string): boolean => since === undefined || at >= since;
   const breaks: ChainBreak[] = [];
   const chained = records.filter((r) => r.seq !== undefined);

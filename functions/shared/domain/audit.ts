@@ -42,8 +42,11 @@ export interface AuditRecord extends AuditAction {
   readonly error?: { readonly name: string; readonly message: string };
 }
 
-/** Tries before giving up on a subject whose chain head keeps moving under this writer. */
-const CHAIN_ATTEMPTS = 8;
+/**
+ * Tries before giving up on a subject whose chain head keeps moving under this writer.
+ * Every round some writer wins its seq, so N writers racing on one subject all finish within N rounds.
+ */
+const CHAIN_ATTEMPTS = 50;
 
 /**
  * Appends a record to its subject's hash chain: reads the chain's head, then
@@ -69,7 +72,13 @@ export async function writeAuditRecord(deps: AuditDeps, record: AuditRecord): Pr
         new TransactWriteItemsCommand({
           TransactItems: [
             // A record is written once; a retried Lambda must not silently overwrite history.
-            { Put: { TableName: deps.config.auditTableName, Item: marshall({ ...chained, hash }, MARSHALL_OPTIONS), ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Put: {
+                TableName: deps.config.auditTableName,
+                Item: marshall({ ...chained, hash }, MARSHALL_OPTIONS),
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
             { Put: { TableName: deps.config.auditTableName, Item: marshall(link), ConditionExpression: 'attribute_not_exists(pk)' } },
           ],
         }),
@@ -79,7 +88,9 @@ export async function writeAuditRecord(deps: AuditDeps, record: AuditRecord): Pr
     }
     if (outcome !== 'raced') return;
   }
-  throw new AuditChainContentionError(`Could not append to the audit chain of ${record.subject} in ${CHAIN_ATTEMPTS} attempts: other writers kept taking the next seq`);
+  throw new AuditChainContentionError(
+    `Could not append to the audit chain of ${record.subject} in ${CHAIN_ATTEMPTS} attempts: other writers kept taking the next seq`,
+  );
 }
 
 /** Why a transaction was cancelled: the record exists already, or another writer took the seq; any other error is thrown. */

@@ -200,7 +200,12 @@ export const REQUEST_RESOURCES: Readonly<Record<string, Resolver>> = {
 };
 
 /** A TransactWriteItems action's element → the API whose IAM action authorizes it. */
-const TRANSACT_OPERATIONS: Readonly<Record<string, string>> = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem' };
+const TRANSACT_OPERATIONS: Readonly<Record<string, string>> = {
+  Put: 'PutItem',
+  Update: 'UpdateItem',
+  Delete: 'DeleteItem',
+  ConditionCheck: 'ConditionCheckItem',
+};
 
 /**
  * IAM has no TransactWriteItems action: each action of a transaction is

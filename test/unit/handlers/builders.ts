@@ -10,7 +10,6 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   type GetItemCommandInput,
-  PutItemCommand,
   QueryCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,

@@ -170,6 +170,9 @@ describe('record-deploy-outcome', () => {
 
     const writes = auditWrites(ddb);
     expect(writes).toHaveLength(1);
-    expect(writes[0]?.args[0].input.TransactItems?.[0]?.Put).toMatchObject({ TableName: testConfig.auditTableName, ConditionExpression: 'attribute_not_exists(pk)' });
+    expect(writes[0]?.args[0].input.TransactItems?.[0]?.Put).toMatchObject({
+      TableName: testConfig.auditTableName,
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
   });
 });

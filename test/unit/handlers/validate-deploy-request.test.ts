@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidDeployRequestError } from '../../../functions/shared/runtime/errors';
 import { validateDeployRequest } from '../../../functions/validate-deploy-request/core';
 import type { Fleet } from '../../../lib/fleet/fleet';
-import { EXECUTION_ID, type TestDeps, testConfig, testDeps } from '../../support/handler-deps';
+import { EXECUTION_ID, type TestDeps, testDeps } from '../../support/handler-deps';
 import { auditRecords, REPOSITORY, nonAuditCalls, auditWrites } from './builders';
 
 const MARKET_DATA_REPOSITORY = '111122223333.dkr.ecr.eu-west-2.amazonaws.com/market-data';

@@ -1,5 +1,4 @@
 /** route-alarm-event refusing events: malformed, foreign, replayed, stale, future-dated, or not a change into ALARM; paged only when a person must act. */
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { CloudWatchAlarmStateChange } from '../../../../functions/shared/domain/aws-events';
 import { testConfig } from '../../../support/handler-deps';

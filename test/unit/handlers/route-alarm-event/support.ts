@@ -156,7 +156,17 @@ interface CallInput {
   readonly TopicArn?: string;
 }
 
-const WRITE_OPERATIONS = new Set(['PutParameter', 'PutItem', 'TransactWriteItems', 'UpdateItem', 'DeleteItem', 'Publish', 'StartExecution', 'SendTaskFailure', 'SendTaskSuccess']);
+const WRITE_OPERATIONS = new Set([
+  'PutParameter',
+  'PutItem',
+  'TransactWriteItems',
+  'UpdateItem',
+  'DeleteItem',
+  'Publish',
+  'StartExecution',
+  'SendTaskFailure',
+  'SendTaskSuccess',
+]);
 
 /** Tables by what they hold, so write labels read the same in any environment. */
 const TABLE_LABELS: Readonly<Record<string, string>> = {
@@ -230,7 +240,9 @@ export function expectNoAction(): void {
   expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
   expect(
-    writes().filter((w) => w.startsWith(`dynamodb`) && !w.startsWith('dynamodb TransactWriteItems audit ') && !w.startsWith('dynamodb PutItem state once#page#')),
+    writes().filter(
+      (w) => w.startsWith(`dynamodb`) && !w.startsWith('dynamodb TransactWriteItems audit ') && !w.startsWith('dynamodb PutItem state once#page#'),
+    ),
   ).toEqual([]);
 }
 
