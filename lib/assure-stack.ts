@@ -13,6 +13,7 @@ import type { Construct } from 'constructs';
 import { fleetDocument, type Fleet } from './fleet/fleet';
 import { assureConfig, pagingTopicName, pascalCase, resourcePrefix, type WorkflowName, WORKFLOWS } from './naming';
 import { TABLE_LAYOUTS, type TableLayout } from './tables';
+import { protectAuditTable } from './constructs/audit-table-policy';
 import { DeployWorkflow } from './constructs/deploy-workflow';
 import { FleetAlarms } from './constructs/fleet-alarms';
 import { FleetPermissions } from './constructs/fleet-permissions';
@@ -70,6 +71,7 @@ export class AssureStack extends Stack {
     const lockTable = table('lockTableName', TABLE_LAYOUTS.lockTableName);
     const callbackTable = table('callbackTableName', TABLE_LAYOUTS.callbackTableName);
     const auditTable = table('auditTableName', TABLE_LAYOUTS.auditTableName);
+    protectAuditTable(auditTable);
     const stateTable = table('stateTableName', TABLE_LAYOUTS.stateTableName);
 
     const haltParameter = new StringParameter(this, 'HaltFlag', {

@@ -6,6 +6,8 @@ export const EXIT = {
   failed: 1,
   /** The request was invalid; the message names the field and the reason. */
   invalid: 2,
+  /** `assure audit verify`: the audit trail's hash chain is broken (a record removed, changed or written outside the chain). */
+  broken: 3,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -9,6 +9,7 @@ import { FleetFileError } from '../fleet/fleet';
 import { SandboxStateError } from '../sandbox/sandbox';
 import type { CommandContext } from './command-context';
 import { addApproveCommand } from './commands/approve';
+import { addAuditCommand } from './commands/audit';
 import { addDemoCommand } from './commands/demo';
 import { addDeployCommand } from './commands/deploy';
 import { addHaltCommand } from './commands/halt';
@@ -59,6 +60,7 @@ export function createProgram(output: Output = consoleOutput): { program: Comman
     addStatusCommand,
     addHealthCommand,
     addHistoryCommand,
+    addAuditCommand,
     addSandboxCommand,
     addScaleCommand,
     addRotateCommand,

@@ -68,9 +68,13 @@ export class FleetPermissions {
     return new PolicyStatement({ actions: actions.map((a) => `dynamodb:${a}`), resources: [table.tableArn] });
   }
 
-  /** Append-only: Assure never updates or deletes audit records. */
+  /**
+   * Append-only: Assure never updates or deletes audit records. Appending reads the
+   * subject's chain head (Query) and puts the record and its chain link in one
+   * transaction (authorized as PutItem per item).
+   */
   appendAudit(): PolicyStatement {
-    return this.table(this.resources.auditTable, 'PutItem');
+    return this.table(this.resources.auditTable, 'PutItem', 'Query');
   }
 
   /** Reading the audit trail by subject (the table, not its index). */

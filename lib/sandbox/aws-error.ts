@@ -9,6 +9,8 @@ export class SimulatedAwsError extends Error {
     message: string,
     readonly httpStatusCode = 400,
     readonly fault: 'client' | 'server' = httpStatusCode >= 500 ? 'server' : 'client',
+    /** Members of the error beyond its message, as the service returns them (e.g. `CancellationReasons`). */
+    readonly details: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
     this.name = code;

@@ -70,7 +70,7 @@ export function toSdkError(clientName: string, error: SimulatedAwsError, request
   const Base = pkg?.exports[pkg.base] as ServiceExceptionClass | undefined;
   const Specific = pkg?.exports[QUERY_ERROR_CLASSES[clientName]?.[error.code] ?? error.code] as ServiceExceptionClass | undefined;
   if (Specific && Base && Specific.prototype instanceof Base) {
-    return new Specific({ $fault: error.fault, message: error.message, $metadata });
+    return new Specific({ ...error.details, $fault: error.fault, message: error.message, $metadata });
   }
   if (Base) return new Base({ name: error.code, $fault: error.fault, message: error.message, $metadata });
   return error;

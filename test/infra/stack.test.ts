@@ -294,6 +294,34 @@ describe('Assure stack', () => {
     for (const statement of onAudit) expect(['dynamodb:PutItem', 'dynamodb:Query']).toEqual(expect.arrayContaining(actions(statement)));
   });
 
+  it("denies changing audit records to everyone, appending to all but the stack's function roles, and deleting the table", () => {
+    const audit = stack.node.findChild('auditTable').node.defaultChild as never;
+    const table = template.toJSON().Resources[stack.getLogicalId(audit)] as {
+      Properties: { Replicas: { ResourcePolicy: { PolicyDocument: { Statement: Record<string, unknown>[] } } }[] };
+    };
+    const statements = table.Properties.Replicas[0]?.ResourcePolicy.PolicyDocument.Statement ?? [];
+    expect(statements.every((st) => st.Effect === 'Deny' && JSON.stringify(st.Principal) === JSON.stringify({ AWS: '*' }) && st.Resource === '*')).toBe(true);
+    const bySid = Object.fromEntries(statements.map((st) => [st.Sid, st]));
+    expect(bySid.AuditRecordsAreNeverChanged?.Action).toEqual([
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:PartiQLUpdate',
+      'dynamodb:PartiQLDelete',
+    ]);
+    expect(bySid.AuditTableIsNeverDeleted?.Action).toBe('dynamodb:DeleteTable');
+    const appenders = bySid.OnlyAssureAppendsAuditRecords as {
+      Action: string[];
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [string, string] }[] } };
+    };
+    expect(appenders.Action).toEqual(['dynamodb:PutItem', 'dynamodb:PartiQLInsert']);
+    const allowed = appenders.Condition.ArnNotEquals['aws:PrincipalArn'].map((arn) => arn['Fn::GetAtt'][0]).sort();
+    const functionRoles = Object.values(template.findResources('AWS::Lambda::Function'))
+      .map((fn) => (fn.Properties as { Role: { 'Fn::GetAtt': [string, string] } }).Role['Fn::GetAtt'][0])
+      .sort();
+    expect(allowed).toEqual([...new Set(functionRoles)]);
+  });
+
   it('routes ECS deployment events, alarm state changes and interrupted deploys with the patterns the sandbox matches, each with a dead-letter queue', () => {
     const context = { account: '111122223333', region: 'eu-west-2' };
     const patterns = [ecsDeploymentEventPattern(fleet, context), alarmEventPattern(fleet), deployExecutionEndPattern(fleet, context)];
@@ -463,6 +491,8 @@ describe('Assure stack', () => {
         'cloudwatch:GetMetricStatistics',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
+        // Appending to the audit trail reads its subject's chain head.
+        'dynamodb:Query',
         'sns:Publish',
         // The paging topic's key, for publishing to the encrypted topic.
         'kms:Decrypt',
@@ -476,7 +506,13 @@ describe('Assure stack', () => {
     expect(allowedTo(template, 'elasticloadbalancing:DescribeRules')).toEqual(['DeployJudgeDeploymentHook']);
     const decide = statementsOf(template, 'DeployDecideReleaseApproval');
     expect(new Set(decide.flatMap(actions))).toEqual(
-      new Set(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', ...decide.flatMap(actions).filter((a) => /^(xray|logs):/.test(a))]),
+      new Set([
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        ...decide.flatMap(actions).filter((a) => /^(xray|logs):/.test(a)),
+      ]),
     );
   });
 

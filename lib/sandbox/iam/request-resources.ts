@@ -162,6 +162,7 @@ export const REQUEST_RESOURCES: Readonly<Record<string, Resolver>> = {
   'dynamodb:PutItem': table,
   'dynamodb:UpdateItem': table,
   'dynamodb:DeleteItem': table,
+  'dynamodb:ConditionCheckItem': table,
   'dynamodb:Query': (input) =>
     input.IndexName ? { resources: { index: [{ TableName: str(input.TableName), IndexName: str(input.IndexName) }] } } : table(input),
   'ssm:GetParameter': parameter,
@@ -197,3 +198,30 @@ export const REQUEST_RESOURCES: Readonly<Record<string, Resolver>> = {
   'events:DescribeRule': (input) => ({ resources: { 'rule-on-default-event-bus': [{ RuleName: str(input.Name) }] } }),
   'events:PutTargets': (input) => ({ resources: { 'rule-on-default-event-bus': [{ RuleName: str(input.Rule) }] } }),
 };
+
+/** A TransactWriteItems action's element → the API whose IAM action authorizes it. */
+const TRANSACT_OPERATIONS: Readonly<Record<string, string>> = {
+  Put: 'PutItem',
+  Update: 'UpdateItem',
+  Delete: 'DeleteItem',
+  ConditionCheck: 'ConditionCheckItem',
+};
+
+/**
+ * IAM has no TransactWriteItems action: each action of a transaction is
+ * authorized as the single-item API it stands for (dynamodb:PutItem, ...,
+ * dynamodb:ConditionCheckItem), with `dynamodb:EnclosingOperation` set
+ * ("Using IAM with DynamoDB transactions", DynamoDB Developer Guide).
+ */
+export function transactionRequests(input: Input): { operation: string; input: Input; context: RequestContext }[] {
+  const items = Array.isArray(input.TransactItems) ? (input.TransactItems as Record<string, unknown>[]) : [];
+  return items.flatMap((item) =>
+    Object.entries(item)
+      .filter(([kind]) => kind in TRANSACT_OPERATIONS)
+      .map(([kind, request]) => ({
+        operation: TRANSACT_OPERATIONS[kind] as string,
+        input: (request ?? {}) as Input,
+        context: { 'dynamodb:EnclosingOperation': 'TransactWriteItems' },
+      })),
+  );
+}

@@ -21,6 +21,8 @@ export interface PolicySet {
   readonly stateMachines: Readonly<Record<string, { readonly roleArn: string }>>;
   /** By schedule name: the role Scheduler assumes to call its target. */
   readonly schedules: Readonly<Record<string, { readonly roleArn: string }>>;
+  /** By table ARN: the table's resource-based policy (absent when it has none). */
+  readonly tables?: Readonly<Record<string, { readonly resourcePolicy: readonly PolicyStatementJson[] }>>;
 }
 
 interface CfnResource {
@@ -201,5 +203,28 @@ export function policySetFromTemplate(template: CfnTemplate, stackName: string, 
       ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
     });
   }
-  return { account: context.account, region: context.region, roles, functions, stateMachines, schedules };
+  return { account: context.account, region: context.region, roles, functions, stateMachines, schedules, tables: tablePolicies(template, resolver, context) };
+}
+
+/**
+ * DynamoDB tables' resource-based policies: `ResourcePolicy.PolicyDocument` of an
+ * AWS::DynamoDB::Table, or of the stack region's replica of an
+ * AWS::DynamoDB::GlobalTable (CDK's TableV2). `Resource: "*"` in a table's
+ * policy is the table itself.
+ */
+function tablePolicies(template: CfnTemplate, resolver: TemplateResolver, context: AccountContext): Record<string, { resourcePolicy: PolicyStatementJson[] }> {
+  const tables: Record<string, { resourcePolicy: PolicyStatementJson[] }> = {};
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    const props = resource.Properties ?? {};
+    let policy: unknown;
+    if (resource.Type === 'AWS::DynamoDB::Table') policy = (props.ResourcePolicy as { PolicyDocument?: unknown } | undefined)?.PolicyDocument;
+    if (resource.Type === 'AWS::DynamoDB::GlobalTable') {
+      const replicas = (props.Replicas as { Region?: unknown; ResourcePolicy?: { PolicyDocument?: unknown } }[] | undefined) ?? [];
+      policy = replicas.find((r) => resolver.resolve(r.Region) === context.region)?.ResourcePolicy?.PolicyDocument;
+    }
+    if (policy === undefined) continue;
+    const document = resolver.resolve(policy) as PolicyDocumentJson;
+    tables[resolver.arnOf(id)] = { resourcePolicy: ([] as PolicyStatementJson[]).concat(document.Statement) };
+  }
+  return tables;
 }

@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, type DynamoDBClient, GetItemCommand, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -73,11 +73,13 @@ describe('acquire-deploy-lock', () => {
 
     await acquire();
 
-    expect(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.TableName)).toEqual([
-      testConfig.auditTableName,
-      testConfig.lockTableName,
-      testConfig.auditTableName,
-    ]);
+    // Audit records go in transactions (beside their chain links); the lock is a PutItem between them.
+    const writes = ddb
+      .calls()
+      .map((c) => c.args[0])
+      .filter((command) => command instanceof PutItemCommand || command instanceof TransactWriteItemsCommand)
+      .map((command) => (command instanceof PutItemCommand ? command.input.TableName : command.input.TransactItems?.[0]?.Put?.TableName));
+    expect(writes).toEqual([testConfig.auditTableName, testConfig.lockTableName, testConfig.auditTableName]);
     expect(auditTrail(ddb)).toEqual(['deploy.acquire-lock intent started', 'deploy.acquire-lock outcome succeeded']);
     expect(auditRecords(ddb)[1]).toMatchObject({
       subject: 'order-gateway',

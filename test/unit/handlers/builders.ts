@@ -10,7 +10,8 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   type GetItemCommandInput,
-  PutItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
@@ -28,6 +29,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import type { Mock } from 'vitest';
 import type { AuditRecord } from '../../../functions/shared/domain/audit';
+import { isChainLink } from '../../../functions/shared/domain/audit-chain';
 import type { CloudWatchAlarmStateChange, EcsDeploymentStateChange } from '../../../functions/shared/domain/aws-events';
 import type { DeployPlan, ServiceBaseline } from '../../../functions/shared/domain/deploy-plan';
 import type { HttpClient, HttpResponse } from '../../../functions/shared/runtime/http';
@@ -167,13 +169,30 @@ export function alarmEvent(alarmName: string, value: 'OK' | 'ALARM' | 'INSUFFICI
 
 export type StoredAuditRecord = AuditRecord & { readonly pk: string; readonly sk: string };
 
-/** The audit records written to the audit table, in the order they were written. */
+/** The audit records written to the audit table, in the order they were written (each in a transaction beside its chain link). */
 export function auditRecords(ddb: AwsClientStub<DynamoDBClient>): StoredAuditRecord[] {
   return ddb
-    .commandCalls(PutItemCommand)
-    .map((call) => call.args[0].input)
-    .filter((input) => input.TableName === testConfig.auditTableName)
-    .map((input) => unmarshall(input.Item ?? {}) as StoredAuditRecord);
+    .commandCalls(TransactWriteItemsCommand)
+    .flatMap((call) => call.args[0].input.TransactItems ?? [])
+    .map((item) => item.Put)
+    .filter((put) => put?.TableName === testConfig.auditTableName)
+    .map((put) => unmarshall(put?.Item ?? {}))
+    .filter((item) => !isChainLink(item)) as StoredAuditRecord[];
+}
+
+/** The audit record transactions (record + chain link), in the order they were sent. */
+export function auditWrites(ddb: AwsClientStub<DynamoDBClient>): ReturnType<AwsClientStub<DynamoDBClient>['commandCalls']> {
+  return ddb.commandCalls(TransactWriteItemsCommand).filter((call) => call.args[0].input.TransactItems?.[0]?.Put?.TableName === testConfig.auditTableName);
+}
+
+/** DynamoDB calls other than appending to the audit trail (its chain-head reads and record transactions). */
+export function nonAuditCalls(ddb: AwsClientStub<DynamoDBClient>): ReturnType<AwsClientStub<DynamoDBClient>['calls']> {
+  return ddb.calls().filter((call) => {
+    const command = call.args[0] as { input: { TableName?: string; TransactItems?: { Put?: { TableName?: string } }[] } };
+    if (command instanceof QueryCommand) return command.input.TableName !== testConfig.auditTableName;
+    if (command instanceof TransactWriteItemsCommand) return command.input.TransactItems?.[0]?.Put?.TableName !== testConfig.auditTableName;
+    return true;
+  });
 }
 
 /** `<action> <phase> <status>` for each audit record, for asserting the intent/outcome sequence. */

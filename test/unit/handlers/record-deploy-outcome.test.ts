@@ -3,7 +3,7 @@ import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type DeployOutcomeStatus, recordDeployOutcome } from '../../../functions/record-deploy-outcome/core';
 import { EXECUTION_ID, type TestDeps, testConfig, testDeps } from '../../support/handler-deps';
-import { auditRecords, buildBaseline, buildPlan, NEW_REVISION_ARN, PREVIOUS_REVISION_ARN, REPOSITORY } from './builders';
+import { auditRecords, buildBaseline, buildPlan, NEW_REVISION_ARN, PREVIOUS_REVISION_ARN, REPOSITORY, auditWrites } from './builders';
 
 type Failure = { Error: string; Cause?: string };
 
@@ -168,7 +168,11 @@ describe('record-deploy-outcome', () => {
   it('writes the record once, conditionally, so a retried step cannot overwrite history', async () => {
     await record({ status: 'SUCCEEDED' });
 
-    expect(ddb).toHaveReceivedCommandTimes(PutItemCommand, 1);
-    expect(ddb).toHaveReceivedCommandWith(PutItemCommand, { TableName: testConfig.auditTableName, ConditionExpression: 'attribute_not_exists(pk)' });
+    const writes = auditWrites(ddb);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]?.args[0].input.TransactItems?.[0]?.Put).toMatchObject({
+      TableName: testConfig.auditTableName,
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
   });
 });

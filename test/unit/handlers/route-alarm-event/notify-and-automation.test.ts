@@ -57,7 +57,7 @@ describe('route-alarm-event: notify alarms and automation settings', () => {
       expect(result).toEqual({ eventId: EVENT_ID, alarmName: alarm, decision: 'suppressed', why });
       expect(theRecord()).toMatchObject({ subject, reason: why, after: { decision: 'suppressed', alarm, kind } });
       expectPaged(alarm, 'suppressed', why);
-      expect(writes()).toEqual([`dynamodb PutItem audit subject#${subject}`, PAGE_CLAIM, PAGE]);
+      expect(writes()).toEqual([`dynamodb TransactWriteItems audit subject#${subject}`, PAGE_CLAIM, PAGE]);
       expectNoAction();
       expect(ssm).not.toHaveReceivedAnyCommand();
       expect(ddb).not.toHaveReceivedCommand(GetItemCommand);
@@ -72,7 +72,7 @@ describe('route-alarm-event: notify alarms and automation settings', () => {
       expect(result).toEqual({ eventId: EVENT_ID, alarmName: alarm, decision: 'dry-run', why });
       expect(theRecord()).toMatchObject({ subject, reason: why, after: { decision: 'dry-run', alarm, kind } });
       expectPaged(alarm, 'dry-run', why);
-      expect(writes()).toEqual([`dynamodb PutItem audit subject#${subject}`, PAGE_CLAIM, PAGE]);
+      expect(writes()).toEqual([`dynamodb TransactWriteItems audit subject#${subject}`, PAGE_CLAIM, PAGE]);
       expectNoAction();
       expect(ssm).not.toHaveReceivedAnyCommand();
       expect(ecs).not.toHaveReceivedAnyCommand();

@@ -1,9 +1,9 @@
 /** route-alarm-event refusing events: malformed, foreign, replayed, stale, future-dated, or not a change into ALARM; paged only when a person must act. */
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { CloudWatchAlarmStateChange } from '../../../../functions/shared/domain/aws-events';
 import { testConfig } from '../../../support/handler-deps';
-import { ACCOUNT } from '../builders';
+import { auditRecordHash, GENESIS_HASH } from '../../../../functions/shared/domain/audit-chain';
+import { ACCOUNT, auditWrites } from '../builders';
 import {
   alarmChange,
   AUDIT_FLEET,
@@ -93,8 +93,12 @@ describe('route-alarm-event: refusals', () => {
       status: 'succeeded',
       at: NOW.toISOString(),
       after: { decision: 'rejected', alarm: HALT_ALARM },
+      // The first record of its subject's hash chain.
+      seq: 1,
+      prevHash: GENESIS_HASH,
+      hash: auditRecordHash(record),
     });
-    expect(ddb.commandCalls(PutItemCommand)[0]?.args[0].input).toMatchObject({
+    expect(auditWrites(ddb)[0]?.args[0].input.TransactItems?.[0]?.Put).toMatchObject({
       TableName: testConfig.auditTableName,
       ConditionExpression: 'attribute_not_exists(pk)',
     });
@@ -164,7 +168,7 @@ describe('route-alarm-event: refusals', () => {
       expect(result).toEqual({ eventId: EVENT_ID, alarmName: alarm, decision: 'rejected', why });
       expect(theRecord()).toMatchObject({ action: 'alarm.route', subject, reason: why, after: { decision: 'rejected', alarm, kind } });
       expect(pages()).toEqual([]);
-      expect(writes()).toEqual([`dynamodb PutItem audit subject#${subject}`]);
+      expect(writes()).toEqual([`dynamodb TransactWriteItems audit subject#${subject}`]);
       expectNoAction();
       expect(ssm).not.toHaveReceivedAnyCommand();
     });

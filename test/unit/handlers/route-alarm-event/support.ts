@@ -156,7 +156,17 @@ interface CallInput {
   readonly TopicArn?: string;
 }
 
-const WRITE_OPERATIONS = new Set(['PutParameter', 'PutItem', 'UpdateItem', 'DeleteItem', 'Publish', 'StartExecution', 'SendTaskFailure', 'SendTaskSuccess']);
+const WRITE_OPERATIONS = new Set([
+  'PutParameter',
+  'PutItem',
+  'TransactWriteItems',
+  'UpdateItem',
+  'DeleteItem',
+  'Publish',
+  'StartExecution',
+  'SendTaskFailure',
+  'SendTaskSuccess',
+]);
 
 /** Tables by what they hold, so write labels read the same in any environment. */
 const TABLE_LABELS: Readonly<Record<string, string>> = {
@@ -179,7 +189,9 @@ export function writes(): string[] {
     .sort((a, b) => (a.spy.calledBefore(b.spy) ? -1 : 1))
     .map(({ client, command }) => {
       const operation = command.constructor.name.replace(/Command$/, '');
-      const input = command.input as CallInput;
+      // An audit record is written in a transaction beside its chain link: label it by the record's Put.
+      const transaction = (command.input as { TransactItems?: { Put?: CallInput }[] }).TransactItems;
+      const input = (transaction?.[0]?.Put ?? command.input) as CallInput;
       const target =
         client === 'dynamodb'
           ? `${TABLE_LABELS[input.TableName ?? ''] ?? '?'} ${input.Key?.pk?.S ?? input.Item?.pk?.S ?? '?'}`
@@ -196,8 +208,8 @@ export function writes(): string[] {
     .map(({ label }) => label);
 }
 
-export const AUDIT_FLEET = 'dynamodb PutItem audit subject#fleet';
-export const AUDIT_ORDER_GATEWAY = 'dynamodb PutItem audit subject#order-gateway';
+export const AUDIT_FLEET = 'dynamodb TransactWriteItems audit subject#fleet';
+export const AUDIT_ORDER_GATEWAY = 'dynamodb TransactWriteItems audit subject#order-gateway';
 export const PAGE = `sns Publish ${PAGING_TOPIC}`;
 /** The claim that makes a page go out once per event, however often the event is delivered. */
 export const PAGE_CLAIM = `dynamodb PutItem state once#page#${EVENT_ID}`;
@@ -228,7 +240,9 @@ export function expectNoAction(): void {
   expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
   expect(
-    writes().filter((w) => w.startsWith(`dynamodb`) && !w.startsWith('dynamodb PutItem audit ') && !w.startsWith('dynamodb PutItem state once#page#')),
+    writes().filter(
+      (w) => w.startsWith(`dynamodb`) && !w.startsWith('dynamodb TransactWriteItems audit ') && !w.startsWith('dynamodb PutItem state once#page#'),
+    ),
   ).toEqual([]);
 }
 
