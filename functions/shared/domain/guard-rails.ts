@@ -3,13 +3,16 @@
  * table so that concurrent routers cannot both pass: a per-service cooldown, a
  * fleet-wide hourly budget, and "at most once" claims.
  *
+ * A page window per alarm keeps a flapping alarm from paging more than once
+ * per window; the pages it holds back are counted on the same item.
+ *
  * A claim can be released: when the action it guards fails to start (a
  * throttled StartExecution), the claims are given back before the error
  * propagates, so EventBridge's retry of the same event is not refused by the
  * very claims its first attempt took.
  */
 import { ConditionalCheckFailedException, DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { HandlerDeps } from '../runtime/handler';
 
 type StateDeps = Pick<HandlerDeps<'dynamodb'>, 'clients' | 'config'>;
@@ -120,6 +123,132 @@ export async function claimHourlyBudget(deps: StateDeps, maxPerHour: number): Pr
       },
     },
   );
+}
+
+/** The pages an alarm held back since its last page. */
+export interface HeldBackPages {
+  readonly count: number;
+  /** When the last page went out (ISO time). */
+  readonly since: string;
+}
+
+/** An open window: this page goes out (`heldBack`: what the previous window held back). A closed one: held back, counted. */
+export type PageWindow =
+  | { readonly open: true; readonly claim: Claim; readonly heldBack?: HeldBackPages }
+  | { readonly open: false; readonly claim: Claim; readonly heldBack: HeldBackPages };
+
+interface PageWindowItem {
+  readonly pk: string;
+  readonly claimId: string;
+  readonly pagedAt: string;
+  readonly windowEndsMs: number;
+  readonly suppressed: number;
+  readonly expiresAt: number;
+}
+
+const noClaim = (key: string): Claim => ({ key, release: async () => undefined });
+
+/**
+ * Opens `key`'s page window for `windowMs` when none is open (the page goes out), or
+ * counts a held-back page in the open one. One conditional write decides, so
+ * concurrent routers cannot both page; a window of 0 always opens and stores nothing.
+ */
+export async function claimPageWindow(deps: StateDeps, key: string, windowMs: number, claimId: string): Promise<PageWindow> {
+  const pk = `page-window#${key}`;
+  if (windowMs <= 0) return { open: true, claim: noClaim(pk) };
+  // A window that ends between the two writes below is claimed on the next try.
+  for (let attempt = 0; ; attempt += 1) {
+    const now = Date.now();
+    const item: PageWindowItem = {
+      pk,
+      claimId,
+      pagedAt: new Date(now).toISOString(),
+      windowEndsMs: now + windowMs,
+      suppressed: 0,
+      // Kept a week past the window, so a later page can still count what this one held back.
+      expiresAt: epochSeconds(now + windowMs) + 7 * 86_400,
+    };
+    try {
+      const { Attributes } = await deps.clients.dynamodb.send(
+        new PutItemCommand({
+          TableName: deps.config.stateTableName,
+          Item: marshall(item),
+          ConditionExpression: 'attribute_not_exists(pk) OR windowEndsMs <= :now',
+          ExpressionAttributeValues: marshall({ ':now': now }),
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const previous = Attributes ? (unmarshall(Attributes) as PageWindowItem) : undefined;
+      const heldBack = previous && previous.suppressed > 0 ? { count: previous.suppressed, since: previous.pagedAt } : undefined;
+      return { open: true, claim: reopeningClaim(deps, pk, claimId, previous), ...(heldBack ? { heldBack } : {}) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    try {
+      const { Attributes } = await deps.clients.dynamodb.send(
+        new UpdateItemCommand({
+          TableName: deps.config.stateTableName,
+          Key: marshall({ pk }),
+          UpdateExpression: 'ADD suppressed :one',
+          ConditionExpression: 'windowEndsMs > :now',
+          ExpressionAttributeValues: marshall({ ':one': 1, ':now': now }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const open = unmarshall(Attributes ?? {}) as Partial<PageWindowItem>;
+      return {
+        open: false,
+        claim: uncountingClaim(deps, pk, open.pagedAt ?? ''),
+        heldBack: { count: open.suppressed ?? 1, since: open.pagedAt ?? new Date(now).toISOString() },
+      };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException) || attempt >= 2) throw error;
+    }
+  }
+}
+
+/** Gives an opened window back: the previous window's item (and its count) as it was, or none. */
+function reopeningClaim(deps: StateDeps, pk: string, claimId: string, previous: PageWindowItem | undefined): Claim {
+  if (!previous) return deletingClaim(deps, pk, claimId);
+  return {
+    key: pk,
+    release: async () => {
+      try {
+        await deps.clients.dynamodb.send(
+          new PutItemCommand({
+            TableName: deps.config.stateTableName,
+            Item: marshall(previous),
+            ConditionExpression: 'claimId = :claimId',
+            ExpressionAttributeValues: marshall({ ':claimId': claimId }),
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
+  };
+}
+
+/** Takes a held-back page out of its window's count again (never out of a later window's). */
+function uncountingClaim(deps: StateDeps, pk: string, pagedAt: string): Claim {
+  return {
+    key: pk,
+    release: async () => {
+      try {
+        await deps.clients.dynamodb.send(
+          new UpdateItemCommand({
+            TableName: deps.config.stateTableName,
+            Key: marshall({ pk }),
+            UpdateExpression: 'ADD suppressed :minusOne',
+            ConditionExpression: 'suppressed > :zero AND pagedAt = :pagedAt',
+            ExpressionAttributeValues: marshall({ ':minusOne': -1, ':zero': 0, ':pagedAt': pagedAt }),
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
+  };
 }
 
 /**
