@@ -81,22 +81,17 @@ export const routeAlarmEvent = defineHandler({
     const intoAlarm = value === 'ALARM' && event.detail.previousState.value !== 'ALARM';
     const untrusted = untrustedEventReason(event, { ...deps.config, maxEventAgeSeconds: guardRails.maxEventAgeSeconds });
     // Recorded, not paged: a forged, replayed or misdated event needs no person.
-    if (untrusted) return decide(deps, { ...base, decision: 'rejected', why: untrusted }, undefined, 'an untrusted event needs no one');
+    if (untrusted) return decide(deps, { ...base, decision: 'rejected', why: untrusted }, undefined, 'an untrusted event');
     const alarm = classifyAlarm(deps.fleet, event.detail.alarmName);
     if (!alarm) {
       return decide(deps, { ...base, decision: 'rejected', why: 'alarm not in the fleet file' }, undefined, intoAlarm ? undefined : 'not a change into ALARM');
     }
     if (value === 'INSUFFICIENT_DATA') {
-      return decide(
-        deps,
-        { ...base, decision: 'rejected', why: 'INSUFFICIENT_DATA is no evidence: no automatic action' },
-        alarm,
-        'INSUFFICIENT_DATA needs no one',
-      );
+      return decide(deps, { ...base, decision: 'rejected', why: 'INSUFFICIENT_DATA is no evidence: no automatic action' }, alarm, 'INSUFFICIENT_DATA');
     }
     if (!intoAlarm) {
       const why = `not a change into ALARM (${event.detail.previousState.value} → ${value})`;
-      return decide(deps, { ...base, decision: 'rejected', why }, alarm, 'a first evaluation, a recovery or a reason update needs no one');
+      return decide(deps, { ...base, decision: 'rejected', why }, alarm, 'not a change into ALARM');
     }
     const reason = `${event.detail.alarmName}: ${event.detail.state.reason}`.slice(0, 500);
 
@@ -264,88 +259,58 @@ async function startExecution(deps: RouterDeps, stateMachineArn: string, name: s
 
 /** Decisions that page nobody, and why: a duplicate needs no one, and a workflow started here pages its own outcome once. */
 const NO_PAGE: Partial<Record<RoutingDecision, string>> = {
-  duplicate: 'a duplicate event needs no one',
-  'delegated-to-deploy': 'the deploy rolls itself back and reports its outcome',
-  'scale-started': 'the scale workflow pages the decisions a person should know about',
-  'halt-started': 'the halt workflow pages once, with its verified outcome',
-  'rollback-started': 'the rollback workflow pages once, with its outcome',
+  duplicate: 'a duplicate event',
+  'delegated-to-deploy': 'the deploy pages its outcome',
+  'scale-started': 'the scale workflow pages',
+  'halt-started': 'the halt workflow pages its outcome',
+  'rollback-started': 'the rollback workflow pages its outcome',
 };
 
-interface PageDecision {
-  readonly page: 'sent' | 'held back' | 'not needed';
-  readonly pageWhy: string;
-  readonly heldBack?: number;
-}
-
 /**
- * Records the routing decision with its page decision, then pages when a person must act:
+ * Records the decision and whether it paged, and why, then pages when a person must act:
  * not when `quiet` says why not or the decision pages nobody, once per event, and once per
- * flap window per alarm (the pages held back in between are counted on the next one).
+ * flap window per alarm (the next page counts those held back in between).
  */
 async function decide(deps: RouterDeps, result: RoutingResult, alarm?: AlarmClass, quiet?: string): Promise<RoutingResult> {
-  const noPage = quiet ?? NO_PAGE[result.decision];
-  if (noPage) {
-    await recordDecision(deps, result, alarm, { page: 'not needed', pageWhy: noPage });
+  const record = async (page: 'sent' | 'held back' | 'not needed', pageWhy: string, heldBack?: number): Promise<RoutingResult> => {
+    await writeAuditRecord(deps, {
+      action: 'alarm.route',
+      subject: alarm?.kind === 'rollback' || alarm?.kind === 'scale' ? alarm.service.id : 'fleet',
+      actor: 'assure',
+      source: `eventbridge:${result.eventId}`,
+      executionId: result.executionArn ?? `event:${result.eventId}`,
+      reason: result.why,
+      phase: 'outcome',
+      status: 'succeeded',
+      at: new Date().toISOString(),
+      after: { decision: result.decision, alarm: result.alarmName, kind: alarm?.kind, page, pageWhy, heldBack },
+    });
+    deps.logger.info('Alarm routed', { ...result, page });
     return result;
-  }
+  };
+  const noPage = quiet ?? NO_PAGE[result.decision];
+  if (noPage) return record('not needed', noPage);
   // One page per event: EventBridge may deliver it again, and a refusal or a notice takes no other claim.
   const known = result.eventId !== 'unknown';
   const pageClaim = known ? await claimOnce(deps, `page#${result.eventId}`, result.eventId, result.alarmName ? { alarm: result.alarmName } : {}, 1) : undefined;
-  if (known && !pageClaim) {
-    await recordDecision(deps, result, alarm, { page: 'not needed', pageWhy: 'this event was paged for already' });
-    return result;
-  }
-  const claims: Claim[] = pageClaim ? [pageClaim] : [];
-  const flapMinutes = deps.fleet.paging.flapWindowMinutes;
-  const pageKey = `alarm#${result.alarmName ?? 'unreadable-event'}`;
+  if (known && !pageClaim) return record('not needed', 'paged already');
+  const claims = pageClaim ? [pageClaim] : [];
+  const minutes = deps.fleet.paging.flapWindowMinutes;
+  const name = result.alarmName ?? 'alarm event';
   // A failed record or page gives the claims back, so the event's retry pages.
   return holdingClaims(
     claims,
     async () => {
-      const window = await claimPageWindow(deps, pageKey, flapMinutes * 60_000, result.eventId);
+      const window = await claimPageWindow(deps, `alarm#${name}`, minutes * 60_000, result.eventId);
+      const note = window.heldBack > 0 ? heldBackNote(window.heldBack, window.since) : '';
+      if (!window.claim) return record('held back', `flapping: paged at ${window.since}, at most once per ${minutes} minutes`, window.heldBack);
       claims.push(window.claim);
-      const name = result.alarmName ?? 'this alarm';
-      if (!window.open) {
-        const paged = window.heldBack.since.slice(11, 16);
-        await recordDecision(deps, result, alarm, {
-          page: 'held back',
-          pageWhy: `${name} paged at ${paged} UTC and may page once per ${flapMinutes} minutes: recorded, not sent (${window.heldBack.count} held back since)`,
-          heldBack: window.heldBack.count,
-        });
-        return result;
-      }
-      const note = window.heldBack ? heldBackNote(window.heldBack) : undefined;
-      await recordDecision(deps, result, alarm, {
-        page: 'sent',
-        pageWhy: note ? `a person must act; ${note} held back by the ${flapMinutes}-minute flap window` : 'a person must act',
-        ...(window.heldBack ? { heldBack: window.heldBack.count } : {}),
-      });
-      const lines = [
-        result.why,
-        ...(note ? [`${name} also paged ${note}: held back by the ${flapMinutes}-minute flap window and recorded in the audit trail.`] : []),
-        '',
-        `Event ${result.eventId}${result.executionArn ? `\nExecution ${result.executionArn}` : ''}`,
-      ];
-      await page(deps, `${result.alarmName ?? 'alarm event'}: ${result.decision}${note ? ` ${note}` : ''}`, lines.join('\n'));
+      await record('sent', note ? `held back ${note}` : 'a person must act', window.heldBack || undefined);
+      const held = note && `\n${name} also paged ${note}: held back by the ${minutes}-minute flap window, in the audit trail.`;
+      const message = `${result.why}${held}\n\nEvent ${result.eventId}${result.executionArn ? `\nExecution ${result.executionArn}` : ''}`;
+      await page(deps, `${name}: ${result.decision}${note && ` ${note}`}`, message);
       return result;
     },
     releaseFailed(deps),
   );
-}
-
-async function recordDecision(deps: RouterDeps, result: RoutingResult, alarm: AlarmClass | undefined, paging: PageDecision): Promise<void> {
-  const subject = alarm?.kind === 'rollback' || alarm?.kind === 'scale' ? alarm.service.id : 'fleet';
-  await writeAuditRecord(deps, {
-    action: 'alarm.route',
-    subject,
-    actor: 'assure',
-    source: `eventbridge:${result.eventId}`,
-    executionId: result.executionArn ?? `event:${result.eventId}`,
-    reason: result.why,
-    phase: 'outcome',
-    status: 'succeeded',
-    at: new Date().toISOString(),
-    after: { decision: result.decision, alarm: result.alarmName, kind: alarm?.kind, ...paging },
-  });
-  deps.logger.info('Alarm routed', { ...result, page: paging.page });
 }

@@ -25,22 +25,25 @@ export interface Claim {
 
 const epochSeconds = (ms: number): number => Math.floor(ms / 1000);
 
-async function claimed(write: Promise<unknown>, claim: Claim): Promise<Claim | undefined> {
+/** Whether a conditional write happened: false when its condition failed. */
+async function written(write: Promise<unknown>): Promise<boolean> {
   try {
     await write;
-    return claim;
+    return true;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return undefined;
+    if (error instanceof ConditionalCheckFailedException) return false;
     throw error;
   }
 }
+
+const claimed = async (write: Promise<unknown>, claim: Claim): Promise<Claim | undefined> => ((await written(write)) ? claim : undefined);
 
 function deletingClaim(deps: StateDeps, pk: string, claimId: string): Claim {
   return {
     key: pk,
     release: async () => {
-      try {
-        await deps.clients.dynamodb.send(
+      await written(
+        deps.clients.dynamodb.send(
           new DeleteItemCommand({
             TableName: deps.config.stateTableName,
             Key: marshall({ pk }),
@@ -48,10 +51,8 @@ function deletingClaim(deps: StateDeps, pk: string, claimId: string): Claim {
             ConditionExpression: 'claimId = :claimId',
             ExpressionAttributeValues: marshall({ ':claimId': claimId }),
           }),
-        );
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+        ),
+      );
     },
   };
 }
@@ -125,130 +126,79 @@ export async function claimHourlyBudget(deps: StateDeps, maxPerHour: number): Pr
   );
 }
 
-/** The pages an alarm held back since its last page. */
-export interface HeldBackPages {
-  readonly count: number;
-  /** When the last page went out (ISO time). */
+/**
+ * An alarm's page window. With a claim, the window was closed and is now open: the page
+ * goes out, and `heldBack` counts what the previous window (paged at `since`) held back.
+ * Without one, the window paged at `since` is open: the page is held back, the `heldBack`-th.
+ */
+export interface PageWindow {
+  readonly claim?: Claim;
+  readonly heldBack: number;
   readonly since: string;
 }
 
-/** An open window: this page goes out (`heldBack`: what the previous window held back). A closed one: held back, counted. */
-export type PageWindow =
-  | { readonly open: true; readonly claim: Claim; readonly heldBack?: HeldBackPages }
-  | { readonly open: false; readonly claim: Claim; readonly heldBack: HeldBackPages };
-
-interface PageWindowItem {
-  readonly pk: string;
-  readonly claimId: string;
-  readonly pagedAt: string;
-  readonly windowEndsMs: number;
-  readonly suppressed: number;
-  readonly expiresAt: number;
-}
-
-const noClaim = (key: string): Claim => ({ key, release: async () => undefined });
-
 /**
- * Opens `key`'s page window for `windowMs` when none is open (the page goes out), or
- * counts a held-back page in the open one. One conditional write decides, so
- * concurrent routers cannot both page; a window of 0 always opens and stores nothing.
+ * Opens `key`'s page window for `windowMs`, or counts a held-back page in the open one:
+ * one conditional write decides, so concurrent routers cannot both page. A window of 0
+ * always opens and stores nothing. Giving the claim back restores the previous window.
  */
 export async function claimPageWindow(deps: StateDeps, key: string, windowMs: number, claimId: string): Promise<PageWindow> {
   const pk = `page-window#${key}`;
-  if (windowMs <= 0) return { open: true, claim: noClaim(pk) };
-  // A window that ends between the two writes below is claimed on the next try.
+  const TableName = deps.config.stateTableName;
+  if (windowMs <= 0) return { claim: { key: pk, release: async () => undefined }, heldBack: 0, since: '' };
+  // A window that ends between the two writes is opened on the next try.
   for (let attempt = 0; ; attempt += 1) {
     const now = Date.now();
-    const item: PageWindowItem = {
-      pk,
-      claimId,
-      pagedAt: new Date(now).toISOString(),
-      windowEndsMs: now + windowMs,
-      suppressed: 0,
-      // Kept a week past the window, so a later page can still count what this one held back.
-      expiresAt: epochSeconds(now + windowMs) + 7 * 86_400,
-    };
     try {
       const { Attributes } = await deps.clients.dynamodb.send(
         new PutItemCommand({
-          TableName: deps.config.stateTableName,
-          Item: marshall(item),
+          TableName,
+          // Kept a week past the window, so that a later page still counts what this one held back.
+          Item: marshall({
+            pk,
+            claimId,
+            pagedAt: new Date(now).toISOString(),
+            windowEndsMs: now + windowMs,
+            suppressed: 0,
+            expiresAt: epochSeconds(now) + 7 * 86_400,
+          }),
           ConditionExpression: 'attribute_not_exists(pk) OR windowEndsMs <= :now',
           ExpressionAttributeValues: marshall({ ':now': now }),
           ReturnValues: 'ALL_OLD',
         }),
       );
-      const previous = Attributes ? (unmarshall(Attributes) as PageWindowItem) : undefined;
-      const heldBack = previous && previous.suppressed > 0 ? { count: previous.suppressed, since: previous.pagedAt } : undefined;
-      return { open: true, claim: reopeningClaim(deps, pk, claimId, previous), ...(heldBack ? { heldBack } : {}) };
+      const previous = Attributes && unmarshall(Attributes);
+      const restore = new PutItemCommand({
+        TableName,
+        Item: Attributes,
+        ConditionExpression: 'claimId = :claimId',
+        ExpressionAttributeValues: marshall({ ':claimId': claimId }),
+      });
+      const claim: Claim = previous
+        ? { key: pk, release: async () => void (await written(deps.clients.dynamodb.send(restore))) }
+        : deletingClaim(deps, pk, claimId);
+      return { claim, heldBack: Number(previous?.suppressed ?? 0), since: String(previous?.pagedAt ?? '') };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
     try {
+      // Not given back: a retried event whose record failed may count one page twice.
       const { Attributes } = await deps.clients.dynamodb.send(
         new UpdateItemCommand({
-          TableName: deps.config.stateTableName,
+          TableName,
           Key: marshall({ pk }),
           UpdateExpression: 'ADD suppressed :one',
           ConditionExpression: 'windowEndsMs > :now',
-          ExpressionAttributeValues: marshall({ ':one': 1, ':now': now }),
+          ExpressionAttributeValues: marshall({ ':now': now, ':one': 1 }),
           ReturnValues: 'ALL_NEW',
         }),
       );
-      const open = unmarshall(Attributes ?? {}) as Partial<PageWindowItem>;
-      return {
-        open: false,
-        claim: uncountingClaim(deps, pk, open.pagedAt ?? ''),
-        heldBack: { count: open.suppressed ?? 1, since: open.pagedAt ?? new Date(now).toISOString() },
-      };
+      const open = unmarshall(Attributes ?? {});
+      return { heldBack: Number(open.suppressed), since: String(open.pagedAt) };
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException) || attempt >= 2) throw error;
+      if (!(error instanceof ConditionalCheckFailedException) || attempt > 1) throw error;
     }
   }
-}
-
-/** Gives an opened window back: the previous window's item (and its count) as it was, or none. */
-function reopeningClaim(deps: StateDeps, pk: string, claimId: string, previous: PageWindowItem | undefined): Claim {
-  if (!previous) return deletingClaim(deps, pk, claimId);
-  return {
-    key: pk,
-    release: async () => {
-      try {
-        await deps.clients.dynamodb.send(
-          new PutItemCommand({
-            TableName: deps.config.stateTableName,
-            Item: marshall(previous),
-            ConditionExpression: 'claimId = :claimId',
-            ExpressionAttributeValues: marshall({ ':claimId': claimId }),
-          }),
-        );
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
-    },
-  };
-}
-
-/** Takes a held-back page out of its window's count again (never out of a later window's). */
-function uncountingClaim(deps: StateDeps, pk: string, pagedAt: string): Claim {
-  return {
-    key: pk,
-    release: async () => {
-      try {
-        await deps.clients.dynamodb.send(
-          new UpdateItemCommand({
-            TableName: deps.config.stateTableName,
-            Key: marshall({ pk }),
-            UpdateExpression: 'ADD suppressed :minusOne',
-            ConditionExpression: 'suppressed > :zero AND pagedAt = :pagedAt',
-            ExpressionAttributeValues: marshall({ ':minusOne': -1, ':zero': 0, ':pagedAt': pagedAt }),
-          }),
-        );
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
-    },
-  };
 }
 
 /**

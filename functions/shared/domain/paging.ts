@@ -13,10 +13,8 @@ export async function page(deps: Pick<HandlerDeps<'sns'>, 'clients' | 'config'>,
   );
 }
 
-/** How a page counts the pages its alarm held back: `(3 more times since 09:14 UTC)`, the date added when not today. */
-export function heldBackNote(heldBack: { readonly count: number; readonly since: string }, nowMs = Date.now()): string {
-  const since = new Date(heldBack.since);
-  const sameDay = since.toISOString().slice(0, 10) === new Date(nowMs).toISOString().slice(0, 10);
-  const at = `${sameDay ? '' : `${since.toISOString().slice(0, 10)} `}${since.toISOString().slice(11, 16)} UTC`;
-  return `(${heldBack.count} more time${heldBack.count === 1 ? '' : 's'} since ${at})`;
+/** How a page counts the pages its alarm held back since `since` (ISO): `(3 more times since 09:14 UTC)`, with the date when not today. */
+export function heldBackNote(count: number, since: string): string {
+  const day = since.slice(0, 10) === new Date().toISOString().slice(0, 10) ? '' : `${since.slice(0, 10)} `;
+  return `(${count} more time${count === 1 ? '' : 's'} since ${day}${since.slice(11, 16)} UTC)`;
 }

@@ -121,7 +121,7 @@ describe('route-alarm-event: halt alarms', () => {
         alarm: HALT_ALARM,
         kind: 'halt',
         page: 'not needed',
-        pageWhy: 'the halt workflow pages once, with its verified outcome',
+        pageWhy: 'the halt workflow pages its outcome',
       },
     });
     expect(pages()).toEqual([]);

@@ -42,7 +42,7 @@ describe('route-alarm-event: notify alarms and automation settings', () => {
 
     expect(result).toMatchObject({ eventId: EVENT_ID, decision: 'notified' });
     expect(writes()).toEqual([PAGE_CLAIM, AUDIT_FLEET]);
-    expect(theRecord()).toMatchObject({ after: { decision: 'notified', page: 'not needed', pageWhy: 'this event was paged for already' } });
+    expect(theRecord()).toMatchObject({ after: { decision: 'notified', page: 'not needed', pageWhy: 'paged already' } });
   });
 
   describe.each([

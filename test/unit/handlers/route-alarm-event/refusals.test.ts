@@ -71,7 +71,7 @@ describe('route-alarm-event: refusals', () => {
       });
       expectPaged('alarm event', 'rejected', result.why);
       // Without an id there is nothing to claim the page by.
-      expect(writes()).toEqual(eventId === 'unknown' ? [pageWindow('unreadable-event'), AUDIT_FLEET, PAGE] : paged('unreadable-event'));
+      expect(writes()).toEqual(eventId === 'unknown' ? [pageWindow('alarm event'), AUDIT_FLEET, PAGE] : paged('alarm event'));
       expectNoAction();
     });
   });
@@ -93,7 +93,7 @@ describe('route-alarm-event: refusals', () => {
       phase: 'outcome',
       status: 'succeeded',
       at: NOW.toISOString(),
-      after: { decision: 'rejected', alarm: HALT_ALARM, page: 'not needed', pageWhy: 'an untrusted event needs no one' },
+      after: { decision: 'rejected', alarm: HALT_ALARM, page: 'not needed', pageWhy: 'an untrusted event' },
     });
     expect(ddb.commandCalls(PutItemCommand)[0]?.args[0].input).toMatchObject({
       TableName: testConfig.auditTableName,
