@@ -48,26 +48,36 @@ export const recordHaltOutcome = defineHandler({
       `Requested by ${halt.actor} via ${halt.source}; flag set at ${halt.flaggedAt}.`,
       status === 'CONFIRMED' ? `Trading stopped: ${halt.services.join(', ')} confirmed within ${verification?.deadlineSeconds ?? '?'} s.` : notConfirmed,
       ...failedActions.map((f) => `Failed: ${f}`),
+      // The on-call's next step: the flag holds until two people resume.
+      `Trading stays halted until a resume is approved: assure resume --reason <why>, then a second person approves.`,
       `Execution ${executionId}`,
     ];
     const message = lines.join('\n');
+    const subject = pageSubject(
+      status,
+      halt.haltId,
+      unconfirmed.map((u) => u.service),
+      failedActions.length,
+    );
     await writeAuditRecord(deps, {
       ...haltAuditAction('halt', halt, executionId),
       phase: 'outcome',
       status: status === 'CONFIRMED' ? 'succeeded' : 'failed',
       at: new Date().toISOString(),
-      after: { haltId: halt.haltId, status, confirmed: verification?.confirmed.map((c) => c.service) ?? [], unconfirmed: unconfirmed.map((u) => u.service) },
+      after: {
+        haltId: halt.haltId,
+        status,
+        confirmed: verification?.confirmed.map((c) => c.service) ?? [],
+        unconfirmed: unconfirmed.map((u) => u.service),
+        // The halt's one page, sent by the state machine next: a halt pages once, here, with its verified outcome.
+        page: subject,
+      },
     });
     return {
       status,
       haltId: halt.haltId,
       unconfirmed: unconfirmed.map((u) => u.service),
-      subject: pageSubject(
-        status,
-        halt.haltId,
-        unconfirmed.map((u) => u.service),
-        failedActions.length,
-      ),
+      subject,
       message,
     };
   },

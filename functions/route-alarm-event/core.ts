@@ -14,6 +14,10 @@
  * - anything else → no action: a recorded refusal, paged only when a person must
  *   act (a forged or unreadable event, or a change into ALARM nothing acts on).
  *   A first evaluation, a recovery, INSUFFICIENT_DATA and a replay are recorded only.
+ *
+ * A halt or rollback started here is paged once, by its workflow, with its outcome. An
+ * alarm pages at most once per `paging.flapWindowMinutes`: the pages held back are
+ * recorded and counted on the next page. Every decision records whether it paged and why.
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
@@ -24,10 +28,10 @@ import { writeAuditRecord } from '../shared/domain/audit';
 import { cloudWatchAlarmStateChangeSchema, type CloudWatchAlarmStateChange, untrustedEventReason } from '../shared/domain/aws-events';
 import { isLeaseLive, readDeployLock } from '../shared/domain/deploy-lock';
 import { eventExecutionName, isExecutionOf, startNamedExecution } from '../shared/domain/executions';
-import { type Claim, claimCooldown, claimHourlyBudget, claimOnce, holdingClaims, releaseClaims } from '../shared/domain/guard-rails';
+import { type Claim, claimCooldown, claimHourlyBudget, claimOnce, claimPageWindow, holdingClaims, releaseClaims } from '../shared/domain/guard-rails';
 import { defineHandler, describeIssues, type HandlerDeps } from '../shared/runtime/handler';
 import { setHaltFlag } from '../shared/domain/halt-flag';
-import { page } from '../shared/domain/paging';
+import { heldBackNote, page } from '../shared/domain/paging';
 import { breachFromReasonData } from '../shared/domain/scaling';
 import { completeTask, soakWaitKey } from '../shared/domain/task-callbacks';
 
@@ -77,16 +81,17 @@ export const routeAlarmEvent = defineHandler({
     const intoAlarm = value === 'ALARM' && event.detail.previousState.value !== 'ALARM';
     const untrusted = untrustedEventReason(event, { ...deps.config, maxEventAgeSeconds: guardRails.maxEventAgeSeconds });
     // Recorded, not paged: a forged, replayed or misdated event needs no person.
-    if (untrusted) return decide(deps, { ...base, decision: 'rejected', why: untrusted }, undefined, { page: false });
+    if (untrusted) return decide(deps, { ...base, decision: 'rejected', why: untrusted }, undefined, 'an untrusted event');
     const alarm = classifyAlarm(deps.fleet, event.detail.alarmName);
-    if (!alarm) return decide(deps, { ...base, decision: 'rejected', why: 'alarm not in the fleet file' }, undefined, { page: intoAlarm });
+    if (!alarm) {
+      return decide(deps, { ...base, decision: 'rejected', why: 'alarm not in the fleet file' }, undefined, intoAlarm ? undefined : 'not a change into ALARM');
+    }
     if (value === 'INSUFFICIENT_DATA') {
-      return decide(deps, { ...base, decision: 'rejected', why: 'INSUFFICIENT_DATA is no evidence: no automatic action' }, alarm, { page: false });
+      return decide(deps, { ...base, decision: 'rejected', why: 'INSUFFICIENT_DATA is no evidence: no automatic action' }, alarm, 'INSUFFICIENT_DATA');
     }
     if (!intoAlarm) {
-      return decide(deps, { ...base, decision: 'rejected', why: `not a change into ALARM (${event.detail.previousState.value} → ${value})` }, alarm, {
-        page: false,
-      });
+      const why = `not a change into ALARM (${event.detail.previousState.value} → ${value})`;
+      return decide(deps, { ...base, decision: 'rejected', why }, alarm, 'not a change into ALARM');
     }
     const reason = `${event.detail.alarmName}: ${event.detail.state.reason}`.slice(0, 500);
 
@@ -252,36 +257,60 @@ async function startExecution(deps: RouterDeps, stateMachineArn: string, name: s
   return (await startNamedExecution(deps, stateMachineArn, name, input))?.executionArn;
 }
 
-/** Records the routing decision and pages for every decision a human should know about (unless told not to page). */
-async function decide(
-  deps: RouterDeps,
-  result: RoutingResult,
-  alarm?: AlarmClass,
-  options: { readonly page: boolean } = { page: true },
-): Promise<RoutingResult> {
-  const subject = alarm?.kind === 'rollback' || alarm?.kind === 'scale' ? alarm.service.id : 'fleet';
-  await writeAuditRecord(deps, {
-    action: 'alarm.route',
-    subject,
-    actor: 'assure',
-    source: `eventbridge:${result.eventId}`,
-    executionId: result.executionArn ?? `event:${result.eventId}`,
-    reason: result.why,
-    phase: 'outcome',
-    status: 'succeeded',
-    at: new Date().toISOString(),
-    after: { decision: result.decision, alarm: result.alarmName, kind: alarm?.kind },
-  });
-  deps.logger.info('Alarm routed', { ...result });
-  // Scaling is routine: the scale workflow pages the decisions a person should know about.
-  const quiet: RoutingDecision[] = ['duplicate', 'delegated-to-deploy', 'scale-started'];
-  if (!options.page || quiet.includes(result.decision)) return result;
+/** Decisions that page nobody, and why: a duplicate needs no one, and a workflow started here pages its own outcome once. */
+const NO_PAGE: Partial<Record<RoutingDecision, string>> = {
+  duplicate: 'a duplicate event',
+  'delegated-to-deploy': 'the deploy pages its outcome',
+  'scale-started': 'the scale workflow pages',
+  'halt-started': 'the halt workflow pages its outcome',
+  'rollback-started': 'the rollback workflow pages its outcome',
+};
+
+/**
+ * Records the decision and whether it paged, and why, then pages when a person must act:
+ * not when `quiet` says why not or the decision pages nobody, once per event, and once per
+ * flap window per alarm (the next page counts those held back in between).
+ */
+async function decide(deps: RouterDeps, result: RoutingResult, alarm?: AlarmClass, quiet?: string): Promise<RoutingResult> {
+  const record = async (page: 'sent' | 'held back' | 'not needed', pageWhy: string, heldBack?: number): Promise<RoutingResult> => {
+    await writeAuditRecord(deps, {
+      action: 'alarm.route',
+      subject: alarm?.kind === 'rollback' || alarm?.kind === 'scale' ? alarm.service.id : 'fleet',
+      actor: 'assure',
+      source: `eventbridge:${result.eventId}`,
+      executionId: result.executionArn ?? `event:${result.eventId}`,
+      reason: result.why,
+      phase: 'outcome',
+      status: 'succeeded',
+      at: new Date().toISOString(),
+      after: { decision: result.decision, alarm: result.alarmName, kind: alarm?.kind, page, pageWhy, heldBack },
+    });
+    deps.logger.info('Alarm routed', { ...result, page });
+    return result;
+  };
+  const noPage = quiet ?? NO_PAGE[result.decision];
+  if (noPage) return record('not needed', noPage);
   // One page per event: EventBridge may deliver it again, and a refusal or a notice takes no other claim.
   const known = result.eventId !== 'unknown';
   const pageClaim = known ? await claimOnce(deps, `page#${result.eventId}`, result.eventId, result.alarmName ? { alarm: result.alarmName } : {}, 1) : undefined;
-  if (known && !pageClaim) return result;
-  // A failed page gives the claim back, so the event's retry pages.
-  const message = `${result.why}\n\nEvent ${result.eventId}${result.executionArn ? `\nExecution ${result.executionArn}` : ''}`;
-  await holdingClaims(pageClaim ? [pageClaim] : [], () => page(deps, `${result.alarmName ?? 'alarm event'}: ${result.decision}`, message), releaseFailed(deps));
-  return result;
+  if (known && !pageClaim) return record('not needed', 'paged already');
+  const claims = pageClaim ? [pageClaim] : [];
+  const minutes = deps.fleet.paging.flapWindowMinutes;
+  const name = result.alarmName ?? 'alarm event';
+  // A failed record or page gives the claims back, so the event's retry pages.
+  return holdingClaims(
+    claims,
+    async () => {
+      const window = await claimPageWindow(deps, `alarm#${name}`, minutes * 60_000, result.eventId);
+      const note = window.heldBack > 0 ? heldBackNote(window.heldBack, window.since) : '';
+      if (!window.claim) return record('held back', `flapping: paged at ${window.since}, at most once per ${minutes} minutes`, window.heldBack);
+      claims.push(window.claim);
+      await record('sent', note ? `held back ${note}` : 'a person must act', window.heldBack || undefined);
+      const held = note && `\n${name} also paged ${note}: held back by the ${minutes}-minute flap window, in the audit trail.`;
+      const message = `${result.why}${held}\n\nEvent ${result.eventId}${result.executionArn ? `\nExecution ${result.executionArn}` : ''}`;
+      await page(deps, `${name}: ${result.decision}${note && ` ${note}`}`, message);
+      return result;
+    },
+    releaseFailed(deps),
+  );
 }

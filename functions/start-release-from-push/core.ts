@@ -14,7 +14,7 @@ import { ecrRepositoryName } from '../../lib/naming';
 import { writeAuditRecord } from '../shared/domain/audit';
 import { ecrImageActionSchema, untrustedEventReason } from '../shared/domain/aws-events';
 import { startNamedExecution } from '../shared/domain/executions';
-import { claimOnce } from '../shared/domain/guard-rails';
+import { claimOnce, holdingClaims } from '../shared/domain/guard-rails';
 import { readHaltFlag } from '../shared/domain/halt-flag';
 import { page } from '../shared/domain/paging';
 import { pushExecutionName, recordLatestPush } from '../shared/domain/release';
@@ -102,7 +102,15 @@ export const startReleaseFromPush = defineHandler({
       const why = halt.readable
         ? `trading is halted (${halt.flag.reason ?? halt.flag.haltId ?? 'no reason recorded'}): ${repository}:${tag ?? ''} is not released`
         : `the halt flag cannot be read (${halt.problem}): ${repository}:${tag ?? ''} is not released`;
-      await page(deps, `Push of ${service.id} refused while trading is halted`, `${why}\nDigest: ${digest}\nRelease it after resuming, with a manifest.`);
+      // One page per event: a redelivery is recorded only (a failed page is given back for the retry).
+      const paged = await claimOnce(deps, `page#${event.id}`, event.id, { service: service.id }, 1);
+      const message = `${why}\nDigest: ${digest}\nRelease it after resuming, with a manifest.`;
+      if (paged)
+        await holdingClaims(
+          [paged],
+          () => page(deps, `Push of ${service.id} refused while trading is halted`, message),
+          () => undefined,
+        );
       return decide({ ...about, decision: 'refused', why }, facts);
     }
 

@@ -489,8 +489,18 @@ export const fleetSchema = z.strictObject({
   release: releaseSettingsSchema.prefault({}),
   /** Secrets Assure rotates, with their consumers. */
   secrets: z.record(kebabName, managedSecretSchema).default({}),
-  /** E-mail addresses subscribed to the paging topic. */
-  paging: z.strictObject({ emails: z.array(z.email()).default([]) }).prefault({}),
+  /** Who is paged, and how often one flapping alarm may page. */
+  paging: z
+    .strictObject({
+      /** E-mail addresses subscribed to the paging topic. */
+      emails: z.array(z.email()).default([]),
+      /**
+       * After an alarm pages, its further pages within this many minutes are recorded, not sent;
+       * the next page after the window counts them. 0 sends every page.
+       */
+      flapWindowMinutes: z.number().int().min(0).max(1440).default(15),
+    })
+    .prefault({}),
   services: z.record(kebabName, serviceSchema).refine((s) => Object.keys(s).length > 0, {
     message: 'must list at least one service',
   }),

@@ -116,7 +116,10 @@ describe('assure CLI', () => {
     expect(demo.err).toBe('');
     expect(demo.code).toBe(0);
     expect(demo.out).toContain('Every step ended as expected.');
-    expect(demo.out).toMatch(/^The on-call was paged \d+ time\(s\)/m);
+    // Two release rollbacks, the halt (once), the scale-out refused while halted, the resume approval and the resume.
+    expect(demo.out).toMatch(/^The on-call was paged 6 time\(s\)/m);
+    expect(demo.out.match(/^Page .*Trading halted/gm)).toHaveLength(1);
+    expect(demo.out).not.toMatch(/^Page .*halt-started/m);
     // risk-engine's blue/green release was caught on test traffic: still on revision 1, its last deploy rolled back.
     expect(demo.out).toMatch(/^risk-engine +trading +risk-engine:1 +risk-engine:1\.0\.0 +3\/3 +COMPLETED +ROLLED_BACK risk-engine@sha256:[0-9a-f]{64}/m);
     expect(demo.out).toMatch(/Assure's lifecycle hook at PRODUCTION_TRAFFIC_SHIFT: FAIL: /);

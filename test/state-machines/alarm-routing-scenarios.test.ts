@@ -5,6 +5,8 @@
  * CloudWatch would emit them (or changed, to forge them).
  */
 import { describe, expect, it } from 'vitest';
+import { readAuditTrail } from '../../functions/shared/domain/audit';
+import type { Sandbox } from '../../lib/sandbox/sandbox';
 import { alarmEvent, deliver, executionsOf, fleetWith, haltFlag, openSandbox, routingDecisions, runUntilQuiet, setAlarm } from '../support/sandbox';
 
 const LOSS_LIMIT = 'prod-daily-loss-limit';
@@ -134,6 +136,98 @@ describe('alarm routing', () => {
     expect(sandbox.sns.messages.filter((m) => m.message.includes(event.id))).toHaveLength(1);
     expect(executionsOf(sandbox, 'halt')).toHaveLength(0);
     expect(executionsOf(sandbox, 'rollback')).toHaveLength(0);
+  });
+
+  describe('a flapping alarm pages at most once per paging.flapWindowMinutes, with a count', () => {
+    const LAG = 'prod-position-service-lag';
+    const pagesFor = (sandbox: Sandbox): { at: number; subject?: string; message: string }[] => sandbox.sns.messages.filter((m) => m.subject?.includes(LAG));
+    const pageRecords = async (sandbox: Sandbox): Promise<Record<string, unknown>[]> =>
+      (await readAuditTrail(sandbox, { limit: 1000 }))
+        // A redelivered event (at-least-once delivery) finds its page decided already: left out.
+        .filter((r) => r.action === 'alarm.route' && r.after?.alarm === LAG && r.after.decision === 'notified' && r.after.page !== 'not needed')
+        .reverse()
+        .map((r) => r.after ?? {});
+
+    /** Five ALARM ↔ OK cycles through CloudWatch's API, a minute apart: all within the window. */
+    const flap = async (sandbox: Sandbox, cycles: number): Promise<void> => {
+      for (let i = 0; i < cycles; i += 1) {
+        await setAlarm(sandbox, LAG, 'ALARM', `flap ${i}`);
+        await sandbox.clock.advance(30_000);
+        await setAlarm(sandbox, LAG, 'OK', `flap ${i} over`);
+        await sandbox.clock.advance(30_000);
+      }
+      await runUntilQuiet(sandbox);
+    };
+
+    it('five cycles within the window page once; the audit trail counts the ones held back; after the window the next page says how many', async () => {
+      const sandbox = await openSandbox();
+      expect(sandbox.fleet.paging.flapWindowMinutes).toBe(15);
+      await flap(sandbox, 5);
+
+      expect(pagesFor(sandbox)).toHaveLength(1);
+      const firstAt = new Date(pagesFor(sandbox)[0]?.at ?? 0).toISOString().slice(11, 16);
+      expect(pagesFor(sandbox)[0]?.subject).toBe(`[assure prod] ${LAG}: notified`);
+      const records = await pageRecords(sandbox);
+      expect(records.map((r) => r.page)).toEqual(['sent', 'held back', 'held back', 'held back', 'held back']);
+      expect(records.map((r) => r.heldBack)).toEqual([undefined, 1, 2, 3, 4]);
+      const firstPagedAt = new Date(pagesFor(sandbox)[0]?.at ?? 0).toISOString();
+      expect(records.slice(1).every((r) => r.pageWhy === `flapping: paged at ${firstPagedAt}, at most once per 15 minutes`)).toBe(true);
+
+      // Past the window: the next change into ALARM pages, counting what the window held back.
+      await sandbox.clock.advance(15 * 60_000);
+      await flap(sandbox, 1);
+
+      const pages = pagesFor(sandbox);
+      expect(pages).toHaveLength(2);
+      expect(pages[1]?.subject).toBe(`[assure prod] ${LAG}: notified (4 more times since ${firstAt} UTC)`);
+      expect(pages[1]?.message).toContain(`${LAG} also paged (4 more times since ${firstAt} UTC): held back by the 15-minute flap window`);
+      expect((await pageRecords(sandbox)).at(-1)).toMatchObject({ page: 'sent', heldBack: 4 });
+    });
+
+    it('a window of 0 pages every change into ALARM', async () => {
+      const sandbox = await openSandbox(fleetWith((raw) => Object.assign(raw.paging as object, { flapWindowMinutes: 0 })));
+      await flap(sandbox, 5);
+
+      expect(pagesFor(sandbox)).toHaveLength(5);
+      expect((await pageRecords(sandbox)).map((r) => r.page)).toEqual(['sent', 'sent', 'sent', 'sent', 'sent']);
+    });
+
+    it('each alarm has its own window', async () => {
+      const sandbox = await openSandbox(fleetWith((raw) => Object.assign(raw.guardRails as object, { automation: 'notify-only' })));
+      await flap(sandbox, 2);
+      await setAlarm(sandbox, LOSS_LIMIT, 'ALARM', 'breach');
+      await runUntilQuiet(sandbox);
+
+      expect(pagesFor(sandbox)).toHaveLength(1);
+      expect(sandbox.sns.messages.filter((m) => m.subject?.includes(`${LOSS_LIMIT}: suppressed`))).toHaveLength(1);
+    });
+  });
+
+  it('a halt pages exactly once, from the halt workflow, with its verified outcome; redeliveries page nobody', async () => {
+    const sandbox = await openSandbox();
+    const event = alarmEvent(sandbox, LOSS_LIMIT, { reason: 'Desk P&L below the limit' });
+    sandbox.eventBridge.put(event);
+    sandbox.eventBridge.put(event);
+    await runUntilQuiet(sandbox);
+    await deliver(sandbox, event);
+
+    const { haltId } = await haltFlag(sandbox);
+    expect(executionsOf(sandbox, 'halt')).toHaveLength(1);
+    expect(sandbox.sns.messages).toHaveLength(1);
+    const [halted] = sandbox.sns.messages;
+    expect(halted?.subject).toBe(`Trading halted (${haltId ?? ''})`);
+    expect(halted?.message).toContain(`${LOSS_LIMIT}: Desk P&L below the limit`);
+    expect(halted?.message).toContain('Requested by assure via alarm:prod-daily-loss-limit');
+    expect(halted?.message).toContain('Trading stopped: market-data, risk-engine, order-gateway confirmed');
+    expect(halted?.message).toContain('assure resume');
+    // Every routing of the event recorded that it paged nobody, and why.
+    const trail = (await readAuditTrail(sandbox, { limit: 1000 })).filter((r) => r.action === 'alarm.route' && r.source === `eventbridge:${event.id}`);
+    expect(trail.length).toBeGreaterThanOrEqual(3);
+    expect(trail.every((r) => r.after?.page === 'not needed')).toBe(true);
+    expect(trail.map((r) => r.after?.pageWhy).sort()).toEqual([
+      ...Array<string>(trail.length - 1).fill('a duplicate event'),
+      'the halt workflow pages its outcome',
+    ]);
   });
 
   it('an alarm storm (hundreds of state changes in a minute) acts at most once per service per cooldown, and the hourly budget holds', async () => {

@@ -3,13 +3,16 @@
  * table so that concurrent routers cannot both pass: a per-service cooldown, a
  * fleet-wide hourly budget, and "at most once" claims.
  *
+ * A page window per alarm keeps a flapping alarm from paging more than once
+ * per window; the pages it holds back are counted on the same item.
+ *
  * A claim can be released: when the action it guards fails to start (a
  * throttled StartExecution), the claims are given back before the error
  * propagates, so EventBridge's retry of the same event is not refused by the
  * very claims its first attempt took.
  */
 import { ConditionalCheckFailedException, DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { HandlerDeps } from '../runtime/handler';
 
 type StateDeps = Pick<HandlerDeps<'dynamodb'>, 'clients' | 'config'>;
@@ -22,22 +25,25 @@ export interface Claim {
 
 const epochSeconds = (ms: number): number => Math.floor(ms / 1000);
 
-async function claimed(write: Promise<unknown>, claim: Claim): Promise<Claim | undefined> {
+/** Whether a conditional write happened: false when its condition failed. */
+async function written(write: Promise<unknown>): Promise<boolean> {
   try {
     await write;
-    return claim;
+    return true;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return undefined;
+    if (error instanceof ConditionalCheckFailedException) return false;
     throw error;
   }
 }
+
+const claimed = async (write: Promise<unknown>, claim: Claim): Promise<Claim | undefined> => ((await written(write)) ? claim : undefined);
 
 function deletingClaim(deps: StateDeps, pk: string, claimId: string): Claim {
   return {
     key: pk,
     release: async () => {
-      try {
-        await deps.clients.dynamodb.send(
+      await written(
+        deps.clients.dynamodb.send(
           new DeleteItemCommand({
             TableName: deps.config.stateTableName,
             Key: marshall({ pk }),
@@ -45,10 +51,8 @@ function deletingClaim(deps: StateDeps, pk: string, claimId: string): Claim {
             ConditionExpression: 'claimId = :claimId',
             ExpressionAttributeValues: marshall({ ':claimId': claimId }),
           }),
-        );
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+        ),
+      );
     },
   };
 }
@@ -120,6 +124,81 @@ export async function claimHourlyBudget(deps: StateDeps, maxPerHour: number): Pr
       },
     },
   );
+}
+
+/**
+ * An alarm's page window. With a claim, the window was closed and is now open: the page
+ * goes out, and `heldBack` counts what the previous window (paged at `since`) held back.
+ * Without one, the window paged at `since` is open: the page is held back, the `heldBack`-th.
+ */
+export interface PageWindow {
+  readonly claim?: Claim;
+  readonly heldBack: number;
+  readonly since: string;
+}
+
+/**
+ * Opens `key`'s page window for `windowMs`, or counts a held-back page in the open one:
+ * one conditional write decides, so concurrent routers cannot both page. A window of 0
+ * always opens and stores nothing. Giving the claim back restores the previous window.
+ */
+export async function claimPageWindow(deps: StateDeps, key: string, windowMs: number, claimId: string): Promise<PageWindow> {
+  const pk = `page-window#${key}`;
+  const TableName = deps.config.stateTableName;
+  if (windowMs <= 0) return { claim: { key: pk, release: async () => undefined }, heldBack: 0, since: '' };
+  // A window that ends between the two writes is opened on the next try.
+  for (let attempt = 0; ; attempt += 1) {
+    const now = Date.now();
+    try {
+      const { Attributes } = await deps.clients.dynamodb.send(
+        new PutItemCommand({
+          TableName,
+          // Kept a week past the window, so that a later page still counts what this one held back.
+          Item: marshall({
+            pk,
+            claimId,
+            pagedAt: new Date(now).toISOString(),
+            windowEndsMs: now + windowMs,
+            suppressed: 0,
+            expiresAt: epochSeconds(now) + 7 * 86_400,
+          }),
+          ConditionExpression: 'attribute_not_exists(pk) OR windowEndsMs <= :now',
+          ExpressionAttributeValues: marshall({ ':now': now }),
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const previous = Attributes && unmarshall(Attributes);
+      const restore = new PutItemCommand({
+        TableName,
+        Item: Attributes,
+        ConditionExpression: 'claimId = :claimId',
+        ExpressionAttributeValues: marshall({ ':claimId': claimId }),
+      });
+      const claim: Claim = previous
+        ? { key: pk, release: async () => void (await written(deps.clients.dynamodb.send(restore))) }
+        : deletingClaim(deps, pk, claimId);
+      return { claim, heldBack: Number(previous?.suppressed ?? 0), since: String(previous?.pagedAt ?? '') };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    try {
+      // Not given back: a retried event whose record failed may count one page twice.
+      const { Attributes } = await deps.clients.dynamodb.send(
+        new UpdateItemCommand({
+          TableName,
+          Key: marshall({ pk }),
+          UpdateExpression: 'ADD suppressed :one',
+          ConditionExpression: 'windowEndsMs > :now',
+          ExpressionAttributeValues: marshall({ ':now': now, ':one': 1 }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const open = unmarshall(Attributes ?? {});
+      return { heldBack: Number(open.suppressed), since: String(open.pagedAt) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException) || attempt > 1) throw error;
+    }
+  }
 }
 
 /**

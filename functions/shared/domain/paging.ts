@@ -12,3 +12,9 @@ export async function page(deps: Pick<HandlerDeps<'sns'>, 'clients' | 'config'>,
     }),
   );
 }
+
+/** How a page counts the pages its alarm held back since `since` (ISO): `(3 more times since 09:14 UTC)`, with the date when not today. */
+export function heldBackNote(count: number, since: string): string {
+  const day = since.slice(0, 10) === new Date().toISOString().slice(0, 10) ? '' : `${since.slice(0, 10)} `;
+  return `(${count} more time${count === 1 ? '' : 's'} since ${day}${since.slice(11, 16)} UTC)`;
+}

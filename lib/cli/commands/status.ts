@@ -47,7 +47,7 @@ export async function fleetStatus(sandbox: Sandbox): Promise<ServiceStatus[]> {
         : undefined;
       const image = definition?.containerDefinitions?.find((c) => c.name === service.container)?.image ?? 'unknown';
       const trail = await readAuditTrail(sandbox, { subject: service.id, limit: 50 });
-      const last = trail.find((r) => r.action === 'deploy' && r.phase === 'outcome');
+      const last = trail.find(isDeployment);
       statuses.push({
         service: service.id,
         ecsServiceName: service.ecsServiceName,
@@ -64,6 +64,17 @@ export async function fleetStatus(sandbox: Sandbox): Promise<ServiceStatus[]> {
     }
   }
   return statuses;
+}
+
+/**
+ * A deploy outcome that reached the service. A request refused before it changed
+ * anything (invalid, or stopped by a guard: halted, locked, outside the window)
+ * stays in the history as refused but is no deployment.
+ */
+export function isDeployment(record: AuditRecord): boolean {
+  if (record.action !== 'deploy' || record.phase !== 'outcome') return false;
+  if (record.error?.name === 'InvalidDeployRequestError') return false;
+  return (record.after as { status?: unknown } | undefined)?.status !== 'REFUSED';
 }
 
 function describeLastDeployment(record: AuditRecord): NonNullable<ServiceStatus['lastDeployment']> {

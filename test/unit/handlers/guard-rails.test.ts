@@ -10,7 +10,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AwsTransientError } from '../../../functions/shared/runtime/errors';
-import { type Claim, claimCooldown, claimHourlyBudget, claimOnce, holdingClaims } from '../../../functions/shared/domain/guard-rails';
+import { type Claim, claimCooldown, claimHourlyBudget, claimOnce, claimPageWindow, holdingClaims } from '../../../functions/shared/domain/guard-rails';
 import { type TestDeps, testConfig, testDeps } from '../../support/handler-deps';
 import { SimulatedStateTable } from './simulated-state-table';
 
@@ -365,6 +365,74 @@ describe('claimHourlyBudget', () => {
     it('a budget of 0 grants nothing', async () => {
       expect(await claimHourlyBudget(deps, 0)).toBeUndefined();
     });
+  });
+});
+
+describe('claimPageWindow (against DynamoDB condition semantics)', () => {
+  const WINDOW_MS = 15 * 60_000;
+  const ALARM = 'alarm#prod-position-service-lag';
+
+  it('opens a window, counts the pages within it, and opens the next one with that count', async () => {
+    const table = new SimulatedStateTable(ddb);
+
+    const first = await claimPageWindow(deps, ALARM, WINDOW_MS, 'event-1');
+    expect(first).toMatchObject({ heldBack: 0, since: '' });
+    expect(first.claim?.key).toBe(`page-window#${ALARM}`);
+
+    vi.setSystemTime(NOW.getTime() + 60_000);
+    const second = await claimPageWindow(deps, ALARM, WINDOW_MS, 'event-2');
+    const third = await claimPageWindow(deps, ALARM, WINDOW_MS, 'event-3');
+    expect([second, third]).toEqual([
+      { heldBack: 1, since: NOW.toISOString() },
+      { heldBack: 2, since: NOW.toISOString() },
+    ]);
+    expect(await table.item(`page-window#${ALARM}`)).toMatchObject({ claimId: 'event-1', suppressed: 2, windowEndsMs: NOW.getTime() + WINDOW_MS });
+
+    // The window ends exactly WINDOW_MS after its page.
+    vi.setSystemTime(NOW.getTime() + WINDOW_MS);
+    const next = await claimPageWindow(deps, ALARM, WINDOW_MS, 'event-4');
+    expect(next).toMatchObject({ heldBack: 2, since: NOW.toISOString() });
+    expect(next.claim).toBeDefined();
+    expect(await table.item(`page-window#${ALARM}`)).toMatchObject({ claimId: 'event-4', suppressed: 0 });
+  });
+
+  it('each key has its own window', async () => {
+    new SimulatedStateTable(ddb);
+    expect((await claimPageWindow(deps, ALARM, WINDOW_MS, 'event-1')).claim).toBeDefined();
+    expect((await claimPageWindow(deps, 'alarm#prod-daily-loss-limit', WINDOW_MS, 'event-2')).claim).toBeDefined();
+    expect((await claimPageWindow(deps, ALARM, WINDOW_MS, 'event-3')).claim).toBeUndefined();
+  });
+
+  it('giving a claim back restores the previous window and its count (a failed page is retried, and still counts)', async () => {
+    const table = new SimulatedStateTable(ddb);
+    await claimPageWindow(deps, ALARM, WINDOW_MS, 'event-1');
+    await claimPageWindow(deps, ALARM, WINDOW_MS, 'event-2');
+    vi.setSystemTime(NOW.getTime() + WINDOW_MS + 1);
+
+    const opened = await claimPageWindow(deps, ALARM, WINDOW_MS, 'event-3');
+    await opened.claim?.release();
+
+    expect(await table.item(`page-window#${ALARM}`)).toMatchObject({ claimId: 'event-1', suppressed: 1 });
+    const retried = await claimPageWindow(deps, ALARM, WINDOW_MS, 'event-3');
+    expect(retried).toMatchObject({ heldBack: 1, since: NOW.toISOString() });
+    expect(retried.claim).toBeDefined();
+  });
+
+  it('giving back the first window of a key deletes it', async () => {
+    const table = new SimulatedStateTable(ddb);
+    const opened = await claimPageWindow(deps, ALARM, WINDOW_MS, 'event-1');
+    await opened.claim?.release();
+    expect(await table.item(`page-window#${ALARM}`)).toBeUndefined();
+  });
+
+  it('a window of 0 always opens and writes nothing', async () => {
+    for (const id of ['event-1', 'event-2']) expect((await claimPageWindow(deps, ALARM, 0, id)).claim).toBeDefined();
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('rethrows any error but a failed condition', async () => {
+    ddb.on(PutItemCommand).rejects(throttled());
+    await expect(claimPageWindow(deps, ALARM, WINDOW_MS, 'event-1')).rejects.toThrow('Rate exceeded');
   });
 });
 

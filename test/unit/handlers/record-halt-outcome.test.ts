@@ -75,6 +75,7 @@ describe('record-halt-outcome: CONFIRMED', () => {
         `Halt ${HALT_ID}: Equities desk P&L below the daily loss limit (-1m USD)`,
         'Requested by assure via alarm:prod-daily-loss-limit; flag set at 2025-07-05T12:20:01.000Z.',
         'Trading stopped: market-data, risk-engine, order-gateway confirmed within 60 s.',
+        'Trading stays halted until a resume is approved: assure resume --reason <why>, then a second person approves.',
         `Execution ${HALT_EXECUTION_ID}`,
       ].join('\n'),
     });
@@ -136,7 +137,13 @@ describe('record-halt-outcome: ESCALATED', () => {
     await record({ verification });
 
     expect(auditTrail(ddb)).toEqual(['halt outcome failed']);
-    expect(auditRecords(ddb)[0]?.after).toEqual({ haltId: HALT_ID, status: 'ESCALATED', confirmed: ['market-data'], unconfirmed: ['order-gateway'] });
+    expect(auditRecords(ddb)[0]?.after).toEqual({
+      haltId: HALT_ID,
+      status: 'ESCALATED',
+      confirmed: ['market-data'],
+      unconfirmed: ['order-gateway'],
+      page: 'HALT NOT CONFIRMED: order-gateway',
+    });
   });
 
   it('treats every halted service as unconfirmed when the verification itself failed, with the failure as evidence', async () => {
@@ -197,7 +204,8 @@ describe('record-halt-outcome: ESCALATED', () => {
     const lines = message.split('\n');
     expect(lines[2]).toMatch(/^NOT CONFIRMED, act now: order-gateway/);
     expect(lines[3]).toBe("Failed: admin halt calls: ResourceNotFoundException: Secrets Manager can't find the specified secret.");
-    expect(lines[4]).toBe(`Execution ${HALT_EXECUTION_ID}`);
+    expect(lines[4]).toMatch(/^Trading stays halted until a resume is approved/);
+    expect(lines[5]).toBe(`Execution ${HALT_EXECUTION_ID}`);
   });
 
   it('uses a plain cause as it is, and the error name alone when there is no cause', async () => {

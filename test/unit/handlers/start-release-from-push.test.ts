@@ -119,6 +119,11 @@ describe('start-release-from-push', () => {
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
     expect(decisions()).toEqual(['release.push-refused refused']);
+
+    // EventBridge delivers the event again: recorded again, paged once.
+    await expect(handle(pushEvent())).resolves.toMatchObject({ decision: 'refused' });
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+    expect(decisions()).toEqual(['release.push-refused refused', 'release.push-refused refused']);
   });
 
   it('ignores pushes to repositories not released by push, and events that are not pushes', async () => {

@@ -23,8 +23,6 @@ import {
   HALT_ID,
   NOW,
   NOW_SECONDS,
-  PAGE,
-  PAGE_CLAIM,
   pages,
   route,
   setDeps,
@@ -41,6 +39,7 @@ import {
   transient,
   useRouteAlarmStubs,
   writes,
+  paged,
 } from './support';
 
 useRouteAlarmStubs();
@@ -58,7 +57,8 @@ describe('route-alarm-event: halt alarms', () => {
       why: `halt ${HALT_ID}: ${haltReason}`,
       executionArn: HALT_EXECUTION_ARN,
     });
-    expect(writes()).toEqual([HALT_FLAG_WRITE, EVENT_CLAIM, `sfn StartExecution assure-prod-halt ${EXECUTION_NAME}`, AUDIT_FLEET, PAGE_CLAIM, PAGE]);
+    // No page here: the halt workflow pages once, with its verified outcome.
+    expect(writes()).toEqual([HALT_FLAG_WRITE, EVENT_CLAIM, `sfn StartExecution assure-prod-halt ${EXECUTION_NAME}`, AUDIT_FLEET]);
     // Belt and braces on the invariant itself: the flag precedes every other write of any client.
     const [flagWrite] = ssm.commandCalls(PutParameterCommand);
     const others = [
@@ -108,7 +108,7 @@ describe('route-alarm-event: halt alarms', () => {
     });
   });
 
-  it('records the halt against the execution and pages with the execution', async () => {
+  it('records the halt against the execution and leaves the page to the halt workflow', async () => {
     await route(alarmChange(HALT_ALARM));
 
     expect(theRecord()).toMatchObject({
@@ -116,9 +116,15 @@ describe('route-alarm-event: halt alarms', () => {
       executionId: HALT_EXECUTION_ARN,
       sk: `${NOW.toISOString()}#${EXECUTION_NAME}#alarm.route#outcome`,
       reason: `halt ${HALT_ID}: ${haltReason}`,
-      after: { decision: 'halt-started', alarm: HALT_ALARM, kind: 'halt' },
+      after: {
+        decision: 'halt-started',
+        alarm: HALT_ALARM,
+        kind: 'halt',
+        page: 'not needed',
+        pageWhy: 'the halt workflow pages its outcome',
+      },
     });
-    expectPaged(HALT_ALARM, 'halt-started', `\n\nEvent ${EVENT_ID}\nExecution ${HALT_EXECUTION_ARN}`);
+    expect(pages()).toEqual([]);
   });
 
   it('halts only the services a halt alarm names', async () => {
@@ -175,7 +181,7 @@ describe('route-alarm-event: halt alarms', () => {
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
     expect(ssm).toHaveReceivedCommandTimes(PutParameterCommand, 1);
     expect(flag.flag()).toMatchObject({ halted: true, haltId: HALT_ID });
-    expect(pages()).toHaveLength(1);
+    expect(pages()).toHaveLength(0);
   });
 
   it('delivered twice at once, the event starts one halt', async () => {
@@ -206,7 +212,7 @@ describe('route-alarm-event: halt alarms', () => {
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
     expect(theRecord()).toMatchObject({ reason: why, after: { decision: 'already-halted', kind: 'halt' } });
     expectPaged(HALT_ALARM, 'already-halted', why);
-    expect(writes()).toEqual([AUDIT_FLEET, PAGE_CLAIM, PAGE]);
+    expect(writes()).toEqual(paged(HALT_ALARM));
   });
 
   it('a name already used by another input (ExecutionAlreadyExists) is a duplicate; the claim stays', async () => {

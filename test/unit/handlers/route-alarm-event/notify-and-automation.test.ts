@@ -11,8 +11,8 @@ import {
   expectPaged,
   HALT_ALARM,
   NOTIFY_ALARM,
-  PAGE,
   PAGE_CLAIM,
+  paged,
   ROLLBACK_ALARM,
   route,
   ssm,
@@ -32,7 +32,7 @@ describe('route-alarm-event: notify alarms and automation settings', () => {
     expect(result).toEqual({ eventId: EVENT_ID, alarmName: NOTIFY_ALARM, decision: 'notified', why: 'notify-only alarm' });
     expect(theRecord()).toMatchObject({ subject: 'fleet', reason: 'notify-only alarm', after: { decision: 'notified', alarm: NOTIFY_ALARM, kind: 'notify' } });
     expectPaged(NOTIFY_ALARM, 'notified', 'notify-only alarm');
-    expect(writes()).toEqual([AUDIT_FLEET, PAGE_CLAIM, PAGE]);
+    expect(writes()).toEqual(paged(NOTIFY_ALARM));
     expectNoAction();
   });
 
@@ -41,7 +41,8 @@ describe('route-alarm-event: notify alarms and automation settings', () => {
     const result = await route(alarmChange(NOTIFY_ALARM));
 
     expect(result).toMatchObject({ eventId: EVENT_ID, decision: 'notified' });
-    expect(writes()).toEqual([AUDIT_FLEET, PAGE_CLAIM]);
+    expect(writes()).toEqual([PAGE_CLAIM, AUDIT_FLEET]);
+    expect(theRecord()).toMatchObject({ after: { decision: 'notified', page: 'not needed', pageWhy: 'paged already' } });
   });
 
   describe.each([
@@ -57,7 +58,7 @@ describe('route-alarm-event: notify alarms and automation settings', () => {
       expect(result).toEqual({ eventId: EVENT_ID, alarmName: alarm, decision: 'suppressed', why });
       expect(theRecord()).toMatchObject({ subject, reason: why, after: { decision: 'suppressed', alarm, kind } });
       expectPaged(alarm, 'suppressed', why);
-      expect(writes()).toEqual([`dynamodb TransactWriteItems audit subject#${subject}`, PAGE_CLAIM, PAGE]);
+      expect(writes()).toEqual(paged(alarm, `dynamodb TransactWriteItems audit subject#${subject}`));
       expectNoAction();
       expect(ssm).not.toHaveReceivedAnyCommand();
       expect(ddb).not.toHaveReceivedCommand(GetItemCommand);
@@ -72,7 +73,7 @@ describe('route-alarm-event: notify alarms and automation settings', () => {
       expect(result).toEqual({ eventId: EVENT_ID, alarmName: alarm, decision: 'dry-run', why });
       expect(theRecord()).toMatchObject({ subject, reason: why, after: { decision: 'dry-run', alarm, kind } });
       expectPaged(alarm, 'dry-run', why);
-      expect(writes()).toEqual([`dynamodb TransactWriteItems audit subject#${subject}`, PAGE_CLAIM, PAGE]);
+      expect(writes()).toEqual(paged(alarm, `dynamodb TransactWriteItems audit subject#${subject}`));
       expectNoAction();
       expect(ssm).not.toHaveReceivedAnyCommand();
       expect(ecs).not.toHaveReceivedAnyCommand();
@@ -90,6 +91,6 @@ describe('route-alarm-event: notify alarms and automation settings', () => {
     withGuardRails({ automation: 'notify-only', dryRun: true });
 
     await expect(route(alarmChange(NOTIFY_ALARM))).resolves.toMatchObject({ decision: 'notified' });
-    expect(writes()).toEqual([AUDIT_FLEET, PAGE_CLAIM, PAGE]);
+    expect(writes()).toEqual(paged(NOTIFY_ALARM));
   });
 });

@@ -17,7 +17,6 @@ import {
   NOTIFY_ALARM,
   NOW,
   PAGE,
-  PAGE_CLAIM,
   pages,
   ROLLBACK_ALARM,
   route,
@@ -26,6 +25,8 @@ import {
   useRouteAlarmStubs,
   withGuardRails,
   writes,
+  paged,
+  pageWindow,
 } from './support';
 
 useRouteAlarmStubs();
@@ -70,7 +71,7 @@ describe('route-alarm-event: refusals', () => {
       });
       expectPaged('alarm event', 'rejected', result.why);
       // Without an id there is nothing to claim the page by.
-      expect(writes()).toEqual(eventId === 'unknown' ? [AUDIT_FLEET, PAGE] : [AUDIT_FLEET, PAGE_CLAIM, PAGE]);
+      expect(writes()).toEqual(eventId === 'unknown' ? [pageWindow('alarm event'), AUDIT_FLEET, PAGE] : paged('alarm event'));
       expectNoAction();
     });
   });
@@ -92,7 +93,7 @@ describe('route-alarm-event: refusals', () => {
       phase: 'outcome',
       status: 'succeeded',
       at: NOW.toISOString(),
-      after: { decision: 'rejected', alarm: HALT_ALARM },
+      after: { decision: 'rejected', alarm: HALT_ALARM, page: 'not needed', pageWhy: 'an untrusted event' },
       // The first record of its subject's hash chain.
       seq: 1,
       prevHash: GENESIS_HASH,
@@ -115,7 +116,7 @@ describe('route-alarm-event: refusals', () => {
     expect(theRecord()).toMatchObject({ subject: 'fleet', reason: 'alarm not in the fleet file', after: { decision: 'rejected', alarm: 'ServerCpuTooHigh' } });
     expect(theRecord().after).not.toHaveProperty('kind');
     expectPaged('ServerCpuTooHigh', 'rejected', 'alarm not in the fleet file');
-    expect(writes()).toEqual([AUDIT_FLEET, PAGE_CLAIM, PAGE]);
+    expect(writes()).toEqual(paged('ServerCpuTooHigh'));
     expectNoAction();
   });
 

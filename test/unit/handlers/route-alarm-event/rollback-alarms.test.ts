@@ -24,8 +24,6 @@ import {
   expectPaged,
   NOW,
   NOW_SECONDS,
-  PAGE,
-  PAGE_CLAIM,
   ROLLBACK_ALARM,
   ROLLBACK_EXECUTION_ARN,
   route,
@@ -40,6 +38,8 @@ import {
   theRecord,
   useRouteAlarmStubs,
   writes,
+  pages,
+  paged,
 } from './support';
 
 useRouteAlarmStubs();
@@ -63,9 +63,8 @@ describe('route-alarm-event: rollback alarms', () => {
       DEPLOYMENT_CLAIM,
       BUDGET_CLAIM,
       `sfn StartExecution assure-prod-rollback ${EXECUTION_NAME}`,
+      // No page here: the rollback workflow pages once, with its outcome.
       AUDIT_ORDER_GATEWAY,
-      PAGE_CLAIM,
-      PAGE,
     ]);
     expect(ssm).not.toHaveReceivedAnyCommand();
     const input = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
@@ -126,7 +125,7 @@ describe('route-alarm-event: rollback alarms', () => {
     });
   });
 
-  it('records the rollback against its execution and pages with it', async () => {
+  it('records the rollback against its execution and leaves the page to the rollback workflow', async () => {
     await route(alarmChange(ROLLBACK_ALARM));
 
     expect(theRecord()).toMatchObject({
@@ -134,9 +133,9 @@ describe('route-alarm-event: rollback alarms', () => {
       subject: 'order-gateway',
       executionId: ROLLBACK_EXECUTION_ARN,
       reason: `rolling back order-gateway: ${rollbackReason}`,
-      after: { decision: 'rollback-started', alarm: ROLLBACK_ALARM, kind: 'rollback' },
+      after: { decision: 'rollback-started', alarm: ROLLBACK_ALARM, kind: 'rollback', page: 'not needed' },
     });
-    expectPaged(ROLLBACK_ALARM, 'rollback-started', `Execution ${ROLLBACK_EXECUTION_ARN}`);
+    expect(pages()).toEqual([]);
   });
 
   it.each([
@@ -211,7 +210,7 @@ describe('route-alarm-event: rollback alarms', () => {
 
       const why = `order-gateway is being deployed (${DEPLOY_EXECUTION_ARN}): ECS deployment alarms and the health gate handle it`;
       expect(result).toEqual({ eventId: EVENT_ID, alarmName: ROLLBACK_ALARM, decision: 'left-to-ecs', why });
-      expect(writes()).toEqual([EVENT_CLAIM, AUDIT_ORDER_GATEWAY, PAGE_CLAIM, PAGE]);
+      expect(writes()).toEqual([EVENT_CLAIM, ...paged(ROLLBACK_ALARM, AUDIT_ORDER_GATEWAY)]);
       expectPaged(ROLLBACK_ALARM, 'left-to-ecs', why);
       expect(ecs).not.toHaveReceivedAnyCommand();
     });

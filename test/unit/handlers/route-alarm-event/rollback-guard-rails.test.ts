@@ -25,8 +25,6 @@ import {
   EXECUTION_NAME,
   expectPaged,
   NOW_SECONDS,
-  PAGE,
-  PAGE_CLAIM,
   ROLLBACK_ALARM,
   ROLLBACK_EXECUTION_ARN,
   route,
@@ -39,6 +37,7 @@ import {
   useRouteAlarmStubs,
   withGuardRails,
   writes,
+  paged,
 } from './support';
 
 useRouteAlarmStubs();
@@ -52,7 +51,7 @@ describe('route-alarm-event: rollback alarms', () => {
 
       const why = 'order-gateway is in its 15-minute cooldown after an automatic action';
       expect(result).toEqual({ eventId: EVENT_ID, alarmName: ROLLBACK_ALARM, decision: 'suppressed', why });
-      expect(writes()).toEqual([EVENT_CLAIM, COOLDOWN_CLAIM, AUDIT_ORDER_GATEWAY, PAGE_CLAIM, PAGE]);
+      expect(writes()).toEqual([EVENT_CLAIM, COOLDOWN_CLAIM, ...paged(ROLLBACK_ALARM, AUDIT_ORDER_GATEWAY)]);
       expectPaged(ROLLBACK_ALARM, 'suppressed', why);
       expect(sfn).not.toHaveReceivedAnyCommand();
       expect(ecs).not.toHaveReceivedAnyCommand();
@@ -71,9 +70,7 @@ describe('route-alarm-event: rollback alarms', () => {
         COOLDOWN_CLAIM,
         DEPLOYMENT_CLAIM,
         'dynamodb DeleteItem state cooldown#rollback#order-gateway',
-        AUDIT_ORDER_GATEWAY,
-        PAGE_CLAIM,
-        PAGE,
+        ...paged(ROLLBACK_ALARM, AUDIT_ORDER_GATEWAY),
       ]);
       expectPaged(ROLLBACK_ALARM, 'suppressed', why);
       expect(sfn).not.toHaveReceivedAnyCommand();
@@ -94,9 +91,7 @@ describe('route-alarm-event: rollback alarms', () => {
         // Given back, newest first: the deployment keeps its one automatic rollback, the service no cooldown.
         `dynamodb DeleteItem state once#auto-rollback#order-gateway#${DEPLOYMENT_ID}`,
         'dynamodb DeleteItem state cooldown#rollback#order-gateway',
-        AUDIT_ORDER_GATEWAY,
-        PAGE_CLAIM,
-        PAGE,
+        ...paged(ROLLBACK_ALARM, AUDIT_ORDER_GATEWAY),
       ]);
       expect(theRecord()).toMatchObject({ reason: why, after: { decision: 'suppressed', kind: 'rollback' } });
       expectPaged(ROLLBACK_ALARM, 'suppressed', why);
@@ -235,15 +230,21 @@ describe('route-alarm-event: rollback alarms', () => {
 
   describe('guard-rail bookkeeping', () => {
     // The audit write and the page come after the start: when they fail, the running rollback still counts against the guard rails.
-    it('a page that fails after the rollback started does not give the guard-rail claims back', async () => {
+    it('a page that fails gives back only its own claims (the flap window, then the event’s page), not the guard rails', async () => {
+      ddb.on(UpdateItemCommand, { TableName: testConfig.stateTableName }).rejects(conditionFailed());
       sns.on(PublishCommand).rejects(new AwsTransientError('SNS.Publish', 'ThrottlingException', 'Rate exceeded'));
 
       await expect(route(alarmChange(ROLLBACK_ALARM))).rejects.toBeInstanceOf(AwsTransientError);
 
-      expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
-      // Only the page's own claim is given back.
-      expect(ddb.commandCalls(DeleteItemCommand).map((call) => call.args[0].input.Key?.pk?.S)).toEqual([`once#page#${EVENT_ID}`]);
-      expect(ddb).not.toHaveReceivedCommandWith(UpdateItemCommand, { UpdateExpression: 'ADD used :minusOne' });
+      expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+      expect(ddb.commandCalls(DeleteItemCommand).map((call) => call.args[0].input.Key?.pk?.S)).toEqual([
+        // The guard rails refused the rollback: given back before the decision was recorded.
+        `once#auto-rollback#order-gateway#${DEPLOYMENT_ID}`,
+        'cooldown#rollback#order-gateway',
+        // The page failed: its claims are given back, newest first.
+        `page-window#alarm#${ROLLBACK_ALARM}`,
+        `once#page#${EVENT_ID}`,
+      ]);
     });
 
     // Claims refused further down are given back: a suppressed rollback must not use up the deployment's one

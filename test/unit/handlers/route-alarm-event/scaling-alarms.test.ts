@@ -15,8 +15,6 @@ import {
   EVENT_ID,
   EXECUTION_NAME,
   expectNoAction,
-  PAGE,
-  PAGE_CLAIM,
   route,
   sfn,
   sns,
@@ -28,6 +26,7 @@ import {
   useRouteAlarmStubs,
   withGuardRails,
   writes,
+  paged,
 } from './support';
 
 useRouteAlarmStubs();
@@ -90,7 +89,7 @@ describe('route-alarm-event: scaling alarms', () => {
     withGuardRails(guardRails);
     await expect(route(scaleChange())).resolves.toEqual({ eventId: EVENT_ID, alarmName: SCALE_ALARM, decision, why });
     expectNoAction();
-    expect(writes()).toEqual([AUDIT_ORDER_GATEWAY, PAGE_CLAIM, PAGE]);
+    expect(writes()).toEqual(paged(SCALE_ALARM, AUDIT_ORDER_GATEWAY));
   });
 
   it('a change out of ALARM, or INSUFFICIENT_DATA, is refused like any other alarm', async () => {

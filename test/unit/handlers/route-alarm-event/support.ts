@@ -213,6 +213,10 @@ export const AUDIT_ORDER_GATEWAY = 'dynamodb TransactWriteItems audit subject#or
 export const PAGE = `sns Publish ${PAGING_TOPIC}`;
 /** The claim that makes a page go out once per event, however often the event is delivered. */
 export const PAGE_CLAIM = `dynamodb PutItem state once#page#${EVENT_ID}`;
+/** The claim that lets an alarm page once per flap window. */
+export const pageWindow = (alarmName: string): string => `dynamodb PutItem state page-window#alarm#${alarmName}`;
+/** The writes of one page: the event's page claim, the alarm's flap window, the decision's record, the page. */
+export const paged = (alarmName: string, audit: string = AUDIT_FLEET): string[] => [PAGE_CLAIM, pageWindow(alarmName), audit, PAGE];
 export const HALT_FLAG_WRITE = `ssm PutParameter ${testConfig.haltParameterName}`;
 export const EVENT_CLAIM = `dynamodb PutItem state once#event#${EVENT_ID}`;
 export const COOLDOWN_CLAIM = 'dynamodb PutItem state cooldown#rollback#order-gateway';
@@ -241,7 +245,11 @@ export function expectNoAction(): void {
   expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
   expect(
     writes().filter(
-      (w) => w.startsWith(`dynamodb`) && !w.startsWith('dynamodb TransactWriteItems audit ') && !w.startsWith('dynamodb PutItem state once#page#'),
+      (w) =>
+        w.startsWith(`dynamodb`) &&
+        !w.startsWith('dynamodb TransactWriteItems audit ') &&
+        !w.startsWith('dynamodb PutItem state once#page#') &&
+        !w.startsWith('dynamodb PutItem state page-window#'),
     ),
   ).toEqual([]);
 }
