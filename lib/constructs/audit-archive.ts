@@ -16,7 +16,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Fleet } from '../fleet/fleet';
-import { AUDIT_STREAM_MAPPING } from '../workflows/audit-archive';
+import { AUDIT_STREAM_MAPPING, auditArchiveRetention } from '../workflows/audit-archive';
 import { deadLettersThatPage } from './workflow-resources';
 
 export interface AuditArchiveProps {
@@ -26,9 +26,6 @@ export interface AuditArchiveProps {
   /** From naming.ts: pages when a batch of the stream could not be archived. */
   readonly unarchivedAlarmName: string;
 }
-
-/** Object Lock retention is whole days or years; 365 days a year keeps the retention at or under the years asked for, never beyond a leap day. */
-const DAYS_PER_YEAR = 365;
 
 export class AuditArchive extends Construct {
   readonly bucket: Bucket;
@@ -51,7 +48,7 @@ export class AuditArchive extends Construct {
     this.bucket = new Bucket(this, 'Bucket', {
       bucketName: props.bucketName,
       objectLockEnabled: true,
-      objectLockDefaultRetention: ObjectLockRetention.compliance(Duration.days(props.fleet.audit.retentionYears * DAYS_PER_YEAR)),
+      objectLockDefaultRetention: ObjectLockRetention.compliance(Duration.days(auditArchiveRetention(props.fleet).days)),
       versioned: true,
       encryption: BucketEncryption.KMS,
       encryptionKey: this.key,

@@ -61,6 +61,7 @@ export class TemplateResolver {
       'AWS::Scheduler::Schedule': 'Name',
       'AWS::Logs::LogGroup': 'LogGroupName',
       'AWS::SecretsManager::Secret': 'Name',
+      'AWS::S3::Bucket': 'BucketName',
     };
     const key = property[Type];
     const named = key ? Properties[key] : undefined;
@@ -84,6 +85,8 @@ export class TemplateResolver {
       'AWS::Events::Rule': `arn:aws:events:${region}:${account}:rule/${name}`,
       'AWS::Scheduler::Schedule': `arn:aws:scheduler:${region}:${account}:schedule/default/${name}`,
       'AWS::Logs::LogGroup': `arn:aws:logs:${region}:${account}:log-group:${name}:*`,
+      // Bucket ARNs carry neither region nor account.
+      'AWS::S3::Bucket': `arn:aws:s3:::${name}`,
     };
     // An ARN this resolver cannot build matches nothing, so it can only deny.
     return arns[Type] ?? `unresolved:${logicalId}.Arn`;
