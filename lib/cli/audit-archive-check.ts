@@ -133,7 +133,9 @@ export async function checkAuditArchive(
   }
   for (const [key, original] of originals) {
     if (seen.has(key) || !original) continue;
-    if (options.since !== undefined && typeof original.at === 'string' && original.at < options.since) continue;
+    // A record's time: its `at`, else its sort key, which starts with it.
+    const when = typeof original.at === 'string' ? original.at : String(original.sk ?? '');
+    if (options.since !== undefined && when < options.since) continue;
     problems.push(`${describe(original)} is archived (${key}) but missing from the table: it was deleted`);
   }
 
