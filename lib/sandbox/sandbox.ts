@@ -32,6 +32,7 @@ import { TargetGroupMetrics } from './target-group-metrics';
 import type { AppState } from './simulated-applications';
 import type { CloudWatchSnapshot } from './simulated-cloudwatch';
 import type { TableSnapshot } from './simulated-dynamodb';
+import type { StreamEventRecord } from './simulated-lambda';
 import type { BucketSnapshot } from './simulated-s3';
 import type { EcsSnapshot, ServiceTraffic } from './simulated-ecs';
 import type { CredentialAccountState } from './simulated-credential-api';
@@ -93,6 +94,8 @@ interface SandboxSnapshot {
   readonly credentials?: CredentialAccountState[];
   /** S3 buckets and their object versions (absent in older snapshots: the buckets start empty then). */
   readonly buckets?: BucketSnapshot[];
+  /** Table stream records not yet delivered to their event source mappings. */
+  readonly streamRecords?: StreamEventRecord[];
 }
 
 export class SandboxStateError extends Error {
@@ -347,6 +350,12 @@ export class Sandbox {
     // Tables already exist (wire); put the items back.
     for (const table of snapshot.tables) await this.dynamodb.restoreItems(String(table.definition.TableName), table.items);
     if (snapshot.buckets) this.s3.restore(snapshot.buckets);
+    // Each session creates the tables anew, so a stream's label (its creation time) changes: the saved records go on the same table's stream.
+    for (const record of snapshot.streamRecords ?? []) {
+      const table = record.eventSourceARN.split(':table/')[1]?.split('/stream/')[0] ?? '';
+      const streamArn = this.dynamodb.latestStreamArn(table);
+      if (streamArn) this.lambda.streamRecord({ ...record, eventSourceARN: streamArn });
+    }
     this.stepFunctions.restoreExecutions(snapshot.executions);
     this.stepFunctions.restorePausedExecutions(snapshot.pausedExecutions);
     this.startBackgroundActivity();
@@ -457,6 +466,7 @@ export class Sandbox {
       applications: this.applications.snapshot(),
       credentials: this.credentialApi.snapshot(),
       buckets: this.s3.snapshot(),
+      streamRecords: this.lambda.undeliveredStreamRecords(),
     };
     mkdirSync(this.stateDirectory, { recursive: true });
     const file = join(this.stateDirectory, 'sandbox.json');

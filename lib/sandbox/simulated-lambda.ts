@@ -90,6 +90,8 @@ interface EventSourceMapping {
   readonly uuid: string;
   readonly config: Required<EventSourceMappingConfig>;
   readonly pending: StreamEventRecord[];
+  /** The batch being delivered (and retried) now. */
+  inFlight: readonly StreamEventRecord[];
   polling: boolean;
   invocations: number;
 }
@@ -215,6 +217,7 @@ export class SimulatedLambda {
       uuid,
       config: { batchSize: 100, maximumRetryAttempts: -1, bisectBatchOnFunctionError: false, ...config, functionName: name },
       pending: [],
+      inFlight: [],
       polling: false,
       invocations: 0,
     });
@@ -232,13 +235,33 @@ export class SimulatedLambda {
       void (async () => {
         try {
           await sleep(STREAM_POLL_INTERVAL_MS);
-          while (mapping.pending.length > 0) await this.deliverBatch(mapping, mapping.pending.splice(0, mapping.config.batchSize));
+          while (mapping.pending.length > 0) {
+            mapping.inFlight = mapping.pending.splice(0, mapping.config.batchSize);
+            await this.deliverBatch(mapping, mapping.inFlight);
+            mapping.inFlight = [];
+          }
         } finally {
           mapping.polling = false;
           this.asyncInFlight -= 1;
         }
       })();
     }
+  }
+
+  /**
+   * Stream records no mapping has finished with (the batch in delivery first): a saved session keeps them,
+   * as a stream keeps records for 24 hours, and a restored one delivers them again (at least once).
+   */
+  undeliveredStreamRecords(): StreamEventRecord[] {
+    const seen = new Set<string>();
+    return this.mappings
+      .flatMap((m) => [...m.inFlight, ...m.pending])
+      .filter((r) => {
+        const id = `${r.eventSourceARN}#${r.dynamodb.SequenceNumber}`;
+        if (seen.has(id)) return false;
+        seen.add(id);
+        return true;
+      });
   }
 
   private async deliverBatch(mapping: EventSourceMapping, batch: readonly StreamEventRecord[], invokeCount = 0): Promise<void> {

@@ -5,13 +5,17 @@
  * or deletion of a record in the table is archived as evidence, fails its batch
  * (the dead-letter queue's page), and the archive check names it.
  */
-import { DeleteItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeleteItemCommand, PutItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { S3ServiceException } from '@aws-sdk/client-s3';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
   GetObjectRetentionCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   PutObjectCommand,
   PutObjectRetentionCommand,
 } from '@aws-sdk/client-s3';
@@ -21,7 +25,7 @@ import { createAwsClients } from '../../functions/shared/runtime/clients';
 import { auditArchiveKey, type StoredAuditItem } from '../../functions/shared/domain/audit-archive';
 import { checkAuditArchive } from '../../lib/cli/audit-archive-check';
 import { ALL_CLIENT_CLASSES } from '../../lib/sandbox/all-clients';
-import type { Sandbox } from '../../lib/sandbox/sandbox';
+import { Sandbox } from '../../lib/sandbox/sandbox';
 import { deploy, drainEvents, fleetWith, openSandbox } from '../support/sandbox';
 
 async function tableRecords(sandbox: Sandbox): Promise<StoredAuditItem[]> {
@@ -129,6 +133,39 @@ describe('audit archive (WORM) in the sandbox', () => {
       expect.stringMatching(new RegExp(`^${key}: a later version .* differs from the archived record`)),
       `${key}: someone deleted the archived record (a delete marker hides it; the locked version remains)`,
     ]);
+  });
+
+  it('keeps the archive across sandbox sessions, without archiving the restored records again', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'assure-archive-'));
+    try {
+      let sandbox = await Sandbox.open({ fleet: fleetWith(), stateDirectory: directory, iam: 'off' });
+      await deploy(sandbox, 'reference-data', 'v2.0.0');
+      await drainEvents(sandbox);
+      // A record written just before the session ends: its stream record is saved, and delivered in the next session.
+      const late = { pk: 'subject#fleet', sk: '2026-01-05T06:00:00.000Z#late#test#intent', trail: 'trail', subject: 'fleet', seq: 1, action: 'test' };
+      await sandbox.complete(sandbox.clients.dynamodb.send(new PutItemCommand({ TableName: sandbox.config.auditTableName, Item: marshall(late) })));
+      const before = await tableRecords(sandbox);
+      await sandbox.save();
+      sandbox.dispose();
+
+      sandbox = await Sandbox.open({ fleet: fleetWith(), stateDirectory: directory, iam: 'off' });
+      try {
+        await drainEvents(sandbox);
+        const versions = await sandbox.complete(
+          sandbox.clients.s3.send(new ListObjectVersionsCommand({ Bucket: sandbox.config.auditArchiveBucketName, Prefix: 'audit/' })),
+        );
+        expect(versions.Versions?.length).toBe(before.length);
+        await deploy(sandbox, 'reference-data', 'v2.0.1');
+        await drainEvents(sandbox);
+        const after = await tableRecords(sandbox);
+        expect(after.length).toBeGreaterThan(before.length);
+        expect(await checkAuditArchive(sandbox, after)).toEqual({ archived: after.length, problems: [] });
+      } finally {
+        sandbox.dispose();
+      }
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it("lets the archiver's role write records but not delete them", async () => {
