@@ -22,6 +22,7 @@ import { AUDIT_STREAM_MAPPING, auditArchive, auditArchiveRetention } from '../wo
 import { scaleSchedules } from '../workflows/scale-workflow';
 import type { AnyHandlerDefinition, ResourceGroupSpec } from '../workflows/workflow-spec';
 import { ALL_CLIENT_CLASSES } from './all-clients';
+import { SimulatedAwsError } from './aws-error';
 import { SeededRandom, seedMathRandom } from './deterministic';
 import { IamAuthorizer } from './iam/authorizer';
 import { loadPolicySet } from './iam/policy-cache';
@@ -183,8 +184,10 @@ export class Sandbox {
         await Sandbox.authorizer(options),
         options.eventDelivery,
       );
-      await sandbox.wire();
-      await sandbox.restore(snapshot);
+      await sandbox.settingUp(async () => {
+        await sandbox.wire();
+        await sandbox.restore(snapshot);
+      });
       return sandbox;
     }
     const iam = await Sandbox.authorizer(options);
@@ -196,9 +199,21 @@ export class Sandbox {
       iam,
       options.eventDelivery,
     );
-    await sandbox.wire();
-    await sandbox.seed();
+    await sandbox.settingUp(async () => {
+      await sandbox.wire();
+      await sandbox.seed();
+    });
     return sandbox;
+  }
+
+  /** A sandbox that cannot be built (AWS refused a resource) gives the clock and the random back before the error goes on. */
+  private async settingUp(work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.dispose();
+      throw error;
+    }
   }
 
   static reset(stateDirectory: string): void {
@@ -272,6 +287,7 @@ export class Sandbox {
     const streamArn = this.dynamodb.latestStreamArn(this.config[AUDIT_STREAM_MAPPING.table]);
     const archiver = this.functionArns[auditArchive.name]?.[AUDIT_STREAM_MAPPING.function];
     if (!streamArn || !archiver) throw new Error('The audit table has no stream, or the audit archive no archiver: the archive would stay empty');
+    this.authorizeStreamRead(archiver, streamArn);
     this.lambda.createEventSourceMapping({
       eventSourceArn: streamArn,
       functionName: archiver,
@@ -279,6 +295,20 @@ export class Sandbox {
       maximumRetryAttempts: AUDIT_STREAM_MAPPING.retryAttempts,
       bisectBatchOnFunctionError: AUDIT_STREAM_MAPPING.bisectBatchOnError,
     });
+  }
+
+  /** Lambda refuses a stream mapping whose function's role cannot read the stream, in these words. */
+  private authorizeStreamRead(functionArn: string, streamArn: string): void {
+    const session = this.iam?.functionSession(functionArn.split(':').pop() ?? functionArn);
+    if (!this.iam || !session) return;
+    for (const action of ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams']) {
+      if (this.iam.decideForRole(session, action, streamArn) !== 'Allow') {
+        throw new SimulatedAwsError(
+          'InvalidParameterValueException',
+          `Cannot access stream ${streamArn}. Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM.`,
+        );
+      }
+    }
   }
 
   /** Deploys a handler as a Lambda function of this account, its SDK clients acting as the function's role. */

@@ -25,6 +25,7 @@ import { createAwsClients } from '../../functions/shared/runtime/clients';
 import { auditArchiveKey, type StoredAuditItem } from '../../functions/shared/domain/audit-archive';
 import { checkAuditArchive } from '../../lib/cli/audit-archive-check';
 import { ALL_CLIENT_CLASSES } from '../../lib/sandbox/all-clients';
+import type { PolicyStatementJson } from '../../lib/sandbox/iam/policy-evaluator';
 import { Sandbox } from '../../lib/sandbox/sandbox';
 import { deploy, drainEvents, fleetWith, openSandbox } from '../support/sandbox';
 
@@ -166,6 +167,25 @@ describe('audit archive (WORM) in the sandbox', () => {
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
+  });
+
+  it("refuses the stream mapping, as Lambda does, when the archiver's role may not read the audit stream", async () => {
+    const opened = openSandbox(fleetWith(), undefined, {
+      editPolicies: (policies) => {
+        const name = Object.keys(policies.functions).find((n) => n.endsWith('-audit-archive-archive-audit-records')) as string;
+        const roleArn = policies.functions[name]?.roleArn as string;
+        const role = policies.roles[roleArn];
+        if (!role) throw new Error('no archiver role');
+        const documents = role.documents.map((d) => ({
+          ...d,
+          Statement: ([] as PolicyStatementJson[]).concat(d.Statement).filter((s) => !([] as string[]).concat(s.Action ?? []).includes('dynamodb:GetRecords')),
+        }));
+        return { ...policies, roles: { ...policies.roles, [roleArn]: { ...role, documents } } };
+      },
+    });
+    await expect(opened).rejects.toThrow(
+      /^Cannot access stream arn:aws:dynamodb:eu-west-2:111122223333:table\/assure-prod-audit-trail\/stream\/.* Please ensure the role can perform the GetRecords/,
+    );
   });
 
   it("lets the archiver's role write records but not delete them", async () => {

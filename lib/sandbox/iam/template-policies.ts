@@ -121,7 +121,10 @@ export class TemplateResolver {
       if (key === 'Ref') return this.ref(argument as string);
       if (key === 'Fn::GetAtt') {
         const [logicalId, attribute] = (typeof argument === 'string' ? argument.split('.') : argument) as [string, string];
-        return attribute === 'Arn' ? this.arnOf(logicalId) : `unresolved:${logicalId}.${attribute}`;
+        if (attribute === 'Arn') return this.arnOf(logicalId);
+        // A table's stream ARN ends in a label (its creation time) known only once deployed: any stream of the table.
+        if (attribute === 'StreamArn' && /^AWS::DynamoDB::(Global)?Table$/.test(this.resource(logicalId).Type)) return `${this.arnOf(logicalId)}/stream/*`;
+        return `unresolved:${logicalId}.${attribute}`;
       }
       if (key === 'Fn::Join') {
         const [separator, parts] = argument as [string, unknown[]];
