@@ -4,20 +4,21 @@
  */
 import { ArnFormat, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import type { Fleet } from './fleet/fleet';
-import { assureConfig, pagingTopicName, pascalCase, unarchivedAuditRecordsAlarmName, type WorkflowName, WORKFLOWS } from './naming';
+import { fleetDocument, type Fleet } from './fleet/fleet';
+import { assureConfig, pagingTopicName, pascalCase, resourcePrefix, unarchivedAuditRecordsAlarmName, type WorkflowName, WORKFLOWS } from './naming';
 import { TABLE_LAYOUTS, type TableLayout } from './tables';
 import { AuditArchive } from './constructs/audit-archive';
 import { DeployWorkflow } from './constructs/deploy-workflow';
 import { FleetAlarms } from './constructs/fleet-alarms';
 import { FleetPermissions } from './constructs/fleet-permissions';
 import { RotateSecretWorkflow } from './constructs/rotate-secret-workflow';
+import { acknowledgeControlTowerFindings } from './constructs/guard-acknowledgements';
 import { stagedFile } from './constructs/staged-file';
 import { ScaleWorkflow } from './constructs/scale-workflow';
 import { fleetNetwork, type WorkflowConstructProps, WorkflowResources } from './constructs/workflow-resources';
@@ -85,6 +86,7 @@ export class AssureStack extends Stack {
       description: `Assure ${fleet.environment}: encrypts the paging topic`,
       enableKeyRotation: true,
     });
+    pagingKey.addToResourcePolicy(grantsOnlyForAwsResources());
     pagingKey.addToResourcePolicy(
       new PolicyStatement({
         sid: 'CloudWatchAlarmsPublishPages',
@@ -108,18 +110,43 @@ export class AssureStack extends Stack {
     });
     for (const email of fleet.paging.emails) pagingTopic.addSubscription(new EmailSubscription(email));
 
+    // Logs and execution history carry service names, deployment ids and reasons: under a key this account controls.
+    const logsAndStateKey = new Key(this, 'LogsAndStateKey', {
+      description: `Assure ${fleet.environment}: encrypts the functions' and state machines' log groups and the state machines`,
+      enableKeyRotation: true,
+    });
+    logsAndStateKey.addToResourcePolicy(
+      // The key policy CloudWatch Logs documents for an encrypted log group, narrowed to Assure's own log groups.
+      new PolicyStatement({
+        sid: 'CloudWatchLogsEncryptsAssureLogGroups',
+        principals: [new ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': [
+              `/aws/lambda/${resourcePrefix(fleet.environment)}-*`,
+              `/aws/vendedlogs/states/${resourcePrefix(fleet.environment)}-*`,
+            ].map((name) => this.formatArn({ service: 'logs', resource: 'log-group', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
+          },
+        },
+      }),
+    );
+    logsAndStateKey.addToResourcePolicy(grantsOnlyForAwsResources());
+
     const alarms = new FleetAlarms(this, 'FleetAlarms', { fleet });
     const auditArchive = new AuditArchive(this, 'Archive', {
       fleet,
       bucketName: config.auditArchiveBucketName,
       unarchivedAlarmName: unarchivedAuditRecordsAlarmName(fleet.environment),
     });
+    auditArchive.key.addToResourcePolicy(grantsOnlyForAwsResources());
 
     const workflowProps: WorkflowConstructProps = {
       fleet,
       config,
-      // The resolved fleet, where bundling can copy it beside each handler.
-      bundledFleetPath: stagedFile(JSON.stringify(fleet), 'json'),
+      // The resolved fleet as a document the functions parse again (CA bundle inlined), where bundling can copy it beside each handler.
+      bundledFleetPath: stagedFile(JSON.stringify(fleetDocument(fleet)), 'json'),
       permissions: new FleetPermissions(this, {
         fleet,
         lockTable,
@@ -130,6 +157,7 @@ export class AssureStack extends Stack {
         pagingTopic,
         pagingKey,
         auditArchive: { bucket: auditArchive.bucket, key: auditArchive.key },
+        logsAndStateKey,
       }),
       ...(fleet.network ? { network: fleetNetwork(this, fleet) } : {}),
     };
@@ -153,5 +181,23 @@ export class AssureStack extends Stack {
     new CfnOutput(this, 'PagingTopicArn', { value: pagingTopic.topicArn });
     new CfnOutput(this, 'AuditTableName', { value: auditTable.tableName });
     new CfnOutput(this, 'AuditArchiveBucketName', { value: auditArchive.bucket.bucketName });
+
+    acknowledgeControlTowerFindings(this, { alarms });
   }
+}
+
+/**
+ * No one may create a grant on the key except for an AWS resource (a service
+ * acting for its caller) or an AWS service itself: grants would let a principal
+ * use the key outside its key policy (Control Tower CT.KMS.PR.3).
+ */
+function grantsOnlyForAwsResources(): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'GrantsOnlyForAwsResources',
+    effect: Effect.DENY,
+    principals: [new AnyPrincipal()],
+    actions: ['kms:CreateGrant'],
+    resources: ['*'],
+    conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+  });
 }

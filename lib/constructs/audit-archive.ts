@@ -58,6 +58,7 @@ export class AuditArchive extends Construct {
       enforceSSL: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Its Control Tower acknowledgements (logging, notifications, lifecycle) are in guard-acknowledgements.ts.
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:

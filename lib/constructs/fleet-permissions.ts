@@ -13,7 +13,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { classifiedAlarms, type Fleet, secretConsumers } from '../fleet/fleet';
-import { type AccountContext, deploymentHookRoleName, ecsClusterArn, ecsServiceArn, stateMachineName, type WorkflowName } from '../naming';
+import { type AccountContext, deploymentHookRoleName, ecsClusterArn, ecsServiceArn, stateMachineName, type WorkflowName, WORKFLOWS } from '../naming';
 import { acknowledgeWildcards, nagArn } from './nag';
 
 /** The shared resources a workflow's functions may touch. */
@@ -29,7 +29,21 @@ export interface FleetResources {
   readonly pagingKey: IKey;
   /** The audit trail's write-once bucket and its key. */
   readonly auditArchive: { readonly bucket: IBucket; readonly key: IKey };
+  /** The customer-managed key of the log groups and the state machines (definitions and execution history). */
+  readonly logsAndStateKey: IKey;
 }
+
+/** Step Functions calls that read or write execution data, so need the state machine's key. */
+const STATE_DATA_ACTIONS = new Set([
+  'states:StartExecution',
+  'states:StartSyncExecution',
+  'states:DescribeExecution',
+  'states:GetExecutionHistory',
+  'states:RedriveExecution',
+  'states:SendTaskSuccess',
+  'states:SendTaskFailure',
+  'states:SendTaskHeartbeat',
+]);
 
 export class FleetPermissions {
   private readonly stack: Stack;
@@ -153,7 +167,6 @@ export class FleetPermissions {
       services.map((s) => nagArn(scope, 'ecs', `task-definition/${s.ecsServiceName}:*`)),
       "ecs:RegisterTaskDefinition and ecs:TagResource at registration, on the fleet's own task-definition families: the revision number is assigned by ECS.",
     );
-    acknowledgeWildcards(scope, ['*'], 'ecs:DescribeTaskDefinition supports no resource-level permissions.');
     return [
       // DescribeTaskDefinition has no resource type in the Service Authorization Reference (AWS requires "*").
       new PolicyStatement({ actions: ['ecs:DescribeTaskDefinition'], resources: ['*'] }),
@@ -204,14 +217,13 @@ export class FleetPermissions {
   }
 
   /** Task definitions of the fleet's families (to read what a revision runs). */
-  describeTaskDefinitions(scope: Construct): PolicyStatement {
-    acknowledgeWildcards(scope, ['*'], 'ecs:DescribeTaskDefinition supports no resource-level permissions.');
+  describeTaskDefinitions(_scope: Construct): PolicyStatement {
+    // On "*": confined to the role's wildcard-only policy (nag.ts).
     return new PolicyStatement({ actions: ['ecs:DescribeTaskDefinition'], resources: ['*'] });
   }
 
   /** Listing and describing the fleet cluster's tasks (health checks, admin API calls). */
   clusterTasks(scope: Construct): PolicyStatement[] {
-    acknowledgeWildcards(scope, ['*'], "ecs:ListTasks supports no resource-level permissions; it is conditioned on the fleet's cluster.");
     acknowledgeWildcards(
       scope,
       [nagArn(scope, 'ecs', `task/${this.fleet.cluster}/*`)],
@@ -300,6 +312,26 @@ export class FleetPermissions {
       resource: 'execution',
       resourceName: `${stateMachineName(this.fleet.environment, workflow)}:*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  /**
+   * kms:Decrypt and kms:GenerateDataKey on the state machines' key, for the
+   * state machines these statements start, read or answer, and only for them
+   * (the encryption context names the state machine). Undefined when none does.
+   */
+  stateMachineKeyUse(statements: readonly PolicyStatement[]): PolicyStatement | undefined {
+    const touched = WORKFLOWS.filter((w) =>
+      statements.some(
+        (s) =>
+          s.actions.some((a) => STATE_DATA_ACTIONS.has(a)) && (s.resources.includes(this.stateMachineArn(w)) || s.resources.includes(this.executionsArn(w))),
+      ),
+    );
+    if (touched.length === 0) return undefined;
+    return new PolicyStatement({
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [this.resources.logsAndStateKey.keyArn],
+      conditions: { StringEquals: { 'kms:EncryptionContext:aws:states:stateMachineArn': touched.map((w) => this.stateMachineArn(w)) } },
     });
   }
 

@@ -6,14 +6,15 @@
 import { fileURLToPath } from 'node:url';
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, type Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BUNDLED_FLEET_FILE } from '../../functions/shared/runtime/lambda-runtime';
 import { handlerEntry, type AnyHandlerDefinition } from '../workflows/workflow-spec';
-import { acknowledgeWildcards, nagArn } from './nag';
+import { acknowledgeWildcards, nagArn, WildcardConfinedRole } from './nag';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -56,6 +57,8 @@ export interface HandlerFunctionProps {
   readonly memorySize?: number;
   /** @default RetentionDays.ONE_YEAR */
   readonly logRetention?: RetentionDays;
+  /** The customer-managed key the function's log group is encrypted with. @default - CloudWatch Logs' own encryption */
+  readonly logsKey?: IKey;
   /** Run inside this VPC (for functions that call tasks directly). @default - not in a VPC */
   readonly vpc?: { readonly vpc: IVpc; readonly subnets: SubnetSelection; readonly securityGroups: ISecurityGroup[] };
 }
@@ -73,9 +76,11 @@ export class HandlerFunction extends Construct {
       logGroupName,
       retention: props.logRetention ?? RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
+      ...(props.logsKey ? { encryptionKey: props.logsKey } : {}),
     });
     // An inline role instead of AWSLambdaBasicExecutionRole: it may write to this function's log group only.
-    this.role = new Role(this, 'Role', {
+    // Confined: its statements on "*" (tracing, the VPC attachment) are kept apart from its own grants (nag.ts).
+    this.role = new WildcardConfinedRole(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `${props.functionName}: ${props.definition.description}`.slice(0, 1000),
     });
@@ -103,11 +108,6 @@ export class HandlerFunction extends Construct {
       );
     }
     acknowledgeWildcards(this, [nagArn(this, 'logs', `log-group:${logGroupName}:log-stream:*`)], 'The Lambda runtime names the log streams.');
-    acknowledgeWildcards(
-      this,
-      ['*'],
-      'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and the ENI actions Lambda needs for VPC access support no resource-level permissions.',
-    );
     const fleetFile = props.bundledFleetPath;
     this.function = new NodejsFunction(this, 'Function', {
       functionName: props.functionName,

@@ -252,7 +252,7 @@ function nestedExecutions(p: FleetPermissions, scope: Construct, ...workflows: W
   ];
 }
 
-/** What a state machine's own role may do beyond invoking its functions; `scope` is the state machine (for cdk-nag acknowledgements). */
+/** What a state machine's own role may do beyond invoking its functions; `scope` is that role (for cdk-nag acknowledgements). */
 export const STATE_MACHINE_GRANTS: { readonly [W in WorkflowName]?: (p: FleetPermissions, scope: Construct) => PolicyStatement[] } = {
   // The halt pages on-call itself (an SNS task), so a page goes out even if a function cannot run.
   halt: (p) => [...p.page()],
@@ -281,7 +281,6 @@ function deploymentHookReads(p: FleetPermissions, scope: Construct): PolicyState
     [nagArn(scope, 'ecs', `service-deployment/${cluster}/*`), nagArn(scope, 'ecs', `service-revision/${cluster}/*`)],
     "Service deployments and revisions of the fleet's cluster: ECS assigns their ids.",
   );
-  acknowledgeWildcards(scope, ['*'], 'elasticloadbalancing:DescribeRules and cloudwatch:GetMetricStatistics support no resource-level permissions.');
   return [
     new PolicyStatement({ actions: ['ecs:DescribeServiceDeployments'], resources: [...p.serviceArns(), ecsArn('service-deployment')] }),
     new PolicyStatement({ actions: ['ecs:DescribeServiceRevisions'], resources: [...p.serviceArns(), ecsArn('service-revision')] }),

@@ -24,7 +24,6 @@ export class RotateSecretWorkflow extends WorkflowResources<typeof rotateSecretW
     const rotation = this.handlers.RotateSecretValue;
 
     // What the rotation function may do (RotationSchedule adds the value and staging actions on the secret, and GetRandomPassword).
-    acknowledgeWildcards(rotation, ['*'], 'secretsmanager:GetRandomPassword supports no resource-level permissions.');
     acknowledgeWildcards(
       rotation,
       secrets.map((s) => nagArn(this, 'secretsmanager', `secret:${s.name}-??????`)),

@@ -29,6 +29,9 @@ export class ScaleWorkflow extends WorkflowResources<typeof scaleWorkflow> {
         assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
         description: `EventBridge Scheduler starts ${fleet.environment}'s scale state machine for scheduled capacity`,
       });
+      // Starting an execution of a state machine under the customer key needs that key, for this state machine only.
+      const keyUse = p.stateMachineKeyUse([p.startExecution('scale')]);
+      if (keyUse) role.addToPolicy(keyUse);
       const deadLetterQueue = deadLettersThatPage(this, 'ScheduleDeadLetters', {
         alarmName: undeliveredSchedulesAlarmName(fleet.environment),
         alarmDescription: 'EventBridge Scheduler could not start the scale state machine: a scheduled capacity change did not happen',

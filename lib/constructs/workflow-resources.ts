@@ -6,17 +6,17 @@
  * each target with a dead-letter queue and an alarm on that queue's depth that
  * pages. A workflow's own construct adds only what is specific to it.
  */
-import { Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { type ISecurityGroup, type IVpc, SecurityGroup, Subnet, type SubnetSelection, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { type EventPattern, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
+import { CustomerManagedEncryptionConfiguration, DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type AssureConfig, configToEnvironment } from '../../functions/shared/runtime/config';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -28,7 +28,7 @@ import { grantsFor, STATE_MACHINE_GRANTS } from './handler-grants';
 import { HandlerFunction } from './handler-function';
 import { stagedFile } from './staged-file';
 import type { FleetPermissions } from './fleet-permissions';
-import { acknowledgeWildcards } from './nag';
+import { WildcardConfinedRole } from './nag';
 
 /** Where functions that call tasks directly (health checks, the admin API) run. */
 export interface FunctionNetwork {
@@ -91,6 +91,7 @@ export class WorkflowResources<S extends ResourceGroupSpec = ResourceGroupSpec> 
         environment,
         bundledFleetPath: props.bundledFleetPath,
         logRetention,
+        logsKey: permissions.resources.logsAndStateKey,
         ...(grantsFor(planned.definition.name).inVpc && props.network ? { vpc: props.network } : {}),
       });
     }
@@ -104,10 +105,13 @@ export class WorkflowResources<S extends ResourceGroupSpec = ResourceGroupSpec> 
       const handler = handlers[planned.key] as HandlerFunction;
       const context = { p: permissions, workflow: spec.name, scope: handler, functionArn };
       // A grant on none of the fleet's resources (a fleet without secrets, say) grants nothing; IAM refuses a statement without resources.
-      for (const statement of grantsFor(planned.definition.name)
+      const statements = grantsFor(planned.definition.name)
         .statements(context)
-        .filter((s) => s.hasResource))
-        handler.function.addToRolePolicy(statement);
+        .filter((s) => s.hasResource);
+      for (const statement of statements) handler.function.addToRolePolicy(statement);
+      // Starting, reading or answering an execution of a state machine under the customer key needs that key too.
+      const keyUse = permissions.stateMachineKeyUse(statements);
+      if (keyUse) handler.function.addToRolePolicy(keyUse);
     }
     this.handlers = handlers as Record<FunctionKeys<S>, HandlerFunction>;
     this.functions = Object.fromEntries(Object.entries(handlers).map(([key, h]) => [key, h.function])) as unknown as Record<FunctionKeys<S>, IFunction>;
@@ -117,10 +121,26 @@ export class WorkflowResources<S extends ResourceGroupSpec = ResourceGroupSpec> 
         logGroupName: `/aws/vendedlogs/states/${plan.stateMachine.name}`,
         retention: logRetention,
         removalPolicy: RemovalPolicy.RETAIN,
+        encryptionKey: permissions.resources.logsAndStateKey,
+      });
+      // The role CDK would create (Step Functions of this account only), confined: its statements on "*" (log
+      // delivery, tracing) are kept apart from its own grants (nag.ts).
+      const role = new WildcardConfinedRole(this, 'StateMachineRole', {
+        assumedBy: new ServicePrincipal('states.amazonaws.com', {
+          conditions: {
+            ArnLike: {
+              'aws:SourceArn': stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+            },
+            StringEquals: { 'aws:SourceAccount': stack.account },
+          },
+        }),
       });
       this.stateMachine = new StateMachine(this, 'StateMachine', {
         stateMachineName: plan.stateMachine.name,
         stateMachineType: StateMachineType.STANDARD,
+        role,
+        // Definition and execution history under the customer key; CDK grants the role its use for this state machine.
+        encryptionConfiguration: new CustomerManagedEncryptionConfiguration(permissions.resources.logsAndStateKey),
         // An S3 asset, as from the ASL file itself, with the standard retriers expanded.
         definitionBody: DefinitionBody.fromFile(stagedFile(plan.stateMachine.definition, 'asl.json')),
         definitionSubstitutions: { ...plan.stateMachine.substitutions(functionArn) },
@@ -131,12 +151,10 @@ export class WorkflowResources<S extends ResourceGroupSpec = ResourceGroupSpec> 
       });
       // A file-based definition gets no automatic grants: the functions it names, unqualified (no `:*`).
       this.stateMachine.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: Object.keys(spec.functions).map(functionArn) }));
-      for (const statement of STATE_MACHINE_GRANTS[spec.name]?.(permissions, this.stateMachine) ?? []) this.stateMachine.addToRolePolicy(statement);
-      acknowledgeWildcards(
-        this.stateMachine,
-        ['*'],
-        'Step Functions logging (vended log delivery) and X-Ray tracing actions support no resource-level permissions.',
-      );
+      const machineStatements = STATE_MACHINE_GRANTS[spec.name]?.(permissions, role) ?? [];
+      for (const statement of machineStatements) this.stateMachine.addToRolePolicy(statement);
+      const keyUse = permissions.stateMachineKeyUse(machineStatements);
+      if (keyUse) this.stateMachine.addToRolePolicy(keyUse);
     }
 
     if (plan.rules.length > 0) {
@@ -176,7 +194,13 @@ export interface DeadLettersThatPageProps {
  * `${id}Alarm`, so the resources keep their logical ids.
  */
 export function deadLettersThatPage(scope: Construct, id: string, props: DeadLettersThatPageProps): Queue {
-  const queue = new Queue(scope, id, { retentionPeriod: Duration.days(14), encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true });
+  const queue = new Queue(scope, id, {
+    retentionPeriod: Duration.days(14),
+    encryption: QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    // Only its senders' SendMessage fills it: no SQS queue may redrive into it.
+    redriveAllowPolicy: { redrivePermission: RedrivePermission.DENY_ALL },
+  });
   Validations.of(queue).acknowledge({
     id: 'AwsSolutions-SQS3',
     reason: `This queue is the dead-letter queue of ${props.deliveredBy}; nothing redrives into it.`,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseDocument } from 'yaml';
-import { FleetFileError, parseFleet, type Fleet } from './fleet';
+import { FleetFileError, parseFleet, type Fleet, type ParseFleetOptions } from './fleet';
 
 /** Reads and validates a YAML fleet file; errors name the path in the file and the reason. */
 export function loadFleetFile(path: string): Fleet {
@@ -10,10 +11,11 @@ export function loadFleetFile(path: string): Fleet {
   } catch (error) {
     throw new FleetFileError(path, [{ path: '', message: `cannot be read: ${(error as Error).message}` }]);
   }
-  return parseFleetYaml(text, path);
+  // Files the fleet file names (the admin API's CA bundle) are relative to it.
+  return parseFleetYaml(text, path, { baseDirectory: dirname(path) });
 }
 
-export function parseFleetYaml(text: string, sourceName = 'fleet file'): Fleet {
+export function parseFleetYaml(text: string, sourceName = 'fleet file', options: ParseFleetOptions = {}): Fleet {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     throw new FleetFileError(
@@ -24,5 +26,5 @@ export function parseFleetYaml(text: string, sourceName = 'fleet file'): Fleet {
       })),
     );
   }
-  return parseFleet(document.toJS(), sourceName);
+  return parseFleet(document.toJS(), sourceName, options);
 }

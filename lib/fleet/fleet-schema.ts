@@ -270,7 +270,7 @@ export const scalingSchema = z.strictObject({
 export const serviceHaltPolicySchema = z.strictObject({
   /** soft: told to halt through its admin API; hard: also scaled to zero tasks. */
   mode: z.enum(['soft', 'hard']).default('soft'),
-  /** Port of the admin API (POST /admin/halt, /admin/resume, GET /admin/status); defaults to health.http.port. */
+  /** Port of the admin API (POST /admin/halt, /admin/resume, GET /admin/status); defaults to 8443 over https, health.http.port over http. */
   adminPort: z.number().int().min(1).max(65535).optional(),
 });
 
@@ -330,9 +330,52 @@ export const networkSchema = z.strictObject({
   securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id')).min(1),
 });
 
+/**
+ * How Assure reaches the trading services' admin API, which carries the bearer token: https,
+ * verified against the fleet's own CA bundle (a private CA is the normal case inside a VPC:
+ * public CAs issue no certificates for internal names or private IPs), or plain http only
+ * where the fleet says so explicitly.
+ */
+export const adminApiTransportSchema = z
+  .strictObject({
+    scheme: z.enum(['https', 'http']).default('https'),
+    /** The CA certificates (PEM) that issue the admin API's certificates: a file relative to the fleet file, or the PEM itself. */
+    caBundle: z.string().min(1).optional(),
+    /** The DNS name the admin API's certificates are issued for; tasks are called by IP, so this is what is verified (and sent as SNI). Absent: the certificate must name the task's IP. */
+    serverName: z
+      .string()
+      .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a DNS name such as admin.trading.internal')
+      .optional(),
+    /** Allows scheme: http (the token in cleartext on the VPC's network). */
+    allowPlainHttpInVpc: z.boolean().default(false),
+  })
+  .superRefine((api, ctx) => {
+    if (api.scheme === 'http') {
+      if (!api.allowPlainHttpInVpc) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['scheme'],
+          message:
+            'http sends the admin bearer token in cleartext: use https with caBundle, or set halt.adminApi.allowPlainHttpInVpc: true to allow plain HTTP inside the VPC',
+        });
+      }
+      for (const field of ['caBundle', 'serverName'] as const) {
+        if (api[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'is used only with scheme: https' });
+      }
+    } else if (api.caBundle === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['caBundle'],
+        message: 'https needs the CA bundle (a PEM file relative to the fleet file) that issues the admin API certificates',
+      });
+    }
+  });
+
 export const haltSettingsSchema = z.strictObject({
   /** Secrets Manager secret (name) holding the bearer token of the trading services' admin API. */
   adminTokenSecret: z.string().regex(/^[\w/+=.@-]{1,512}$/, 'must be a Secrets Manager secret name'),
+  /** How the admin API is called: https verified against caBundle (the default), or http only with allowPlainHttpInVpc. */
+  adminApi: adminApiTransportSchema.prefault({}),
   /** How long trading services have to confirm halted with no open orders before they are escalated by name (at most 14 minutes: verification runs inside one 15-minute Lambda invocation). */
   verifyDeadlineSeconds: z.number().int().min(5).max(840).default(60),
   alarms: z.array(haltAlarmSchema).default([]),
@@ -380,8 +423,8 @@ const downstreamSecret = z.strictObject({
   alphabet: z.enum(['alphanumeric', 'hex', 'base64url']).default('alphanumeric'),
   provider: z.strictObject({
     type: z.literal('http-credential-api'),
-    /** Base URL; the provider calls POST <url>/credentials and GET <url>/session. */
-    url: z.url({ protocol: /^https?$/ }),
+    /** Base URL; the provider calls POST <url>/credentials and GET <url>/session, with the credentials: https only. */
+    url: z.url({ protocol: /^https$/, error: 'must be an https URL: the credential API receives passwords' }),
     /** The account whose password rotates. */
     username: z.string().min(1).max(128),
   }),
@@ -467,6 +510,7 @@ export type FleetInput = z.input<typeof fleetSchema>;
 export type ParsedFleet = z.output<typeof fleetSchema>;
 export type AlarmDefinition = z.output<typeof alarmDefinitionSchema>;
 export type HaltAlarmDefinition = z.output<typeof haltAlarmSchema>;
+export type AdminApiTransportInput = z.output<typeof adminApiTransportSchema>;
 export type DeployStrategy = z.output<typeof deployStrategySchema>;
 export type ScalingAlarmDefinition = z.output<typeof scalingAlarmSchema>;
 export type ScalingPolicy = z.output<typeof scalingSchema>;

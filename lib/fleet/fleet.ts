@@ -3,9 +3,13 @@
  * carry their defaults and a dependency order. YAML reading lives in fleet-file.ts so
  * Lambda bundles that read the bundled JSON do not carry a YAML parser.
  */
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { z } from 'zod';
 import {
   fleetSchema,
+  type AdminApiTransportInput,
   type AlarmDefinition,
   type DeployStrategy,
   type HaltAlarmDefinition,
@@ -62,6 +66,20 @@ export interface FleetService {
   readonly scaling?: ScalingPolicy;
 }
 
+/**
+ * How the admin API is called, resolved: over https the CA bundle is the PEM itself (read from the
+ * file the fleet file names), so the resolved fleet carries it to the Lambda functions and stays
+ * a valid fleet document.
+ */
+export type AdminApiTransport =
+  | { readonly scheme: 'https'; readonly caBundle: string; readonly serverName?: string; readonly allowPlainHttpInVpc: boolean }
+  | { readonly scheme: 'http'; readonly allowPlainHttpInVpc: true };
+
+export type FleetHalt = Omit<NonNullable<ParsedFleet['halt']>, 'adminApi'> & { readonly adminApi: AdminApiTransport };
+
+/** The admin API's port when the fleet names none and it is served over https (the health checks keep plain HTTP on theirs). */
+export const DEFAULT_HTTPS_ADMIN_PORT = 8443;
+
 /** A secret Assure rotates, keyed by its id in the fleet file. */
 export type FleetSecret = ManagedSecret & { readonly id: string };
 
@@ -72,7 +90,7 @@ export interface Fleet {
   readonly cluster: string;
   readonly network?: ParsedFleet['network'];
   readonly deploy: ParsedFleet['deploy'];
-  readonly halt?: ParsedFleet['halt'];
+  readonly halt?: FleetHalt;
   readonly notifyAlarms: readonly AlarmDefinition[];
   readonly guardRails: ParsedFleet['guardRails'];
   readonly approvals: ParsedFleet['approvals'];
@@ -86,21 +104,27 @@ export interface Fleet {
   readonly deployOrder: readonly string[];
 }
 
+export interface ParseFleetOptions {
+  /** The fleet file's directory: files it names (halt.adminApi.caBundle) are read relative to it. */
+  readonly baseDirectory?: string;
+}
+
 /** Validates an already-parsed fleet document (YAML or the bundled JSON) into a resolved Fleet. */
-export function parseFleet(raw: unknown, sourceName = 'fleet file'): Fleet {
+export function parseFleet(raw: unknown, sourceName = 'fleet file', options: ParseFleetOptions = {}): Fleet {
   const parsed = fleetSchema.safeParse(raw);
   if (!parsed.success) {
     throw new FleetFileError(sourceName, zodIssues(parsed.error));
   }
-  return resolveFleet(parsed.data, sourceName);
+  return resolveFleet(parsed.data, sourceName, options);
 }
 
 export function zodIssues(error: z.ZodError): FleetIssue[] {
   return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
 }
 
-function resolveFleet(fleet: ParsedFleet, sourceName: string): Fleet {
+function resolveFleet(fleet: ParsedFleet, sourceName: string, options: ParseFleetOptions): Fleet {
   const issues: FleetIssue[] = [];
+  const adminApi = fleet.halt ? resolveAdminApi(fleet.halt.adminApi, options, issues) : undefined;
   const services: Record<string, FleetService> = {};
   const ecsNames = new Map<string, string>();
   const alarmOwners = new Map<string, string>();
@@ -178,9 +202,7 @@ function resolveFleet(fleet: ParsedFleet, sourceName: string): Fleet {
       rollbackAlarms: service.rollbackAlarms,
       ...(service.taskRoleName === undefined ? {} : { taskRoleName: service.taskRoleName }),
       executionRoleName: service.executionRoleName,
-      ...(service.role === 'trading'
-        ? { halt: { mode: service.halt?.mode ?? 'soft', adminPort: service.halt?.adminPort ?? service.health.http?.port ?? 8080 } }
-        : {}),
+      ...(service.role === 'trading' ? { halt: { mode: service.halt?.mode ?? 'soft', adminPort: adminPortOf(service, adminApi?.scheme, id, issues) } } : {}),
       ...(service.scaling === undefined ? {} : { scaling: service.scaling }),
     };
   }
@@ -218,7 +240,7 @@ function resolveFleet(fleet: ParsedFleet, sourceName: string): Fleet {
     cluster: fleet.cluster,
     ...(fleet.network === undefined ? {} : { network: fleet.network }),
     deploy: fleet.deploy,
-    ...(fleet.halt === undefined ? {} : { halt: fleet.halt }),
+    ...(fleet.halt === undefined || adminApi === undefined ? {} : { halt: { ...fleet.halt, adminApi } }),
     notifyAlarms: fleet.notifyAlarms,
     guardRails: fleet.guardRails,
     approvals: fleet.approvals,
@@ -228,6 +250,87 @@ function resolveFleet(fleet: ParsedFleet, sourceName: string): Fleet {
     secrets,
     services,
     deployOrder: order,
+  };
+}
+
+/** The admin API's port: named, or 8443 over https and the health check's port over http (they cannot share one: TLS on one, plain HTTP on the other). */
+function adminPortOf(service: ParsedFleet['services'][string], scheme: 'https' | 'http' | undefined, id: string, issues: FleetIssue[]): number {
+  const healthPort = service.health.http?.port;
+  if (scheme !== 'https') return service.halt?.adminPort ?? healthPort ?? 8080;
+  const port = service.halt?.adminPort ?? DEFAULT_HTTPS_ADMIN_PORT;
+  if (port === healthPort) {
+    issues.push({
+      path: `services.${id}.halt.adminPort`,
+      message: `the admin API is served over https (halt.adminApi) and the health checks call port ${port} over plain HTTP (health.http.port): give the admin API a port of its own`,
+    });
+  }
+  return port;
+}
+
+function resolveAdminApi(api: AdminApiTransportInput, options: ParseFleetOptions, issues: FleetIssue[]): AdminApiTransport | undefined {
+  if (api.scheme === 'http') return { scheme: 'http', allowPlainHttpInVpc: true };
+  const caBundle = api.caBundle === undefined ? undefined : readCaBundle(api.caBundle, options, issues);
+  if (caBundle === undefined) return undefined;
+  return { scheme: 'https', caBundle, ...(api.serverName === undefined ? {} : { serverName: api.serverName }), allowPlainHttpInVpc: api.allowPlainHttpInVpc };
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----/g;
+
+/** The CA bundle's certificates as PEM, each checked to be a CA certificate that has not expired; issues name the file and the reason. */
+function readCaBundle(value: string, options: ParseFleetOptions, issues: FleetIssue[]): string | undefined {
+  const path = 'halt.adminApi.caBundle';
+  const inline = value.trimStart().startsWith('-----BEGIN');
+  let pem = value;
+  let label = 'the PEM given';
+  if (!inline) {
+    if (options.baseDirectory === undefined) {
+      issues.push({ path, message: `${value}: a fleet document read without its file cannot resolve a relative path; give the PEM itself` });
+      return undefined;
+    }
+    const file = resolve(options.baseDirectory, value);
+    label = `${value} (${file})`;
+    try {
+      pem = readFileSync(file, 'utf8');
+    } catch (error) {
+      issues.push({ path, message: `${label} cannot be read: ${(error as Error).message}` });
+      return undefined;
+    }
+  }
+  const blocks = pem.match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) {
+    issues.push({ path, message: `${label} holds no PEM certificate (-----BEGIN CERTIFICATE-----)` });
+    return undefined;
+  }
+  const before = issues.length;
+  blocks.forEach((block, index) => {
+    const which = blocks.length === 1 ? 'its certificate' : `certificate ${index + 1}`;
+    let certificate: X509Certificate;
+    try {
+      certificate = new X509Certificate(block);
+    } catch (error) {
+      issues.push({ path, message: `${label}: ${which} is not a valid X.509 certificate (${(error as Error).message})` });
+      return;
+    }
+    const subject = certificate.subject.replace(/\n/g, ', ');
+    if (!certificate.ca) issues.push({ path, message: `${label}: ${which} (${subject}) is not a CA certificate (basicConstraints CA:FALSE)` });
+    if (Date.parse(certificate.validTo) < Date.now()) issues.push({ path, message: `${label}: ${which} (${subject}) expired on ${certificate.validTo}` });
+  });
+  return issues.length === before ? `${blocks.join('\n')}\n` : undefined;
+}
+
+/**
+ * The resolved fleet as a fleet document again, for the functions' bundled fleet.json: parseFleet
+ * gives the same Fleet back. Files the fleet file named are already inlined (the CA bundle's PEM),
+ * so it needs no directory; keys other features add pass through unchanged.
+ */
+export function fleetDocument(fleet: Fleet): Record<string, unknown> {
+  const { deployOrder: _order, services, secrets, ...rest } = fleet;
+  return {
+    ...rest,
+    secrets: Object.fromEntries(Object.entries(secrets).map(([id, { id: _id, ...secret }]) => [id, secret])),
+    services: Object.fromEntries(
+      Object.entries(services).map(([id, { id: _id, judgeMetrics, ...service }]) => [id, { ...service, judge: { metrics: judgeMetrics } }]),
+    ),
   };
 }
 

@@ -11,7 +11,14 @@
  *   read from Secrets Manager when it started.
  * - The service also polls the halt flag every few seconds, so a halt holds
  *   even if the call is lost.
+ * - Over https (the fleet's `halt.adminApi.scheme`), the admin port speaks TLS
+ *   only and presents the certificate below; a client verifies it as Node does
+ *   (issued by a CA of the bundle it trusts, for the name it checks, in date), and
+ *   a plain-HTTP request to it, or a TLS one to a plain port, fails as on a network.
  */
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { HttpRequest, HttpResponse } from '../../functions/shared/runtime/http';
 import type { Fleet } from '../fleet/fleet';
 import type { SeededRandom } from './deterministic';
@@ -25,6 +32,12 @@ export const HALT_FLAG_POLL_MS = 5_000;
 export const ORDER_CANCEL_RATE_PER_SECOND = 10;
 /** The environment variable that carries the admin API token into trading tasks. */
 export const ADMIN_TOKEN_VARIABLE = 'ADMIN_API_TOKEN';
+
+/**
+ * The certificate the trading services' admin APIs present over https: issued for
+ * admin.trading.internal by the example fleet's CA (examples/certs/trading-ca.pem).
+ */
+export const ADMIN_API_CERTIFICATE = readFileSync(new URL('./certs/trading-admin-api.pem', import.meta.url), 'utf8');
 
 export interface AppState {
   readonly taskArn: string;
@@ -56,6 +69,8 @@ export interface ApplicationsContext {
   readonly haltFlag: () => HaltFlagView | undefined;
   /** The AWSCURRENT value and version of a secret, by ARN or name. */
   readonly currentSecret: (secretId: string) => { value: string; versionId: string } | undefined;
+  /** The admin APIs' certificate (PEM) over https. @default ADMIN_API_CERTIFICATE */
+  readonly adminApiCertificate?: string;
 }
 
 export class SimulatedApplications {
@@ -128,7 +143,7 @@ export class SimulatedApplications {
   }
 
   /** The network: a request to a task's private IP reaches its application, or times out / is refused. */
-  async request({ method, url, headers, body, timeoutMs }: HttpRequest): Promise<HttpResponse> {
+  async request({ method, url, headers, body, timeoutMs, tls }: HttpRequest): Promise<HttpResponse> {
     const parsed = new URL(url);
     const task = this.context.ecs.taskByIp(parsed.hostname);
     if (!task || task.lastStatus !== 'RUNNING') {
@@ -140,8 +155,37 @@ export class SimulatedApplications {
     if (!ports.includes(Number(parsed.port || 80))) {
       throw Object.assign(new Error(`connect ECONNREFUSED ${parsed.host}`), { name: 'ECONNREFUSED' });
     }
+    const service = Object.values(this.context.fleet.services).find((s) => task.group === `service:${s.ecsServiceName}`);
+    const tlsPort = this.context.fleet.halt?.adminApi.scheme === 'https' && service?.halt?.adminPort === Number(parsed.port || 80);
+    if (tlsPort && parsed.protocol !== 'https:') {
+      // The TLS listener drops a request that does not open with a handshake.
+      throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    }
+    if (!tlsPort && parsed.protocol === 'https:') {
+      throw Object.assign(new Error(`write EPROTO ${parsed.host}: SSL routines:ssl3_get_record:wrong version number`), { code: 'EPROTO' });
+    }
+    if (tlsPort) this.verifyCertificate(parsed.hostname, tls);
     if (!parsed.pathname.startsWith('/admin/')) return answerHttp(this.behaviourOf(task), parsed.pathname);
     return this.admin(task, method, parsed.pathname, headers ?? {}, body);
+  }
+
+  /** The client's side of the handshake, as Node checks it: a trusted issuer, the certificate's dates, then the name. */
+  private verifyCertificate(host: string, tls: HttpRequest['tls']): void {
+    const certificate = new X509Certificate(this.context.adminApiCertificate ?? ADMIN_API_CERTIFICATE);
+    // Without a bundle the client trusts the public CAs only, which issue no certificates for internal names.
+    const trusted = splitPem(tls?.ca ?? '').some((ca) => certificate.checkIssued(ca) && certificate.verify(ca.publicKey));
+    if (!trusted) throw Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    const now = Date.now();
+    if (now > Date.parse(certificate.validTo)) throw Object.assign(new Error('certificate has expired'), { code: 'CERT_HAS_EXPIRED' });
+    if (now < Date.parse(certificate.validFrom)) throw Object.assign(new Error('certificate is not yet valid'), { code: 'CERT_NOT_YET_VALID' });
+    const name = tls?.serverName ?? host;
+    const matches = isIP(name) ? certificate.checkIP(name) !== undefined : certificate.checkHost(name) !== undefined;
+    if (!matches) {
+      const which = isIP(name) ? `IP: ${name} is not in the cert's list: ` : `Host: ${name}. is not in the cert's altnames: `;
+      throw Object.assign(new Error(`Hostname/IP does not match certificate's altnames: ${which}${certificate.subjectAltName ?? ''}`), {
+        code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+      });
+    }
   }
 
   private admin(task: TaskRecord, method: string, path: string, headers: Readonly<Record<string, string>>, body: string | undefined): HttpResponse {
@@ -189,3 +233,14 @@ export class SimulatedApplications {
 const workingOrders = (random: { next(): number }): number => 10 + Math.floor(random.next() * 30);
 
 const json = (status: number, body: unknown): HttpResponse => ({ status, body: JSON.stringify(body) });
+
+/** The certificates of a PEM bundle; text that is not a certificate trusts nothing, as in OpenSSL. */
+function splitPem(pem: string): X509Certificate[] {
+  return (pem.match(/-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----/g) ?? []).flatMap((block) => {
+    try {
+      return [new X509Certificate(block)];
+    } catch {
+      return [];
+    }
+  });
+}

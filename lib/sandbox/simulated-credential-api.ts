@@ -8,6 +8,7 @@
  *   string newPassword of at least 16 characters.
  * - `GET <url>/session` with Basic auth: 200 when the password is the current
  *   one, 401 otherwise.
+ * - https only: a plain-HTTP request finds no listener (connection refused).
  *
  * Kept simple on purpose: one valid password per account. A change takes effect
  * at once and the old password stops working, so until the consumers restart
@@ -90,6 +91,10 @@ export class SimulatedCredentialApi {
 
   async request({ method, url, headers, body }: HttpRequest): Promise<HttpResponse> {
     const parsed = safeUrl(url);
+    // The APIs listen on https only (certificates from a public CA); nothing answers on port 80.
+    if (parsed && parsed.protocol !== 'https:') {
+      throw Object.assign(new Error(`connect ECONNREFUSED ${parsed.hostname}:${parsed.port || 80}`), { code: 'ECONNREFUSED' });
+    }
     const provider = parsed
       ? this.providers.find((p) => p.host === parsed.host && (parsed.pathname === p.pathname || parsed.pathname.startsWith(`${p.pathname}/`)))
       : undefined;

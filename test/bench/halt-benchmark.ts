@@ -51,7 +51,7 @@ export function fleetOfTradingServices(count: number): Fleet {
     };
   }
   // The example's managed secrets name services this fleet does not have; the admin token (halt.adminTokenSecret) stays.
-  return parseFleet({ ...raw, secrets: {}, services }, `example fleet with ${count} trading services`);
+  return parseFleet({ ...raw, secrets: {}, services }, `example fleet with ${count} trading services`, { baseDirectory: 'examples' });
 }
 
 interface HaltMeasurement {

@@ -40,7 +40,7 @@ function fleetWith(change: (raw: { services: Record<string, Record<string, unkno
     release: Record<string, unknown>;
   };
   change(raw);
-  return parseFleet(raw, 'benchmark fleet');
+  return parseFleet(raw, 'benchmark fleet', { baseDirectory: 'examples' });
 }
 
 interface BadRelease {

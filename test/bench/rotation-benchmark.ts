@@ -25,7 +25,7 @@ export function fleetWithFiveConsumers(): Fleet {
   const secret = raw.secrets[SECRET];
   if (!secret) throw new Error(`examples/trading-fleet.yaml has no ${SECRET}`);
   secret.consumers = CONSUMERS;
-  return parseFleet(raw, `example fleet, ${SECRET} with ${CONSUMERS.length} consumers`);
+  return parseFleet(raw, `example fleet, ${SECRET} with ${CONSUMERS.length} consumers`, { baseDirectory: 'examples' });
 }
 
 /** The secret version each running task of the consumers started with. */

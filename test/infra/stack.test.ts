@@ -6,6 +6,8 @@
  */
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AssureStack } from '../../lib/assure-stack';
@@ -14,6 +16,7 @@ import type { Fleet } from '../../lib/fleet/fleet';
 import { classifiedAlarms, fleetAlarms, tradingServices } from '../../lib/fleet/fleet';
 import { placeholders, readAsl } from '../../lib/workflows/asl';
 import { HANDLER_GRANTS } from '../../lib/constructs/handler-grants';
+import { WILDCARD_ONLY_ACTIONS, WILDCARD_ONLY_POLICY_ID } from '../../lib/constructs/nag';
 import { pascalCase } from '../../lib/naming';
 import { ALL_SPECS, WORKFLOW_SPECS } from '../../lib/workflows/registry';
 import { allFunctions, functionArnPlaceholder } from '../../lib/workflows/workflow-spec';
@@ -26,13 +29,18 @@ interface Statement {
   readonly Condition?: Record<string, unknown>;
 }
 
-function synthesize(fleet: Fleet): { stack: AssureStack; template: Template } {
+/** The stack, not yet synthesized (cdk-nag reads the constructs; the stack can still be changed). */
+function build(fleet: Fleet): AssureStack {
   // Skip esbuild here: the benchmark bundles for real, these tests look at the template.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new AssureStack(app, 'Test', {
+  return new AssureStack(app, 'Test', {
     fleet,
     ...(fleet.account ? { env: { account: fleet.account, region: fleet.region } } : {}),
   });
+}
+
+function synthesize(fleet: Fleet): { stack: AssureStack; template: Template } {
+  const stack = build(fleet);
   return { stack, template: Template.fromStack(stack) };
 }
 
@@ -330,42 +338,45 @@ describe('Assure stack', () => {
 
   it('pages through topics whose customer-managed key lets CloudWatch alarms in this account publish', () => {
     const resources = template.toJSON().Resources as Record<string, { Type: string; Properties?: Record<string, unknown> }>;
-    const alarmsWithActions = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(
-      ([, alarm]) => ((alarm as { Properties: { AlarmActions?: unknown[] } }).Properties.AlarmActions ?? []).length > 0,
-    );
-    expect(alarmsWithActions.length).toBeGreaterThan(0);
+    // Every action of every alarm, in any state: each must be a topic of this stack (an ARN from elsewhere could not be checked).
+    type AlarmActions = Partial<Record<'AlarmActions' | 'OKActions' | 'InsufficientDataActions', unknown[]>>;
+    const alarmActions = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).flatMap(([alarmId, alarm]) => {
+      const props = (alarm as { Properties: AlarmActions }).Properties;
+      return [...(props.AlarmActions ?? []), ...(props.OKActions ?? []), ...(props.InsufficientDataActions ?? [])].map((action) => [alarmId, action] as const);
+    });
+    expect(alarmActions.length).toBeGreaterThan(0);
     let topicActions = 0;
-    for (const [alarmId, alarm] of alarmsWithActions) {
-      for (const action of (alarm as { Properties: { AlarmActions: unknown[] } }).Properties.AlarmActions) {
-        const topicId = (action as { Ref?: string }).Ref;
-        if (!topicId || resources[topicId]?.Type !== 'AWS::SNS::Topic') continue;
-        topicActions += 1;
-        // A customer-managed key in this stack (the AWS-managed alias/aws/sns cannot grant CloudWatch).
-        const keyRef = resources[topicId]?.Properties?.KmsMasterKeyId as { 'Fn::GetAtt'?: [string, string] } | undefined;
-        const keyId = keyRef?.['Fn::GetAtt']?.[0];
-        expect(keyId && resources[keyId]?.Type, `${alarmId} → ${topicId}`).toBe('AWS::KMS::Key');
-        const key = resources[keyId as string]?.Properties as {
-          EnableKeyRotation?: boolean;
-          KeyPolicy: { Statement: Statement[] & { Principal?: unknown }[] };
-        };
-        expect(key.EnableKeyRotation, keyId).toBe(true);
-        const grants = key.KeyPolicy.Statement.filter(
-          (st) =>
-            st.Effect === 'Allow' && JSON.stringify((st as { Principal?: unknown }).Principal) === JSON.stringify({ Service: 'cloudwatch.amazonaws.com' }),
-        );
-        expect(grants, keyId).toHaveLength(1);
-        const grant = grants[0] as Statement;
-        expect(actions(grant).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
-        expect(grant.Condition).toEqual({
-          StringEquals: { 'aws:SourceAccount': '111122223333' },
-          ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:eu-west-2:111122223333:alarm:*']] } },
-        });
-      }
+    for (const [alarmId, action] of alarmActions) {
+      const topicId = (action as { Ref?: string }).Ref;
+      expect(topicId && resources[topicId]?.Type, `${alarmId}: ${JSON.stringify(action)}`).toBe('AWS::SNS::Topic');
+      if (!topicId) continue;
+      topicActions += 1;
+      // A customer-managed key in this stack (the AWS-managed alias/aws/sns cannot grant CloudWatch).
+      const keyRef = resources[topicId]?.Properties?.KmsMasterKeyId as { 'Fn::GetAtt'?: [string, string] } | undefined;
+      const keyId = keyRef?.['Fn::GetAtt']?.[0];
+      expect(keyId && resources[keyId]?.Type, `${alarmId} → ${topicId}`).toBe('AWS::KMS::Key');
+      const key = resources[keyId as string]?.Properties as {
+        EnableKeyRotation?: boolean;
+        KeyPolicy: { Statement: Statement[] & { Principal?: unknown }[] };
+      };
+      expect(key.EnableKeyRotation, keyId).toBe(true);
+      const grants = key.KeyPolicy.Statement.filter(
+        (st) => st.Effect === 'Allow' && JSON.stringify((st as { Principal?: unknown }).Principal) === JSON.stringify({ Service: 'cloudwatch.amazonaws.com' }),
+      );
+      expect(grants, keyId).toHaveLength(1);
+      const grant = grants[0] as Statement;
+      // What publishing to an encrypted topic needs (an action pattern in a key policy matches as in IAM).
+      const allows = (needed: string): boolean => actions(grant).some((a) => new RegExp(`^${a.replace(/\*/g, '.*')}$`).test(needed));
+      expect(allows('kms:Decrypt') && allows('kms:GenerateDataKey'), keyId).toBe(true);
+      expect(grant.Condition).toEqual({
+        StringEquals: { 'aws:SourceAccount': '111122223333' },
+        ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:eu-west-2:111122223333:alarm:*']] } },
+      });
     }
     expect(topicActions).toBeGreaterThan(0);
     // Whoever else publishes (functions, the halt state machine) may use the key for exactly that.
     const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0] as string;
-    const keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0] as string;
+    const keyId = (resources[topicId]?.Properties?.KmsMasterKeyId as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const haltMachineRole = Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('HaltStateMachineRole'))?.[1] as Policy;
     expect(haltMachineRole.Properties.PolicyDocument.Statement).toContainEqual(expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: topicId } }));
     expect(haltMachineRole.Properties.PolicyDocument.Statement).toContainEqual(
@@ -423,8 +434,11 @@ describe('Assure stack', () => {
       Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: Statement[] } };
     }[];
     const statements = policies.filter((p) => p.Properties.Roles.some((r) => r.Ref === roleId)).flatMap((p) => p.Properties.PolicyDocument.Statement);
-    // (and may put an undeliverable start in the schedules' dead-letter queue).
-    expect(new Set(statements.flatMap(actions))).toEqual(new Set(['states:StartExecution', 'sqs:SendMessage']));
+    // (and may put an undeliverable start in the schedules' dead-letter queue, and use the state machine's key for it).
+    expect(new Set(statements.flatMap(actions))).toEqual(new Set(['states:StartExecution', 'sqs:SendMessage', 'kms:Decrypt', 'kms:GenerateDataKey']));
+    const keyUse = statements.find((st) => actions(st).includes('kms:GenerateDataKey'));
+    expect(JSON.stringify(keyUse?.Condition)).toContain(':stateMachine:assure-prod-scale');
+    expect(JSON.stringify(keyUse?.Condition)).not.toContain(':stateMachine:assure-prod-deploy');
     const starts = statements.filter((st) => actions(st).includes('states:StartExecution')).flatMap(resources);
     expect(new Set(starts.map((r) => JSON.stringify(r))).size).toBe(1);
     expect(JSON.stringify(starts)).toContain('ScaleStateMachine');
@@ -510,6 +524,123 @@ describe('Assure stack', () => {
   it('passes the cdk-nag AWS Solutions checks (with reviewed acknowledgements only)', () => {
     const report = new AwsSolutionsChecks().validateScope(stack);
     expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+  });
+
+  it('fails cdk-nag on a new "*" resource in any role, and confines "*" to actions that support nothing narrower', () => {
+    const fresh = build(fleet);
+    const findings = (): string[] =>
+      new AwsSolutionsChecks()
+        .validateScope(fresh)
+        .violations.filter((v) => v.ruleName.startsWith('AwsSolutions-IAM5'))
+        .flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath}`));
+    expect(findings()).toEqual([]);
+    // A wildcard-only action on "*" goes to the role's acknowledged policy of such actions: still clean.
+    const hook = fresh.workflows.deploy.functions.JudgeDeploymentHook as LambdaFunction;
+    hook.addToRolePolicy(new PolicyStatement({ actions: ['ecs:DescribeTaskDefinition'], resources: ['*'] }));
+    expect(findings()).toEqual([]);
+    // Any other action on "*", in a function's role, a state machine's role or a role of its own: each fails where it is.
+    hook.addToRolePolicy(new PolicyStatement({ actions: ['ecs:DescribeServices', 'ecs:DescribeTaskDefinition'], resources: ['*'] }));
+    fresh.workflows.halt.stateMachine?.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: ['*'] }));
+    new Role(fresh, 'Extra', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') }).addToPolicy(
+      new PolicyStatement({ actions: ['xray:PutTraceSegments'], resources: ['*'] }),
+    );
+    expect(findings().sort()).toEqual([
+      'AwsSolutions-IAM5[Resource::*] Test/Deploy/JudgeDeploymentHook/Role/DefaultPolicy/Resource',
+      'AwsSolutions-IAM5[Resource::*] Test/Extra/DefaultPolicy/Resource',
+      'AwsSolutions-IAM5[Resource::*] Test/Halt/StateMachineRole/DefaultPolicy/Resource',
+    ]);
+    // And no role holds "*" for anything else anywhere: every acknowledged "*" policy holds wildcard-only actions alone.
+    const confined = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.includes(WILDCARD_ONLY_POLICY_ID));
+    expect(confined.length).toBeGreaterThan(ALL_FUNCTIONS.length);
+    for (const [, policy] of confined as [string, Policy][]) {
+      for (const statement of policy.Properties.PolicyDocument.Statement) {
+        expect(statement.Resource).toBe('*');
+        for (const action of actions(statement)) expect(Object.keys(WILDCARD_ONLY_ACTIONS)).toContain(action);
+      }
+    }
+  });
+
+  it('lets every service invoke a function only from the resource it names (SourceArn), or its account where AWS has no ARN', () => {
+    const resources = template.toJSON().Resources as Record<string, { Type: string }>;
+    const permissions = Object.entries(template.findResources('AWS::Lambda::Permission')) as [
+      string,
+      { Properties: { Principal: string; SourceArn?: unknown; SourceAccount?: unknown } },
+    ][];
+    const byService = permissions.filter(([, p]) => typeof p.Properties.Principal === 'string' && p.Properties.Principal.endsWith('.amazonaws.com'));
+    expect(byService.length).toBeGreaterThan(0);
+    for (const [id, { Properties: p }] of byService) {
+      expect(p.SourceArn ?? p.SourceAccount, id).toBeDefined();
+      if (p.Principal === 'events.amazonaws.com') {
+        // The rule that targets the function, in this stack.
+        const rule = (p.SourceArn as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
+        expect(rule && resources[rule]?.Type, id).toBe('AWS::Events::Rule');
+      }
+      if (p.Principal === 'secretsmanager.amazonaws.com') {
+        expect(JSON.stringify(p.SourceArn), id).toMatch(/:secretsmanager:eu-west-2:111122223333:secret:[^*]+-\?{6}"/);
+        expect(p.SourceAccount, id).toBe('111122223333');
+      }
+    }
+    // Every rule that targets a function has its permission.
+    const ruleTargets = Object.entries(template.findResources('AWS::Events::Rule')).filter(([, r]) => JSON.stringify(r).includes('Function'));
+    for (const [ruleId] of ruleTargets) {
+      expect(
+        byService.some(([, { Properties: p }]) => JSON.stringify(p.SourceArn) === JSON.stringify({ 'Fn::GetAtt': [ruleId, 'Arn'] })),
+        ruleId,
+      ).toBe(true);
+    }
+  });
+
+  it("encrypts every log group and state machine with a rotated customer key that CloudWatch Logs may use for Assure's log groups only", () => {
+    const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    const keyOf = (ref: unknown): string | undefined => (ref as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
+    const groups = Object.entries(template.findResources('AWS::Logs::LogGroup'));
+    expect(groups).toHaveLength(ALL_FUNCTIONS.length + WORKFLOW_SPECS.length);
+    const keys = new Set(groups.map(([id, g]) => keyOf((g as { Properties: { KmsKeyId?: unknown } }).Properties.KmsKeyId) ?? `none for ${id}`));
+    const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as {
+      Properties: { EncryptionConfiguration?: { Type: string; KmsKeyId: unknown } };
+    }[];
+    for (const machine of machines) {
+      expect(machine.Properties.EncryptionConfiguration?.Type).toBe('CUSTOMER_MANAGED_KMS_KEY');
+      keys.add(keyOf(machine.Properties.EncryptionConfiguration?.KmsKeyId) ?? 'none for a state machine');
+    }
+    expect(keys.size).toBe(1);
+    const [keyId] = [...keys] as [string];
+    expect(resources[keyId]?.Type).toBe('AWS::KMS::Key');
+    const key = resources[keyId]?.Properties as { EnableKeyRotation: boolean; KeyPolicy: { Statement: (Statement & { Principal?: unknown })[] } };
+    expect(key.EnableKeyRotation).toBe(true);
+    const logs = key.KeyPolicy.Statement.filter((st) => JSON.stringify(st.Principal) === JSON.stringify({ Service: 'logs.eu-west-2.amazonaws.com' }));
+    expect(logs).toHaveLength(1);
+    expect(actions(logs[0] as Statement).sort()).toEqual(['kms:Decrypt*', 'kms:Describe*', 'kms:Encrypt*', 'kms:GenerateDataKey*', 'kms:ReEncrypt*']);
+    expect(JSON.stringify(logs[0]?.Condition)).toBe(
+      JSON.stringify({
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': [
+            'arn:aws:logs:eu-west-2:111122223333:log-group:/aws/lambda/assure-prod-*',
+            'arn:aws:logs:eu-west-2:111122223333:log-group:/aws/vendedlogs/states/assure-prod-*',
+          ].map((arn) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, arn.slice('arn:aws'.length)]] })),
+        },
+      }),
+    );
+    // No principal may create a grant on either key except for an AWS resource or as an AWS service.
+    for (const [id, k] of Object.entries(template.findResources('AWS::KMS::Key'))) {
+      expect((k as { Properties: { KeyPolicy: { Statement: unknown[] } } }).Properties.KeyPolicy.Statement, id).toContainEqual(
+        expect.objectContaining({
+          Effect: 'Deny',
+          Action: 'kms:CreateGrant',
+          Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+        }),
+      );
+    }
+    // Whoever starts, reads or answers an execution may use the key for those state machines alone.
+    const keyUse = (id: string): string =>
+      JSON.stringify(
+        statementsOf(template, id).find((st) => actions(st).includes('kms:GenerateDataKey') && JSON.stringify(st.Resource).includes(keyId))?.Condition,
+      );
+    expect(keyUse('AlarmRoutingRouteAlarmEvent')).toContain(':stateMachine:assure-prod-halt');
+    expect(keyUse('AlarmRoutingRouteAlarmEvent')).toContain(':stateMachine:assure-prod-deploy"'); // it ends a soak's wait
+    expect(keyUse('AlarmRoutingRouteAlarmEvent')).not.toContain(':stateMachine:assure-prod-release"');
+    expect(keyUse('DeployHandleDeploymentEvent')).toContain(':stateMachine:assure-prod-rotate-secret');
+    expect(keyUse('DeployJudgeDeploymentHook')).toBe(undefined);
   });
 
   it('synthesises without an account or region in the fleet file (deploy-time environment)', () => {

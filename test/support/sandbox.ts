@@ -20,6 +20,7 @@ import { AT_LEAST_ONCE_UNORDERED, type AwsEvent, type EventDeliveryOptions } fro
 import type { ExecutionRecord } from '../../lib/sandbox/simulated-step-functions';
 import type { ImageBehaviour } from '../../lib/sandbox/simulated-workloads';
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parse } from 'yaml';
 import { EXAMPLE_FLEET_FILE } from './handler-deps';
 
@@ -33,7 +34,8 @@ afterEach(() => {
 export function fleetWith(change: (raw: Record<string, unknown>) => void = () => undefined): Fleet {
   const raw = parse(readFileSync(EXAMPLE_FLEET_FILE, 'utf8')) as Record<string, unknown>;
   change(raw);
-  return parseFleet(raw, 'test fleet');
+  // The example's CA bundle path is relative to the example file.
+  return parseFleet(raw, 'test fleet', { baseDirectory: dirname(EXAMPLE_FLEET_FILE) });
 }
 
 /** The event delivery the scenario suites run with, from ASSURE_SANDBOX_DELIVERY. */

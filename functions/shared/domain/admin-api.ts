@@ -5,9 +5,10 @@
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { Task } from '@aws-sdk/client-ecs';
-import type { FleetService } from '../../../lib/fleet/fleet';
+import type { Fleet, FleetService } from '../../../lib/fleet/fleet';
 import { describeServiceTasks, privateIp, taskId } from './ecs-tasks';
 import type { HandlerDeps } from '../runtime/handler';
+import type { HttpRequest } from '../runtime/http';
 
 type AdminDeps = Pick<HandlerDeps<'ecs' | 'secretsManager'>, 'clients' | 'fleet' | 'http'>;
 
@@ -69,6 +70,42 @@ export async function readAdminToken(deps: AdminDeps): Promise<AdminToken | unde
   });
 }
 
+/**
+ * The scheme and TLS settings of every admin API call: https verified against the fleet's CA
+ * bundle, unless the fleet file allows plain HTTP inside the VPC (halt.adminApi). The fleet
+ * schema refuses anything else, so a fleet without halt settings (no token, no call) is the only
+ * other case.
+ */
+function adminTransport(fleet: Fleet): { scheme: 'https' | 'http'; tls?: HttpRequest['tls'] } {
+  const api = fleet.halt?.adminApi;
+  if (api?.scheme === 'http') return { scheme: 'http' };
+  if (!api) throw new Error('The fleet file configures no admin API (halt.adminApi)');
+  return { scheme: 'https', tls: { ca: api.caBundle, ...(api.serverName === undefined ? {} : { serverName: api.serverName }) } };
+}
+
+/** Node's TLS verification failures (OpenSSL's and Node's own codes): the certificate, not the network, stopped the call. */
+const TLS_VERIFICATION_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** Why a call got no answer; a certificate failure says which fleet settings it was checked against. */
+function connectionFailure(error: Error): string {
+  const code = (error as Error & { code?: unknown }).code;
+  if (typeof code === 'string' && TLS_VERIFICATION_CODES.has(code)) {
+    return `TLS certificate refused (${code}: ${error.message}); checked against halt.adminApi.caBundle and serverName`;
+  }
+  return error.message;
+}
+
 export interface TaskAnswer {
   readonly task: string;
   readonly ip: string;
@@ -87,6 +124,7 @@ export async function callAdminApi(
 ): Promise<TaskAnswer[]> {
   const tasks = (await describeServiceTasks(deps, deps.fleet.cluster, service.ecsServiceName, 'RUNNING')).filter((t: Task) => t.lastStatus === 'RUNNING');
   const port = service.halt?.adminPort ?? 8080;
+  const transport = adminTransport(deps.fleet);
   return Promise.all(
     tasks.map(async (task): Promise<TaskAnswer> => {
       const ip = privateIp(task) ?? 'unknown';
@@ -94,7 +132,8 @@ export async function callAdminApi(
         const call = (authorization: string) =>
           deps.http({
             method,
-            url: `http://${ip}:${port}${path}`,
+            url: `${transport.scheme}://${ip}:${port}${path}`,
+            ...(transport.tls ? { tls: transport.tls } : {}),
             headers: { authorization, 'content-type': 'application/json' },
             ...(body ? { body: JSON.stringify(body) } : {}),
             timeoutMs: 3_000,
@@ -107,7 +146,7 @@ export async function callAdminApi(
         }
         return { task: taskId(task), ip, status: response.status, body: token.redactFrom(response.body).slice(0, 300) };
       } catch (error) {
-        return { task: taskId(task), ip, status: 'unreachable', body: token.redactFrom((error as Error).message).slice(0, 200) };
+        return { task: taskId(task), ip, status: 'unreachable', body: token.redactFrom(connectionFailure(error as Error)).slice(0, 200) };
       }
     }),
   );

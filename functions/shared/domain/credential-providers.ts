@@ -23,7 +23,7 @@ export const CREDENTIAL_API_TIMEOUT_MS = 5_000;
 const basic = (username: string, password: string): string => `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
 
 /**
- * `http-credential-api`: `POST <url>/credentials` with HTTP Basic auth
+ * `http-credential-api` (https only): `POST <url>/credentials` with HTTP Basic auth
  * (username:current) and `{"newPassword"}` changes the password (any 2xx);
  * `GET <url>/session` with Basic username:password answers 200 when the password
  * is accepted. Anything else is a refusal, named by its status only (a 401 page
@@ -58,6 +58,8 @@ export class HttpCredentialApiProvider implements CredentialProvider {
   }
 
   private async call(method: 'GET' | 'POST', url: string, request: { headers: Record<string, string>; body?: string }): Promise<HttpResponse> {
+    // The fleet schema already refuses other URLs; a password must never leave in cleartext even so.
+    if (!url.startsWith('https://')) throw new CredentialProviderUnavailableError(`${method} ${url} not sent: credentials go to https URLs only`);
     try {
       return await this.http({ method, url, ...request, timeoutMs: this.timeoutMs });
     } catch (error) {

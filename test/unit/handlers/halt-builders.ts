@@ -27,6 +27,7 @@ import type { Halt } from '../../../functions/shared/domain/halt-plan';
 import type { HaltFlag } from '../../../functions/shared/domain/halt-flag';
 import type { HttpClient, HttpRequest, HttpResponse } from '../../../functions/shared/runtime/http';
 import type { Resume } from '../../../functions/shared/domain/resume-plan';
+import { readFileSync } from 'node:fs';
 import type { Fleet } from '../../../lib/fleet/fleet';
 import { type TestDeps, testConfig } from '../../support/handler-deps';
 import { buildTask, taskDefinitionArn } from './builders';
@@ -35,6 +36,8 @@ import { buildTask, taskDefinitionArn } from './builders';
 export const TRADING_SERVICES = ['market-data', 'risk-engine', 'order-gateway'] as const;
 /** examples/trading-fleet.yaml: halt.adminTokenSecret. */
 export const ADMIN_TOKEN_SECRET = 'prod/trading/admin-api-token';
+/** examples/trading-fleet.yaml: halt.adminApi, the CA bundle and name every admin API call verifies the task's certificate against. */
+export const ADMIN_API_TLS = { ca: readFileSync('examples/certs/trading-ca.pem', 'utf8'), serverName: 'admin.trading.internal' };
 /** The admin API token the secret holds: it must never leave the Authorization header. */
 export const ADMIN_TOKEN = 'tok_live_9f8e7d6c5b4a39281706f5e4d3c2b1a0';
 

@@ -12,6 +12,7 @@ import type { HttpResponse } from '../../../functions/shared/runtime/http';
 import { lambdaContext, type TestDeps, testDeps } from '../../support/handler-deps';
 import { auditRecords, auditTrail, buildTask } from './builders';
 import {
+  ADMIN_API_TLS,
   ADMIN_TOKEN,
   ADMIN_TOKEN_SECRET,
   allRequests,
@@ -79,18 +80,19 @@ describe('send-halt-commands', () => {
   it("sends the halt id and reason with the bearer token, on each service's admin port", async () => {
     await send();
 
-    // order-gateway's admin API listens on 8081 (halt.adminPort); the others on their health port.
+    // order-gateway's admin API listens on 8081 (halt.adminPort); the others on 8443 (https's default), each verified against the fleet's CA bundle.
     expect(requestsTo(deps, '10.0.4.11')).toEqual([
       {
         method: 'POST',
-        url: 'http://10.0.4.11:8081/admin/halt',
+        url: 'https://10.0.4.11:8081/admin/halt',
+        tls: ADMIN_API_TLS,
         headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
         body: JSON.stringify({ reason: buildHalt().reason, haltId: buildHalt().haltId }),
         timeoutMs: 3000,
       },
     ]);
-    expect(requestsTo(deps, '10.0.2.11')[0]?.url).toBe('http://10.0.2.11:8080/admin/halt');
-    expect(requestsTo(deps, '10.0.3.13')[0]?.url).toBe('http://10.0.3.13:8080/admin/halt');
+    expect(requestsTo(deps, '10.0.2.11')[0]?.url).toBe('https://10.0.2.11:8443/admin/halt');
+    expect(requestsTo(deps, '10.0.3.13')[0]?.url).toBe('https://10.0.3.13:8443/admin/halt');
   });
 
   it('reads the token once, from the secret the fleet file names, and not its previous value while every task accepts it', async () => {
@@ -168,6 +170,31 @@ describe('send-halt-commands', () => {
         failures: ['order-gateway-3 (10.0.4.13): unreachable connect ETIMEDOUT 10.0.4.13:8081', 'order-gateway-4 (10.0.4.14): 401 {"error":"unauthorized"}'],
       },
     ]);
+  });
+
+  it('names the fleet settings a refused certificate was checked against', async () => {
+    answers.set('10.0.4.13', Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }));
+
+    const result = await send();
+
+    expect(result.services[2]?.failures).toEqual([
+      'order-gateway-3 (10.0.4.13): unreachable TLS certificate refused (UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate); checked against halt.adminApi.caBundle and serverName',
+    ]);
+  });
+
+  it('calls over plain HTTP, with no CA bundle, only when the fleet allows it inside the VPC', async () => {
+    const halt = deps.fleet.halt;
+    if (!halt) throw new Error('the example fleet has halt settings');
+    const services = Object.fromEntries(
+      Object.entries(deps.fleet.services).map(([id, s]) => [id, s.halt && id !== 'order-gateway' ? { ...s, halt: { ...s.halt, adminPort: 8080 } } : s]),
+    );
+    deps = { ...deps, fleet: { ...deps.fleet, services, halt: { ...halt, adminApi: { scheme: 'http', allowPlainHttpInVpc: true } } } };
+
+    await send();
+
+    expect(requestsTo(deps, '10.0.4.11')[0]).toMatchObject({ url: 'http://10.0.4.11:8081/admin/halt' });
+    expect(requestsTo(deps, '10.0.2.11')[0]?.url).toBe('http://10.0.2.11:8080/admin/halt');
+    expect(allRequests(deps).some((r) => 'tls' in r)).toBe(false);
   });
 
   it("keeps at most 300 characters of a task's answer", async () => {

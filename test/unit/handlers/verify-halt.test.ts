@@ -9,6 +9,7 @@ import { verifyHalt } from '../../../functions/verify-halt/core';
 import { type TestDeps, testDeps } from '../../support/handler-deps';
 import { auditRecords, auditTrail } from './builders';
 import {
+  ADMIN_API_TLS,
   ADMIN_TOKEN,
   ADMIN_TOKEN_SECRET,
   allRequests,
@@ -105,12 +106,13 @@ describe('verify-halt: every service confirms', () => {
     expect(requestsTo(deps, '10.0.4.12')).toEqual([
       {
         method: 'GET',
-        url: 'http://10.0.4.12:8081/admin/status',
+        url: 'https://10.0.4.12:8081/admin/status',
+        tls: ADMIN_API_TLS,
         headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
         timeoutMs: 3000,
       },
     ]);
-    expect(requestsTo(deps, '10.0.2.12')[0]?.url).toBe('http://10.0.2.12:8080/admin/status');
+    expect(requestsTo(deps, '10.0.2.12')[0]?.url).toBe('https://10.0.2.12:8443/admin/status');
   });
 
   it('confirms a service that runs no task (a hard stop) without asking it anything', async () => {
