@@ -3,7 +3,7 @@
  * the fleet's alarms, and one construct per workflow.
  */
 import { ArnFormat, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { AnyPrincipal, Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -11,8 +11,9 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { fleetDocument, type Fleet } from './fleet/fleet';
-import { assureConfig, pagingTopicName, pascalCase, resourcePrefix, type WorkflowName, WORKFLOWS } from './naming';
+import { assureConfig, pagingTopicName, pascalCase, resourcePrefix, unarchivedAuditRecordsAlarmName, type WorkflowName, WORKFLOWS } from './naming';
 import { TABLE_LAYOUTS, type TableLayout } from './tables';
+import { AuditArchive } from './constructs/audit-archive';
 import { protectAuditTable } from './constructs/audit-table-policy';
 import { DeployWorkflow } from './constructs/deploy-workflow';
 import { FleetAlarms } from './constructs/fleet-alarms';
@@ -57,6 +58,7 @@ export class AssureStack extends Stack {
         partitionKey: { name: layout.partitionKey, type: AttributeType.STRING },
         ...(layout.sortKey ? { sortKey: { name: layout.sortKey, type: AttributeType.STRING } } : {}),
         ...(layout.timeToLiveAttribute ? { timeToLiveAttribute: layout.timeToLiveAttribute } : {}),
+        ...(layout.stream ? { dynamoStream: StreamViewType[layout.stream] } : {}),
         globalSecondaryIndexes: (layout.globalIndexes ?? []).map((g) => ({
           indexName: g.name,
           partitionKey: { name: g.partitionKey, type: AttributeType.STRING },
@@ -135,6 +137,12 @@ export class AssureStack extends Stack {
     logsAndStateKey.addToResourcePolicy(grantsOnlyForAwsResources());
 
     const alarms = new FleetAlarms(this, 'FleetAlarms', { fleet });
+    const auditArchive = new AuditArchive(this, 'Archive', {
+      fleet,
+      bucketName: config.auditArchiveBucketName,
+      unarchivedAlarmName: unarchivedAuditRecordsAlarmName(fleet.environment),
+    });
+    auditArchive.key.addToResourcePolicy(grantsOnlyForAwsResources());
 
     const workflowProps: WorkflowConstructProps = {
       fleet,
@@ -150,6 +158,7 @@ export class AssureStack extends Stack {
         haltParameter,
         pagingTopic,
         pagingKey,
+        auditArchive: { bucket: auditArchive.bucket, key: auditArchive.key },
         logsAndStateKey,
       }),
       ...(fleet.network ? { network: fleetNetwork(this, fleet) } : {}),
@@ -162,6 +171,9 @@ export class AssureStack extends Stack {
       workflows[spec.name] = workflow;
     }
     this.workflows = workflows as Record<WorkflowName | EventRouteName, WorkflowResources>;
+    const archiver = this.workflows['audit-archive'].functions.ArchiveAuditRecords;
+    if (!archiver) throw new Error('The audit-archive route has no ArchiveAuditRecords function: the audit stream would go unread');
+    auditArchive.archiveFrom(auditTable, archiver, pagingTopic);
 
     for (const workflow of WORKFLOWS) new CfnOutput(this, `${pascalCase(workflow)}StateMachineArn`, { value: config.stateMachineArns[workflow] });
     const approvals = this.workflows.resume.functions.DecideResumeApproval;
@@ -170,6 +182,7 @@ export class AssureStack extends Stack {
     new CfnOutput(this, 'HaltParameterName', { value: haltParameter.parameterName });
     new CfnOutput(this, 'PagingTopicArn', { value: pagingTopic.topicArn });
     new CfnOutput(this, 'AuditTableName', { value: auditTable.tableName });
+    new CfnOutput(this, 'AuditArchiveBucketName', { value: auditArchive.bucket.bucketName });
 
     acknowledgeControlTowerFindings(this, { alarms });
   }

@@ -35,6 +35,9 @@ export const undeliveredEventsAlarmName = (environment: string, group: string): 
 /** The alarm on the scale workflow's schedule dead-letter queue: a scheduled capacity change that did not start. */
 export const undeliveredSchedulesAlarmName = (environment: string): string => `${resourcePrefix(environment)}-scale-undelivered-schedules`;
 
+/** The alarm on the audit stream's dead-letter queue: a record not archived, or an audit record changed or deleted. */
+export const unarchivedAuditRecordsAlarmName = (environment: string): string => `${resourcePrefix(environment)}-audit-unarchived-records`;
+
 /** EventBridge Scheduler's schedule name for a scheduled-capacity entry (at most 64 characters). */
 export const scaleScheduleName = (environment: string, service: string, entry: string): string =>
   `${resourcePrefix(environment)}-scale-${service}-${entry}`.slice(0, 64);
@@ -53,6 +56,13 @@ export const deploymentHookFunctionName = (environment: string): string => funct
 /** The role ECS assumes to invoke the lifecycle hook (lambda:InvokeFunction on that function only). */
 export const deploymentHookRoleName = (environment: string): string => `${resourcePrefix(environment)}-deployment-hook-invoke`;
 
+/**
+ * The audit archive bucket: S3 bucket names are global, so the account and region make it unique
+ * (`assure-<env>-archive-<account>-<region>`: at most 63 characters, with a 20-character environment and the longest region names).
+ */
+export const auditArchiveBucketName = (environment: string, context: AccountContext): string =>
+  `${resourcePrefix(environment)}-archive-${context.account}-${context.region}`;
+
 /** Every name and ARN the handlers need, derived from the environment and the account (no resource lookups). */
 export function assureConfig(fleet: Fleet, context: AccountContext): AssureConfig {
   const prefix = resourcePrefix(fleet.environment);
@@ -64,6 +74,7 @@ export function assureConfig(fleet: Fleet, context: AccountContext): AssureConfi
     lockTableName: `${prefix}-deploy-locks`,
     callbackTableName: `${prefix}-task-callbacks`,
     auditTableName: `${prefix}-audit-trail`,
+    auditArchiveBucketName: auditArchiveBucketName(fleet.environment, context),
     stateTableName: `${prefix}-control-state`,
     haltParameterName: `/assure/${env}/halt`,
     pagingTopicArn: `arn:aws:sns:${context.region}:${context.account}:${pagingTopicName(env)}`,

@@ -11,6 +11,8 @@ export interface TableLayout {
   readonly globalIndexes?: readonly { readonly name: string; readonly partitionKey: string; readonly sortKey: string }[];
   /** Keep the table (deletion protection on, and its point-in-time recovery) when the stack is deleted. */
   readonly retain: boolean;
+  /** The table's stream and what each record carries. @default - no stream */
+  readonly stream?: 'NEW_IMAGE' | 'NEW_AND_OLD_IMAGES';
 }
 
 export const TABLE_LAYOUTS = {
@@ -24,6 +26,8 @@ export const TABLE_LAYOUTS = {
     sortKey: 'sk',
     globalIndexes: [{ name: AUDIT_TRAIL_INDEX, partitionKey: 'trail', sortKey: 'sk' }],
     retain: true,
+    // Feeds the write-once archive; old images too, so an update or deletion is archived with what it destroyed.
+    stream: 'NEW_AND_OLD_IMAGES',
   },
 } as const satisfies Record<'lockTableName' | 'callbackTableName' | 'stateTableName' | 'auditTableName', TableLayout>;
 
@@ -35,6 +39,7 @@ export function createTableInput(name: string, layout: TableLayout): Record<stri
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [...attributes].filter((a): a is string => a !== undefined).map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
     KeySchema: [{ AttributeName: layout.partitionKey, KeyType: 'HASH' }, ...(layout.sortKey ? [{ AttributeName: layout.sortKey, KeyType: 'RANGE' }] : [])],
+    ...(layout.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: layout.stream } } : {}),
     ...(layout.globalIndexes && layout.globalIndexes.length > 0
       ? {
           GlobalSecondaryIndexes: layout.globalIndexes.map((g) => ({

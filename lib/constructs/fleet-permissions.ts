@@ -3,11 +3,12 @@
  * own resources. Workflow constructs pick from these per function, so every
  * grant in the stack reads as "this function may do exactly this, here".
  */
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { ArnFormat, type CfnResource, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
@@ -26,6 +27,8 @@ export interface FleetResources {
   readonly pagingTopic: ITopic;
   /** The paging topic's customer-managed key: publishing encrypts each page with it. */
   readonly pagingKey: IKey;
+  /** The audit trail's write-once bucket and its key. */
+  readonly auditArchive: { readonly bucket: IBucket; readonly key: IKey };
   /** The customer-managed key of the log groups and the state machines (definitions and execution history). */
   readonly logsAndStateKey: IKey;
 }
@@ -80,6 +83,24 @@ export class FleetPermissions {
   /** Reading the audit trail by subject (the table, not its index). */
   queryAudit(): PolicyStatement {
     return this.table(this.resources.auditTable, 'Query');
+  }
+
+  /**
+   * New objects in the audit archive (records, and evidence of tampering), encrypted with its key. Nothing
+   * more: no reads, no deletions, no retention changes (compliance mode refuses those to everyone anyway).
+   */
+  archiveAudit(scope: Construct): PolicyStatement[] {
+    const { bucket, key } = this.resources.auditArchive;
+    const bucketId = this.stack.resolve((bucket.node.defaultChild as CfnResource).logicalId) as string;
+    acknowledgeWildcards(
+      scope,
+      [`<${bucketId}.Arn>/audit/*`, `<${bucketId}.Arn>/tamper/*`],
+      'One object per audit record: the archiver names the keys under these prefixes.',
+    );
+    return [
+      new PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects('audit/*'), bucket.arnForObjects('tamper/*')] }),
+      new PolicyStatement({ actions: ['kms:GenerateDataKey'], resources: [key.keyArn] }),
+    ];
   }
 
   /** Guard-rail claims, capacity snapshots and approvals in the control-state table. */

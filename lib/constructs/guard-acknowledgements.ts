@@ -8,6 +8,7 @@
 import { Validations, type Stack } from 'aws-cdk-lib';
 import type { CfnAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import type { FleetAlarms } from './fleet-alarms';
@@ -56,6 +57,36 @@ export const CONTROL_TOWER_ACKNOWLEDGEMENTS: readonly ControlTowerAcknowledgemen
     resources: (stack) =>
       cfnOf(stack, CfnQueue).filter((q) => JSON.stringify(stack.resolve(q.redriveAllowPolicy)) === JSON.stringify({ redrivePermission: 'denyAll' })),
   },
+  // The audit archive: an Object Lock (WORM) bucket, lib/constructs/audit-archive.ts.
+  ...(
+    [
+      [
+        's3_bucket_logging_enabled_check',
+        'CT.S3.PR.2',
+        "Only the archiver's role may write to the audit archive, and nothing can delete or overwrite a locked version: object-level access belongs to the organisation's CloudTrail data events.",
+      ],
+      [
+        's3_event_notifications_enabled_check',
+        'CT.S3.PR.4',
+        'Nothing acts on a new audit archive object; the archiver fails (and pages) when a write does not succeed.',
+      ],
+      [
+        's3_lifecycle_policy_check',
+        'CT.S3.PR.6',
+        "The audit archive keeps every record at least for the fleet's retention; what happens after it is the firm's records policy, not an automatic expiry.",
+      ],
+      [
+        's3_version_lifecycle_policy_check',
+        'CT.S3.PR.3',
+        'Every audit archive version is evidence (a replaced or hidden record keeps its original version): none expires automatically.',
+      ],
+    ] as const
+  ).map(([rule, control, reason]) => ({
+    rule,
+    control,
+    reason,
+    resources: (stack: Stack) => cfnOf(stack, CfnBucket).filter((b) => b.objectLockEnabled === true),
+  })),
 ];
 
 /** Records each acknowledgement on its resources (read at synthesis by the policy-validation report). */

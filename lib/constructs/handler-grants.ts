@@ -39,7 +39,7 @@ const waitsOnDeployments = (): WorkflowName[] =>
 
 /** The workflow a task-token handler answers: its own. */
 const ownWorkflow = (workflow: GrantContext['workflow']): WorkflowName => {
-  if (workflow === 'alarm-routing') throw new Error('Alarm routing has no state machine whose tasks it could complete');
+  if (workflow === 'alarm-routing' || workflow === 'audit-archive') throw new Error(`${workflow} has no state machine whose tasks it could complete`);
   return workflow;
 };
 
@@ -230,6 +230,9 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
       p.taskResponses('deploy'),
     ],
   },
+
+  // The audit table's stream into the write-once bucket (its stream reads and dead-letter sends come with the event source mapping).
+  'archive-audit-records': { statements: ({ p, scope }) => p.archiveAudit(scope) },
 };
 
 /** The rule Step Functions manages to learn when a nested execution it waits on (`.sync`) closes. */

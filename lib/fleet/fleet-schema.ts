@@ -464,6 +464,14 @@ export const approvalsSchema = z.strictObject({
     .prefault({}),
 });
 
+export const auditSettingsSchema = z.strictObject({
+  /**
+   * How long each archived audit record stays locked (S3 Object Lock, compliance mode): nobody, root
+   * included, can delete or overwrite it before then. SEC 17a-4 and MiFID II expect at least 5 to 7 years.
+   */
+  retentionYears: z.number().int().min(1).max(100).default(7),
+});
+
 export const fleetSchema = z.strictObject({
   /** Short: it prefixes every resource name (Lambda names stop at 64 characters). */
   environment: kebabName.max(20, 'must be at most 20 characters'),
@@ -489,6 +497,8 @@ export const fleetSchema = z.strictObject({
   release: releaseSettingsSchema.prefault({}),
   /** Secrets Assure rotates, with their consumers. */
   secrets: z.record(kebabName, managedSecretSchema).default({}),
+  /** The audit trail's write-once archive. */
+  audit: auditSettingsSchema.prefault({}),
   /** Who is paged, and how often one flapping alarm may page. */
   paging: z
     .strictObject({

@@ -96,6 +96,8 @@ export interface Fleet {
   readonly approvals: ParsedFleet['approvals'];
   readonly release: ParsedFleet['release'];
   readonly paging: ParsedFleet['paging'];
+  /** The audit archive's retention. */
+  readonly audit: ParsedFleet['audit'];
   readonly secrets: Readonly<Record<string, FleetSecret>>;
   readonly services: Readonly<Record<string, FleetService>>;
   /** Service ids with every dependency before its dependants. */
@@ -244,6 +246,7 @@ function resolveFleet(fleet: ParsedFleet, sourceName: string, options: ParseFlee
     approvals: fleet.approvals,
     release: fleet.release,
     paging: fleet.paging,
+    audit: fleet.audit,
     secrets,
     services,
     deployOrder: order,

@@ -18,9 +18,11 @@ import { TABLE_LAYOUTS, createTableInput, tableNames } from '../tables';
 import { substitute } from '../workflows/asl';
 import { provisioningPlan } from '../workflows/provisioning';
 import { ALL_SPECS } from '../workflows/registry';
+import { AUDIT_STREAM_MAPPING, auditArchive, auditArchiveRetention } from '../workflows/audit-archive';
 import { scaleSchedules } from '../workflows/scale-workflow';
 import type { AnyHandlerDefinition, ResourceGroupSpec } from '../workflows/workflow-spec';
 import { ALL_CLIENT_CLASSES } from './all-clients';
+import { SimulatedAwsError } from './aws-error';
 import { SeededRandom, seedMathRandom } from './deterministic';
 import { IamAuthorizer } from './iam/authorizer';
 import { loadPolicySet } from './iam/policy-cache';
@@ -31,6 +33,8 @@ import { TargetGroupMetrics } from './target-group-metrics';
 import type { AppState } from './simulated-applications';
 import type { CloudWatchSnapshot } from './simulated-cloudwatch';
 import type { TableSnapshot } from './simulated-dynamodb';
+import type { StreamEventRecord } from './simulated-lambda';
+import type { BucketSnapshot } from './simulated-s3';
 import type { EcsSnapshot, ServiceTraffic } from './simulated-ecs';
 import type { CredentialAccountState } from './simulated-credential-api';
 import type { SecretRecord } from './simulated-secrets-manager';
@@ -89,6 +93,10 @@ interface SandboxSnapshot {
   readonly applications: AppState[];
   /** The downstream credential APIs' passwords (absent in older snapshots: seeded from the secrets then). */
   readonly credentials?: CredentialAccountState[];
+  /** S3 buckets and their object versions (absent in older snapshots: the buckets start empty then). */
+  readonly buckets?: BucketSnapshot[];
+  /** Table stream records not yet delivered to their event source mappings. */
+  readonly streamRecords?: StreamEventRecord[];
 }
 
 export class SandboxStateError extends Error {
@@ -176,8 +184,10 @@ export class Sandbox {
         await Sandbox.authorizer(options),
         options.eventDelivery,
       );
-      await sandbox.wire();
-      await sandbox.restore(snapshot);
+      await sandbox.settingUp(async () => {
+        await sandbox.wire();
+        await sandbox.restore(snapshot);
+      });
       return sandbox;
     }
     const iam = await Sandbox.authorizer(options);
@@ -189,9 +199,21 @@ export class Sandbox {
       iam,
       options.eventDelivery,
     );
-    await sandbox.wire();
-    await sandbox.seed();
+    await sandbox.settingUp(async () => {
+      await sandbox.wire();
+      await sandbox.seed();
+    });
     return sandbox;
+  }
+
+  /** A sandbox that cannot be built (AWS refused a resource) gives the clock and the random back before the error goes on. */
+  private async settingUp(work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.dispose();
+      throw error;
+    }
   }
 
   static reset(stateDirectory: string): void {
@@ -208,6 +230,7 @@ export class Sandbox {
     const topic = this.sns.createTopic(pagingTopicName(this.fleet.environment));
     for (const email of this.fleet.paging.emails) this.sns.subscribe(topic, 'email', email);
     for (const spec of ALL_SPECS) this.provisionWorkflow(spec);
+    await this.provisionAuditArchive();
     for (const s of scaleSchedules(this.fleet)) {
       this.scheduler.createSchedule({
         name: s.name,
@@ -236,6 +259,56 @@ export class Sandbox {
       );
     }
     for (const rule of plan.rules) this.eventBridge.putRule(rule.name, rule.pattern, [{ id: rule.target, arn: functionArn(rule.target) }]);
+  }
+
+  /** The audit archive as the stack builds it (lib/constructs/audit-archive.ts): the Object Lock bucket, and the audit stream's mapping to its archiver. */
+  private async provisionAuditArchive(): Promise<void> {
+    const bucket = this.config.auditArchiveBucketName;
+    const retention = auditArchiveRetention(this.fleet);
+    await this.s3.handle('CreateBucket', { Bucket: bucket, ObjectLockEnabledForBucket: true });
+    await this.s3.handle('PutObjectLockConfiguration', {
+      Bucket: bucket,
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: retention.mode, Days: retention.days } } },
+    });
+    const keyId = createHash('sha256').update(bucket).digest('hex');
+    await this.s3.handle('PutBucketEncryption', {
+      Bucket: bucket,
+      ServerSideEncryptionConfiguration: {
+        Rules: [
+          {
+            ApplyServerSideEncryptionByDefault: {
+              SSEAlgorithm: 'aws:kms',
+              KMSMasterKeyID: `arn:aws:kms:${this.context.region}:${this.context.account}:key/${keyId.slice(0, 8)}-${keyId.slice(8, 12)}-${keyId.slice(12, 16)}-${keyId.slice(16, 20)}-${keyId.slice(20, 32)}`,
+            },
+          },
+        ],
+      },
+    });
+    const streamArn = this.dynamodb.latestStreamArn(this.config[AUDIT_STREAM_MAPPING.table]);
+    const archiver = this.functionArns[auditArchive.name]?.[AUDIT_STREAM_MAPPING.function];
+    if (!streamArn || !archiver) throw new Error('The audit table has no stream, or the audit archive no archiver: the archive would stay empty');
+    this.authorizeStreamRead(archiver, streamArn);
+    this.lambda.createEventSourceMapping({
+      eventSourceArn: streamArn,
+      functionName: archiver,
+      batchSize: AUDIT_STREAM_MAPPING.batchSize,
+      maximumRetryAttempts: AUDIT_STREAM_MAPPING.retryAttempts,
+      bisectBatchOnFunctionError: AUDIT_STREAM_MAPPING.bisectBatchOnError,
+    });
+  }
+
+  /** Lambda refuses a stream mapping whose function's role cannot read the stream, in these words. */
+  private authorizeStreamRead(functionArn: string, streamArn: string): void {
+    const session = this.iam?.functionSession(functionArn.split(':').pop() ?? functionArn);
+    if (!this.iam || !session) return;
+    for (const action of ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams']) {
+      if (this.iam.decideForRole(session, action, streamArn) !== 'Allow') {
+        throw new SimulatedAwsError(
+          'InvalidParameterValueException',
+          `Cannot access stream ${streamArn}. Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM.`,
+        );
+      }
+    }
   }
 
   /** Deploys a handler as a Lambda function of this account, its SDK clients acting as the function's role. */
@@ -305,8 +378,13 @@ export class Sandbox {
     this.cloudwatch.restore(snapshot.cloudwatch);
     this.ssm.restore(snapshot.ssm);
     // Tables already exist (wire); put the items back.
-    for (const table of snapshot.tables) {
-      for (const item of table.items) await this.dynamodb.handle('PutItem', { TableName: table.definition.TableName, Item: item });
+    for (const table of snapshot.tables) await this.dynamodb.restoreItems(String(table.definition.TableName), table.items);
+    if (snapshot.buckets) this.s3.restore(snapshot.buckets);
+    // Each session creates the tables anew, so a stream's label (its creation time) changes: the saved records go on the same table's stream.
+    for (const record of snapshot.streamRecords ?? []) {
+      const table = record.eventSourceARN.split(':table/')[1]?.split('/stream/')[0] ?? '';
+      const streamArn = this.dynamodb.latestStreamArn(table);
+      if (streamArn) this.lambda.streamRecord({ ...record, eventSourceARN: streamArn });
     }
     this.stepFunctions.restoreExecutions(snapshot.executions);
     this.stepFunctions.restorePausedExecutions(snapshot.pausedExecutions);
@@ -417,6 +495,8 @@ export class Sandbox {
       secrets: this.secretsManager.snapshot(),
       applications: this.applications.snapshot(),
       credentials: this.credentialApi.snapshot(),
+      buckets: this.s3.snapshot(),
+      streamRecords: this.lambda.undeliveredStreamRecords(),
     };
     mkdirSync(this.stateDirectory, { recursive: true });
     const file = join(this.stateDirectory, 'sandbox.json');

@@ -3,7 +3,8 @@
  * them: ECS (shifting traffic on the simulated Elastic Load Balancing and
  * invoking lifecycle hook functions as each hook's role), CloudWatch, Secrets Manager and Step Functions emit to the
  * EventBridge bus, the bus delivers to Lambda and Step Functions, Step
- * Functions invokes Lambda and publishes to SNS, and every SDK client call
+ * Functions invokes Lambda and publishes to SNS, DynamoDB table streams feed
+ * Lambda event source mappings, and every SDK client call
  * reaches its service through one transport (with fault injection). The
  * fleet's own applications run on the simulated ECS tasks.
  */
@@ -27,6 +28,7 @@ import { SimulatedEcs } from './simulated-ecs';
 import { SimulatedElbv2 } from './simulated-elbv2';
 import { type EventDeliveryOptions, SimulatedEventBridge } from './simulated-eventbridge';
 import { outsideFunctionInvocations, SimulatedLambda } from './simulated-lambda';
+import { SimulatedS3 } from './simulated-s3';
 import { SimulatedScheduler } from './simulated-scheduler';
 import { SimulatedSecretsManager } from './simulated-secrets-manager';
 import { SimulatedSns } from './simulated-sns';
@@ -51,6 +53,8 @@ export interface SimulatedAccount {
   readonly cloudwatch: SimulatedCloudWatch;
   readonly eventBridge: SimulatedEventBridge;
   readonly dynamodb: SimulatedDynamoDb;
+  /** Buckets with versioning and Object Lock (the audit archive). */
+  readonly s3: SimulatedS3;
   readonly ssm: SimulatedSsm;
   readonly secretsManager: SimulatedSecretsManager;
   /** The downstream systems of `downstream` secrets, reached through `http` at their provider URLs. */
@@ -85,7 +89,8 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
   const images = new ImageCatalogue();
   const lambda = new SimulatedLambda(shared);
   const cloudwatch = new SimulatedCloudWatch(shared);
-  const dynamodb = new SimulatedDynamoDb();
+  const dynamodb = new SimulatedDynamoDb(context);
+  const s3 = new SimulatedS3(shared);
   const ssm = new SimulatedSsm(context);
   const sns = new SimulatedSns(shared);
   // The services call each other only once events flow, so each closure may name one created further down.
@@ -179,6 +184,8 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
     },
   });
   ecs.onTaskRunning((task) => applications.taskStarted(task));
+  // Table streams feed the event source mappings that read them.
+  dynamodb.onStreamRecord((record) => lambda.streamRecord(record));
   const stepFunctions = new SimulatedStepFunctions(
     shared,
     {
@@ -255,7 +262,7 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
     tokenStateMachine: (token) => stepFunctions.tokenStateMachine(token),
   };
   const transport = new SdkTransport(
-    { ecs, cloudwatch, dynamodb, ssm, sfn: stepFunctions, eventbridge: eventBridge, secretsmanager: secretsManager, sns, elasticloadbalancing: elbv2 },
+    { ecs, cloudwatch, dynamodb, ssm, sfn: stepFunctions, eventbridge: eventBridge, secretsmanager: secretsManager, sns, elasticloadbalancing: elbv2, s3 },
     clock,
     faults,
   );
@@ -276,6 +283,7 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
     cloudwatch,
     eventBridge,
     dynamodb,
+    s3,
     ssm,
     secretsManager,
     credentialApi,

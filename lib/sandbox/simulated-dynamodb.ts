@@ -1,8 +1,12 @@
 /**
  * DynamoDB, backed in-process by dynalite (a DynamoDB implementation on LevelDB):
  * the same request validation, condition and update expressions, and error types
- * as the real service.
+ * as the real service. A table created with a StreamSpecification has a stream:
+ * each write that changes an item produces one record (INSERT, MODIFY or REMOVE,
+ * with the images its view type names), as DynamoDB Streams delivers them to
+ * Lambda event source mappings; a write that fails or changes nothing produces none.
  */
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { SimulatedAwsError } from './aws-error';
 import type { SimulatedService } from './sdk-transport';
@@ -60,6 +64,36 @@ interface DynaliteStore {
   getItemDb(name: string): { get(key: string, callback: (error: (Error & { name: string }) | null, item?: unknown) => void): void };
 }
 
+export type StreamViewType = 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
+
+type AttributeMap = Record<string, unknown>;
+
+/** A stream record as Lambda receives it in `Records`. */
+export interface StreamRecord {
+  readonly eventID: string;
+  readonly eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  readonly eventVersion: '1.1';
+  readonly eventSource: 'aws:dynamodb';
+  readonly awsRegion: string;
+  readonly dynamodb: {
+    readonly ApproximateCreationDateTime: number;
+    readonly Keys: AttributeMap;
+    readonly NewImage?: AttributeMap;
+    readonly OldImage?: AttributeMap;
+    readonly SequenceNumber: string;
+    readonly SizeBytes: number;
+    readonly StreamViewType: StreamViewType;
+  };
+  readonly eventSourceARN: string;
+}
+
+interface TableStream {
+  readonly arn: string;
+  readonly label: string;
+  readonly viewType: StreamViewType;
+  readonly keyNames: readonly string[];
+}
+
 export interface TableSnapshot {
   readonly definition: Record<string, unknown>;
   readonly items: Record<string, unknown>[];
@@ -70,26 +104,138 @@ export class SimulatedDynamoDb implements SimulatedService {
   private readonly definitions = new Map<string, Record<string, unknown>>();
   /** The tail of the queue of writes (see WRITES). */
   private writing: Promise<unknown> = Promise.resolve();
+  private readonly streams = new Map<string, TableStream>();
+  private readonly streamListeners: ((record: StreamRecord) => void)[] = [];
+  private sequence = 0;
 
-  constructor() {
+  constructor(private readonly context: { readonly account: string; readonly region: string } = { account: '000000000000', region: 'us-east-1' }) {
     const db = require('dynalite/db') as { create(options: object): unknown };
     this.store = db.create({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   }
 
+  /** Every stream record of every table, as it is written (event source mappings poll these). */
+  onStreamRecord(listener: (record: StreamRecord) => void): void {
+    this.streamListeners.push(listener);
+  }
+
+  /** A table's latest stream ARN, if it has a stream. */
+  latestStreamArn(tableName: string): string | undefined {
+    return this.streams.get(tableName)?.arn;
+  }
+
   async handle(operation: string, input: Record<string, unknown>): Promise<unknown> {
+    // The images are read inside the write queue, so no other write lands between them and the write.
+    return this.enqueue(operation, async () => {
+      const writes = this.streamedWrites(operation, input);
+      if (writes.length === 0) return this.dispatch(operation, input);
+      const before = await Promise.all(writes.map((w) => this.currentItem(w.table, w.key)));
+      const result = await this.dispatch(operation, input);
+      const after = await Promise.all(writes.map((w) => this.currentItem(w.table, w.key)));
+      writes.forEach((write, index) => this.emit(write.table, write.key, before[index], after[index]));
+      return result;
+    });
+  }
+
+  /** The items a write touches on tables with streams, by key. */
+  private streamedWrites(operation: string, input: Record<string, unknown>): { table: string; key: AttributeMap }[] {
+    const keyOf = (table: string, item: AttributeMap): AttributeMap => {
+      const names = this.streams.get(table)?.keyNames ?? [];
+      return Object.fromEntries(names.map((name) => [name, item[name]]));
+    };
+    const table = String(input.TableName ?? '');
+    switch (operation) {
+      case 'PutItem':
+        return this.streams.has(table) && input.Item ? [{ table, key: keyOf(table, input.Item as AttributeMap) }] : [];
+      case 'UpdateItem':
+      case 'DeleteItem':
+        return this.streams.has(table) && input.Key ? [{ table, key: input.Key as AttributeMap }] : [];
+      case 'BatchWriteItem':
+        return Object.entries((input.RequestItems ?? {}) as Record<string, { PutRequest?: { Item: AttributeMap }; DeleteRequest?: { Key: AttributeMap } }[]>)
+          .filter(([name]) => this.streams.has(name))
+          .flatMap(([name, requests]) =>
+            requests.flatMap((r) =>
+              r.PutRequest ? [{ table: name, key: keyOf(name, r.PutRequest.Item) }] : r.DeleteRequest ? [{ table: name, key: r.DeleteRequest.Key }] : [],
+            ),
+          );
+      case 'TransactWriteItems':
+        return ((input.TransactItems ?? []) as Record<string, { TableName?: string; Item?: AttributeMap; Key?: AttributeMap }>[]).flatMap((action) => {
+          const [kind, request] = Object.entries(action)[0] ?? [];
+          const name = String(request?.TableName ?? '');
+          if (!request || kind === 'ConditionCheck' || !this.streams.has(name)) return [];
+          const key = kind === 'Put' && request.Item ? keyOf(name, request.Item) : request.Key;
+          return key ? [{ table: name, key }] : [];
+        });
+      default:
+        return [];
+    }
+  }
+
+  private async currentItem(table: string, key: AttributeMap): Promise<AttributeMap | undefined> {
+    const result = (await this.execute('GetItem', { TableName: table, Key: key, ConsistentRead: true })) as { Item?: AttributeMap };
+    return result.Item;
+  }
+
+  private emit(table: string, key: AttributeMap, oldImage: AttributeMap | undefined, newImage: AttributeMap | undefined): void {
+    const stream = this.streams.get(table);
+    if (!stream) return;
+    // No change, no record: a failed condition, a put of the same item, or a delete of nothing.
+    if (JSON.stringify(oldImage) === JSON.stringify(newImage)) return;
+    const eventName = oldImage === undefined ? 'INSERT' : newImage === undefined ? 'REMOVE' : 'MODIFY';
+    this.sequence += 1;
+    const withNew = stream.viewType === 'NEW_IMAGE' || stream.viewType === 'NEW_AND_OLD_IMAGES';
+    const withOld = stream.viewType === 'OLD_IMAGE' || stream.viewType === 'NEW_AND_OLD_IMAGES';
+    const record: StreamRecord = {
+      eventID: createHash('md5').update(`${stream.arn}#${this.sequence}`).digest('hex'),
+      eventName,
+      eventVersion: '1.1',
+      eventSource: 'aws:dynamodb',
+      awsRegion: this.context.region,
+      dynamodb: {
+        ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
+        Keys: key,
+        ...(withNew && newImage ? { NewImage: newImage } : {}),
+        ...(withOld && oldImage ? { OldImage: oldImage } : {}),
+        SequenceNumber: String(this.sequence).padStart(21, '0'),
+        SizeBytes: Buffer.byteLength(JSON.stringify({ key, newImage, oldImage })),
+        StreamViewType: stream.viewType,
+      },
+      eventSourceARN: stream.arn,
+    };
+    for (const listener of this.streamListeners) listener(structuredClone(record));
+  }
+
+  private createStream(input: Record<string, unknown>): void {
+    const specification = input.StreamSpecification as { StreamEnabled?: boolean; StreamViewType?: StreamViewType } | undefined;
+    const name = String(input.TableName);
+    if (!specification?.StreamEnabled || !specification.StreamViewType) return;
+    // The label is the stream's creation time, as DynamoDB writes it.
+    const label = new Date().toISOString().replace('Z', '');
+    const keyNames = ((input.KeySchema ?? []) as { AttributeName: string }[]).map((k) => k.AttributeName);
+    this.streams.set(name, {
+      arn: `arn:aws:dynamodb:${this.context.region}:${this.context.account}:table/${name}/stream/${label}`,
+      label,
+      viewType: specification.StreamViewType,
+      keyNames,
+    });
+  }
+
+  private async execute(operation: string, input: Record<string, unknown>): Promise<unknown> {
+    return this.enqueue(operation, () => this.dispatch(operation, input));
+  }
+
+  /** Runs a write after every write before it (see WRITES); anything else at once. */
+  private enqueue(operation: string, run: () => Promise<unknown>): Promise<unknown> {
+    if (!WRITES.has(operation)) return run();
+    const result = this.writing.then(run);
+    this.writing = result.catch(() => undefined);
+    return result;
+  }
+
+  private async dispatch(operation: string, input: Record<string, unknown>): Promise<unknown> {
     if (operation === 'UpdateTimeToLive') {
       // TTL deletes items in the background, eventually; the sandbox only records the setting.
       return { TimeToLiveSpecification: input.TimeToLiveSpecification };
     }
-    if (WRITES.has(operation)) {
-      const result = this.writing.then(() => this.dispatch(operation, input));
-      this.writing = result.catch(() => undefined);
-      return result;
-    }
-    return this.dispatch(operation, input);
-  }
-
-  private async dispatch(operation: string, input: Record<string, unknown>): Promise<unknown> {
     if (operation === 'TransactWriteItems') return this.transactWriteItems(input);
     if (!(OPERATIONS as readonly string[]).includes(operation)) {
       throw new SimulatedAwsError('UnknownOperationException', `The sandbox does not implement DynamoDB ${operation}`);
@@ -97,6 +243,8 @@ export class SimulatedDynamoDb implements SimulatedService {
     const name = operation.charAt(0).toLowerCase() + operation.slice(1);
     const action = require(`dynalite/actions/${name}`) as Action;
     const validation = require(`dynalite/validations/${name}`) as Validation;
+    // dynalite knows no streams, and its type check drops what it does not know from the request.
+    const original = operation === 'CreateTable' ? structuredClone(input) : input;
     let data: Record<string, unknown>;
     try {
       data = dynaliteValidations.checkTypes(input, validation.types);
@@ -107,7 +255,13 @@ export class SimulatedDynamoDb implements SimulatedService {
     const result = await new Promise<unknown>((resolve, reject) => {
       action(this.store, data, (error, value) => (error ? reject(toAwsError(error)) : resolve(value)));
     });
-    if (operation === 'CreateTable') this.definitions.set(String(input.TableName), structuredClone(input));
+    if (operation === 'CreateTable') {
+      this.definitions.set(String(input.TableName), original);
+      this.createStream(original);
+    }
+    if ((operation === 'DescribeTable' || operation === 'CreateTable') && this.streams.has(String(input.TableName))) {
+      return withStream(plain(result), this.streams.get(String(input.TableName)) as TableStream);
+    }
     return plain(result);
   }
 
@@ -210,12 +364,31 @@ export class SimulatedDynamoDb implements SimulatedService {
     return tables;
   }
 
+  /** Puts saved items back as they were: a restore is not a write, so the tables' streams carry nothing. */
+  async restoreItems(tableName: string, items: readonly Record<string, unknown>[]): Promise<void> {
+    for (const item of items) await this.execute('PutItem', { TableName: tableName, Item: item });
+  }
+
   async restore(tables: readonly TableSnapshot[]): Promise<void> {
     for (const table of tables) {
       await this.handle('CreateTable', table.definition);
       for (const item of table.items) await this.handle('PutItem', { TableName: table.definition.TableName, Item: item });
     }
   }
+}
+
+/** DescribeTable and CreateTable name the table's stream. */
+function withStream(result: unknown, stream: TableStream): unknown {
+  const output = result as { TableDescription?: Record<string, unknown>; Table?: Record<string, unknown> };
+  const description = output.TableDescription ?? output.Table;
+  if (description) {
+    Object.assign(description, {
+      StreamSpecification: { StreamEnabled: true, StreamViewType: stream.viewType },
+      LatestStreamArn: stream.arn,
+      LatestStreamLabel: stream.label,
+    });
+  }
+  return output;
 }
 
 function toAwsError(error: DynaliteError): Error {

@@ -6,6 +6,7 @@
  * errorMessage and trace.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import type { LambdaHandler } from '../../functions/shared/runtime/handler';
 import type { SeededRandom } from './deterministic';
@@ -48,7 +49,63 @@ export function outsideFunctionInvocations<T>(work: () => T): T {
   return currentLogGroup.exit(work);
 }
 
+/** A stream record as an event source mapping reads it: which stream it came from. */
+export interface StreamEventRecord {
+  readonly eventSourceARN: string;
+  readonly dynamodb: { readonly SequenceNumber: string; readonly ApproximateCreationDateTime: number };
+}
+
+export interface EventSourceMappingConfig {
+  readonly eventSourceArn: string;
+  readonly functionName: string;
+  /** @default 100 */
+  readonly batchSize?: number;
+  /** Retries of a failing batch before it is given up; -1 retries until the record expires. @default -1 */
+  readonly maximumRetryAttempts?: number;
+  /** Split a failing batch in two and retry each half (a split does not count as a retry). @default false */
+  readonly bisectBatchOnFunctionError?: boolean;
+}
+
+/** What Lambda sends to a stream mapping's on-failure destination for a batch it gave up on. */
+export interface StreamBatchFailure {
+  readonly at: number;
+  readonly mappingUuid: string;
+  readonly functionArn: string;
+  readonly condition: 'RetryAttemptsExhausted';
+  readonly errorType: string;
+  readonly errorMessage: string;
+  readonly approximateInvokeCount: number;
+  readonly streamArn: string;
+  readonly startSequenceNumber: string;
+  readonly endSequenceNumber: string;
+  readonly batchSize: number;
+}
+
+/** How long a stream mapping takes to pick up new records (Lambda polls each shard about four times a second). */
+export const STREAM_POLL_INTERVAL_MS = 250;
+/** Pause before retrying a failed stream batch. */
+const STREAM_RETRY_DELAY_MS = 1000;
+
+interface EventSourceMapping {
+  readonly uuid: string;
+  readonly config: Required<EventSourceMappingConfig>;
+  readonly pending: StreamEventRecord[];
+  /** The batch being delivered (and retried) now. */
+  inFlight: readonly StreamEventRecord[];
+  polling: boolean;
+  invocations: number;
+}
+
+/** A UUID-shaped id from a seed. */
+const derivedUuid = (seed: string): string => {
+  const hex = createHash('sha256').update(seed).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+};
+
 export class SimulatedLambda {
+  private readonly mappings: EventSourceMapping[] = [];
+  /** Batches stream mappings gave up on, as their on-failure destinations receive them. */
+  readonly streamFailures: StreamBatchFailure[] = [];
   private readonly functions = new Map<string, FunctionConfig & { arn: string }>();
   readonly logs = new Map<string, LogLine[]>();
   readonly invocations: { at: number; functionName: string; error?: string }[] = [];
@@ -70,12 +127,12 @@ export class SimulatedLambda {
   }
 
   /** RequestResponse invocation: resolves with the function's result or rejects with LambdaFunctionError. */
-  async invoke(functionNameOrArn: string, payload: unknown): Promise<unknown> {
+  async invoke(functionNameOrArn: string, payload: unknown, options: { readonly requestId?: string } = {}): Promise<unknown> {
     const name = functionNameOrArn.split(':').pop() ?? functionNameOrArn;
     const fn = this.functions.get(name);
     if (!fn) throw new LambdaFunctionError('ResourceNotFoundException', `Function not found: ${functionNameOrArn}`, []);
     await sleep(LAMBDA_INVOKE_LATENCY_MS);
-    const requestId = this.context.random.uuid();
+    const requestId = options.requestId ?? this.context.random.uuid();
     const logGroup = `/aws/lambda/${fn.functionName}`;
     const deadline = Date.now() + fn.timeoutSeconds * 1000;
     const lambdaContext: Context = {
@@ -148,6 +205,101 @@ export class SimulatedLambda {
   /** Event invocations accepted and not yet finished (retries included): tests wait for the work events caused. */
   get pendingAsyncInvocations(): number {
     return this.asyncInFlight;
+  }
+
+  /** A stream event source mapping: the function gets the stream's records in order, in batches. */
+  createEventSourceMapping(config: EventSourceMappingConfig): string {
+    const name = config.functionName.split(':').pop() ?? config.functionName;
+    if (!this.functions.has(name)) throw new LambdaFunctionError('ResourceNotFoundException', `Function not found: ${config.functionName}`, []);
+    // Derived, not drawn: the archive's background work leaves the account's random sequence as it was.
+    const uuid = derivedUuid(`${config.eventSourceArn}#${name}`);
+    this.mappings.push({
+      uuid,
+      config: { batchSize: 100, maximumRetryAttempts: -1, bisectBatchOnFunctionError: false, ...config, functionName: name },
+      pending: [],
+      inFlight: [],
+      polling: false,
+      invocations: 0,
+    });
+    return uuid;
+  }
+
+  /** A new record on a stream: each mapping that reads the stream picks it up on its next poll. */
+  streamRecord(record: StreamEventRecord): void {
+    for (const mapping of this.mappings.filter((m) => m.config.eventSourceArn === record.eventSourceARN)) {
+      mapping.pending.push(record);
+      if (mapping.polling) continue;
+      mapping.polling = true;
+      this.asyncInFlight += 1;
+      // One batch at a time per shard: a record is delivered only after every record before it.
+      void (async () => {
+        try {
+          await sleep(STREAM_POLL_INTERVAL_MS);
+          while (mapping.pending.length > 0) {
+            mapping.inFlight = mapping.pending.splice(0, mapping.config.batchSize);
+            await this.deliverBatch(mapping, mapping.inFlight);
+            mapping.inFlight = [];
+          }
+        } finally {
+          mapping.polling = false;
+          this.asyncInFlight -= 1;
+        }
+      })();
+    }
+  }
+
+  /**
+   * Stream records no mapping has finished with (the batch in delivery first): a saved session keeps them,
+   * as a stream keeps records for 24 hours, and a restored one delivers them again (at least once).
+   */
+  undeliveredStreamRecords(): StreamEventRecord[] {
+    const seen = new Set<string>();
+    return this.mappings
+      .flatMap((m) => [...m.inFlight, ...m.pending])
+      .filter((r) => {
+        const id = `${r.eventSourceARN}#${r.dynamodb.SequenceNumber}`;
+        if (seen.has(id)) return false;
+        seen.add(id);
+        return true;
+      });
+  }
+
+  private async deliverBatch(mapping: EventSourceMapping, batch: readonly StreamEventRecord[], invokeCount = 0): Promise<void> {
+    try {
+      mapping.invocations += 1;
+      const requestId = derivedUuid(`${mapping.uuid}#${mapping.invocations}`);
+      await outsideFunctionInvocations(() => this.invoke(mapping.config.functionName, { Records: batch }, { requestId }));
+      return;
+    } catch (error) {
+      const failure = error as LambdaFunctionError;
+      if (mapping.config.bisectBatchOnFunctionError && batch.length > 1) {
+        const half = Math.ceil(batch.length / 2);
+        await this.deliverBatch(mapping, batch.slice(0, half), invokeCount + 1);
+        await this.deliverBatch(mapping, batch.slice(half), invokeCount + 1);
+        return;
+      }
+      const retries = mapping.config.maximumRetryAttempts;
+      if (retries < 0 || invokeCount < retries) {
+        await sleep(STREAM_RETRY_DELAY_MS);
+        await this.deliverBatch(mapping, batch, invokeCount + 1);
+        return;
+      }
+      const first = batch[0] as StreamEventRecord;
+      const last = batch.at(-1) as StreamEventRecord;
+      this.streamFailures.push({
+        at: Date.now(),
+        mappingUuid: mapping.uuid,
+        functionArn: this.functions.get(mapping.config.functionName)?.arn ?? mapping.config.functionName,
+        condition: 'RetryAttemptsExhausted',
+        errorType: failure.errorType ?? failure.name,
+        errorMessage: failure.errorMessage ?? failure.message,
+        approximateInvokeCount: invokeCount + 1,
+        streamArn: mapping.config.eventSourceArn,
+        startSequenceNumber: first.dynamodb.SequenceNumber,
+        endSequenceNumber: last.dynamodb.SequenceNumber,
+        batchSize: batch.length,
+      });
+    }
   }
 
   logLines(logGroup?: string): LogLine[] {

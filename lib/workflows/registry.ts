@@ -7,6 +7,7 @@
 import type { WorkflowName } from '../naming';
 import { WORKFLOWS } from '../naming';
 import { alarmRouting } from './alarm-routing';
+import { auditArchive } from './audit-archive';
 import { deployWorkflow } from './deploy-workflow';
 import { haltWorkflow } from './halt-workflow';
 import { releaseWorkflow } from './release-workflow';
@@ -26,7 +27,7 @@ export const WORKFLOW_REGISTRY = {
   release: releaseWorkflow,
 } as const satisfies { readonly [W in WorkflowName]: WorkflowSpec & { readonly name: W } };
 
-export const EVENT_ROUTES = [alarmRouting] as const satisfies readonly EventRouteSpec[];
+export const EVENT_ROUTES = [alarmRouting, auditArchive] as const satisfies readonly EventRouteSpec[];
 
 /** Every workflow, in WORKFLOWS order. */
 export const WORKFLOW_SPECS: readonly WorkflowSpec[] = WORKFLOWS.map((name) => WORKFLOW_REGISTRY[name]);

@@ -37,10 +37,10 @@ export interface WorkflowSpec {
   readonly rules: readonly WorkflowRuleSpec[];
 }
 
-export const EVENT_ROUTE_NAMES = ['alarm-routing'] as const;
+export const EVENT_ROUTE_NAMES = ['alarm-routing', 'audit-archive'] as const;
 export type EventRouteName = (typeof EVENT_ROUTE_NAMES)[number];
 
-/** Events routed straight to functions, with no state machine of their own (alarm routing). */
+/** Events routed straight to functions, with no state machine of their own (alarm routing; the audit table's stream). */
 export interface EventRouteSpec {
   readonly kind: 'event-route';
   readonly name: EventRouteName;

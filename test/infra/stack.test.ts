@@ -336,8 +336,8 @@ describe('Assure stack', () => {
     expect(ecsDeploymentEventPattern(fleet, context).resources).toContain(serviceArn('order-gateway'));
     // Each dead-letter queue has an alarm on its depth that pages.
     const queues = Object.keys(template.findResources('AWS::SQS::Queue'));
-    // One per workflow with rules, and one for the scale workflow's EventBridge Scheduler schedules.
-    expect(queues).toHaveLength(ALL_SPECS.filter((s) => s.rules.length > 0).length + 1);
+    // One per workflow with rules, one for the scale workflow's EventBridge Scheduler schedules, and one for the audit stream's archiver.
+    expect(queues).toHaveLength(ALL_SPECS.filter((s) => s.rules.length > 0).length + 2);
     const depthAlarms = Object.values(
       template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'ApproximateNumberOfMessagesVisible' } }),
     ) as {

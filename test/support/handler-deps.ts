@@ -7,6 +7,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -46,6 +47,7 @@ export function testDeps(overrides: Partial<HandlerDeps> = {}): TestDeps {
       secretsManager: new SecretsManagerClient(config),
       sns: new SNSClient(config),
       elbv2: new ElasticLoadBalancingV2Client(config),
+      s3: new S3Client(config),
     },
     config: testConfig,
     fleet: exampleFleet(),

@@ -8,6 +8,7 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
@@ -25,6 +26,7 @@ export interface AwsClients {
   readonly secretsManager: SecretsManagerClient;
   readonly sns: SNSClient;
   readonly elbv2: ElasticLoadBalancingV2Client;
+  readonly s3: S3Client;
 }
 
 export type ClientName = keyof AwsClients;

@@ -13,6 +13,8 @@ export interface AssureConfig {
   readonly lockTableName: string;
   readonly callbackTableName: string;
   readonly auditTableName: string;
+  /** The S3 bucket (Object Lock, compliance mode) the audit table's stream archives every record to. */
+  readonly auditArchiveBucketName: string;
   /** Guard-rail counters, cooldowns and halt snapshots. */
   readonly stateTableName: string;
   /** SSM parameter holding the environment's halt flag (JSON). */
@@ -33,6 +35,7 @@ export const CONFIG_ENVIRONMENT_VARIABLES = {
   lockTableName: 'ASSURE_LOCK_TABLE',
   callbackTableName: 'ASSURE_CALLBACK_TABLE',
   auditTableName: 'ASSURE_AUDIT_TABLE',
+  auditArchiveBucketName: 'ASSURE_AUDIT_ARCHIVE_BUCKET',
   stateTableName: 'ASSURE_STATE_TABLE',
   haltParameterName: 'ASSURE_HALT_PARAMETER',
   pagingTopicArn: 'ASSURE_PAGING_TOPIC',

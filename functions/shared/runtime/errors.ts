@@ -200,3 +200,11 @@ export class ReleaseInconsistentError extends AssureError {
 export class AuditChainContentionError extends AssureError {
   override readonly name = 'AuditChainContentionError';
 }
+
+/**
+ * The audit table's stream carried an update or a deletion of an audit record: the records are written once,
+ * so something rewrote history. The evidence is archived first; the error fails the batch so its dead-letter queue pages.
+ */
+export class AuditRecordTamperedError extends AssureError {
+  override readonly name = 'AuditRecordTamperedError';
+}

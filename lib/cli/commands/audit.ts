@@ -16,23 +16,18 @@ import {
   verifyAuditChain,
 } from '../../../functions/shared/domain/audit-chain';
 import type { Sandbox } from '../../sandbox/sandbox';
+import { type AuditArchiveCheck, checkAuditArchive } from '../audit-archive-check';
 import type { CommandContext } from '../command-context';
 import { EXIT } from '../exit-codes';
 import { type Output, table } from '../output';
 import { withSandbox } from '../sandbox-session';
 
-/** What the WORM archive check reports (see lib/cli/audit-archive-check.ts). */
-export interface ArchiveCheck {
-  readonly archived: number;
-  readonly problems: readonly string[];
-}
-
 export interface AuditVerification {
   readonly since?: string;
   readonly subjects: readonly SubjectChainReport[];
   readonly breaks: readonly ChainBreak[];
-  /** Absent until the archive check is wired in (below). */
-  readonly archive?: ArchiveCheck;
+  /** The WORM archive against the table (lib/cli/audit-archive-check.ts). */
+  readonly archive: AuditArchiveCheck;
   readonly ok: boolean;
 }
 
@@ -68,22 +63,13 @@ export async function readAuditTable(sandbox: Sandbox): Promise<{ records: Store
   return { records, links };
 }
 
-/**
- * THE ONE PLACE the WORM archive check joins `audit verify`: once
- * lib/cli/audit-archive-check.ts exists, the body becomes
- * `return checkAuditArchive(sandbox, records);` (imported from '../audit-archive-check').
- */
-async function archiveCheck(_sandbox: Sandbox, _records: readonly StoredChainRecord[]): Promise<ArchiveCheck | undefined> {
-  return undefined;
-}
-
 export async function verifyAuditTrail(sandbox: Sandbox, since?: string): Promise<AuditVerification> {
   const { records, links } = await readAuditTable(sandbox);
   const subjects = verifyAuditChain(records, links, since === undefined ? {} : { since });
   const breaks = subjects.flatMap((s) => s.breaks);
-  const archive = await archiveCheck(sandbox, records);
-  const ok = breaks.length === 0 && (archive?.problems.length ?? 0) === 0;
-  return { ...(since === undefined ? {} : { since }), subjects, breaks, ...(archive ? { archive } : {}), ok };
+  const archive = await checkAuditArchive(sandbox, records, since === undefined ? {} : { since });
+  const ok = breaks.length === 0 && archive.problems.length === 0;
+  return { ...(since === undefined ? {} : { since }), subjects, breaks, archive, ok };
 }
 
 export function printVerification(result: AuditVerification, output: Output): void {
@@ -104,11 +90,9 @@ export function printVerification(result: AuditVerification, output: Output): vo
       result.breaks.map((b) => [b.subject, b.seq === undefined ? '-' : String(b.seq), b.kind, b.detail]),
     ).forEach((l) => output.line(l));
   }
-  if (result.archive) {
-    output.line('');
-    output.line(`Archive: ${result.archive.archived} record(s) archived${result.archive.problems.length > 0 ? ', problems:' : ', all match'}`);
-    for (const problem of result.archive.problems) output.line(`  ${problem}`);
-  }
+  output.line('');
+  output.line(`Archive: ${result.archive.archived} record(s) archived${result.archive.problems.length > 0 ? ', problems:' : ', all match'}`);
+  for (const problem of result.archive.problems) output.line(`  ${problem}`);
   output.line('');
   output.line(result.ok ? 'The audit trail is intact.' : 'The audit trail is BROKEN: a record was removed, changed or written outside the chain.');
 }

@@ -30,6 +30,14 @@ const IAM_PREFIX: Readonly<Record<string, string>> = {
   sns: 'sns',
   eventbridge: 'events',
   lambda: 'lambda',
+  s3: 's3',
+};
+
+/** Operations whose IAM action has another name (S3 lists are authorized as ListBucket, a HEAD as GetObject). */
+const OPERATION_ACTIONS: Readonly<Record<string, string>> = {
+  's3:ListObjectsV2': 's3:ListBucket',
+  's3:ListObjectVersions': 's3:ListBucketVersions',
+  's3:HeadObject': 's3:GetObject',
 };
 
 /** How each service reports a denial (code, HTTP status): most AccessDeniedException/400; SNS and the query-protocol CloudWatch differ. */
@@ -37,10 +45,20 @@ const DENIAL: Readonly<Record<string, readonly [string, number]>> = {
   sns: ['AuthorizationErrorException', 403],
   cloudwatch: ['AccessDenied', 403],
   lambda: ['AccessDeniedException', 403],
+  s3: ['AccessDenied', 403],
 };
 
 /** Actions checked outside the per-operation table (integrations, dependent checks). */
-const EXTRA_ACTIONS = ['lambda:InvokeFunction', 'iam:PassRole', 'ecs:TagResource', 'states:StartExecution', 'sns:Publish'];
+const EXTRA_ACTIONS = [
+  'lambda:InvokeFunction',
+  'iam:PassRole',
+  'ecs:TagResource',
+  'states:StartExecution',
+  'sns:Publish',
+  // A request naming an object version is authorized as the version action.
+  's3:GetObjectVersion',
+  's3:DeleteObjectVersion',
+];
 
 interface ActionModel {
   /** ARN format by resource type name. */
@@ -118,7 +136,8 @@ export class IamAuthorizer {
 
   /** Throws the service's AccessDenied error unless `session` may make this SDK call. */
   authorizeCall(session: RoleSession, service: string, operation: string, input: Readonly<Record<string, unknown>>, lookups: ResourceLookups): void {
-    const action = `${IAM_PREFIX[service] ?? service}:${operation}`;
+    const named = `${IAM_PREFIX[service] ?? service}:${operation}`;
+    const action = OPERATION_ACTIONS[named] ?? named;
     if (action === 'dynamodb:TransactWriteItems') {
       for (const item of transactionRequests(input)) {
         const itemAction = `dynamodb:${item.operation}`;
@@ -130,7 +149,7 @@ export class IamAuthorizer {
     const { resources, facts } = this.requestOf(action, input, lookups);
     // The service answers this one itself (e.g. InvalidToken).
     if (facts.refusedBeforeAuthorization) return;
-    for (const resource of resources) this.authorizeRole(session, service, action, resource, facts.context);
+    for (const resource of resources) this.authorizeRole(session, service, facts.action ?? action, resource, facts.context);
     for (const check of facts.further ?? []) {
       for (const resource of check.resources) this.authorizeRole(session, service, check.action, resource, check.context);
     }

@@ -27,6 +27,8 @@ export interface RequestFacts {
   /** The service refuses the request before IAM could name its resource (a task token that decodes to nothing). */
   readonly refusedBeforeAuthorization?: boolean;
   readonly further?: readonly FurtherCheck[];
+  /** The action AWS authorizes instead of the operation's own (S3's version actions when a request names a version). */
+  readonly action?: string;
 }
 
 /** What the simulated services know that a request's resources depend on. */
@@ -100,6 +102,18 @@ const taskResponse: Resolver = (input, lookups) => {
   const stateMachineArn = lookups.tokenStateMachine(str(input.taskToken));
   return stateMachineArn ? { resources: {}, observedResource: stateMachineArn } : { resources: {}, refusedBeforeAuthorization: true };
 };
+
+/** An S3 object, or one version of it (authorized as the `...Version` action). */
+const s3Object =
+  (versionAction?: string): Resolver =>
+  (input) => ({
+    resources: { object: [{ BucketName: str(input.Bucket), ObjectName: str(input.Key) }] },
+    ...(versionAction && input.VersionId !== undefined ? { action: versionAction } : {}),
+  });
+const s3Bucket: Resolver = (input) => ({
+  resources: { bucket: [{ BucketName: str(input.Bucket) }] },
+  ...(input.Prefix !== undefined ? { context: { 's3:prefix': str(input.Prefix) } } : {}),
+});
 
 /** By `<iam prefix>:<Action>`. */
 export const REQUEST_RESOURCES: Readonly<Record<string, Resolver>> = {
@@ -197,6 +211,12 @@ export const REQUEST_RESOURCES: Readonly<Record<string, Resolver>> = {
   'events:PutRule': (input) => ({ resources: { 'rule-on-default-event-bus': [{ RuleName: str(input.Name) }] } }),
   'events:DescribeRule': (input) => ({ resources: { 'rule-on-default-event-bus': [{ RuleName: str(input.Name) }] } }),
   'events:PutTargets': (input) => ({ resources: { 'rule-on-default-event-bus': [{ RuleName: str(input.Rule) }] } }),
+  's3:PutObject': s3Object(),
+  's3:GetObject': s3Object('s3:GetObjectVersion'),
+  's3:DeleteObject': s3Object('s3:DeleteObjectVersion'),
+  's3:PutObjectRetention': s3Object(),
+  's3:ListBucket': s3Bucket,
+  's3:ListBucketVersions': s3Bucket,
 };
 
 /** A TransactWriteItems action's element → the API whose IAM action authorizes it. */

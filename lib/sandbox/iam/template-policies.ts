@@ -63,6 +63,7 @@ export class TemplateResolver {
       'AWS::Scheduler::Schedule': 'Name',
       'AWS::Logs::LogGroup': 'LogGroupName',
       'AWS::SecretsManager::Secret': 'Name',
+      'AWS::S3::Bucket': 'BucketName',
     };
     const key = property[Type];
     const named = key ? Properties[key] : undefined;
@@ -86,6 +87,8 @@ export class TemplateResolver {
       'AWS::Events::Rule': `arn:aws:events:${region}:${account}:rule/${name}`,
       'AWS::Scheduler::Schedule': `arn:aws:scheduler:${region}:${account}:schedule/default/${name}`,
       'AWS::Logs::LogGroup': `arn:aws:logs:${region}:${account}:log-group:${name}:*`,
+      // Bucket ARNs carry neither region nor account.
+      'AWS::S3::Bucket': `arn:aws:s3:::${name}`,
     };
     // An ARN this resolver cannot build matches nothing, so it can only deny.
     return arns[Type] ?? `unresolved:${logicalId}.Arn`;
@@ -120,7 +123,10 @@ export class TemplateResolver {
       if (key === 'Ref') return this.ref(argument as string);
       if (key === 'Fn::GetAtt') {
         const [logicalId, attribute] = (typeof argument === 'string' ? argument.split('.') : argument) as [string, string];
-        return attribute === 'Arn' ? this.arnOf(logicalId) : `unresolved:${logicalId}.${attribute}`;
+        if (attribute === 'Arn') return this.arnOf(logicalId);
+        // A table's stream ARN ends in a label (its creation time) known only once deployed: any stream of the table.
+        if (attribute === 'StreamArn' && /^AWS::DynamoDB::(Global)?Table$/.test(this.resource(logicalId).Type)) return `${this.arnOf(logicalId)}/stream/*`;
+        return `unresolved:${logicalId}.${attribute}`;
       }
       if (key === 'Fn::Join') {
         const [separator, parts] = argument as [string, unknown[]];
