@@ -22,7 +22,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../functions/shared/runtime/clients';
-import { auditArchiveKey, type StoredAuditItem } from '../../functions/shared/domain/audit-archive';
+import { auditArchiveKey, isChainLink, type StoredAuditItem } from '../../functions/shared/domain/audit-archive';
 import { checkAuditArchive } from '../../lib/cli/audit-archive-check';
 import { ALL_CLIENT_CLASSES } from '../../lib/sandbox/all-clients';
 import type { PolicyStatementJson } from '../../lib/sandbox/iam/policy-evaluator';
@@ -38,7 +38,8 @@ async function tableRecords(sandbox: Sandbox): Promise<StoredAuditItem[]> {
         new ScanCommand({ TableName: sandbox.config.auditTableName, ...(start ? { ExclusiveStartKey: start as never } : {}), ConsistentRead: true }),
       ),
     );
-    items.push(...(page.Items ?? []).map((item) => unmarshall(item)));
+    // The chain's links (audit-chain.ts) are not audit records: the archive keeps records only.
+    items.push(...(page.Items ?? []).map((item) => unmarshall(item)).filter((item) => !isChainLink(item)));
     start = page.LastEvaluatedKey;
   } while (start);
   return items;
@@ -143,7 +144,7 @@ describe('audit archive (WORM) in the sandbox', () => {
       await deploy(sandbox, 'reference-data', 'v2.0.0');
       await drainEvents(sandbox);
       // A record written just before the session ends: its stream record is saved, and delivered in the next session.
-      const late = { pk: 'subject#fleet', sk: '2026-01-05T06:00:00.000Z#late#test#intent', trail: 'trail', subject: 'fleet', seq: 1, action: 'test' };
+      const late = { pk: 'subject#late-test', sk: '2026-01-05T06:00:00.000Z#late#test#intent', trail: 'trail', subject: 'late-test', seq: 1, action: 'test' };
       await sandbox.complete(sandbox.clients.dynamodb.send(new PutItemCommand({ TableName: sandbox.config.auditTableName, Item: marshall(late) })));
       const before = await tableRecords(sandbox);
       await sandbox.save();

@@ -63,7 +63,11 @@ export async function readAuditTable(sandbox: Sandbox): Promise<{ records: Store
   return { records, links };
 }
 
+/** The stream keeps the archive a few seconds behind the table: verify lets records already written reach it first. */
+const ARCHIVE_LAG_MS = 60_000;
+
 export async function verifyAuditTrail(sandbox: Sandbox, since?: string): Promise<AuditVerification> {
+  await sandbox.clock.runUntil(() => sandbox.lambda.pendingAsyncInvocations === 0, ARCHIVE_LAG_MS);
   const { records, links } = await readAuditTable(sandbox);
   const subjects = verifyAuditChain(records, links, since === undefined ? {} : { since });
   const breaks = subjects.flatMap((s) => s.breaks);
