@@ -2,6 +2,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -22,4 +23,5 @@ export const ALL_CLIENT_CLASSES: ClientClasses<ClientName> = {
   secretsManager: SecretsManagerClient,
   sns: SNSClient,
   elbv2: ElasticLoadBalancingV2Client,
+  kms: KMSClient,
 };

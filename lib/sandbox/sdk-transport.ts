@@ -8,6 +8,7 @@ import * as cloudwatch from '@aws-sdk/client-cloudwatch';
 import * as dynamodb from '@aws-sdk/client-dynamodb';
 import * as ecs from '@aws-sdk/client-ecs';
 import * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2';
+import * as kms from '@aws-sdk/client-kms';
 import * as secretsManager from '@aws-sdk/client-secrets-manager';
 import * as sfn from '@aws-sdk/client-sfn';
 import * as sns from '@aws-sdk/client-sns';
@@ -44,6 +45,7 @@ const CLIENT_PACKAGES: Record<string, { key: string; exports: Record<string, unk
   SSMClient: { key: 'ssm', exports: ssm, base: 'SSMServiceException' },
   SecretsManagerClient: { key: 'secretsmanager', exports: secretsManager, base: 'SecretsManagerServiceException' },
   SNSClient: { key: 'sns', exports: sns, base: 'SNSServiceException' },
+  KMSClient: { key: 'kms', exports: kms, base: 'KMSServiceException' },
   ElasticLoadBalancingV2Client: { key: 'elasticloadbalancing', exports: elbv2, base: 'ElasticLoadBalancingV2ServiceException' },
 };
 

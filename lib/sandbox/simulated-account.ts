@@ -26,6 +26,7 @@ import { SimulatedEcr } from './simulated-ecr';
 import { SimulatedEcs } from './simulated-ecs';
 import { SimulatedElbv2 } from './simulated-elbv2';
 import { type EventDeliveryOptions, SimulatedEventBridge } from './simulated-eventbridge';
+import { SimulatedKms } from './simulated-kms';
 import { outsideFunctionInvocations, SimulatedLambda } from './simulated-lambda';
 import { SimulatedScheduler } from './simulated-scheduler';
 import { SimulatedSecretsManager } from './simulated-secrets-manager';
@@ -56,6 +57,8 @@ export interface SimulatedAccount {
   /** The downstream systems of `downstream` secrets, reached through `http` at their provider URLs. */
   readonly credentialApi: SimulatedCredentialApi;
   readonly sns: SimulatedSns;
+  /** Customer managed keys (the approval tokens' key). */
+  readonly kms: SimulatedKms;
   readonly applications: SimulatedApplications;
   readonly lambda: SimulatedLambda;
   readonly stepFunctions: SimulatedStepFunctions;
@@ -88,6 +91,7 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
   const dynamodb = new SimulatedDynamoDb();
   const ssm = new SimulatedSsm(context);
   const sns = new SimulatedSns(shared);
+  const kms = new SimulatedKms(context);
   // The services call each other only once events flow, so each closure may name one created further down.
   const iam = () => transport.authorizer;
   // Scheduler calls its target with the schedule's role.
@@ -253,9 +257,11 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
     secretArn: (id) => secretsManager.secret(id)?.arn,
     rotationFunction: (id) => secretsManager.secret(id)?.rotationLambdaArn,
     tokenStateMachine: (token) => stepFunctions.tokenStateMachine(token),
+    kmsKeyArn: (keyId) => kms.keyArn(keyId),
+    kmsCiphertextKey: (blob) => kms.ciphertextKeyArn(blob),
   };
   const transport = new SdkTransport(
-    { ecs, cloudwatch, dynamodb, ssm, sfn: stepFunctions, eventbridge: eventBridge, secretsmanager: secretsManager, sns, elasticloadbalancing: elbv2 },
+    { ecs, cloudwatch, dynamodb, ssm, sfn: stepFunctions, eventbridge: eventBridge, secretsmanager: secretsManager, sns, elasticloadbalancing: elbv2, kms },
     clock,
     faults,
   );
@@ -280,6 +286,7 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
     secretsManager,
     credentialApi,
     sns,
+    kms,
     applications,
     lambda,
     stepFunctions,

@@ -21,6 +21,10 @@ export interface PolicySet {
   readonly stateMachines: Readonly<Record<string, { readonly roleArn: string }>>;
   /** By schedule name: the role Scheduler assumes to call its target. */
   readonly schedules: Readonly<Record<string, { readonly roleArn: string }>>;
+  /** Customer managed KMS keys by alias name (`alias/...`): the key's ARN. */
+  readonly keys?: Readonly<Record<string, string>>;
+  /** Function URLs by function name: their auth type. */
+  readonly functionUrls?: Readonly<Record<string, { readonly authType: string }>>;
 }
 
 interface CfnResource {
@@ -84,6 +88,7 @@ export class TemplateResolver {
       'AWS::Events::Rule': `arn:aws:events:${region}:${account}:rule/${name}`,
       'AWS::Scheduler::Schedule': `arn:aws:scheduler:${region}:${account}:schedule/default/${name}`,
       'AWS::Logs::LogGroup': `arn:aws:logs:${region}:${account}:log-group:${name}:*`,
+      'AWS::KMS::Key': `arn:aws:kms:${region}:${account}:key/${name}`,
     };
     // An ARN this resolver cannot build matches nothing, so it can only deny.
     return arns[Type] ?? `unresolved:${logicalId}.Arn`;
@@ -184,6 +189,8 @@ export function policySetFromTemplate(template: CfnTemplate, stackName: string, 
       Principal: string;
       SourceArn?: string;
       SourceAccount?: string;
+      FunctionUrlAuthType?: string;
+      InvokedViaFunctionUrl?: boolean;
     };
     const functionName = props.FunctionName.split(':').pop() ?? props.FunctionName;
     const fn = functions[functionName];
@@ -192,6 +199,9 @@ export function policySetFromTemplate(template: CfnTemplate, stackName: string, 
     // Lambda writes SourceArn as ArnLike and SourceAccount as StringEquals in the function's policy.
     if (props.SourceArn) condition.ArnLike = { 'AWS:SourceArn': props.SourceArn };
     if (props.SourceAccount) condition.StringEquals = { 'AWS:SourceAccount': props.SourceAccount };
+    // Function URL permissions: Lambda writes the auth type as StringEquals and the URL-only invoke as Bool.
+    if (props.FunctionUrlAuthType) condition.StringEquals = { ...condition.StringEquals, 'lambda:FunctionUrlAuthType': props.FunctionUrlAuthType };
+    if (props.InvokedViaFunctionUrl !== undefined) condition.Bool = { 'lambda:InvokedViaFunctionUrl': String(props.InvokedViaFunctionUrl) };
     const principal: Record<string, string> = props.Principal.endsWith('.amazonaws.com') ? { Service: props.Principal } : { AWS: props.Principal };
     fn.resourcePolicy.push({
       Effect: 'Allow',
@@ -201,5 +211,18 @@ export function policySetFromTemplate(template: CfnTemplate, stackName: string, 
       ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
     });
   }
-  return { account: context.account, region: context.region, roles, functions, stateMachines, schedules };
+  const keys: Record<string, string> = {};
+  const functionUrls: Record<string, { authType: string }> = {};
+  for (const [, resource] of entries) {
+    const props = resource.Properties ?? {};
+    if (resource.Type === 'AWS::KMS::Alias') {
+      const target = TemplateResolver.target(props.TargetKeyId);
+      if (target) keys[resolver.resolve(props.AliasName) as string] = resolver.arnOf(target);
+    }
+    if (resource.Type === 'AWS::Lambda::Url') {
+      const target = resolver.resolve(props.TargetFunctionArn) as string;
+      functionUrls[target.split(':').pop() ?? target] = { authType: resolver.resolve(props.AuthType) as string };
+    }
+  }
+  return { account: context.account, region: context.region, roles, functions, stateMachines, schedules, keys, functionUrls };
 }
