@@ -6,6 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -46,6 +47,7 @@ export function testDeps(overrides: Partial<HandlerDeps> = {}): TestDeps {
       secretsManager: new SecretsManagerClient(config),
       sns: new SNSClient(config),
       elbv2: new ElasticLoadBalancingV2Client(config),
+      kms: new KMSClient(config),
     },
     config: testConfig,
     fleet: exampleFleet(),
