@@ -94,7 +94,9 @@ describe('decide-release-approval', () => {
     expect(await refusal(decide(principal('head-of-trading')))).toContain('passed its deadline 2026-03-02T11:00:00.000Z');
     vi.setSystemTime(NOW);
     await decide(principal('head-of-trading'));
-    expect(await refusal(decide(principal('chief-risk-officer'), 'reject'))).toBe(`approval ${RELEASE_ID} was already approved by ${principal('head-of-trading')}`);
+    expect(await refusal(decide(principal('chief-risk-officer'), 'reject'))).toBe(
+      `approval ${RELEASE_ID} was already approved by ${principal('head-of-trading')}`,
+    );
     expect(
       await refusal(decideViaUrl(decideReleaseApproval, principal('head-of-trading'), { approvalId: 'release-nope', decision: 'approve' }, deps)),
     ).toContain('no release is waiting for approval release-nope');

@@ -467,7 +467,10 @@ describe('judge-deployment-hook: PRE_PRODUCTION_TRAFFIC_SHIFT release approval',
 
       await approve(principal('head-of-trading'));
       expect(await invoke('PRE_PRODUCTION_TRAFFIC_SHIFT')).toEqual({ hookStatus: 'SUCCEEDED' });
-      expect(lastAudit()).toMatchObject({ action: 'deploy.hook.pre_production_traffic_shift', reason: `approval ${RELEASE_ID} approved by ${principal('head-of-trading')}` });
+      expect(lastAudit()).toMatchObject({
+        action: 'deploy.hook.pre_production_traffic_shift',
+        reason: `approval ${RELEASE_ID} approved by ${principal('head-of-trading')}`,
+      });
     });
 
     it('rolls back a rejected release', async () => {
