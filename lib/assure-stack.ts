@@ -134,6 +134,7 @@ export class AssureStack extends Stack {
     // Approvers decide through IAM-authenticated function URLs; the resume's task token is sealed under its own key.
     new ApprovalEndpoints(this, 'ApprovalEndpoints', {
       fleet,
+      requestResume: this.workflows.resume.functions.RequestResume as IFunction,
       requestResumeApproval: this.workflows.resume.functions.RequestResumeApproval as IFunction,
       decideResumeApproval: approvals,
       decideReleaseApproval: this.workflows.deploy.functions.DecideReleaseApproval as IFunction,

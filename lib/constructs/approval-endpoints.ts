@@ -18,6 +18,8 @@ import type { Fleet } from '../fleet/fleet';
 
 export interface ApprovalEndpointsProps {
   readonly fleet: Fleet;
+  /** Starts a resume for the authenticated caller (the requester). */
+  readonly requestResume: IFunction;
   /** Stores the resume's task token (encrypts it). */
   readonly requestResumeApproval: IFunction;
   /** Decides a resume (decrypts the token, completes the task). */
@@ -40,6 +42,7 @@ export function permissionPrincipal(pattern: string, account: string): IPrincipa
 
 export class ApprovalEndpoints extends Construct {
   readonly tokenKey: Key;
+  readonly resumeRequestUrl: FunctionUrl;
   readonly resumeUrl: FunctionUrl;
   readonly releaseUrl: FunctionUrl;
 
@@ -58,8 +61,11 @@ export class ApprovalEndpoints extends Construct {
     props.requestResumeApproval.addToRolePolicy(new PolicyStatement({ actions: ['kms:Encrypt'], resources: [this.tokenKey.keyArn] }));
     props.decideResumeApproval.addToRolePolicy(new PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.tokenKey.keyArn] }));
 
+    // Anyone in the account may ask (their identity is what the request records); approvers are checked on the decision.
+    this.resumeRequestUrl = this.endpoint('ResumeRequest', props.requestResume, undefined, account);
     this.resumeUrl = this.endpoint('Resume', props.decideResumeApproval, fleet.approvals.resumeApprovers, account);
     this.releaseUrl = this.endpoint('Release', props.decideReleaseApproval, fleet.approvals.release.approvers, account);
+    new CfnOutput(Stack.of(this), 'ResumeRequestUrl', { value: this.resumeRequestUrl.url });
     new CfnOutput(Stack.of(this), 'ResumeApprovalUrl', { value: this.resumeUrl.url });
     new CfnOutput(Stack.of(this), 'ReleaseApprovalUrl', { value: this.releaseUrl.url });
   }

@@ -26,10 +26,10 @@ const logicalIdOf = (type: string, pattern: RegExp): string => {
 };
 
 describe('approval endpoints', () => {
-  it('puts each decision function behind a function URL with AWS_IAM auth, and no other URL exists', () => {
+  it('puts the resume request and each decision function behind a function URL with AWS_IAM auth, and no other URL exists', () => {
     const urls = template.findResources('AWS::Lambda::Url');
-    expect(Object.values(urls).map((u) => (u.Properties as { AuthType: string }).AuthType)).toEqual(['AWS_IAM', 'AWS_IAM']);
-    for (const fn of [/^ResumeDecideResumeApproval[A-Z0-9]/, /^DeployDecideReleaseApproval[A-Z0-9]/]) {
+    expect(Object.values(urls).map((u) => (u.Properties as { AuthType: string }).AuthType)).toEqual(['AWS_IAM', 'AWS_IAM', 'AWS_IAM']);
+    for (const fn of [/^ResumeRequestResume(?!Approval)[A-Z0-9]/, /^ResumeDecideResumeApproval[A-Z0-9]/, /^DeployDecideReleaseApproval[A-Z0-9]/]) {
       const id = logicalIdOf('AWS::Lambda::Function', fn);
       template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM', TargetFunctionArn: { 'Fn::GetAtt': [id, 'Arn'] } });
     }
@@ -85,6 +85,15 @@ describe('approval endpoints', () => {
     expect(grants.sort()).toEqual(
       [expect.stringMatching(/^ResumeDecideResumeApproval.*: kms:Decrypt$/), expect.stringMatching(/^ResumeRequestResumeApproval.*: kms:Encrypt$/)].sort(),
     );
+  });
+
+  it('lets only the resume request function start the resume state machine', () => {
+    const starters = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, policy]) =>
+      (policy.Properties as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }).PolicyDocument.Statement.some(
+        (s) => [s.Action].flat().includes('states:StartExecution') && JSON.stringify(s.Resource).includes('stateMachine:assure-prod-resume'),
+      ),
+    );
+    expect(starters.map(([id]) => id)).toEqual([expect.stringMatching(/^ResumeRequestResume/)]);
   });
 
   it('lets only the resume decision function answer the resume machine task tokens', () => {

@@ -187,6 +187,17 @@ describe('resume state machine', () => {
 });
 
 describe('resume approval: who may complete the waiting task', () => {
+  it('records the requester IAM authenticated at the request URL, never a name from the body', async () => {
+    const sandbox = await openSandbox();
+    await haltTrading(sandbox);
+    const claimed = await sandbox.invokeFunctionUrl('resume', 'RequestResume', principal('alice'), { reason: 'x', requestedBy: principal('bob') });
+    expect(claimed.statusCode).toBe(502);
+    const response = await sandbox.invokeFunctionUrl('resume', 'RequestResume', principal('alice'), { reason: 'reviewed', name: 'resume-by-alice' });
+    expect(response.statusCode).toBe(200);
+    const { executionArn } = JSON.parse(response.body) as { executionArn: string };
+    expect(JSON.parse(sandbox.stepFunctions.execution(executionArn)?.input ?? '{}')).toEqual({ requestedBy: principal('alice'), reason: 'reviewed' });
+  });
+
   it('stores the task token only as its hash and a KMS ciphertext: no table holds the token', async () => {
     const sandbox = await openSandbox();
     await haltTrading(sandbox);

@@ -4,9 +4,9 @@ import type { Sandbox } from '../../sandbox/sandbox';
 import type { CommandContext } from '../command-context';
 import { EXIT } from '../exit-codes';
 import type { Output } from '../output';
-import { currentIdentity, principalFor } from '../sandbox-session';
+import { currentIdentity, followExecution, principalFor } from '../sandbox-session';
 import { runWorkflowCommand, workflowExitCode } from '../workflow-command';
-import { runWorkflow, type WorkflowResult } from '../workflow-run';
+import { executionName, finishExecution, type WorkflowResult } from '../workflow-run';
 
 export interface ResumeOptions {
   readonly reason: string;
@@ -14,16 +14,35 @@ export interface ResumeOptions {
   readonly requestedBy: string;
 }
 
-/** Starts a resume and runs it until it waits for approval (or ends, when refused before that). */
+/** Why a resume could not be asked for (IAM refused the caller, or the request function failed). */
+export class ResumeRequestRefused extends Error {
+  override readonly name = 'ResumeRequestRefused';
+}
+
+/**
+ * Asks for a resume through the request function's URL (AWS_IAM auth) as the
+ * requester's principal: the resume records that principal, which then cannot
+ * approve it whatever name it uses. Runs it until it waits for approval (or
+ * ends, when refused before that).
+ */
 export async function startResume(sandbox: Sandbox, options: ResumeOptions, output: Output, { quiet = false } = {}): Promise<WorkflowResult> {
-  // The requester is a principal: the same principal cannot approve, whatever name it uses then.
   const requestedBy = principalFor(options.requestedBy, sandbox.context.account);
-  const result = await runWorkflow(
-    sandbox,
-    { workflow: 'resume', input: { requestedBy, reason: options.reason }, namePrefix: 'resume', label: 'resume' },
-    output,
-    { quiet, untilWaiting: true },
-  );
+  const name = executionName(sandbox, 'resume');
+  const unfollow = quiet ? undefined : followExecution(sandbox, name, 'resume', output);
+  let result: WorkflowResult;
+  try {
+    const response = await sandbox.invokeFunctionUrl('resume', 'RequestResume', requestedBy, { reason: options.reason, name });
+    const answer = JSON.parse(response.body) as { executionArn?: string; message?: string; Message?: string };
+    if (response.statusCode !== 200 || !answer.executionArn) {
+      throw new ResumeRequestRefused(
+        `${requestedBy} could not ask for a resume (${response.statusCode}: ${answer.message ?? answer.Message ?? response.body})`,
+      );
+    }
+    await sandbox.clock.settle();
+    result = await finishExecution(sandbox, answer.executionArn, { untilWaiting: true });
+  } finally {
+    unfollow?.();
+  }
   return result.status === 'WAITING' ? { ...result, message: `waiting for a second person to approve (${requestedBy} cannot)` } : result;
 }
 
