@@ -6,6 +6,7 @@ import { ArnFormat, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws
 import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { AnyPrincipal, Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
@@ -15,6 +16,7 @@ import { assureConfig, pagingTopicName, pascalCase, resourcePrefix, unarchivedAu
 import { TABLE_LAYOUTS, type TableLayout } from './tables';
 import { AuditArchive } from './constructs/audit-archive';
 import { protectAuditTable } from './constructs/audit-table-policy';
+import { ApprovalEndpoints } from './constructs/approval-endpoints';
 import { DeployWorkflow } from './constructs/deploy-workflow';
 import { FleetAlarms } from './constructs/fleet-alarms';
 import { FleetPermissions } from './constructs/fleet-permissions';
@@ -179,6 +181,14 @@ export class AssureStack extends Stack {
     const approvals = this.workflows.resume.functions.DecideResumeApproval;
     if (!approvals) throw new Error('The resume workflow has no DecideResumeApproval function: approvers would have nothing to invoke');
     new CfnOutput(this, 'ResumeApprovalFunctionName', { value: approvals.functionName });
+    // Approvers decide through IAM-authenticated function URLs; the resume's task token is sealed under its own key.
+    new ApprovalEndpoints(this, 'ApprovalEndpoints', {
+      fleet,
+      requestResume: this.workflows.resume.functions.RequestResume as IFunction,
+      requestResumeApproval: this.workflows.resume.functions.RequestResumeApproval as IFunction,
+      decideResumeApproval: approvals,
+      decideReleaseApproval: this.workflows.deploy.functions.DecideReleaseApproval as IFunction,
+    });
     new CfnOutput(this, 'HaltParameterName', { value: haltParameter.parameterName });
     new CfnOutput(this, 'PagingTopicArn', { value: pagingTopic.topicArn });
     new CfnOutput(this, 'AuditTableName', { value: auditTable.tableName });

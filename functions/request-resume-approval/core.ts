@@ -1,7 +1,8 @@
 /**
- * Invoked by the `.waitForTaskToken` approval state: stores the token where an
- * approver's decision finds it, and pages the approvers. The state's timeout
- * means no.
+ * Invoked by the `.waitForTaskToken` approval state: stores the token where the
+ * decision function finds it (only its hash and its KMS ciphertext: nobody who
+ * reads the table can complete the task), and pages the approvers. The state's
+ * timeout means no.
  */
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -9,21 +10,24 @@ import * as z from 'zod';
 import { executionIdSchema } from '../shared/domain/deploy-plan';
 import { defineHandler } from '../shared/runtime/handler';
 import { page } from '../shared/domain/paging';
+import { sealTaskToken } from '../shared/domain/approval-token';
+import { principalName } from '../shared/domain/principals';
 import { approvalKey, resumeSchema } from '../shared/domain/resume-plan';
 
 export const requestResumeApproval = defineHandler({
   name: 'request-resume-approval',
   description: 'Stores the approval task token and asks the approvers to decide',
-  clients: ['dynamodb', 'sns'],
+  clients: ['dynamodb', 'sns', 'kms'],
   input: z.object({ executionId: executionIdSchema, taskToken: z.string().min(1), resume: resumeSchema }),
   core: async ({ executionId, taskToken, resume }, deps) => {
     const expiresAt = Date.now() + resume.approvalTimeoutSeconds * 1000;
+    const sealed = await sealTaskToken(deps, taskToken, resume.approvalId);
     await deps.clients.dynamodb.send(
       new PutItemCommand({
         TableName: deps.config.stateTableName,
         Item: marshall({
           pk: approvalKey(resume.approvalId),
-          taskToken,
+          ...sealed,
           executionId,
           haltId: resume.haltId,
           requestedBy: resume.requestedBy,
@@ -40,8 +44,8 @@ export const requestResumeApproval = defineHandler({
       deps,
       `Approve resuming trading? (${resume.haltId})`,
       [
-        `${resume.requestedBy} asks to resume trading after halt ${resume.haltId}: ${resume.reason}`,
-        `Approvers: ${resume.approvers?.join(', ') ?? 'anyone but the requester'}. The request lapses at ${new Date(expiresAt).toISOString()}.`,
+        `${principalName(resume.requestedBy)} asks to resume trading after halt ${resume.haltId}: ${resume.reason}`,
+        `Approvers: ${resume.approvers?.map(principalName).join(', ') ?? 'anyone but the requester'}. The request lapses at ${new Date(expiresAt).toISOString()}.`,
         `Approve: assure approve ${resume.approvalId}    Reject: assure approve ${resume.approvalId} --reject`,
       ].join('\n'),
     );

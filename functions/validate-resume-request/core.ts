@@ -11,7 +11,8 @@ import { readHaltFlag } from '../shared/domain/halt-flag';
 
 /** The documented input of the resume state machine. */
 export const resumeRequestSchema = z.strictObject({
-  requestedBy: z.string().min(1, 'is required').max(128),
+  // A principal ARN (role session or user) or, from older clients, a name.
+  requestedBy: z.string().min(1, 'is required').max(256),
   reason: z.string().min(1, 'is required').max(500),
   /** The halt to resume from; the one in force when absent. */
   haltId: z.string().min(1).optional(),

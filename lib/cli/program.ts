@@ -26,7 +26,7 @@ import { EventFileError, UnknownReleaseError, UnknownServiceError } from './erro
 import { EXIT, type ExitCode } from './exit-codes';
 import { consoleOutput, type Output } from './output';
 import { ReleaseManifestError } from './release-manifest';
-import type { GlobalOptions } from './sandbox-session';
+import { type GlobalOptions, selectPrincipal } from './sandbox-session';
 
 export const DEFAULT_FLEET_FILE = 'examples/trading-fleet.yaml';
 export const DEFAULT_STATE_DIRECTORY = '.assure';
@@ -38,8 +38,11 @@ export function createProgram(output: Output = consoleOutput): { program: Comman
     .option('--config <fleet file>', 'fleet file (YAML)', process.env.ASSURE_FLEET ?? DEFAULT_FLEET_FILE)
     .option('--state <dir>', 'where the sandbox keeps its state', process.env.ASSURE_STATE ?? DEFAULT_STATE_DIRECTORY)
     .option('--json', 'machine-readable output', false)
+    .option('--as <principal>', 'act as this principal: a sandbox user name (an SSO session, see README) or a principal ARN', process.env.ASSURE_AS)
     .showHelpAfterError()
     .exitOverride();
+  // Every command acts as the selected principal (commands that record a name use its session name).
+  program.hook('preAction', () => selectPrincipal(program.opts<GlobalOptions>().as));
   program.configureOutput({ writeOut: (s) => output.line(s.trimEnd()), writeErr: (s) => output.error(s.trimEnd()) });
   const context: CommandContext = {
     output,

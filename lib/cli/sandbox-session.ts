@@ -1,7 +1,8 @@
 /**
  * Opens the sandbox for one CLI command: loads the fleet file, restores the saved
  * sandbox, prints execution progress as it runs, and saves the sandbox after;
- * and who is asking, when a command does not say.
+ * and who is asking: the principal `--as` selects (as AWS credentials would name
+ * the caller), or the current user's SSO session.
  */
 import { userInfo } from 'node:os';
 import { failureMessage } from '../../functions/shared/runtime/failure';
@@ -14,16 +15,53 @@ export interface GlobalOptions {
   readonly config: string;
   readonly state: string;
   readonly json: boolean;
+  /** The simulated principal: a name (an SSO user of the sandbox account) or a principal ARN. */
+  readonly as?: string;
 }
 
-/** The requester recorded when a command has no --as or --requested-by. */
-export function currentUser(): string {
+/**
+ * The sandbox's people, as IAM Identity Center signs them in: each name is a
+ * session of the permission set's role (`AWSReservedSSO_<set>_<suffix>`). The
+ * approvers have their own permission sets; everyone else is a trading operator.
+ */
+export const SANDBOX_PERMISSION_SETS: Readonly<Record<string, string>> = {
+  'chief-risk-officer': 'AWSReservedSSO_RiskApprover_9b2e',
+  'head-of-trading': 'AWSReservedSSO_TradingApprover_3d7a',
+};
+export const SANDBOX_OPERATOR_ROLE = 'AWSReservedSSO_TradingOperator_5f1c';
+
+/** A name's principal in `account`: its SSO session; a principal ARN stays as it is. */
+export function principalFor(nameOrArn: string, account: string): string {
+  if (nameOrArn.startsWith('arn:')) return nameOrArn;
+  const session = nameOrArn.replace(/[^\w+=,.@-]/g, '-').slice(0, 64);
+  return `arn:aws:sts::${account}:assumed-role/${SANDBOX_PERMISSION_SETS[nameOrArn] ?? SANDBOX_OPERATOR_ROLE}/${session}`;
+}
+
+let selected: string | undefined;
+
+/** The global `--as` of this command line (the program sets it before each action). */
+export function selectPrincipal(nameOrArn: string | undefined): void {
+  selected = nameOrArn;
+}
+
+/** Who is asking, as given (`--as`, else the OS user): a name or a principal ARN. */
+export function currentIdentity(): string {
+  if (selected !== undefined) return selected;
   try {
     return process.env.USER ?? userInfo().username;
   } catch {
     return 'unknown';
   }
 }
+
+/** The name recorded when a command has no --requested-by: the selected principal's session or user name. */
+export function currentUser(): string {
+  const identity = currentIdentity();
+  return identity.startsWith('arn:') ? (identity.split('/').pop() ?? identity) : identity;
+}
+
+/** The caller's principal ARN in `account`. */
+export const currentPrincipal = (account: string): string => principalFor(currentIdentity(), account);
 
 export async function withSandbox<T>(options: GlobalOptions, work: (sandbox: Sandbox) => Promise<T>, { save = true } = {}): Promise<T> {
   const fleet = loadFleetFile(options.config);

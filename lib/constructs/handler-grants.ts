@@ -124,6 +124,7 @@ export const HANDLER_GRANTS: Readonly<Record<string, HandlerGrants>> = {
   // Resume.
   'validate-resume-request': { statements: ({ p }) => [p.readHaltFlag(), p.appendAudit()] },
   'request-resume-approval': { statements: ({ p }) => [p.controlState('PutItem'), ...p.page()] },
+  'request-resume': { statements: ({ p }) => [p.startExecution('resume')] },
   'decide-resume-approval': { statements: ({ p }) => [p.controlState('GetItem', 'UpdateItem'), p.taskResponses('resume'), p.appendAudit()] },
   'check-resume-readiness': {
     inVpc: true,

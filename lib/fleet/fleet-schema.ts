@@ -5,6 +5,7 @@
  * IAM scoping, the Lambda handlers (bundled as JSON) and the sandbox.
  */
 import * as z from 'zod';
+import { principalPatternSchema } from '../../functions/shared/domain/principals';
 
 const kebabName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and hyphens, starting with a letter');
 
@@ -450,14 +451,14 @@ export const guardRailsSchema = z.strictObject({
 export const approvalsSchema = z.strictObject({
   /** A resume not approved in this time is refused. */
   resumeTimeoutMinutes: z.number().min(1).max(1440).default(30),
-  /** Who may approve a resume (anyone but the requester when absent). */
-  resumeApprovers: z.array(z.string().min(1)).optional(),
+  /** Who may approve a resume, as IAM principal patterns (anyone but the requester when absent). */
+  resumeApprovers: z.array(principalPatternSchema).min(1, 'must name at least one approver (or leave it out)').optional(),
   /** Releases wait before production traffic until a second person approves. */
   release: z
     .strictObject({
       required: z.boolean().default(false),
-      /** Who may approve a release (anyone but the requester when absent). */
-      approvers: z.array(z.string().min(1)).optional(),
+      /** Who may approve a release, as IAM principal patterns (anyone but the requester when absent). */
+      approvers: z.array(principalPatternSchema).min(1, 'must name at least one approver (or leave it out)').optional(),
       /** A release not approved in this time is rolled back. */
       timeoutMinutes: z.number().min(1).max(1440).default(60),
     })

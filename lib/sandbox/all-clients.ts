@@ -2,6 +2,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -24,4 +25,5 @@ export const ALL_CLIENT_CLASSES: ClientClasses<ClientName> = {
   sns: SNSClient,
   elbv2: ElasticLoadBalancingV2Client,
   s3: S3Client,
+  kms: KMSClient,
 };

@@ -43,6 +43,7 @@ import type { EventDeliveryOptions } from './simulated-eventbridge';
 import type { EcrPush } from './simulated-ecr';
 import type { ExecutionRecord, PausedExecution } from './simulated-step-functions';
 import type { ImageBehaviour } from './simulated-workloads';
+import type { FunctionUrlResponse } from './simulated-lambda';
 import { VirtualClock } from './virtual-clock';
 
 /** Monday 5 January 2026, 05:20 UTC: before the London open, inside the example fleet's deploy window. */
@@ -229,6 +230,9 @@ export class Sandbox {
     await this.clock.advance(0);
     const topic = this.sns.createTopic(pagingTopicName(this.fleet.environment));
     for (const email of this.fleet.paging.emails) this.sns.subscribe(topic, 'email', email);
+    // Customer managed keys, with the ids and aliases the stack gives them (a default key for the approval tokens without IAM).
+    const keys = this.iam?.policies.keys ?? { [`alias/assure-${this.fleet.environment}-approval-tokens`]: 'approval-tokens' };
+    for (const [alias, keyArn] of Object.entries(keys)) this.kms.createKey(keyArn.split('/').pop() ?? keyArn, alias);
     for (const spec of ALL_SPECS) this.provisionWorkflow(spec);
     await this.provisionAuditArchive();
     for (const s of scaleSchedules(this.fleet)) {
@@ -450,6 +454,22 @@ export class Sandbox {
     const arn = this.functionArns[workflow]?.[key];
     if (!arn) throw new Error(`No function ${key} in the ${workflow} workflow`);
     return this.complete(this.lambda.invoke(arn, payload));
+  }
+
+  /**
+   * Calls a workflow's function through its function URL (AWS_IAM auth) as
+   * `callerArn`, as a SigV4-signed POST would: Lambda answers 403 unless the
+   * function's resource-based policy lets that principal call the URL and invoke
+   * the function through it (without IAM enforcement every caller is let through).
+   */
+  async invokeFunctionUrl(workflow: string, key: string, callerArn: string, body: unknown): Promise<FunctionUrlResponse> {
+    const arn = this.functionArns[workflow]?.[key];
+    if (!arn) throw new Error(`No function ${key} in the ${workflow} workflow`);
+    const decision = this.iam?.functionUrlDecision(callerArn, arn.split(':').pop() ?? arn) ?? 'Allow';
+    const json = { 'content-type': 'application/json' };
+    if (decision === 'NoUrl') return { statusCode: 404, headers: json, body: JSON.stringify({ Message: 'Not Found' }) };
+    if (decision !== 'Allow') return { statusCode: 403, headers: json, body: JSON.stringify({ Message: 'Forbidden' }) };
+    return this.complete(this.lambda.invokeUrl(arn, { callerArn, method: 'POST', body: JSON.stringify(body) }));
   }
 
   /**

@@ -9,6 +9,7 @@ import * as dynamodb from '@aws-sdk/client-dynamodb';
 import * as ecs from '@aws-sdk/client-ecs';
 import * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2';
 import * as s3 from '@aws-sdk/client-s3';
+import * as kms from '@aws-sdk/client-kms';
 import * as secretsManager from '@aws-sdk/client-secrets-manager';
 import * as sfn from '@aws-sdk/client-sfn';
 import * as sns from '@aws-sdk/client-sns';
@@ -45,6 +46,7 @@ const CLIENT_PACKAGES: Record<string, { key: string; exports: Record<string, unk
   SSMClient: { key: 'ssm', exports: ssm, base: 'SSMServiceException' },
   SecretsManagerClient: { key: 'secretsmanager', exports: secretsManager, base: 'SecretsManagerServiceException' },
   SNSClient: { key: 'sns', exports: sns, base: 'SNSServiceException' },
+  KMSClient: { key: 'kms', exports: kms, base: 'KMSServiceException' },
   ElasticLoadBalancingV2Client: { key: 'elasticloadbalancing', exports: elbv2, base: 'ElasticLoadBalancingV2ServiceException' },
   S3Client: { key: 's3', exports: s3, base: 'S3ServiceException' },
 };

@@ -27,6 +27,7 @@ import { SimulatedEcr } from './simulated-ecr';
 import { SimulatedEcs } from './simulated-ecs';
 import { SimulatedElbv2 } from './simulated-elbv2';
 import { type EventDeliveryOptions, SimulatedEventBridge } from './simulated-eventbridge';
+import { SimulatedKms } from './simulated-kms';
 import { outsideFunctionInvocations, SimulatedLambda } from './simulated-lambda';
 import { SimulatedS3 } from './simulated-s3';
 import { SimulatedScheduler } from './simulated-scheduler';
@@ -60,6 +61,8 @@ export interface SimulatedAccount {
   /** The downstream systems of `downstream` secrets, reached through `http` at their provider URLs. */
   readonly credentialApi: SimulatedCredentialApi;
   readonly sns: SimulatedSns;
+  /** Customer managed keys (the approval tokens' key). */
+  readonly kms: SimulatedKms;
   readonly applications: SimulatedApplications;
   readonly lambda: SimulatedLambda;
   readonly stepFunctions: SimulatedStepFunctions;
@@ -93,6 +96,7 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
   const s3 = new SimulatedS3(shared);
   const ssm = new SimulatedSsm(context);
   const sns = new SimulatedSns(shared);
+  const kms = new SimulatedKms(context);
   // The services call each other only once events flow, so each closure may name one created further down.
   const iam = () => transport.authorizer;
   // Scheduler calls its target with the schedule's role.
@@ -260,9 +264,11 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
     secretArn: (id) => secretsManager.secret(id)?.arn,
     rotationFunction: (id) => secretsManager.secret(id)?.rotationLambdaArn,
     tokenStateMachine: (token) => stepFunctions.tokenStateMachine(token),
+    kmsKeyArn: (keyId) => kms.keyArn(keyId),
+    kmsCiphertextKey: (blob) => kms.ciphertextKeyArn(blob),
   };
   const transport = new SdkTransport(
-    { ecs, cloudwatch, dynamodb, ssm, sfn: stepFunctions, eventbridge: eventBridge, secretsmanager: secretsManager, sns, elasticloadbalancing: elbv2, s3 },
+    { ecs, cloudwatch, dynamodb, ssm, sfn: stepFunctions, eventbridge: eventBridge, secretsmanager: secretsManager, sns, elasticloadbalancing: elbv2, s3, kms },
     clock,
     faults,
   );
@@ -288,6 +294,7 @@ export function simulatedAccount({ fleet, context, clock, random, haltParameterN
     secretsManager,
     credentialApi,
     sns,
+    kms,
     applications,
     lambda,
     stepFunctions,

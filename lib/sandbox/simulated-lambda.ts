@@ -36,6 +36,21 @@ export class LambdaFunctionError extends Error {
   }
 }
 
+/** An HTTP request to a function URL, as its caller signed it. */
+export interface FunctionUrlRequest {
+  /** The principal IAM authenticated (AWS_IAM auth): a role session or user ARN. */
+  readonly callerArn: string;
+  readonly method: 'GET' | 'POST';
+  readonly body?: string;
+}
+
+/** What a function URL answers. */
+export interface FunctionUrlResponse {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
 /** Overhead of one warm invocation, in virtual time. */
 export const LAMBDA_INVOKE_LATENCY_MS = 25;
 
@@ -179,6 +194,65 @@ export class SimulatedLambda {
       clearTimeout(timer);
       this.appendLog(logGroup, `END RequestId: ${requestId}`);
     }
+  }
+
+  /**
+   * A call through the function's URL (after IAM allowed it): the request payload
+   * (version 2.0) with the caller in `requestContext.authorizer.iam`, and the
+   * response as Lambda forms it: a result with `statusCode` is the response; any
+   * other result is a 200 with the result as JSON; a function error is a bare 502.
+   */
+  async invokeUrl(functionNameOrArn: string, request: FunctionUrlRequest): Promise<FunctionUrlResponse> {
+    const urlId = (functionNameOrArn.split(':').pop() ?? '')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')
+      .slice(0, 32);
+    const domainName = `${urlId}.lambda-url.${this.context.region}.on.aws`;
+    const callerAccount = request.callerArn.split(':')[4] ?? '';
+    const session = request.callerArn.split('/').slice(1);
+    const now = new Date();
+    const event = {
+      version: '2.0',
+      routeKey: '$default',
+      rawPath: '/',
+      rawQueryString: '',
+      headers: { host: domainName, 'content-type': 'application/json', 'x-forwarded-proto': 'https' },
+      requestContext: {
+        accountId: callerAccount,
+        apiId: urlId,
+        authorizer: {
+          iam: {
+            accessKey: 'ASIASANDBOXEXAMPLE',
+            accountId: callerAccount,
+            callerId: session.length === 2 ? `AROASANDBOX:${session[1] ?? ''}` : 'AIDASANDBOX',
+            userArn: request.callerArn,
+            userId: session.length === 2 ? `AROASANDBOX:${session[1] ?? ''}` : 'AIDASANDBOX',
+          },
+        },
+        domainName,
+        domainPrefix: urlId,
+        http: { method: request.method, path: '/', protocol: 'HTTP/1.1', sourceIp: '10.0.0.1', userAgent: 'assure-cli' },
+        requestId: this.context.random.uuid(),
+        routeKey: '$default',
+        stage: '$default',
+        time: now.toUTCString(),
+        timeEpoch: now.getTime(),
+      },
+      ...(request.body === undefined ? {} : { body: request.body }),
+      isBase64Encoded: false,
+    };
+    let result: unknown;
+    try {
+      result = await this.invoke(functionNameOrArn, event);
+    } catch (error) {
+      if (!(error instanceof LambdaFunctionError)) throw error;
+      return { statusCode: 502, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Message: 'Internal Server Error' }) };
+    }
+    if (typeof result === 'object' && result !== null && 'statusCode' in result) {
+      const response = result as { statusCode: number; headers?: Record<string, string>; body?: unknown };
+      return { statusCode: response.statusCode, headers: response.headers ?? {}, body: typeof response.body === 'string' ? response.body : '' };
+    }
+    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(result) };
   }
 
   /**

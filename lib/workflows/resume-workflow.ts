@@ -3,6 +3,7 @@ import { checkResumeReadiness } from '../../functions/check-resume-readiness/cor
 import { clearHaltFlagHandler } from '../../functions/clear-halt-flag/core';
 import { decideResumeApproval } from '../../functions/decide-resume-approval/core';
 import { recordResumeOutcome } from '../../functions/record-resume-outcome/core';
+import { requestResume } from '../../functions/request-resume/core';
 import { requestResumeApproval } from '../../functions/request-resume-approval/core';
 import { restoreCapacity } from '../../functions/restore-capacity/core';
 import { sendResumeCommands } from '../../functions/send-resume-commands/core';
@@ -22,7 +23,7 @@ export const resumeWorkflow = {
     ClearHaltFlag: clearHaltFlagHandler,
     RecordResumeOutcome: recordResumeOutcome,
   },
-  /** Invoked by an approver (the CLI), not by the state machine. */
-  standaloneFunctions: { DecideResumeApproval: decideResumeApproval },
+  /** Invoked through their function URLs by the requester and an approver, not by the state machine. */
+  standaloneFunctions: { RequestResume: requestResume, DecideResumeApproval: decideResumeApproval },
   rules: [],
 } as const satisfies WorkflowSpec;

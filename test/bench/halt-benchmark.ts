@@ -147,7 +147,9 @@ async function haltOnce(sandbox: Sandbox, watch: ReturnType<typeof watchFlagWrit
 async function resumeTrading(sandbox: Sandbox): Promise<void> {
   const arn = await sandbox.startExecution('resume', { requestedBy: 'bench-requester', reason: 'benchmark cycle' });
   await sandbox.clock.runUntil(() => sandbox.stepFunctions.isWaitingOnToken(arn));
-  await sandbox.invokeFunction('resume', 'DecideResumeApproval', { approvalId: arn.split(':').pop(), approver: 'chief-risk-officer', decision: 'approve' });
+  const chiefRiskOfficer = `arn:aws:sts::${sandbox.context.account}:assumed-role/AWSReservedSSO_RiskApprover_9b2e/chief-risk-officer`;
+  const answer = await sandbox.invokeFunctionUrl('resume', 'DecideResumeApproval', chiefRiskOfficer, { approvalId: arn.split(':').pop(), decision: 'approve' });
+  if (answer.statusCode !== 200) throw new Error(`approval refused: ${answer.statusCode} ${answer.body}`);
   const record = await sandbox.runExecution(arn);
   if (record.status !== 'SUCCEEDED') throw new Error(`resume failed: ${record.error ?? ''} ${record.cause ?? ''}`);
 }

@@ -139,16 +139,26 @@ describe('assure CLI', () => {
     expect(alarm.out).toContain('Trading stopped: market-data, risk-engine, order-gateway confirmed');
     expect(alarm.out).toMatch(/^Page \d\d:\d\d:\d\d {2}Trading halted \(halt-/m);
 
-    // Refused while the alarm is in ALARM? Not yet asked: first the request, from alice.
-    const resume = await assure('resume', '--reason', 'reviewed', '--as', 'alice');
+    // Refused while the alarm is in ALARM? Not yet asked: first the request, from the head of trading (an approver).
+    const resume = await assure('resume', '--reason', 'reviewed', '--as', 'head-of-trading');
     expect(resume.code).toBe(0);
     const approvalId = /Approval id: (\S+)\./.exec(resume.out)?.[1] ?? '';
     expect(approvalId).toMatch(/^resume-/);
     expect(resume.out).toContain(`assure approve ${approvalId}`);
 
-    const self = await assure('approve', approvalId, '--as', 'alice');
+    const self = await assure('approve', approvalId, '--as', 'head-of-trading');
     expect(self.code).toBe(2);
-    expect(self.err).toContain('alice asked for this resume and cannot approve it');
+    expect(self.err).toContain('head-of-trading asked for this resume and cannot approve it');
+    // The same principal by its ARN (another name for the same person) is still the requester.
+    const sameSession = 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_TradingApprover_3d7a/head-of-trading';
+    const renamed = await assure('--as', sameSession, 'approve', approvalId);
+    expect(renamed.code).toBe(2);
+    expect(renamed.err).toContain(`${sameSession} asked for this resume and cannot approve it`);
+    // Not an approver: IAM refuses the call to the approval endpoint, and the CLI says who may approve.
+    const outsider = await assure('approve', approvalId, '--as', 'alice');
+    expect(outsider.code).toBe(2);
+    expect(outsider.err).toContain('AWSReservedSSO_TradingOperator_5f1c/alice may not call the resume approval endpoint');
+    expect(outsider.err).toContain('only chief-risk-officer, head-of-trading may approve');
 
     await assure('sandbox', 'alarm', 'prod-daily-loss-limit', 'OK', '--reason', 'P&L back inside the limit');
     const approved = await assure('approve', approvalId, '--as', 'chief-risk-officer');

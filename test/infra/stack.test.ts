@@ -225,10 +225,12 @@ describe('Assure stack', () => {
 
   it('lets the router alone start rollbacks, halts and scaling, and only those state machines', () => {
     // Besides the rotation-event handler, which may start the rotate-secret state machine only (test/infra/rotate-secret.test.ts),
-    // and the push handler, which may start the release state machine only (test/infra/release.test.ts).
+    // and the push handler, which may start the release state machine only (test/infra/release.test.ts),
+    // and the resume request function, which may start the resume state machine only (test/infra/approval-endpoints.test.ts).
     expect(allowedTo(template, 'states:StartExecution').sort()).toEqual([
       'AlarmRoutingRouteAlarmEvent',
       'ReleaseStartReleaseFromPush',
+      'ResumeRequestResume',
       'RotateSecretStartRotationFromEvent',
     ]);
     const start = statementsOf(template, 'AlarmRoutingRouteAlarmEvent').find((s) => actions(s).includes('states:StartExecution')) as Statement;

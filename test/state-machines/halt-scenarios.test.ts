@@ -24,6 +24,7 @@ import {
 } from '../support/sandbox';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { principal } from '../support/approvals';
 
 const halt = async (sandbox: Sandbox, input: Record<string, unknown> = { reason: 'risk limit breached', actor: 'alice' }) =>
   sandbox.runExecution(await sandbox.startExecution('halt', input));
@@ -180,11 +181,11 @@ describe('halt state machine', () => {
     const resumeArn = await sandbox.startExecution('resume', { requestedBy: 'alice', reason: 'reviewed' });
     await sandbox.clock.runUntil(() => sandbox.stepFunctions.isWaitingOnToken(resumeArn));
     await setAlarm(sandbox, 'prod-daily-loss-limit', 'OK', 'recovered');
-    await sandbox.invokeFunction('resume', 'DecideResumeApproval', {
+    const approved = await sandbox.invokeFunctionUrl('resume', 'DecideResumeApproval', principal('chief-risk-officer'), {
       approvalId: resumeArn.split(':').pop(),
-      approver: 'chief-risk-officer',
       decision: 'approve',
     });
+    expect(approved.statusCode).toBe(200);
     expect((await sandbox.runExecution(resumeArn)).status).toBe('SUCCEEDED');
 
     const places: [string, string][] = [

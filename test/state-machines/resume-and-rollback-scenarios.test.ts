@@ -6,7 +6,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DecryptCommand } from '@aws-sdk/client-kms';
+import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { createAwsClients } from '../../functions/shared/runtime/clients';
+import { ALL_CLIENT_CLASSES } from '../../lib/sandbox/all-clients';
 import { Sandbox } from '../../lib/sandbox/sandbox';
 import {
   auditTrail,
@@ -24,6 +31,7 @@ import {
   statesEntered,
   succeededCalls,
 } from '../support/sandbox';
+import { principal } from '../support/approvals';
 
 const revision = (arn: string): string => arn.split('/').pop() ?? arn;
 
@@ -40,8 +48,21 @@ async function requestResume(sandbox: Sandbox, requestedBy = 'alice'): Promise<{
   return { arn, approvalId: arn.split(':').pop() ?? '' };
 }
 
-const decide = (sandbox: Sandbox, approvalId: string, approver: string, decision: 'approve' | 'reject' = 'approve') =>
-  sandbox.invokeFunction('resume', 'DecideResumeApproval', { approvalId, approver, decision });
+/**
+ * A decision POSTed to the resume decision function's URL as `approver` (a name's
+ * SSO session): a refusal rejects with the function's reason (403), or with
+ * IAM's `Forbidden` when the principal may not call the URL at all.
+ */
+async function decide(sandbox: Sandbox, approvalId: string, approver: string, decision: 'approve' | 'reject' = 'approve'): Promise<unknown> {
+  const response = await sandbox.invokeFunctionUrl('resume', 'DecideResumeApproval', principal(approver), { approvalId, decision });
+  const answer = JSON.parse(response.body) as { error?: string; message?: string; Message?: string };
+  if (response.statusCode === 200) return answer;
+  throw Object.assign(new Error(answer.message ?? answer.Message), {
+    statusCode: response.statusCode,
+    errorType: answer.error ?? answer.Message,
+    errorMessage: answer.message ?? answer.Message,
+  });
+}
 
 function tradingHalted(sandbox: Sandbox, service: string): boolean[] {
   const record = sandbox.ecs.serviceRecord(sandbox.fleet.cluster, service);
@@ -89,13 +110,15 @@ describe('resume state machine', () => {
   it('refuses the requester as approver, and a timeout means no: trading stays halted', async () => {
     const sandbox = await openSandbox();
     const haltId = await haltTrading(sandbox);
-    const { arn, approvalId } = await requestResume(sandbox, 'alice');
+    // The requester is an approver; as a principal, they still cannot approve their own resume.
+    const { arn, approvalId } = await requestResume(sandbox, principal('head-of-trading'));
 
-    await expect(decide(sandbox, approvalId, 'alice')).rejects.toMatchObject({
+    await expect(decide(sandbox, approvalId, 'head-of-trading')).rejects.toMatchObject({
       errorType: 'ApprovalRefusedError',
-      errorMessage: expect.stringContaining('alice asked for this resume and cannot approve it'),
+      errorMessage: expect.stringContaining(`${principal('head-of-trading')} asked for this resume and cannot approve it`),
     });
-    await expect(decide(sandbox, approvalId, 'bob')).rejects.toMatchObject({ errorMessage: expect.stringContaining('bob is not a resume approver') });
+    // Not an approver: IAM refuses the call to the function URL before the function runs.
+    await expect(decide(sandbox, approvalId, 'bob')).rejects.toMatchObject({ statusCode: 403, errorType: 'Forbidden' });
     expect(sandbox.stepFunctions.isWaitingOnToken(arn)).toBe(true);
 
     const record = await sandbox.runExecution(arn);
@@ -135,7 +158,7 @@ describe('resume state machine', () => {
     await decide(sandbox, approvalId, 'chief-risk-officer', 'reject');
     const record = await sandbox.runExecution(arn);
     expect(record).toMatchObject({ status: 'FAILED', error: 'ResumeNotApproved' });
-    expect(record.cause).toContain('Rejected by chief-risk-officer');
+    expect(record.cause).toContain(`Rejected by ${principal('chief-risk-officer')}`);
     expect((await haltFlag(sandbox)).halted).toBe(true);
   });
 
@@ -160,6 +183,71 @@ describe('resume state machine', () => {
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
+  });
+});
+
+describe('resume approval: who may complete the waiting task', () => {
+  it('records the requester IAM authenticated at the request URL, never a name from the body', async () => {
+    const sandbox = await openSandbox();
+    await haltTrading(sandbox);
+    const claimed = await sandbox.invokeFunctionUrl('resume', 'RequestResume', principal('alice'), { reason: 'x', requestedBy: principal('bob') });
+    expect(claimed.statusCode).toBe(502);
+    const response = await sandbox.invokeFunctionUrl('resume', 'RequestResume', principal('alice'), { reason: 'reviewed', name: 'resume-by-alice' });
+    expect(response.statusCode).toBe(200);
+    const { executionArn } = JSON.parse(response.body) as { executionArn: string };
+    expect(JSON.parse(sandbox.stepFunctions.execution(executionArn)?.input ?? '{}')).toEqual({ requestedBy: principal('alice'), reason: 'reviewed' });
+  });
+
+  it('stores the task token only as its hash and a KMS ciphertext: no table holds the token', async () => {
+    const sandbox = await openSandbox();
+    await haltTrading(sandbox);
+    const { arn, approvalId } = await requestResume(sandbox);
+    const token = sandbox.stepFunctions.pausedExecutions().find((p) => p.record.executionArn === arn)?.taskToken ?? '';
+    expect(token).not.toBe('');
+
+    const tables = await sandbox.dynamodb.snapshot();
+    expect(JSON.stringify(tables)).not.toContain(token);
+    const approval = tables.flatMap((t) => t.items).find((item) => JSON.stringify(item).includes(`approval#${approvalId}`));
+    const stored = unmarshall(approval as Record<string, AttributeValue>);
+    expect(stored).toMatchObject({ taskTokenHash: createHash('sha256').update(token).digest('hex'), taskTokenCiphertext: expect.any(String) });
+    expect(stored).not.toHaveProperty('taskToken');
+    expect(Buffer.from(String(stored.taskTokenCiphertext), 'base64').toString('utf8')).not.toContain(token);
+  });
+
+  it('denies SendTaskSuccess to any role but the decision function, even with the token', async () => {
+    const sandbox = await openSandbox();
+    await haltTrading(sandbox);
+    const { arn, approvalId } = await requestResume(sandbox);
+    // Whoever reads the execution's history can see the token: IAM must still say no.
+    const token = sandbox.stepFunctions.pausedExecutions().find((p) => p.record.executionArn === arn)?.taskToken ?? '';
+    const asFunction = (key: string) => {
+      const name = sandbox.functionArns.resume?.[key]?.split(':').pop() ?? '';
+      const session = sandbox.iam?.functionSession(name);
+      if (!session) throw new Error(`no role for ${key}`);
+      return createAwsClients(ALL_CLIENT_CLASSES, { region: sandbox.context.region, plugins: [sandbox.transport.plugin(session)] });
+    };
+    const forged = JSON.stringify({ approvedBy: principal('mallory'), decidedAt: new Date().toISOString(), comment: null });
+    for (const key of ['RequestResumeApproval', 'ClearHaltFlag']) {
+      await expect(sandbox.complete(asFunction(key).sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: forged }))), key).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+      });
+    }
+    // Nor may another role decrypt the stored token.
+    const tables = await sandbox.dynamodb.snapshot();
+    const approval = unmarshall(
+      tables.flatMap((t) => t.items).find((i) => JSON.stringify(i).includes(`approval#${approvalId}`)) as Record<string, AttributeValue>,
+    );
+    await expect(
+      sandbox.complete(
+        asFunction('ClearHaltFlag').kms.send(
+          new DecryptCommand({ CiphertextBlob: Buffer.from(String(approval.taskTokenCiphertext), 'base64'), EncryptionContext: { approvalId } }),
+        ),
+      ),
+    ).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect(sandbox.stepFunctions.isWaitingOnToken(arn)).toBe(true);
+
+    await decide(sandbox, approvalId, 'chief-risk-officer');
+    expect((await sandbox.runExecution(arn)).status).toBe('SUCCEEDED');
   });
 });
 

@@ -6,6 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -48,6 +49,7 @@ export function testDeps(overrides: Partial<HandlerDeps> = {}): TestDeps {
       sns: new SNSClient(config),
       elbv2: new ElasticLoadBalancingV2Client(config),
       s3: new S3Client(config),
+      kms: new KMSClient(config),
     },
     config: testConfig,
     fleet: exampleFleet(),

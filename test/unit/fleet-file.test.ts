@@ -76,6 +76,19 @@ describe('fleet file', () => {
     );
   });
 
+  it('takes approvers as IAM principal patterns and refuses a bare name, saying what is expected', () => {
+    const approvals = (list: string) => `approvals:\n  resumeApprovers: [${list}]\n  release: { approvers: [arn:aws:iam::111122223333:role/release-pipeline] }`;
+    const issues = issuesOf(minimal(service('pricer'), approvals('chief-risk-officer')));
+    expect(issues).toEqual([
+      { path: 'approvals.resumeApprovers.0', message: expect.stringContaining('must be an IAM principal ARN: a role session arn:aws:sts::') },
+    ]);
+    const fleet = parseFleetYaml(
+      minimal(service('pricer'), approvals('"arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_RiskApprover_9b2e/*"')),
+      'test.yaml',
+    );
+    expect(fleet.approvals.resumeApprovers).toEqual(['arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_RiskApprover_9b2e/*']);
+  });
+
   it('rejects unknown dependencies, self-dependencies and cycles', () => {
     expect(issuesOf(minimal(service('a', '    dependsOn: [ghost]\n')))).toEqual([{ path: 'services.a.dependsOn.0', message: 'unknown service ghost' }]);
     expect(issuesOf(minimal(service('a', '    dependsOn: [a]\n')))).toEqual([{ path: 'services.a.dependsOn.0', message: 'a service cannot depend on itself' }]);

@@ -7,6 +7,7 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -27,6 +28,7 @@ export interface AwsClients {
   readonly sns: SNSClient;
   readonly elbv2: ElasticLoadBalancingV2Client;
   readonly s3: S3Client;
+  readonly kms: KMSClient;
 }
 
 export type ClientName = keyof AwsClients;

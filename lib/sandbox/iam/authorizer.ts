@@ -30,6 +30,7 @@ const IAM_PREFIX: Readonly<Record<string, string>> = {
   sns: 'sns',
   eventbridge: 'events',
   lambda: 'lambda',
+  kms: 'kms',
   s3: 's3',
 };
 
@@ -184,6 +185,37 @@ export class IamAuthorizer {
   private deniedByResourcePolicy(session: RoleSession, action: string, resource: string): boolean {
     const context: RequestContext = { 'aws:PrincipalArn': session.roleArn, 'aws:PrincipalAccount': this.policies.account };
     return this.tablePolicyOf(action, resource)?.evaluate({ action, resource, principal: { type: 'AWS', id: session.roleArn }, context }) === 'Deny';
+  }
+
+  /**
+   * Whether a person's (or pipeline's) principal may call a function's URL, as Lambda
+   * decides for AWS_IAM auth: `lambda:InvokeFunctionUrl` and, through the URL,
+   * `lambda:InvokeFunction`, each allowed by the function's resource-based policy.
+   * `callerArn` is a role session (`arn:aws:sts::...:assumed-role/<role>/<session>`)
+   * or an IAM user; simulated people have no identity-based policies of their own.
+   */
+  functionUrlDecision(callerArn: string, functionName: string): 'Allow' | 'NoUrl' | Decision {
+    const url = this.policies.functionUrls?.[functionName];
+    if (!url) return 'NoUrl';
+    const session = /^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\/(.+)$/.exec(callerArn);
+    const account = session?.[1] ?? callerArn.split(':')[4] ?? '';
+    const principalArn = session ? `arn:aws:iam::${account}:role/${session[2] ?? ''}` : callerArn;
+    const principal = { type: 'AWS' as const, id: principalArn, sessionArn: callerArn, ...(account === this.policies.account ? { account } : {}) };
+    const context: RequestContext = {
+      'aws:PrincipalArn': principalArn,
+      'aws:PrincipalAccount': account,
+      'aws:RequestedRegion': this.policies.region,
+      'aws:SecureTransport': 'true',
+    };
+    const resource = this.functionArn(functionName);
+    const policy = this.functionPolicies.get(resource);
+    const viaUrl = decide(
+      { action: 'lambda:InvokeFunctionUrl', resource, principal, context: { ...context, 'lambda:FunctionUrlAuthType': url.authType } },
+      undefined,
+      policy,
+    );
+    if (viaUrl !== 'Allow') return viaUrl;
+    return decide({ action: 'lambda:InvokeFunction', resource, principal, context: { ...context, 'lambda:InvokedViaFunctionUrl': 'true' } }, undefined, policy);
   }
 
   /** Whether a function's resource-based policy lets an AWS service (EventBridge, Secrets Manager) invoke it. */

@@ -17,7 +17,7 @@ import { type CfnTemplate, type PolicySet, policySetFromTemplate } from './templ
 const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CACHE_DIRECTORY = join(PROJECT_ROOT, 'node_modules', '.cache', 'assure');
 /** Bumped when the cached file's shape changes. */
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 
 /** The stack name the sandbox gives its synthesis, as bin/app.ts names the deployed stack. */
 export const stackNameFor = (fleet: Fleet): string => `Assure-${fleet.environment}`;

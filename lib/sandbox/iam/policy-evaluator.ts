@@ -35,6 +35,13 @@ export interface RequestPrincipal {
   readonly type: 'AWS' | 'Service';
   /** The role ARN, or the service principal (e.g. `events.amazonaws.com`). */
   readonly id: string;
+  /** A role session's own ARN (`arn:aws:sts::<account>:assumed-role/<role>/<session>`): a resource policy may name it. */
+  readonly sessionArn?: string;
+  /**
+   * The caller's account, for a person's session: a resource policy naming the account
+   * then allows it (standing in for the identity-based allow its permission set gives).
+   */
+  readonly account?: string;
 }
 
 export interface AuthorizationRequest {
@@ -168,6 +175,9 @@ function compilePrincipalMatcher(principal: PolicyStatementJson['Principal']): (
   const allowed = Object.entries(principal).map(([type, ids]) => ({ type, ids: many(ids) }));
   return (p) => {
     if (!p) return false;
-    return allowed.some(({ type, ids }) => type === p.type && ids.some((id) => id === '*' || id === p.id));
+    const account = p.account;
+    const named = (id: string): boolean =>
+      id === '*' || id === p.id || id === p.sessionArn || (account !== undefined && (id === account || id === `arn:aws:iam::${account}:root`));
+    return allowed.some(({ type, ids }) => type === p.type && ids.some(named));
   };
 }

@@ -41,6 +41,10 @@ export interface ResourceLookups {
   rotationFunction(secretId: string): string | undefined;
   /** The state machine whose execution handed out a task token. */
   tokenStateMachine(taskToken: string): string | undefined;
+  /** The key ARN a KMS KeyId (id, ARN, alias) names, if the key exists. */
+  kmsKeyArn?(keyId: string): string | undefined;
+  /** The key a KMS ciphertext blob was encrypted under. */
+  kmsCiphertextKey?(ciphertextBlob: unknown): string | undefined;
 }
 
 type Input = Readonly<Record<string, unknown>>;
@@ -114,6 +118,19 @@ const s3Bucket: Resolver = (input) => ({
   resources: { bucket: [{ BucketName: str(input.Bucket) }] },
   ...(input.Prefix !== undefined ? { context: { 's3:prefix': str(input.Prefix) } } : {}),
 });
+/** KMS authorizes on the key a request names (an alias is resolved to its key); an unknown key is the service's NotFoundException. */
+const kmsKey: Resolver = (input, lookups): RequestFacts => {
+  const arn = lookups.kmsKeyArn?.(str(input.KeyId));
+  if (!arn) return { resources: {}, refusedBeforeAuthorization: true };
+  return { resources: { key: [{ KeyId: afterSlash(arn) }] } };
+};
+
+/** Decrypt is authorized on the key the ciphertext names (KeyId is optional for symmetric keys). */
+const kmsCiphertext: Resolver = (input, lookups): RequestFacts => {
+  const arn = lookups.kmsCiphertextKey?.(input.CiphertextBlob);
+  if (!arn) return { resources: {}, refusedBeforeAuthorization: true };
+  return { resources: { key: [{ KeyId: afterSlash(arn) }] } };
+};
 
 /** By `<iam prefix>:<Action>`. */
 export const REQUEST_RESOURCES: Readonly<Record<string, Resolver>> = {
@@ -207,6 +224,9 @@ export const REQUEST_RESOURCES: Readonly<Record<string, Resolver>> = {
   'states:SendTaskSuccess': taskResponse,
   'states:SendTaskFailure': taskResponse,
   'states:SendTaskHeartbeat': taskResponse,
+  'kms:Encrypt': kmsKey,
+  'kms:GenerateDataKey': kmsKey,
+  'kms:Decrypt': kmsCiphertext,
   // Step Functions' managed rule for `.sync` nested executions, on the default event bus.
   'events:PutRule': (input) => ({ resources: { 'rule-on-default-event-bus': [{ RuleName: str(input.Name) }] } }),
   'events:DescribeRule': (input) => ({ resources: { 'rule-on-default-event-bus': [{ RuleName: str(input.Name) }] } }),

@@ -23,6 +23,10 @@ export interface PolicySet {
   readonly schedules: Readonly<Record<string, { readonly roleArn: string }>>;
   /** By table ARN: the table's resource-based policy (absent when it has none). */
   readonly tables?: Readonly<Record<string, { readonly resourcePolicy: readonly PolicyStatementJson[] }>>;
+  /** Customer managed KMS keys by alias name (`alias/...`): the key's ARN. */
+  readonly keys?: Readonly<Record<string, string>>;
+  /** Function URLs by function name: their auth type. */
+  readonly functionUrls?: Readonly<Record<string, { readonly authType: string }>>;
 }
 
 interface CfnResource {
@@ -89,6 +93,7 @@ export class TemplateResolver {
       'AWS::Logs::LogGroup': `arn:aws:logs:${region}:${account}:log-group:${name}:*`,
       // Bucket ARNs carry neither region nor account.
       'AWS::S3::Bucket': `arn:aws:s3:::${name}`,
+      'AWS::KMS::Key': `arn:aws:kms:${region}:${account}:key/${name}`,
     };
     // An ARN this resolver cannot build matches nothing, so it can only deny.
     return arns[Type] ?? `unresolved:${logicalId}.Arn`;
@@ -192,6 +197,8 @@ export function policySetFromTemplate(template: CfnTemplate, stackName: string, 
       Principal: string;
       SourceArn?: string;
       SourceAccount?: string;
+      FunctionUrlAuthType?: string;
+      InvokedViaFunctionUrl?: boolean;
     };
     const functionName = props.FunctionName.split(':').pop() ?? props.FunctionName;
     const fn = functions[functionName];
@@ -200,6 +207,9 @@ export function policySetFromTemplate(template: CfnTemplate, stackName: string, 
     // Lambda writes SourceArn as ArnLike and SourceAccount as StringEquals in the function's policy.
     if (props.SourceArn) condition.ArnLike = { 'AWS:SourceArn': props.SourceArn };
     if (props.SourceAccount) condition.StringEquals = { 'AWS:SourceAccount': props.SourceAccount };
+    // Function URL permissions: Lambda writes the auth type as StringEquals and the URL-only invoke as Bool.
+    if (props.FunctionUrlAuthType) condition.StringEquals = { ...condition.StringEquals, 'lambda:FunctionUrlAuthType': props.FunctionUrlAuthType };
+    if (props.InvokedViaFunctionUrl !== undefined) condition.Bool = { 'lambda:InvokedViaFunctionUrl': String(props.InvokedViaFunctionUrl) };
     const principal: Record<string, string> = props.Principal.endsWith('.amazonaws.com') ? { Service: props.Principal } : { AWS: props.Principal };
     fn.resourcePolicy.push({
       Effect: 'Allow',
@@ -209,7 +219,30 @@ export function policySetFromTemplate(template: CfnTemplate, stackName: string, 
       ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
     });
   }
-  return { account: context.account, region: context.region, roles, functions, stateMachines, schedules, tables: tablePolicies(template, resolver, context) };
+  const keys: Record<string, string> = {};
+  const functionUrls: Record<string, { authType: string }> = {};
+  for (const [, resource] of entries) {
+    const props = resource.Properties ?? {};
+    if (resource.Type === 'AWS::KMS::Alias') {
+      const target = TemplateResolver.target(props.TargetKeyId);
+      if (target) keys[resolver.resolve(props.AliasName) as string] = resolver.arnOf(target);
+    }
+    if (resource.Type === 'AWS::Lambda::Url') {
+      const target = resolver.resolve(props.TargetFunctionArn) as string;
+      functionUrls[target.split(':').pop() ?? target] = { authType: resolver.resolve(props.AuthType) as string };
+    }
+  }
+  return {
+    account: context.account,
+    region: context.region,
+    roles,
+    functions,
+    stateMachines,
+    schedules,
+    keys,
+    functionUrls,
+    tables: tablePolicies(template, resolver, context),
+  };
 }
 
 /**

@@ -19,6 +19,7 @@ import type { DeploymentHookPayload } from '../../../functions/judge-deployment-
 import type { Fleet } from '../../../lib/fleet/fleet';
 import type { TestDeps } from '../../support/handler-deps';
 import { ACCOUNT, buildTask, CLUSTER, NEW_REVISION_ARN, PREVIOUS_REVISION_ARN, SERVICE_ARN, TASK_IPS } from './builders';
+import { principal } from '../../support/approvals';
 
 export const DEPLOYMENT_ARN = `arn:aws:ecs:eu-west-2:${ACCOUNT}:service-deployment/${CLUSTER}/order-gateway/Kf3nQ8xR2mZ1pL7vT9wYa`;
 export const NEW_SERVICE_REVISION = `arn:aws:ecs:eu-west-2:${ACCOUNT}:service-revision/${CLUSTER}/order-gateway/4821937465019283746`;
@@ -34,7 +35,12 @@ export function canaryFleet(fleet: Fleet, options: { approvals?: boolean } = {})
     ...fleet,
     services: { ...fleet.services, 'order-gateway': { ...service, strategy: { type: 'canary', canaryPercent: 5, canaryBakeTimeMinutes: 10 } } },
     ...(options.approvals
-      ? { approvals: { ...fleet.approvals, release: { required: true, approvers: ['head-of-trading', 'chief-risk-officer'], timeoutMinutes: 60 } } }
+      ? {
+          approvals: {
+            ...fleet.approvals,
+            release: { required: true, approvers: [principal('head-of-trading'), principal('chief-risk-officer')], timeoutMinutes: 60 },
+          },
+        }
       : {}),
   };
 }

@@ -31,6 +31,7 @@ import { readFileSync } from 'node:fs';
 import type { Fleet } from '../../../lib/fleet/fleet';
 import { type TestDeps, testConfig } from '../../support/handler-deps';
 import { buildTask, taskDefinitionArn } from './builders';
+import { principal } from '../../support/approvals';
 
 /** examples/trading-fleet.yaml's trading services, in deploy order. */
 export const TRADING_SERVICES = ['market-data', 'risk-engine', 'order-gateway'] as const;
@@ -64,17 +65,17 @@ export function buildHalt(overrides: Partial<Halt> = {}): Halt {
 export function buildResume(overrides: Partial<Resume> = {}): Resume {
   return {
     haltId: HALT_ID,
-    requestedBy: 'alice@example.com',
+    requestedBy: principal('alice@example.com'),
     reason: 'loss limit reset by risk; venue connectivity confirmed',
     services: [...TRADING_SERVICES],
     approvalId: APPROVAL_ID,
     approvalTimeoutSeconds: 1800,
-    approvers: ['chief-risk-officer', 'head-of-trading'],
+    approvers: [principal('chief-risk-officer'), principal('head-of-trading')],
     ...overrides,
   };
 }
 
-export const buildApproval = (approvedBy = 'chief-risk-officer') => ({ approvedBy, decidedAt: '2025-07-05T13:05:00.000Z', comment: null });
+export const buildApproval = (approvedBy = principal('chief-risk-officer')) => ({ approvedBy, decidedAt: '2025-07-05T13:05:00.000Z', comment: null });
 
 /** The example fleet without its `halt` section: no admin API, no halt alarms. */
 export function fleetWithoutHalt(fleet: Fleet): Fleet {

@@ -27,6 +27,7 @@ import {
   stubHookWorld,
 } from './deployment-hook-world';
 import { SimulatedStateTable } from './simulated-state-table';
+import { decideViaUrl, principal } from '../../support/approvals';
 
 const T0 = Date.parse('2026-03-02T09:30:00.000Z');
 const at = (hhmmss: string): Date => new Date(`2026-03-02T${hhmmss}.000Z`);
@@ -438,7 +439,12 @@ describe('judge-deployment-hook: PRE_PRODUCTION_TRAFFIC_SHIFT release approval',
     });
 
     const approve = (approver: string, decision: 'approve' | 'reject' = 'approve') =>
-      decideReleaseApproval.core({ approvalId: RELEASE_ID, approver, decision, comment: decision === 'reject' ? 'not during the auction' : undefined }, deps);
+      decideViaUrl(
+        decideReleaseApproval,
+        approver,
+        { approvalId: RELEASE_ID, decision, ...(decision === 'reject' ? { comment: 'not during the auction' } : {}) },
+        deps,
+      );
 
     it('holds the release (IN_PROGRESS), pages once, and promotes after a second person approves', async () => {
       const first = await invoke('PRE_PRODUCTION_TRAFFIC_SHIFT');
@@ -447,7 +453,7 @@ describe('judge-deployment-hook: PRE_PRODUCTION_TRAFFIC_SHIFT release approval',
         kind: 'release',
         status: 'pending',
         requestedBy: 'release-pipeline',
-        approvers: ['head-of-trading', 'chief-risk-officer'],
+        approvers: [principal('head-of-trading'), principal('chief-risk-officer')],
         deadline: '2026-03-02T11:03:10.000Z',
         deployExecutionId: DEPLOY_EXECUTION_ID,
       });
@@ -459,16 +465,19 @@ describe('judge-deployment-hook: PRE_PRODUCTION_TRAFFIC_SHIFT release approval',
       expect(waiting.hookStatus).toBe('IN_PROGRESS');
       expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
 
-      await approve('head-of-trading');
+      await approve(principal('head-of-trading'));
       expect(await invoke('PRE_PRODUCTION_TRAFFIC_SHIFT')).toEqual({ hookStatus: 'SUCCEEDED' });
-      expect(lastAudit()).toMatchObject({ action: 'deploy.hook.pre_production_traffic_shift', reason: `approval ${RELEASE_ID} approved by head-of-trading` });
+      expect(lastAudit()).toMatchObject({
+        action: 'deploy.hook.pre_production_traffic_shift',
+        reason: `approval ${RELEASE_ID} approved by ${principal('head-of-trading')}`,
+      });
     });
 
     it('rolls back a rejected release', async () => {
       await invoke('PRE_PRODUCTION_TRAFFIC_SHIFT');
-      await approve('chief-risk-officer', 'reject');
+      await approve(principal('chief-risk-officer'), 'reject');
       expect(await invoke('PRE_PRODUCTION_TRAFFIC_SHIFT')).toEqual({ hookStatus: 'FAILED' });
-      expect(lastAudit()?.reason).toContain('rejected by chief-risk-officer: not during the auction');
+      expect(lastAudit()?.reason).toContain(`rejected by ${principal('chief-risk-officer')}: not during the auction`);
     });
 
     it('rolls back a release nobody approved by the deadline, not limited by the judge’s limit before then', async () => {

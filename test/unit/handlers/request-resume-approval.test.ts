@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
@@ -7,6 +9,7 @@ import { requestResumeApproval } from '../../../functions/request-resume-approva
 import type { Resume } from '../../../functions/shared/domain/resume-plan';
 import { type TestDeps, testConfig, testDeps } from '../../support/handler-deps';
 import { APPROVAL_ID, buildResume, HALT_ID, RESUME_EXECUTION_ID } from './halt-builders';
+import { principal } from '../../support/approvals';
 
 const NOW = new Date('2025-07-05T13:00:00.000Z');
 const TASK_TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAresume-approval-token';
@@ -14,6 +17,8 @@ const TASK_TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAresume-approval-token';
 let deps: TestDeps;
 let ddb: AwsClientStub<DynamoDBClient>;
 let sns: AwsClientStub<SNSClient>;
+let kms: AwsClientStub<KMSClient>;
+const CIPHERTEXT = Buffer.from('kms-ciphertext-of-the-token');
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['Date'] });
@@ -23,6 +28,8 @@ beforeEach(() => {
   ddb.on(PutItemCommand).resolves({});
   sns = mockClient(deps.clients.sns);
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  kms = mockClient(deps.clients.kms);
+  kms.on(EncryptCommand).resolves({ CiphertextBlob: new Uint8Array(CIPHERTEXT), KeyId: 'arn:aws:kms:eu-west-2:111122223333:key/k' });
 });
 
 afterEach(() => {
@@ -43,16 +50,25 @@ describe('request-resume-approval', () => {
   it('stores the task token under approval#<approvalId> in the state table, pending, with the approval rules', async () => {
     await requestApproval();
 
+    // Only the token's hash and its ciphertext under the approval-token key, bound to the approval id.
+    expect(kms).toHaveReceivedCommandWith(EncryptCommand, {
+      KeyId: 'alias/assure-prod-approval-tokens',
+      Plaintext: Buffer.from(TASK_TOKEN, 'utf8'),
+      EncryptionContext: { approvalId: APPROVAL_ID },
+    });
+    expect(JSON.stringify(storedApproval())).not.toContain(TASK_TOKEN);
+
     expect(ddb).toHaveReceivedCommandTimes(PutItemCommand, 1);
     expect(ddb).toHaveReceivedCommandWith(PutItemCommand, { TableName: testConfig.stateTableName });
     expect(storedApproval()).toEqual({
       pk: `approval#${APPROVAL_ID}`,
-      taskToken: TASK_TOKEN,
+      taskTokenHash: createHash('sha256').update(TASK_TOKEN).digest('hex'),
+      taskTokenCiphertext: CIPHERTEXT.toString('base64'),
       executionId: RESUME_EXECUTION_ID,
       haltId: HALT_ID,
-      requestedBy: 'alice@example.com',
+      requestedBy: principal('alice@example.com'),
       reason: buildResume().reason,
-      approvers: ['chief-risk-officer', 'head-of-trading'],
+      approvers: [principal('chief-risk-officer'), principal('head-of-trading')],
       status: 'pending',
       requestedAt: NOW.toISOString(),
       // The approval lapses with the approval state's timeout; decide-resume-approval refuses it after.
@@ -76,7 +92,7 @@ describe('request-resume-approval', () => {
     });
     expect(pageMessage().split('\n')).toEqual([
       `alice@example.com asks to resume trading after halt ${HALT_ID}: ${buildResume().reason}`,
-      'Approvers: chief-risk-officer, head-of-trading. The request lapses at 2025-07-05T13:30:00.000Z.',
+      `Approvers: chief-risk-officer, head-of-trading. The request lapses at 2025-07-05T13:30:00.000Z.`,
       `Approve: assure approve ${APPROVAL_ID}    Reject: assure approve ${APPROVAL_ID} --reject`,
     ]);
   });

@@ -7,8 +7,9 @@ import { validateResumeRequest } from '../../../functions/validate-resume-reques
 import { type TestDeps, testDeps } from '../../support/handler-deps';
 import { auditRecords, auditTrail, nonAuditCalls } from './builders';
 import { APPROVAL_ID, FakeParameterStore, HALT_ID, RESUME_EXECUTION_ID, TRADING_SERVICES } from './halt-builders';
+import { principal } from '../../support/approvals';
 
-const request = { requestedBy: 'alice@example.com', reason: 'loss limit reset by risk; venue connectivity confirmed' };
+const request = { requestedBy: principal('alice@example.com'), reason: 'loss limit reset by risk; venue connectivity confirmed' };
 const haltInForce = {
   halted: true,
   haltId: HALT_ID,
@@ -65,13 +66,13 @@ describe('validate-resume-request: a halt in force', () => {
       request,
       resume: {
         haltId: HALT_ID,
-        requestedBy: 'alice@example.com',
+        requestedBy: principal('alice@example.com'),
         reason: request.reason,
         services: [...TRADING_SERVICES],
         approvalId: APPROVAL_ID,
         // examples/trading-fleet.yaml: resumeTimeoutMinutes 30; resumeApprovers chief-risk-officer, head-of-trading.
         approvalTimeoutSeconds: 1800,
-        approvers: ['chief-risk-officer', 'head-of-trading'],
+        approvers: [principal('chief-risk-officer'), principal('head-of-trading')],
       },
       approval: null,
       readiness: null,
@@ -107,7 +108,7 @@ describe('validate-resume-request: a halt in force', () => {
     expect(auditRecords(ddb)[0]).toMatchObject({
       pk: 'subject#fleet',
       action: 'resume',
-      actor: 'alice@example.com',
+      actor: principal('alice@example.com'),
       source: 'step-functions',
       executionId: RESUME_EXECUTION_ID,
       reason: request.reason,
@@ -124,7 +125,7 @@ describe('validate-resume-request: nothing to resume', () => {
     const error = await refusal(request);
 
     expect(error.message).toBe('Invalid resume request: Trading is not halted: there is nothing to resume');
-    expect(auditRecords(ddb)[0]?.actor).toBe('alice@example.com');
+    expect(auditRecords(ddb)[0]?.actor).toBe(principal('alice@example.com'));
   });
 
   it('refuses when the flag was cleared', async () => {
