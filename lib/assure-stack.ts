@@ -4,8 +4,7 @@
  */
 import { ArnFormat, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { AnyPrincipal, Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -15,6 +14,7 @@ import { fleetDocument, type Fleet } from './fleet/fleet';
 import { assureConfig, pagingTopicName, pascalCase, resourcePrefix, unarchivedAuditRecordsAlarmName, type WorkflowName, WORKFLOWS } from './naming';
 import { TABLE_LAYOUTS, type TableLayout } from './tables';
 import { AuditArchive } from './constructs/audit-archive';
+import { customerKey } from './constructs/customer-key';
 import { protectAuditTable } from './constructs/audit-table-policy';
 import { ApprovalEndpoints } from './constructs/approval-endpoints';
 import { DeployWorkflow } from './constructs/deploy-workflow';
@@ -86,11 +86,7 @@ export class AssureStack extends Stack {
 
     // CloudWatch alarm actions cannot publish to a topic under the AWS-managed SNS key (its policy cannot grant
     // cloudwatch.amazonaws.com), so the paging topic has a key of its own that lets this account's alarms use it.
-    const pagingKey = new Key(this, 'PagingKey', {
-      description: `Assure ${fleet.environment}: encrypts the paging topic`,
-      enableKeyRotation: true,
-    });
-    pagingKey.addToResourcePolicy(grantsOnlyForAwsResources());
+    const pagingKey = customerKey(this, 'PagingKey', { description: `Assure ${fleet.environment}: encrypts the paging topic` });
     pagingKey.addToResourcePolicy(
       new PolicyStatement({
         sid: 'CloudWatchAlarmsPublishPages',
@@ -115,9 +111,8 @@ export class AssureStack extends Stack {
     for (const email of fleet.paging.emails) pagingTopic.addSubscription(new EmailSubscription(email));
 
     // Logs and execution history carry service names, deployment ids and reasons: under a key this account controls.
-    const logsAndStateKey = new Key(this, 'LogsAndStateKey', {
+    const logsAndStateKey = customerKey(this, 'LogsAndStateKey', {
       description: `Assure ${fleet.environment}: encrypts the functions' and state machines' log groups and the state machines`,
-      enableKeyRotation: true,
     });
     logsAndStateKey.addToResourcePolicy(
       // The key policy CloudWatch Logs documents for an encrypted log group, narrowed to Assure's own log groups.
@@ -136,7 +131,6 @@ export class AssureStack extends Stack {
         },
       }),
     );
-    logsAndStateKey.addToResourcePolicy(grantsOnlyForAwsResources());
 
     const alarms = new FleetAlarms(this, 'FleetAlarms', { fleet });
     const auditArchive = new AuditArchive(this, 'Archive', {
@@ -144,7 +138,6 @@ export class AssureStack extends Stack {
       bucketName: config.auditArchiveBucketName,
       unarchivedAlarmName: unarchivedAuditRecordsAlarmName(fleet.environment),
     });
-    auditArchive.key.addToResourcePolicy(grantsOnlyForAwsResources());
 
     const workflowProps: WorkflowConstructProps = {
       fleet,
@@ -196,20 +189,4 @@ export class AssureStack extends Stack {
 
     acknowledgeControlTowerFindings(this, { alarms });
   }
-}
-
-/**
- * No one may create a grant on the key except for an AWS resource (a service
- * acting for its caller) or an AWS service itself: grants would let a principal
- * use the key outside its key policy (Control Tower CT.KMS.PR.3).
- */
-function grantsOnlyForAwsResources(): PolicyStatement {
-  return new PolicyStatement({
-    sid: 'GrantsOnlyForAwsResources',
-    effect: Effect.DENY,
-    principals: [new AnyPrincipal()],
-    actions: ['kms:CreateGrant'],
-    resources: ['*'],
-    conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-  });
 }

@@ -9,7 +9,8 @@
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AccountPrincipal, ArnPrincipal, type IPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import type { Key } from 'aws-cdk-lib/aws-kms';
+import { customerKey } from './customer-key';
 import { FunctionUrl, FunctionUrlAuthType, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { approvalTokenKeyAlias } from '../../functions/shared/domain/approval-token';
@@ -50,9 +51,8 @@ export class ApprovalEndpoints extends Construct {
     super(scope, id);
     const { fleet } = props;
     const account = Stack.of(this).account;
-    this.tokenKey = new Key(this, 'TaskTokenKey', {
+    this.tokenKey = customerKey(this, 'TaskTokenKey', {
       description: 'Encrypts the resume approval task tokens Assure stores; only the decision function decrypts',
-      enableKeyRotation: true,
       alias: approvalTokenKeyAlias(fleet.environment),
       pendingWindow: Duration.days(30),
       removalPolicy: RemovalPolicy.RETAIN,

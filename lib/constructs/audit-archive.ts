@@ -8,7 +8,8 @@
  */
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import type { Key } from 'aws-cdk-lib/aws-kms';
+import { customerKey } from './customer-key';
 import { type IFunction, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectLockRetention, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
@@ -39,9 +40,8 @@ export class AuditArchive extends Construct {
     private readonly props: AuditArchiveProps,
   ) {
     super(scope, id);
-    this.key = new Key(this, 'Key', {
+    this.key = customerKey(this, 'Key', {
       description: `Assure ${props.fleet.environment}: encrypts the audit archive`,
-      enableKeyRotation: true,
       // The key outlives the stack as the archive does: without it the archive cannot be read.
       removalPolicy: RemovalPolicy.RETAIN,
     });
