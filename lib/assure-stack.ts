@@ -10,7 +10,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { fleetDocument, type Fleet } from './fleet/fleet';
+import type { Fleet } from './fleet/fleet';
 import { assureConfig, pagingTopicName, pascalCase, resourcePrefix, unarchivedAuditRecordsAlarmName, type WorkflowName, WORKFLOWS } from './naming';
 import { TABLE_LAYOUTS, type TableLayout } from './tables';
 import { AuditArchive } from './constructs/audit-archive';
@@ -142,8 +142,8 @@ export class AssureStack extends Stack {
     const workflowProps: WorkflowConstructProps = {
       fleet,
       config,
-      // The resolved fleet as a document the functions parse again (CA bundle inlined), where bundling can copy it beside each handler.
-      bundledFleetPath: stagedFile(JSON.stringify(fleetDocument(fleet)), 'json'),
+      // The resolved fleet (validated, CA bundle inlined), where bundling can copy it beside each handler.
+      bundledFleetPath: stagedFile(JSON.stringify(fleet), 'json'),
       permissions: new FleetPermissions(this, {
         fleet,
         lockTable,

@@ -5,7 +5,7 @@
  * the state machine rolls back what was released.
  */
 import * as z from 'zod';
-import { fleetService } from '../../lib/fleet/fleet';
+import { fleetService } from '../../lib/fleet/fleet-queries';
 import { writeAuditRecord } from '../shared/domain/audit';
 import { executionIdSchema } from '../shared/domain/deploy-plan';
 import { currentRevision, releaseSubject, requireRelease, writeRelease } from '../shared/domain/release';

@@ -5,9 +5,16 @@
  */
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
-import { serviceTargetSchema, type DeploymentOutcome, executionIdSchema } from '../shared/domain/deploy-plan';
+import { serviceTargetSchema, executionIdSchema } from '../shared/domain/deploy-plan';
 import { defineHandler } from '../shared/runtime/handler';
-import { deliverDeploymentOutcome, deploymentWaitKey, outcomeForWait, storeDeploymentOutcome, storeTaskToken } from '../shared/domain/task-callbacks';
+import {
+  type DeploymentOutcome,
+  deliverDeploymentOutcome,
+  deploymentWaitKey,
+  outcomeForWait,
+  storeDeploymentOutcome,
+  storeTaskToken,
+} from '../shared/domain/task-callbacks';
 
 export const awaitDeploymentOutcome = defineHandler({
   name: 'await-deployment-outcome',

@@ -15,7 +15,7 @@
  */
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, type Service } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
-import { secretConsumers } from '../../lib/fleet/fleet';
+import { secretConsumers } from '../../lib/fleet/fleet-queries';
 import { audited } from '../shared/domain/audit';
 import { executionIdSchema, serviceTarget } from '../shared/domain/deploy-plan';
 import { DeploymentInProgressError, SecretConsumersMismatchError, ServiceStateError } from '../shared/runtime/errors';

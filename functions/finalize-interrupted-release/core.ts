@@ -5,7 +5,7 @@
  * this records it FAILED in `release#<id>` and the audit trail, and pages, as
  * its services may be left part-way.
  */
-import { fleetService } from '../../lib/fleet/fleet';
+import { fleetService } from '../../lib/fleet/fleet-queries';
 import { writeAuditRecord } from '../shared/domain/audit';
 import { page } from '../shared/domain/paging';
 import { currentRevision, type FleetRevision, readRelease, releaseSubject, writeRelease } from '../shared/domain/release';

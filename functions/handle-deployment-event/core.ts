@@ -10,7 +10,7 @@
  * cannot complete a waiting deploy. (An event that arrives before the wait
  * changes nothing either; the wait asks ECS itself, see await-deployment-outcome.)
  */
-import { serviceByEcsName } from '../../lib/fleet/fleet';
+import { serviceByEcsName } from '../../lib/fleet/fleet-queries';
 import { writeAuditRecord } from '../shared/domain/audit';
 import { ecsDeploymentStateChangeSchema, type EcsDeploymentStateChange, untrustedEventReason } from '../shared/domain/aws-events';
 import { deliverDeploymentOutcome, outcomeForWait, storeAwaitedDeploymentOutcome } from '../shared/domain/task-callbacks';

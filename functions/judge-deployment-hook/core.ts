@@ -14,7 +14,8 @@
  */
 import { DescribeServiceDeploymentsCommand, DescribeServiceRevisionsCommand, type ServiceDeployment } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
-import { serviceByEcsName, type Fleet, type FleetService } from '../../lib/fleet/fleet';
+import type { Fleet, FleetService } from '../../lib/fleet/fleet';
+import { serviceByEcsName } from '../../lib/fleet/fleet-queries';
 import { writeAuditRecord } from '../shared/domain/audit';
 import { judgeCanary } from '../shared/domain/canary-judge';
 import { collectCanarySamples, findTrafficTargets } from '../shared/domain/canary-metrics';

@@ -5,7 +5,7 @@
  * and writes the release record `release#<id>` (the id is the execution name).
  */
 import * as z from 'zod';
-import { fleetService } from '../../lib/fleet/fleet';
+import { fleetService } from '../../lib/fleet/fleet-queries';
 import { writeAuditRecord } from '../shared/domain/audit';
 import { executionIdSchema } from '../shared/domain/deploy-plan';
 import { describeWindows, nextWindowStart } from '../shared/domain/deploy-window';

@@ -6,7 +6,7 @@
  */
 import type { Task } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
-import { fleetService } from '../../lib/fleet/fleet';
+import { fleetService } from '../../lib/fleet/fleet-queries';
 import { writeAuditRecord } from '../shared/domain/audit';
 import { executionIdSchema } from '../shared/domain/deploy-plan';
 import { describeServiceTasks, taskId } from '../shared/domain/ecs-tasks';

@@ -6,7 +6,7 @@
  * released tasks do not all run the released digest).
  */
 import * as z from 'zod';
-import { fleetService } from '../../lib/fleet/fleet';
+import { fleetService } from '../../lib/fleet/fleet-queries';
 import { writeAuditRecord } from '../shared/domain/audit';
 import { executionIdSchema, failureSchema } from '../shared/domain/deploy-plan';
 import { page } from '../shared/domain/paging';

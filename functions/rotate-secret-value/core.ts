@@ -25,7 +25,8 @@ import {
   type DescribeSecretCommandOutput,
 } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
-import { findSecret, type Fleet, type FleetSecret } from '../../lib/fleet/fleet';
+import type { Fleet, FleetSecret } from '../../lib/fleet/fleet';
+import { findSecret } from '../../lib/fleet/fleet-queries';
 import { credentialProviderFor, type CredentialProviderFactory } from '../shared/domain/credential-providers';
 import {
   CredentialRejectedError,

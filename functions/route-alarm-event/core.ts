@@ -23,7 +23,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
-import { classifyAlarm, type AlarmClass } from '../../lib/fleet/fleet';
+import { classifyAlarm, type AlarmClass } from '../../lib/fleet/fleet-queries';
 import { writeAuditRecord } from '../shared/domain/audit';
 import { cloudWatchAlarmStateChangeSchema, type CloudWatchAlarmStateChange, untrustedEventReason } from '../shared/domain/aws-events';
 import { isLeaseLive, readDeployLock } from '../shared/domain/deploy-lock';

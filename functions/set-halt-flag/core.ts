@@ -5,7 +5,7 @@
  * the halt right after, so nothing delays the write that stops trading.
  */
 import * as z from 'zod';
-import { tradingServices } from '../../lib/fleet/fleet';
+import { tradingServices } from '../../lib/fleet/fleet-queries';
 import { writeAuditRecord } from '../shared/domain/audit';
 import { executionIdSchema } from '../shared/domain/deploy-plan';
 import { executionName } from '../shared/domain/executions';

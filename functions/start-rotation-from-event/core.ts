@@ -9,7 +9,7 @@
  */
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
-import { findSecret } from '../../lib/fleet/fleet';
+import { findSecret } from '../../lib/fleet/fleet-queries';
 import { writeAuditRecord } from '../shared/domain/audit';
 import { eventExecutionName, startNamedExecution } from '../shared/domain/executions';
 import { claimOnce } from '../shared/domain/guard-rails';

@@ -1,6 +1,6 @@
 /** First state of the resume workflow: there must be a halt in force, and the request must say who and why. */
 import * as z from 'zod';
-import { tradingServices } from '../../lib/fleet/fleet';
+import { tradingServices } from '../../lib/fleet/fleet-queries';
 import { writeAuditRecord } from '../shared/domain/audit';
 import { executionIdSchema } from '../shared/domain/deploy-plan';
 import { requestValidation } from '../shared/domain/request-validation';

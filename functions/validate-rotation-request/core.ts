@@ -5,7 +5,7 @@
  */
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
-import { findSecret } from '../../lib/fleet/fleet';
+import { findSecret } from '../../lib/fleet/fleet-queries';
 import { writeAuditRecord } from '../shared/domain/audit';
 import { executionIdSchema } from '../shared/domain/deploy-plan';
 import { requestValidation } from '../shared/domain/request-validation';

@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FleetFileError, fleetDocument, parseFleet, type Fleet } from '../../lib/fleet/fleet';
+import { FleetFileError, parseFleet, type Fleet } from '../../lib/fleet/fleet';
 import { adminApiTransportSchema } from '../../lib/fleet/fleet-schema';
 import { loadFleetFile, parseFleetYaml } from '../../lib/fleet/fleet-file';
 
@@ -168,11 +168,12 @@ describe('fleet file: downstream credential APIs', () => {
 });
 
 describe('the fleet the functions read (bundled fleet.json)', () => {
-  it('parses back to the same fleet, CA bundle included, with no file to resolve', () => {
+  it('is the resolved fleet as plain JSON: it reads back the same, CA bundle included, with no file to resolve', () => {
     const fleet = loadFleetFile('examples/trading-fleet.yaml');
 
-    const bundled: unknown = JSON.parse(JSON.stringify(fleetDocument(fleet)));
+    const bundled: unknown = JSON.parse(JSON.stringify(fleet));
 
-    expect(parseFleet(bundled, 'fleet.json')).toEqual(fleet);
+    expect(bundled).toEqual(fleet);
+    expect((bundled as Fleet).halt?.adminApi).toMatchObject({ scheme: 'https', caBundle: expect.stringContaining('-----BEGIN CERTIFICATE-----') as unknown });
   });
 });

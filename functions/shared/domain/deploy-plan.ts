@@ -150,14 +150,6 @@ export const rolloutSchema = z.object({
   startedAt: z.string(),
 });
 
-export const deploymentOutcomeSchema = z.object({
-  deploymentId: z.string(),
-  status: z.enum(['COMPLETED', 'FAILED']),
-  reason: z.string(),
-  at: z.string(),
-});
-export type DeploymentOutcome = z.output<typeof deploymentOutcomeSchema>;
-
 /** The Catch output Step Functions puts in the state: `{Error, Cause}`. */
 export const failureSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
 

@@ -5,7 +5,8 @@
  * which fleet service a deploy execution was deploying.
  */
 import { StartExecutionCommand, type StartExecutionCommandOutput } from '@aws-sdk/client-sfn';
-import { type Fleet, type FleetService, fleetService } from '../../../lib/fleet/fleet';
+import type { Fleet, FleetService } from '../../../lib/fleet/fleet';
+import { fleetService } from '../../../lib/fleet/fleet-queries';
 import type { HandlerDeps } from '../runtime/handler';
 
 /** The execution's name: the last part of its ARN. */

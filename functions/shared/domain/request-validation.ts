@@ -7,7 +7,8 @@
  * and the CLI match those error names.
  */
 import type { z } from 'zod';
-import { fleetService, type FleetService } from '../../../lib/fleet/fleet';
+import type { FleetService } from '../../../lib/fleet/fleet';
+import { fleetService } from '../../../lib/fleet/fleet-queries';
 import type { WorkflowName } from '../../../lib/naming';
 import {
   type AssureError,

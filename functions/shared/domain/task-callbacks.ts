@@ -7,8 +7,17 @@
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { type DeploymentOutcome, deploymentOutcomeSchema } from './deploy-plan';
+import * as z from 'zod';
 import type { HandlerDeps } from '../runtime/handler';
+
+/** How an ECS deployment ended, as the deployment event handler and the outcome wait store it. */
+export const deploymentOutcomeSchema = z.object({
+  deploymentId: z.string(),
+  status: z.enum(['COMPLETED', 'FAILED']),
+  reason: z.string(),
+  at: z.string(),
+});
+export type DeploymentOutcome = z.output<typeof deploymentOutcomeSchema>;
 
 type CallbackDeps = Pick<HandlerDeps<'dynamodb' | 'sfn'>, 'clients' | 'config' | 'logger'>;
 
