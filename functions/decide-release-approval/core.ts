@@ -9,10 +9,10 @@
  */
 import { ConditionalCheckFailedException, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { approvalDecisionRequestSchema } from '../shared/domain/approval-decision';
+import { approvalDecisionRequestSchema, refuseDecision } from '../shared/domain/approval-decision';
 import { isAnyOf, principalName, samePrincipal } from '../shared/domain/principals';
 import { functionUrlResponse } from '../shared/runtime/function-url';
-import { audited, writeAuditRecord } from '../shared/domain/audit';
+import { audited } from '../shared/domain/audit';
 import { approvalState, readReleaseApproval, type ReleaseApproval } from '../shared/domain/release-approval';
 import { approvalKey } from '../shared/domain/resume-plan';
 import { ApprovalRefusedError } from '../shared/runtime/errors';
@@ -31,21 +31,17 @@ export const decideReleaseApproval = defineHandler({
     functionUrlResponse(async () => {
       const approval = await readReleaseApproval(deps, approvalId);
       const action = `release.approval.${decision}`;
-      const refuse = async (why: string): Promise<never> => {
-        await writeAuditRecord(deps, {
-          action,
-          subject: subjectOf(approval),
-          actor: approver,
-          source: 'cli',
-          executionId: approval?.deployExecutionId ?? `approval:${approvalId}`,
-          reason: why,
-          phase: 'outcome',
-          status: 'failed',
-          at: new Date().toISOString(),
-          error: { name: 'ApprovalRefusedError', message: why },
-        });
-        throw new ApprovalRefusedError(why);
-      };
+      const refuse = (why: string): Promise<never> =>
+        refuseDecision(
+          deps,
+          {
+            action,
+            subject: subjectOf(approval),
+            actor: approver,
+            executionId: approval?.deployExecutionId ?? `approval:${approvalId}`,
+          },
+          why,
+        );
       if (!approval) return refuse(`approvalId: no release is waiting for approval ${approvalId}`);
       const state = approvalState(approval, new Date());
       if (state === 'expired') return refuse(`approval ${approvalId} passed its deadline ${approval.deadline}: the release is rolled back`);

@@ -8,11 +8,11 @@
  */
 import { ConditionalCheckFailedException, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { approvalDecisionRequestSchema } from '../shared/domain/approval-decision';
+import { approvalDecisionRequestSchema, refuseDecision } from '../shared/domain/approval-decision';
 import { openTaskToken } from '../shared/domain/approval-token';
 import { isAnyOf, principalName, samePrincipal } from '../shared/domain/principals';
 import { functionUrlResponse } from '../shared/runtime/function-url';
-import { audited, writeAuditRecord } from '../shared/domain/audit';
+import { audited } from '../shared/domain/audit';
 import { ApprovalRefusedError } from '../shared/runtime/errors';
 import { defineHandler } from '../shared/runtime/handler';
 import { approvalKey } from '../shared/domain/resume-plan';
@@ -31,21 +31,17 @@ export const decideResumeApproval = defineHandler({
         )
       ).Item;
       const approval = item ? unmarshall(item) : undefined;
-      const refuse = async (why: string): Promise<never> => {
-        await writeAuditRecord(deps, {
-          action: 'resume.approve',
-          subject: 'fleet',
-          actor: approver,
-          source: 'cli',
-          executionId: String(approval?.executionId ?? `approval:${approvalId}`),
-          reason: why,
-          phase: 'outcome',
-          status: 'failed',
-          at: new Date().toISOString(),
-          error: { name: 'ApprovalRefusedError', message: why },
-        });
-        throw new ApprovalRefusedError(why);
-      };
+      const refuse = (why: string): Promise<never> =>
+        refuseDecision(
+          deps,
+          {
+            action: 'resume.approve',
+            subject: 'fleet',
+            actor: approver,
+            executionId: String(approval?.executionId ?? `approval:${approvalId}`),
+          },
+          why,
+        );
       if (!approval) return refuse(`approvalId: no resume is waiting for approval ${approvalId}`);
       if (approval.status !== 'pending') return refuse(`approval ${approvalId} was already ${String(approval.status)}`);
       if (typeof approval.lapsesAt === 'string' && Date.now() >= Date.parse(approval.lapsesAt)) {

@@ -6,7 +6,9 @@
  * request decides a resume and a release held before production traffic.
  */
 import * as z from 'zod';
-import { principalArnSchema } from './principals';
+import { functionUrlRequestSchema } from '../runtime/function-url';
+import { ApprovalRefusedError } from '../runtime/errors';
+import { type AuditAction, writeAuditRecord } from './audit';
 
 export const approvalDecisionBodySchema = z.strictObject({
   approvalId: z.string().min(1, 'is required'),
@@ -15,41 +17,11 @@ export const approvalDecisionBodySchema = z.strictObject({
 });
 export type ApprovalDecisionBody = z.output<typeof approvalDecisionBodySchema>;
 
-/** The body as JSON (base64 when Lambda says so), then checked. */
-const jsonBody = z
-  .string({ error: 'is required: a JSON object { approvalId, decision, comment? }' })
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'is not JSON' });
-      return z.NEVER;
-    }
-  })
-  .pipe(approvalDecisionBodySchema);
-
-/** The parts of the function URL request payload (version 2.0) a decision needs. */
-export const approvalDecisionRequestSchema = z
-  .object({
-    requestContext: z.object({
-      accountId: z.string(),
-      authorizer: z.object(
-        { iam: z.object({ userArn: principalArnSchema, accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id') }) },
-        { error: 'is required: decisions come through the function URL with AWS_IAM auth, which names the caller' },
-      ),
-    }),
-    body: z.string().optional(),
-    isBase64Encoded: z.boolean().default(false),
-  })
-  .transform((event, ctx) => {
-    const text = event.isBase64Encoded && event.body !== undefined ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-    const body = jsonBody.safeParse(text);
-    if (!body.success) {
-      for (const issue of body.error.issues) ctx.addIssue({ ...issue, path: ['body', ...issue.path] } as z.core.$ZodRawIssue);
-      return z.NEVER;
-    }
-    return { ...body.data, approver: event.requestContext.authorizer.iam.userArn };
-  });
+/** The request through the function URL; the approver is the caller IAM authenticated. */
+export const approvalDecisionRequestSchema = functionUrlRequestSchema(approvalDecisionBodySchema).transform(({ caller, ...body }) => ({
+  ...body,
+  approver: caller,
+}));
 export type ApprovalDecisionRequest = z.output<typeof approvalDecisionRequestSchema>;
 
 /** The function URL request an approver's signed POST becomes (what a test or the sandbox builds). */
@@ -76,4 +48,22 @@ export function approvalDecisionEvent(callerArn: string, body: ApprovalDecisionB
     body: JSON.stringify(body),
     isBase64Encoded: false,
   };
+}
+
+/** Refuses a decision: records why (an outcome, failed, with no intent: nothing was attempted), then throws ApprovalRefusedError. */
+export async function refuseDecision(
+  deps: Parameters<typeof writeAuditRecord>[0],
+  action: Pick<AuditAction, 'action' | 'subject' | 'actor' | 'executionId'>,
+  why: string,
+): Promise<never> {
+  await writeAuditRecord(deps, {
+    ...action,
+    source: 'cli',
+    reason: why,
+    phase: 'outcome',
+    status: 'failed',
+    at: new Date().toISOString(),
+    error: { name: 'ApprovalRefusedError', message: why },
+  });
+  throw new ApprovalRefusedError(why);
 }
