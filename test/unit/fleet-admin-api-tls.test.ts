@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FleetFileError, parseFleet, type Fleet } from '../../lib/fleet/fleet';
+import { FleetFileError, type Fleet } from '../../lib/fleet/fleet';
 import { adminApiTransportSchema } from '../../lib/fleet/fleet-schema';
 import { loadFleetFile, parseFleetYaml } from '../../lib/fleet/fleet-file';
 
