@@ -45,7 +45,7 @@ describe('assure CLI', () => {
 
     const status = await assure('--json', 'status');
     expect(status.code).toBe(0);
-    const services = JSON.parse(status.out) as ServiceStatus[];
+    const { services } = JSON.parse(status.out) as { services: ServiceStatus[] };
     const marketData = services.find((s) => s.service === 'market-data');
     expect(marketData).toMatchObject({
       revision: 2,
@@ -72,7 +72,7 @@ describe('assure CLI', () => {
     expect(deploy.code).toBe(1);
     expect(deploy.out).toContain('ECS SERVICE_DEPLOYMENT_FAILED');
     expect(deploy.out).toContain('✗ DeployRolledBack: risk-engine: deploy of');
-    const status = JSON.parse((await assure('--json', 'status')).out) as ServiceStatus[];
+    const status = (JSON.parse((await assure('--json', 'status')).out) as { services: ServiceStatus[] }).services;
     expect(status.find((s) => s.service === 'risk-engine')).toMatchObject({ revision: 1, lastDeployment: { outcome: 'ROLLED_BACK' } });
   });
 
@@ -165,7 +165,7 @@ describe('assure CLI', () => {
     expect(approved.code).toBe(0);
     expect(approved.out).toContain('Restore hard-stopped capacity');
     expect(approved.out).toContain('✓ Trading resumed after halt');
-    const status = JSON.parse((await assure('--json', 'status')).out) as ServiceStatus[];
+    const status = (JSON.parse((await assure('--json', 'status')).out) as { services: ServiceStatus[] }).services;
     expect(status.find((s) => s.service === 'market-data')).toMatchObject({ desiredCount: 3, runningCount: 3 });
   });
 

@@ -28,7 +28,7 @@ async function assure(...args: string[]): Promise<{ code: number; out: string }>
 
 const image = (service: string, tag: string): string => `111122223333.dkr.ecr.eu-west-2.amazonaws.com/${service}:${tag}`;
 const statusOf = async (service: string): Promise<ServiceStatus | undefined> =>
-  (JSON.parse((await assure('--json', 'status')).out) as ServiceStatus[]).find((s) => s.service === service);
+  (JSON.parse((await assure('--json', 'status')).out) as { services: ServiceStatus[] }).services.find((s) => s.service === service);
 
 describe('assure status: LAST DEPLOY', () => {
   it('a rejected invalid deploy request does not change the last deployment; the history keeps it as refused', async () => {

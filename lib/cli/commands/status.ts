@@ -1,6 +1,7 @@
 /**
- * `assure status`: each service's revision, image, task counts and last
- * deployment, read through the same AWS APIs a CLI pointed at a real account
+ * `assure status`: trading or halted, executions in flight and approvals
+ * waiting (fleet-activity.ts), then each service's revision, image, task counts
+ * and last deployment, read through the same AWS APIs a CLI pointed at a real account
  * would call.
  */
 import { DescribeTaskDefinitionCommand, DescribeServicesCommand } from '@aws-sdk/client-ecs';
@@ -9,6 +10,7 @@ import { readAuditTrail, type AuditRecord } from '../../../functions/shared/doma
 import type { Sandbox } from '../../sandbox/sandbox';
 import type { CommandContext } from '../command-context';
 import { type Output, imageTag, table } from '../output';
+import { fleetActivity, printFleetActivity } from '../fleet-activity';
 import { withSandbox } from '../sandbox-session';
 
 export interface ServiceStatus {
@@ -106,10 +108,17 @@ export function printStatus(statuses: readonly ServiceStatus[], output: Output):
 export function addStatusCommand(program: Command, context: CommandContext): void {
   program
     .command('status')
-    .description("each service's revision, image, task counts and last deployment")
+    .description("trading or halted, executions in flight, approvals waiting, then each service's revision, image, task counts and last deployment")
     .action(async () => {
-      const statuses = await withSandbox(context.globals(), (sandbox) => fleetStatus(sandbox), { save: false });
-      if (context.globals().json) context.output.line(JSON.stringify(statuses, null, 2));
-      else printStatus(statuses, context.output);
+      const { activity, services } = await withSandbox(
+        context.globals(),
+        async (sandbox) => ({ activity: await fleetActivity(sandbox), services: await fleetStatus(sandbox) }),
+        { save: false },
+      );
+      if (context.globals().json) context.output.line(JSON.stringify({ ...activity, services }, null, 2));
+      else {
+        printFleetActivity(activity, context.output);
+        printStatus(services, context.output);
+      }
     });
 }
