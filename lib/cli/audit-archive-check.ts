@@ -7,15 +7,8 @@
  * first version, so a later version or a delete marker on a key is reported too.
  */
 import { GetObjectCommand, ListObjectVersionsCommand, type ListObjectVersionsCommandOutput } from '@aws-sdk/client-s3';
-import {
-  AUDIT_ARCHIVE_PREFIX,
-  auditArchiveKey,
-  auditSubject,
-  canonicalJson,
-  isChainLink,
-  type StoredAuditItem,
-  TAMPER_EVIDENCE_PREFIX,
-} from '../../functions/shared/domain/audit-archive';
+import { AUDIT_ARCHIVE_PREFIX, auditArchiveKey, auditSubject, type StoredAuditItem, TAMPER_EVIDENCE_PREFIX } from '../../functions/shared/domain/audit-archive';
+import { canonicalJson, isChainLink } from '../../functions/shared/domain/audit-chain';
 import type { Sandbox } from '../sandbox/sandbox';
 
 /** What the check needs of a sandbox: its operator's S3 client, the bucket's name, and virtual time to run the calls in. */

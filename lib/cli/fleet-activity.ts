@@ -9,6 +9,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetExecutionHistoryCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { readHaltFlag } from '../../functions/shared/domain/halt-flag';
+import { approvalKey } from '../../functions/shared/domain/resume-plan';
 import { tradingServices } from '../fleet/fleet-queries';
 import type { Sandbox } from '../sandbox/sandbox';
 import { type Output, table } from './output';
@@ -96,6 +97,9 @@ async function inFlightExecutions(sandbox: Sandbox): Promise<InFlightExecution[]
   return running.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 }
 
+/** Resume and release approvals share one key prefix on the control-state table. */
+const APPROVAL_PREFIX = approvalKey('');
+
 async function waitingApprovals(sandbox: Sandbox): Promise<WaitingApproval[]> {
   const now = Date.now();
   const waiting: WaitingApproval[] = [];
@@ -106,7 +110,7 @@ async function waitingApprovals(sandbox: Sandbox): Promise<WaitingApproval[]> {
         TableName: sandbox.config.stateTableName,
         FilterExpression: 'begins_with(pk, :approval) AND #status = :pending',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':approval': { S: 'approval#' }, ':pending': { S: 'pending' } },
+        ExpressionAttributeValues: { ':approval': { S: APPROVAL_PREFIX }, ':pending': { S: 'pending' } },
         ConsistentRead: true,
         ...(startKey ? { ExclusiveStartKey: startKey as never } : {}),
       }),
@@ -118,7 +122,7 @@ async function waitingApprovals(sandbox: Sandbox): Promise<WaitingApproval[]> {
       if (Date.parse(expiresAt) <= now) continue;
       const requestedAt = String(approval.requestedAt ?? '');
       waiting.push({
-        approvalId: String(approval.pk).slice('approval#'.length),
+        approvalId: String(approval.pk).slice(APPROVAL_PREFIX.length),
         kind: approval.kind === 'release' ? 'release' : 'resume',
         requestedBy: String(approval.requestedBy ?? '?'),
         requestedAt,

@@ -22,7 +22,8 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../functions/shared/runtime/clients';
-import { auditArchiveKey, isChainLink, type StoredAuditItem } from '../../functions/shared/domain/audit-archive';
+import { auditArchiveKey, type StoredAuditItem } from '../../functions/shared/domain/audit-archive';
+import { isChainLink } from '../../functions/shared/domain/audit-chain';
 import { checkAuditArchive } from '../../lib/cli/audit-archive-check';
 import { ALL_CLIENT_CLASSES } from '../../lib/sandbox/all-clients';
 import type { PolicyStatementJson } from '../../lib/sandbox/iam/policy-evaluator';

@@ -4,6 +4,8 @@
  * hash chain have no `seq`; they are kept under their sort key instead, so none is lost. Updates and
  * deletions the table's stream carries are kept as evidence under `tamper/`.
  */
+import { CHAIN_LINK_PREFIX } from './audit-chain';
+
 export const AUDIT_ARCHIVE_PREFIX = 'audit/';
 export const TAMPER_EVIDENCE_PREFIX = 'tamper/';
 
@@ -18,10 +20,6 @@ export function auditSubject(item: StoredAuditItem): string {
   const pk = typeof item.pk === 'string' ? item.pk : '';
   return pk.startsWith(SUBJECT_KEY_PREFIX) ? pk.slice(SUBJECT_KEY_PREFIX.length) : pk;
 }
-
-import { CHAIN_LINK_PREFIX } from './audit-chain';
-
-export { canonicalJson, isChainLink } from './audit-chain';
 
 /** Whether a stream record's keys are a chain link's (audit-chain.ts): links claim a subject's seqs; they are not audit records and are not archived. */
 export const isChainLinkKey = (keys: StoredAuditItem): boolean => typeof keys.sk === 'string' && keys.sk.startsWith(CHAIN_LINK_PREFIX);
